@@ -1,0 +1,234 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/zone"
+)
+
+func (s *Server) loginTest(w http.ResponseWriter, r *http.Request) {
+	ok(w, kv{"text", "Login OK"})
+}
+
+// dnsAdmin dispatches CMD_API_DNS_ADMIN on its action.
+func (s *Server) dnsAdmin(w http.ResponseWriter, r *http.Request) {
+	p, err := readParams(w, r, s.opt.MaxBodyBytes)
+	switch {
+	case errors.Is(err, errTooLarge):
+		fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", s.opt.MaxBodyBytes))
+		return
+	case err != nil:
+		fail(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	switch action := p.Get("action"); action {
+	case "exists":
+		s.exists(w, r, p)
+	case "rawsave":
+		s.rawsave(w, r, p)
+	case "delete":
+		s.delete(w, r, p)
+	case "":
+		if r.Method == http.MethodPost {
+			ok(w, kv{"text", "OK"})
+			return
+		}
+		fail(w, http.StatusBadRequest, "no action given")
+	default:
+		fail(w, http.StatusBadRequest, fmt.Sprintf("unknown action %q", action))
+	}
+}
+
+// domainParam validates the domain parameter.
+func domainParam(p params) (zone.Name, error) {
+	d := p.Get("domain")
+	if d == "" {
+		return "", errors.New("missing domain")
+	}
+	n, err := zone.ParseName(d)
+	if err != nil {
+		return "", fmt.Errorf("invalid domain: %w", err)
+	}
+	return n, nil
+}
+
+// exists answers DA's Domain Check: the zone itself, or with
+// check_for_parent_domain its nearest hosted ancestor.
+func (s *Server) exists(w http.ResponseWriter, r *http.Request, p params) {
+	name, err := domainParam(p)
+	if err != nil {
+		fail(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	names := []string{name.String()}
+	if flag(p.Values, "check_for_parent_domain") {
+		for n, more := name.Parent(); more; n, more = n.Parent() {
+			names = append(names, n.String())
+		}
+	}
+	live, err := s.opt.Store.Live(r.Context(), names)
+	if err != nil {
+		s.storeFailed(w, "exists", name, err)
+		return
+	}
+	if z, found := live[names[0]]; found {
+		ok(w, kv{"exists", "1"}, kv{"details", "Domain exists on " + z.OwnerHost})
+		return
+	}
+	for _, n := range names[1:] {
+		z, found := live[n]
+		if !found {
+			continue
+		}
+		if s.opt.SubdomainOwnerCheck {
+			ok(w, kv{"exists", "3"}, kv{"hostname", z.OwnerHost}, kv{"username", z.OwnerUser})
+		} else {
+			ok(w, kv{"exists", "2"}, kv{"details", "Parent Domain exists on " + z.OwnerHost})
+		}
+		return
+	}
+	ok(w, kv{"exists", "0"})
+}
+
+// rawsave stores a pushed zone; the reply comes after the commit.
+func (s *Server) rawsave(w http.ResponseWriter, r *http.Request, p params) {
+	name, err := domainParam(p)
+	if err != nil {
+		fail(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	host := strings.TrimSpace(p.Get("hostname"))
+	z, err := zone.Parse(name, p.body, s.opt.ZoneLimits)
+	if err != nil {
+		s.log.Info("push refused", "zone", name, "host", host, "err", err)
+		fail(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	for _, warn := range z.Warnings {
+		s.log.Warn("zone warning", "zone", name, "line", warn.Line, "warning", warn.Msg)
+	}
+	ctx := r.Context()
+	prev, err := s.opt.Store.Get(ctx, name.String())
+	isNew := errors.Is(err, store.ErrNotFound)
+	if err != nil && !isNew {
+		s.storeFailed(w, "rawsave", name, err)
+		return
+	}
+	if isNew && s.opt.MaxZones > 0 {
+		if n, err := s.opt.Store.CountLive(ctx); err != nil {
+			s.storeFailed(w, "rawsave", name, err)
+			return
+		} else if n >= s.opt.MaxZones {
+			fail(w, http.StatusInsufficientStorage, fmt.Sprintf("zone limit reached: this node holds %d zones (limits.max_zones)", n))
+			return
+		}
+	}
+	user := p.Get("username")
+	if !isNew && !s.owners.same(prev.OwnerHost, host) {
+		s.log.Warn("zone ownership transferred", "zone", name, "from", prev.OwnerHost, "to", host)
+	} else if !isNew && user == "" {
+		user = prev.OwnerUser
+	}
+	saved, err := s.opt.Store.Put(ctx, store.Zone{
+		Name: name.String(), Canonical: z.Text(), Original: string(p.body), Hash: z.Hash(),
+		Serial: z.Serial, OwnerHost: host, OwnerUser: user,
+	})
+	if err != nil {
+		s.storeFailed(w, "rawsave", name, err)
+		return
+	}
+	s.opt.Changed()
+	s.log.Info("zone saved", "zone", name, "host", host, "serial", z.Serial, "version", saved.Version, "records", len(z.Records))
+	ok(w, kv{"text", "Zone saved"})
+}
+
+// deleteNames collects the zones of a delete: select0..N, then domain.
+func deleteNames(p params) ([]zone.Name, error) {
+	var raw []string
+	keys := make([]string, 0, len(p.Values))
+	for k := range p.Values {
+		if strings.HasPrefix(k, "select") {
+			if _, err := strconv.Atoi(k[len("select"):]); err == nil {
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, _ := strconv.Atoi(keys[i][6:])
+		b, _ := strconv.Atoi(keys[j][6:])
+		return a < b
+	})
+	for _, k := range keys {
+		raw = append(raw, p.Values[k]...)
+	}
+	raw = append(raw, p.Values["domain"]...)
+	if len(raw) == 0 {
+		return nil, errors.New("delete names no zone (select0 or domain)")
+	}
+	var names []zone.Name
+	var bad []string
+	for _, d := range raw {
+		n, err := zone.ParseName(d)
+		if err != nil {
+			bad = append(bad, err.Error())
+			continue
+		}
+		names = append(names, n)
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("invalid domain: %s", strings.Join(bad, "; "))
+	}
+	return names, nil
+}
+
+// delete tombstones each named zone the pushing server owns. A delete from
+// another server is refused quietly (error=0): it is the normal aftermath of
+// a domain that moved between DA servers.
+func (s *Server) delete(w http.ResponseWriter, r *http.Request, p params) {
+	names, err := deleteNames(p)
+	if err != nil {
+		fail(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	host := strings.TrimSpace(p.Get("hostname"))
+	ctx := r.Context()
+	deleted := 0
+	for _, name := range names {
+		cur, err := s.opt.Store.Get(ctx, name.String())
+		if errors.Is(err, store.ErrNotFound) {
+			s.log.Info("delete of unknown zone ignored", "zone", name, "host", host)
+			continue
+		}
+		if err != nil {
+			s.storeFailed(w, "delete", name, err)
+			return
+		}
+		if host != "" && !s.owners.same(cur.OwnerHost, host) {
+			s.log.Warn("delete refused: zone owned by another server", "zone", name, "owner", cur.OwnerHost, "requester", host)
+			continue
+		}
+		if _, err := s.opt.Store.Delete(ctx, name.String()); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.storeFailed(w, "delete", name, err)
+			return
+		}
+		deleted++
+		s.log.Info("zone deleted", "zone", name, "host", host)
+	}
+	if deleted > 0 {
+		s.opt.Changed()
+	}
+	ok(w, kv{"text", fmt.Sprintf("%d zone(s) deleted", deleted)})
+}
+
+// storeFailed answers a store error with error=1 so DA shows it; the push is
+// not acknowledged.
+func (s *Server) storeFailed(w http.ResponseWriter, op string, name zone.Name, err error) {
+	s.log.Error("store failed", "op", op, "zone", name, "err", err)
+	fail(w, http.StatusServiceUnavailable, "storage error: the change was not saved")
+}

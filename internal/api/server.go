@@ -1,0 +1,111 @@
+// Package api serves the HTTP endpoints DirectAdmin talks to.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/zone"
+)
+
+// Options configure a Server.
+type Options struct {
+	Store       *store.Store
+	Credentials Credentials
+	// MaxBodyBytes bounds a request body (HTTP 413 past it).
+	MaxBodyBytes int64
+	// MaxZones bounds the live zones this node holds; a push of a new zone
+	// past it is refused.
+	MaxZones int
+	// ZoneLimits bound what one zone may hold.
+	ZoneLimits zone.Limits
+	// SubdomainOwnerCheck answers exists=3 (owner of the ancestor) rather
+	// than exists=2, as app.check_subdomain_owner_in_cluster_domainowners.
+	SubdomainOwnerCheck bool
+	// OwnerAliases maps a DA hostname to other names it pushes under.
+	OwnerAliases map[string][]string
+	// Changed is called after every committed change (wakes the dispatcher).
+	Changed func()
+	Logger  *slog.Logger
+}
+
+// Server answers DirectAdmin's Multi Server requests.
+type Server struct {
+	opt    Options
+	auth   authenticator
+	owners owners
+	log    *slog.Logger
+}
+
+// DefaultMaxBodyBytes is the body limit when none is configured.
+const DefaultMaxBodyBytes = 4 << 20
+
+// New returns a Server.
+func New(opt Options) *Server {
+	if opt.MaxBodyBytes <= 0 {
+		opt.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opt.Changed == nil {
+		opt.Changed = func() {}
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	return &Server{opt: opt, auth: newAuthenticator(opt.Credentials), owners: newOwners(opt.OwnerAliases), log: opt.Logger}
+}
+
+// Handler returns the HTTP handler with every route, authenticated.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/CMD_API_LOGIN_TEST", s.loginTest)
+	mux.HandleFunc("/CMD_API_DNS_ADMIN", s.dnsAdmin)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fail(w, http.StatusNotFound, "unknown command")
+	})
+	return s.recoverPanics(s.requireAuth(mux))
+}
+
+// recoverPanics turns a panic into a plain 500: no stack trace reaches the
+// client; the log keeps the cause.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("request handler panicked", "path", r.URL.Path, "panic", v)
+				fail(w, http.StatusInternalServerError, "internal error")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// owners compares DA server identities case-insensitively, through the
+// operator's aliases (an IP and an FQDN for the same server).
+type owners map[string]string
+
+func newOwners(aliases map[string][]string) owners {
+	o := owners{}
+	for host, as := range aliases {
+		canon := strings.ToLower(host)
+		for _, a := range as {
+			o[strings.ToLower(a)] = canon
+		}
+	}
+	return o
+}
+
+func (o owners) canon(h string) string {
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	if c, ok := o[h]; ok {
+		return c
+	}
+	return h
+}
+
+// same reports whether a and b name the same DA server.
+func (o owners) same(a, b string) bool { return o.canon(a) == o.canon(b) }
