@@ -1,0 +1,255 @@
+// Package dispatch runs one worker loop per backend instance: it takes the
+// zones whose applied version is behind the desired one, applies the latest
+// desired state, verifies it and records the outcome.
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/dadns/dadns/internal/backend"
+	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/zone"
+)
+
+// Worker drives one backend instance.
+type Worker struct {
+	name     string
+	b        backend.Backend
+	st       *store.Store
+	opt      Options
+	log      *slog.Logger
+	wake     chan struct{}
+	burst    burst
+	lastPass time.Time
+}
+
+// Options tune a Worker. Zero values take defaults.
+type Options struct {
+	BatchSize int             // zones per apply, default 500
+	Schedule  []time.Duration // retry schedule, default DefaultSchedule
+	Idle      time.Duration   // longest sleep when nothing is due, default 30s
+	Now       func() time.Time
+	Logger    *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 500
+	}
+	if len(o.Schedule) == 0 {
+		o.Schedule = DefaultSchedule
+	}
+	if o.Idle <= 0 {
+		o.Idle = 30 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// NewWorker returns a worker for backend instance name.
+func NewWorker(name string, b backend.Backend, st *store.Store, opt Options) *Worker {
+	opt.defaults()
+	return &Worker{
+		name: name, b: b, st: st, opt: opt,
+		log:  opt.Logger.With("backend", name),
+		wake: make(chan struct{}, 1),
+	}
+}
+
+// Name returns the backend instance name.
+func (w *Worker) Name() string { return w.name }
+
+// Wake makes the worker look for due zones now.
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run loops until ctx ends. A batch in flight when ctx ends either
+// finishes recording or is left pending; it is never half recorded.
+func (w *Worker) Run(ctx context.Context) error {
+	for {
+		n, next, err := w.RunOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			w.log.Error("dispatch pass failed", "err", err)
+		}
+		if n > 0 && err == nil {
+			continue
+		}
+		w.burst.finish(w.log, w.opt.Now())
+		if err := w.sleep(ctx, next); err != nil {
+			return nil
+		}
+	}
+}
+
+// sleep waits for a wake-up, the next due retry or the idle poll.
+func (w *Worker) sleep(ctx context.Context, next time.Time) error {
+	d := w.opt.Idle
+	if !next.IsZero() {
+		if until := next.Sub(w.opt.Now()); until < d {
+			d = max(until, 10*time.Millisecond)
+		}
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-w.wake:
+	case <-t.C:
+	}
+	return nil
+}
+
+// RunOnce applies one batch of due zones and returns how many it handled
+// and when the earliest not-yet-due retry falls.
+func (w *Worker) RunOnce(ctx context.Context) (int, time.Time, error) {
+	due, next, err := w.st.Due(ctx, w.name, w.opt.BatchSize)
+	if err != nil || len(due) == 0 {
+		return 0, next, err
+	}
+	start := w.opt.Now()
+	res := w.apply(ctx, due)
+	if ctx.Err() != nil && !res.complete {
+		return 0, next, ctx.Err()
+	}
+	// Record even if ctx ended meanwhile: what was applied is true.
+	rec := context.WithoutCancel(ctx)
+	if err := w.st.Applied(rec, w.name, res.applied); err != nil {
+		return 0, next, fmt.Errorf("dispatch: record applied: %w", err)
+	}
+	if err := w.st.Failed(rec, w.name, res.failed); err != nil {
+		return 0, next, fmt.Errorf("dispatch: record failures: %w", err)
+	}
+	w.burst.add(start, w.opt.Now(), len(res.applied), len(res.failed))
+	return len(due), next, nil
+}
+
+type result struct {
+	applied  []store.Applied
+	failed   []store.Failure
+	complete bool // every zone of the batch has an outcome
+}
+
+// apply runs one batch: parse, audit, apply, verify, delete.
+func (w *Worker) apply(ctx context.Context, due []store.Work) result {
+	var res result
+	var zones []*zone.Zone
+	var dels []zone.Name
+	works := map[zone.Name]store.Work{}
+	for _, wk := range due {
+		n := zone.Name(wk.Zone.Name)
+		works[n] = wk
+		if wk.Zone.Deleted {
+			dels = append(dels, n)
+			continue
+		}
+		z, err := zone.Parse(n, []byte(wk.Zone.Canonical), zone.Limits{MaxRecords: 1 << 30})
+		if err == nil {
+			err = w.audit(z)
+		}
+		if err != nil {
+			res.fail(w, wk, backend.Permanent(err))
+			continue
+		}
+		zones = append(zones, z)
+	}
+	if len(zones) > 0 {
+		w.applyZones(ctx, zones, works, &res)
+	}
+	if len(dels) > 0 && ctx.Err() == nil {
+		w.deleteZones(ctx, dels, works, &res)
+	}
+	res.complete = len(res.applied)+len(res.failed) == len(due)
+	return res
+}
+
+func (w *Worker) audit(z *zone.Zone) error {
+	if a, ok := w.b.(backend.Auditor); ok {
+		return a.AuditZone(z)
+	}
+	return nil
+}
+
+func (w *Worker) applyZones(ctx context.Context, zones []*zone.Zone, works map[zone.Name]store.Work, res *result) {
+	err := w.b.Apply(ctx, zones)
+	if ctx.Err() != nil {
+		return // left pending: retried after restart
+	}
+	named, rest := backend.PerZone(err)
+	for _, z := range zones {
+		wk := works[z.Name]
+		if e := named[z.Name]; e != nil {
+			res.fail(w, wk, e)
+			continue
+		}
+		if rest != nil {
+			res.fail(w, wk, rest)
+			continue
+		}
+		if err := w.verify(ctx, z); err != nil {
+			res.fail(w, wk, err)
+			continue
+		}
+		res.applied = append(res.applied, store.Applied{Name: wk.Zone.Name, Version: wk.Zone.Version, Hash: z.Hash()})
+	}
+}
+
+// verify checks that the backend serves what was applied.
+func (w *Worker) verify(ctx context.Context, z *zone.Zone) error {
+	if v, ok := w.b.(backend.Verifier); ok {
+		return v.Verify(ctx, z.Name, z.Hash())
+	}
+	got, err := w.b.Zone(ctx, z.Name)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	if got.Hash() != z.Hash() {
+		return fmt.Errorf("verify: %w (serves %.12s, applied %.12s)", backend.ErrMismatch, got.Hash(), z.Hash())
+	}
+	return nil
+}
+
+func (w *Worker) deleteZones(ctx context.Context, names []zone.Name, works map[zone.Name]store.Work, res *result) {
+	err := w.b.Delete(ctx, names)
+	if ctx.Err() != nil {
+		return
+	}
+	named, rest := backend.PerZone(err)
+	for _, n := range names {
+		wk := works[n]
+		if e := named[n]; e != nil {
+			res.fail(w, wk, e)
+			continue
+		}
+		if rest != nil {
+			res.fail(w, wk, rest)
+			continue
+		}
+		res.applied = append(res.applied, store.Applied{Name: wk.Zone.Name, Version: wk.Zone.Version})
+	}
+}
+
+func (r *result) fail(w *Worker, wk store.Work, err error) {
+	perm := errors.Is(err, backend.ErrPermanent)
+	next := w.opt.Now().Add(backoff(w.opt.Schedule, wk.Attempts))
+	w.log.Warn("apply failed", "zone", wk.Zone.Name, "version", wk.Zone.Version,
+		"attempt", wk.Attempts+1, "permanent", perm, "retry_at", next.Format(time.RFC3339), "err", err)
+	r.failed = append(r.failed, store.Failure{
+		Name: wk.Zone.Name, Version: wk.Zone.Version, Err: err.Error(), Next: next, Permanent: perm,
+	})
+}
