@@ -1,0 +1,62 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// Delete tombstones the zone: Version+1, Canonical/Original/Hash cleared,
+// owner and serial kept, and the tombstone due for every backend so each
+// removes the zone. ErrNotFound when the name is absent or already deleted.
+func (s *Store) Delete(ctx context.Context, name string) (Zone, error) {
+	n, err := normName(name)
+	if err != nil {
+		return Zone{}, fmt.Errorf("store: delete %q: %w", name, err)
+	}
+	now := fromUnixNano(unixNano(s.now()))
+	var z Zone
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		z, err = deleteTx(ctx, tx, n)
+		if err != nil {
+			return err
+		}
+		z.Updated = now
+		return tombstone(ctx, tx, z)
+	})
+	if err != nil {
+		return Zone{}, fmt.Errorf("store: delete %s: %w", n, err)
+	}
+	return z, nil
+}
+
+// deleteTx returns the live row of name turned into its next tombstone
+// (not yet written).
+func deleteTx(ctx context.Context, tx *sql.Tx, name string) (Zone, error) {
+	z, err := lookup(ctx, tx, name)
+	if err != nil {
+		return Zone{}, err
+	}
+	if z.Deleted {
+		return Zone{}, fmt.Errorf("already deleted: %w", ErrNotFound)
+	}
+	z.Version++
+	z.Deleted, z.Canonical, z.Original, z.Hash = true, "", "", ""
+	return z, nil
+}
+
+// tombstone writes z (a tombstone) and makes it due.
+func tombstone(ctx context.Context, tx *sql.Tx, z Zone) error {
+	seq, err := nextSeq(ctx, tx)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `
+		UPDATE zones SET version = ?, seq = ?, deleted = 1, hash = '',
+			canonical = '', original = '', updated = ?
+		WHERE name = ?`, z.Version, seq, unixNano(z.Updated), z.Name)
+	if err != nil {
+		return err
+	}
+	return markDue(ctx, tx, z.Name, z.Version, seq)
+}
