@@ -1,0 +1,164 @@
+package zone
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/miekg/dns"
+)
+
+// rec is a record on its way into a Zone.
+type rec struct {
+	Record
+	rr   dns.RR
+	line int
+}
+
+// finish validates the parsed records and builds the Zone, or the refusal.
+func (p *parser) finish(in []parsed) (*Zone, error) {
+	recs := p.canonicalRecords(in)
+	p.unifyTTLs(recs)
+	recs = dedup(recs)
+	recs = p.dropOccluded(recs)
+	p.checkApex(recs)
+	p.checkCNAMEs(recs)
+	if len(p.problems.list) > 0 {
+		return nil, p.refusal()
+	}
+	return p.zone(recs), nil
+}
+
+// canonicalRecords converts what the parser returned into canonical
+// records, in input order, dropping (with a problem or a warning) what
+// cannot be kept.
+func (p *parser) canonicalRecords(in []parsed) []rec {
+	out := make([]rec, 0, len(in))
+	bufp := packBufs.Get().(*[]byte)
+	defer packBufs.Put(bufp)
+	buf := *bufp
+	for _, x := range in {
+		if msg := badRR(x.rr); msg != "" {
+			p.problems.add(x.line, msg)
+			continue
+		}
+		rr, s, err := canonicalRR(x.rr, buf)
+		if err != nil {
+			p.problems.add(x.line, dns.Type(x.rr.Header().Rrtype).String()+" record "+err.Error())
+			continue
+		}
+		r, ok := p.keep(x, rr, s)
+		if ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// packBufs holds buffers big enough for any record, to check that each
+// record can be sent on the wire.
+var packBufs = sync.Pool{New: func() any {
+	b := make([]byte, 0xffff+512)
+	return &b
+}}
+
+// keep applies the per-record rules that need the canonical form.
+func (p *parser) keep(x parsed, rr dns.RR, s string) (rec, bool) {
+	f := strings.SplitN(s, "\t", 5)
+	if len(f) < 5 {
+		p.problems.add(x.line, "record cannot be written in canonical form")
+		return rec{}, false
+	}
+	r := rec{Record: Record{Name: f[0], TTL: rr.Header().Ttl, Type: f[3], Data: f[4]}, rr: rr, line: x.line}
+	if !dns.IsSubDomain(p.origin.FQDN(), r.Name) {
+		p.warnings.add(x.line, r.Name+" "+r.Type+" is outside the zone; record dropped")
+		return rec{}, false
+	}
+	if !plainOwner(r.Name) {
+		p.problems.add(x.line, "owner name "+r.Name+" has characters other than a-z 0-9 - _ / *")
+		return rec{}, false
+	}
+	if line, n := p.txtTooLong(x); n > 0 {
+		p.problems.add(line, "TXT character-string of "+itoa(n)+" bytes; the limit is 255: split it into several quoted strings")
+		return rec{}, false
+	}
+	return r, true
+}
+
+// plainOwner reports an owner made of the bytes every backend takes as
+// they are: no escapes, and no '$' that would read as a directive.
+func plainOwner(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !isNameByte(c) && c != '.' && c != '*' && c != '/' {
+			return false
+		}
+	}
+	return true
+}
+
+// badRR explains why a parsed record can never be in a zone, or returns "".
+func badRR(rr dns.RR) string {
+	h := rr.Header()
+	switch {
+	case h.Class != dns.ClassINET:
+		return "class " + dns.Class(h.Class).String() + " is not supported (only IN)"
+	case isMetaType(h.Rrtype):
+		return "type " + dns.Type(h.Rrtype).String() + " cannot appear in a zone"
+	case emptyRdata(rr):
+		return dns.Type(h.Rrtype).String() + " record without data"
+	}
+	return ""
+}
+
+// isMetaType reports the query and meta types (RFC 6895 §3.1).
+func isMetaType(t uint16) bool {
+	return t == dns.TypeNone || t == dns.TypeOPT || t >= 128 && t <= 255
+}
+
+// emptyRdata reports a record that has no RDATA at all, which miekg/dns
+// returns (as for a dynamic update) when the input ends right after the type.
+func emptyRdata(rr dns.RR) bool {
+	mk, ok := dns.TypeToRR[rr.Header().Rrtype]
+	if !ok {
+		return false // RFC 3597 "\# 0" is a valid empty RDATA
+	}
+	if _, generic := rr.(*dns.RFC3597); generic {
+		return false
+	}
+	zero := mk()
+	*zero.Header() = *rr.Header()
+	return dns.IsDuplicate(rr, zero)
+}
+
+// canonicalRR puts rr in canonical form: names lower-cased, then through
+// the wire format and back, so that every way of writing the same RDATA
+// (hex case, IPv6 spelling, base64 line breaks, escapes) prints the same.
+// It checks that this text reads back unchanged, so that a zone's Text
+// always parses into the same zone, and returns the record read back.
+func canonicalRR(rr dns.RR, buf []byte) (dns.RR, string, error) {
+	lowerNames(rr)
+	n, err := dns.PackRR(rr, buf, 0, nil, false)
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot be encoded: %w", err)
+	}
+	wire, _, err := dns.UnpackRR(buf[:n], 0)
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot be decoded: %w", err)
+	}
+	lowerNames(wire)
+	s := wire.String()
+	back, err := dns.NewRR(s)
+	if err != nil {
+		msg, _, _ := describeParseError(err)
+		return nil, "", errors.New("its canonical text does not read back: " + msg)
+	}
+	if back == nil {
+		return nil, "", errors.New("its canonical text does not read back")
+	}
+	lowerNames(back)
+	if back.String() != s {
+		return nil, "", errors.New("its canonical text does not read back the same")
+	}
+	return back, s, nil
+}

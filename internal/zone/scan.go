@@ -1,0 +1,250 @@
+package zone
+
+import (
+	"sort"
+	"strings"
+)
+
+// token is one word of a zone entry, as miekg/dns's lexer would cut it:
+// escapes are kept as written, quotes are removed from quoted strings.
+type token struct {
+	text   string
+	quoted bool
+	line   int
+}
+
+// entry is one logical line of a zone file: a directive or a record, which
+// parentheses or quoted strings may spread over several physical lines.
+type entry struct {
+	first, last int // 1-based lines
+	off0, off1  int // the whole lines it occupies: text[off0:off1]
+	indented    bool
+	toks        []token
+}
+
+// directive returns the upper-cased first word when the entry is a
+// $-directive, or "".
+func (e *entry) directive() string {
+	if len(e.toks) == 0 || e.toks[0].quoted || !strings.HasPrefix(e.toks[0].text, "$") {
+		return ""
+	}
+	return strings.ToUpper(e.toks[0].text)
+}
+
+// setsState reports a $TTL or $ORIGIN line: the parser reads it within the
+// call that returns the next record.
+func (e *entry) setsState() bool {
+	d := e.directive()
+	return !e.indented && (d == "$TTL" || d == "$ORIGIN")
+}
+
+// arg returns the i-th word after the first one, or "".
+func (e *entry) arg(i int) string {
+	if i+1 >= len(e.toks) {
+		return ""
+	}
+	return e.toks[i+1].text
+}
+
+// scanner splits zone text into entries. It mirrors the tokenizing rules of
+// miekg/dns's zlexer (quotes, escapes, comments, parentheses) so that line
+// numbers and words agree with what the real parser sees; the parser itself
+// still decides what is valid.
+type scanner struct {
+	line    int
+	lineOff int
+	blank   bool // a space or tab was seen on this line before any word
+	quote   bool
+	escape  bool
+	comment bool
+	brace   int
+	tok     []byte
+	inTok   bool
+	tokLine int
+	cur     *entry
+	out     []entry
+}
+
+// scanEntries returns the entries of text in order.
+func scanEntries(text []byte) []entry {
+	s := &scanner{line: 1}
+	for i, c := range text {
+		s.step(i, c)
+		if c == '\n' {
+			s.line++
+			s.lineOff = i + 1
+			s.blank = false
+		}
+	}
+	s.flush()
+	if n := len(text); n > 0 && text[n-1] == '\n' {
+		s.line-- // the input's last line ended with its newline
+	}
+	s.end(len(text))
+	return s.out
+}
+
+func (s *scanner) step(i int, c byte) {
+	if s.comment {
+		if c != '\n' {
+			return
+		}
+		s.comment = false
+	}
+	switch c {
+	case ' ', '\t':
+		s.space(c)
+	case ';':
+		s.semicolon()
+	case '\r':
+		s.escape = false
+		if s.quote {
+			s.add(c)
+		}
+	case '\n':
+		s.newline(i)
+	case '\\':
+		s.add(c)
+		s.escape = !s.escape
+	case '"':
+		s.dquote(c)
+	case '(', ')':
+		s.paren(c)
+	default:
+		s.escape = false
+		s.add(c)
+	}
+}
+
+func (s *scanner) space(c byte) {
+	if s.escape || s.quote {
+		s.tok = append(s.tok, c)
+		s.escape = false
+		return
+	}
+	if s.cur == nil {
+		s.blank = true
+	}
+	s.flush()
+}
+
+func (s *scanner) semicolon() {
+	if s.escape || s.quote {
+		s.add(';')
+		s.escape = false
+		return
+	}
+	s.flush()
+	s.comment = true
+}
+
+func (s *scanner) newline(i int) {
+	s.escape = false
+	if s.quote {
+		s.tok = append(s.tok, '\n')
+		return
+	}
+	// Inside parentheses a newline does not end a word: zlexer glues the
+	// next line's text onto it, and so do we.
+	if s.brace == 0 {
+		s.flush()
+		s.end(i + 1)
+	}
+}
+
+func (s *scanner) dquote(c byte) {
+	if s.escape {
+		s.add(c)
+		s.escape = false
+		return
+	}
+	s.flush()
+	s.begin()
+	s.quote = !s.quote
+	if s.quote {
+		s.inTok, s.tokLine = true, s.line
+	} else {
+		s.emit(true)
+	}
+}
+
+func (s *scanner) paren(c byte) {
+	if s.escape || s.quote {
+		s.add(c)
+		s.escape = false
+		return
+	}
+	s.begin()
+	if c == '(' {
+		s.brace++
+	} else if s.brace > 0 {
+		s.brace--
+	}
+}
+
+// add appends c to the current word, starting a word (and an entry) if
+// needed.
+func (s *scanner) add(c byte) {
+	s.begin()
+	if !s.inTok {
+		s.inTok, s.tokLine = true, s.line
+	}
+	s.tok = append(s.tok, c)
+}
+
+// begin opens an entry at the current line if none is open.
+func (s *scanner) begin() {
+	if s.cur == nil {
+		s.cur = &entry{first: s.line, off0: s.lineOff, indented: s.blank}
+	}
+}
+
+// flush ends an unquoted word.
+func (s *scanner) flush() {
+	if s.inTok && !s.quote {
+		s.emit(false)
+	}
+}
+
+func (s *scanner) emit(quoted bool) {
+	s.cur.toks = append(s.cur.toks, token{text: string(s.tok), quoted: quoted, line: s.tokLine})
+	s.tok, s.inTok = s.tok[:0], false
+}
+
+// end closes the open entry, which ends just before offset off.
+func (s *scanner) end(off int) {
+	if s.cur == nil {
+		return
+	}
+	if s.quote { // an unterminated string runs to the end of the input
+		s.emit(true)
+		s.quote = false
+	}
+	s.cur.last, s.cur.off1 = s.line, off
+	s.out = append(s.out, *s.cur)
+	s.cur = nil
+}
+
+// entryAt returns the index of the entry holding byte offset off, or -1.
+func entryAt(es []entry, off int) int {
+	i := sort.Search(len(es), func(i int) bool { return es[i].off1 > off })
+	if i < len(es) && es[i].off0 <= off {
+		return i
+	}
+	return -1
+}
+
+// entryFrom returns the index of the first entry that ends after off.
+func entryFrom(es []entry, off int) int {
+	return sort.Search(len(es), func(i int) bool { return es[i].off1 > off })
+}
+
+// entryAtLine returns the index of the entry covering line, else the first
+// entry after it, else the last entry; -1 when there are none.
+func entryAtLine(es []entry, line int) int {
+	i := sort.Search(len(es), func(i int) bool { return es[i].last >= line })
+	if i < len(es) {
+		return i
+	}
+	return len(es) - 1
+}
