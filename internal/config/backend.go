@@ -1,0 +1,162 @@
+package config
+
+import (
+	"os"
+	"slices"
+)
+
+// Backend types dadns knows. A type listed here may not be implemented by
+// every build; the backend factory decides.
+const (
+	TypeBuiltin      = "builtin"
+	TypeBind         = "bind"
+	TypeCoreDNSMySQL = "coredns_mysql"
+	TypeNSD          = "nsd"
+	TypePowerDNS     = "powerdns"
+	TypeKnot         = "knot"
+)
+
+// Backend is one dns.backends instance. Only the settings struct matching
+// Type is meaningful; keys of other types are rejected when loading.
+type Backend struct {
+	Name    string `yaml:"-"`
+	Type    string `yaml:"type"`
+	Enabled bool   `yaml:"enabled"`
+
+	Builtin      BuiltinConfig
+	Bind         BindConfig
+	CoreDNSMySQL CoreDNSMySQLConfig
+	NSD          NSDConfig
+	PowerDNS     PowerDNSConfig
+	Knot         KnotConfig
+}
+
+// BuiltinConfig configures the in-process DNS server.
+type BuiltinConfig struct {
+	Listen string `yaml:"listen"` // host:port for UDP and TCP
+}
+
+// BindConfig configures a BIND (named) instance fed with zone files.
+type BindConfig struct {
+	ZonesDir       string      `yaml:"zones_dir"`
+	NamedConf      string      `yaml:"named_conf"` // include file dadns rewrites
+	RndcPath       string      `yaml:"rndc_path"`
+	RndcConf       string      `yaml:"rndc_conf"`
+	RndcKey        string      `yaml:"rndc_key"` // path of the key file
+	RndcServer     string      `yaml:"rndc_server"`
+	RndcPort       int         `yaml:"rndc_port"` // 0: rndc's own default
+	VerifyAddress  string      `yaml:"verify_address"`
+	NamedCheckzone string      `yaml:"named_checkzone"`
+	FileMode       os.FileMode `yaml:"file_mode"`
+	DirMode        os.FileMode `yaml:"dir_mode"`
+}
+
+// CoreDNSMySQLConfig configures a MySQL database read by CoreDNS's mysql
+// plugin.
+type CoreDNSMySQLConfig struct {
+	Host          string `yaml:"host"`
+	Port          int    `yaml:"port"`
+	Database      string `yaml:"database"`
+	Username      string `yaml:"username"`
+	Password      string `yaml:"password" secret:"true"`
+	ZonesTable    string `yaml:"zones_table"`
+	RecordsTable  string `yaml:"records_table"`
+	TableName     string `yaml:"table_name" compat:"true"` // the Python version's name for records_table
+	TLS           bool   `yaml:"tls"`
+	TLSCA         string `yaml:"tls_ca"`
+	TLSSkipVerify bool   `yaml:"tls_skip_verify"`
+	PoolSize      int    `yaml:"pool_size"`
+	TimeoutSecs   int    `yaml:"timeout_seconds"`
+}
+
+// NSDConfig configures an NSD instance fed with zone files; keys as in the
+// Python version.
+type NSDConfig struct {
+	ZonesDir      string `yaml:"zones_dir"`
+	NSDConf       string `yaml:"nsd_conf"` // include file dadns rewrites
+	NSDControl    string `yaml:"nsd_control"`
+	VerifyAddress string `yaml:"verify_address"`
+}
+
+// PowerDNSConfig configures a PowerDNS Authoritative server through its HTTP
+// API. Provisional until the backend exists.
+type PowerDNSConfig struct {
+	APIURL   string `yaml:"api_url"`
+	APIKey   string `yaml:"api_key" secret:"true"`
+	ServerID string `yaml:"server_id"`
+}
+
+// KnotConfig configures a Knot DNS instance. Provisional until the backend
+// exists.
+type KnotConfig struct {
+	ZonesDir      string `yaml:"zones_dir"`
+	KnotcPath     string `yaml:"knotc_path"`
+	VerifyAddress string `yaml:"verify_address"`
+}
+
+// backendKind ties a type name to its settings struct and defaults; adding a
+// type is a struct, a Backend field and an entry here.
+type backendKind struct {
+	settings func(b *Backend) any // pointer to the type's settings struct
+	defaults func(b *Backend)
+}
+
+var backendKinds = map[string]backendKind{
+	TypeBuiltin: {
+		settings: func(b *Backend) any { return &b.Builtin },
+		defaults: func(b *Backend) { b.Builtin.Listen = "127.0.0.1:5353" },
+	},
+	TypeBind: {
+		settings: func(b *Backend) any { return &b.Bind },
+		defaults: func(b *Backend) {
+			b.Bind = BindConfig{RndcPath: "rndc", NamedCheckzone: "named-checkzone", FileMode: 0o644, DirMode: 0o755}
+		},
+	},
+	TypeCoreDNSMySQL: {
+		settings: func(b *Backend) any { return &b.CoreDNSMySQL },
+		defaults: func(b *Backend) {
+			b.CoreDNSMySQL = CoreDNSMySQLConfig{Port: 3306, ZonesTable: "zones", RecordsTable: "records", PoolSize: 4, TimeoutSecs: 10}
+		},
+	},
+	TypeNSD: {
+		settings: func(b *Backend) any { return &b.NSD },
+		defaults: func(b *Backend) { b.NSD.NSDControl = "nsd-control" },
+	},
+	TypePowerDNS: {
+		settings: func(b *Backend) any { return &b.PowerDNS },
+		defaults: func(b *Backend) { b.PowerDNS.ServerID = "localhost" },
+	},
+	TypeKnot: {
+		settings: func(b *Backend) any { return &b.Knot },
+		defaults: func(b *Backend) { b.Knot.KnotcPath = "knotc" },
+	},
+}
+
+// NewBackend returns an enabled instance of type typ with that type's
+// defaults; an unknown type gets no settings.
+func NewBackend(name, typ string) Backend {
+	b := Backend{Name: name, Type: typ, Enabled: true}
+	if k, ok := backendKinds[typ]; ok {
+		k.defaults(&b)
+	}
+	return b
+}
+
+// BackendTypes returns the known backend type names, sorted.
+func BackendTypes() []string {
+	var out []string
+	for t := range backendKinds {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// settings returns a pointer to b's type-specific settings, or nil when the
+// type is unknown.
+func (b *Backend) settings() any {
+	if k, ok := backendKinds[b.Type]; ok {
+		return k.settings(b)
+	}
+	return nil
+}
