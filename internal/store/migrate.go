@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -89,6 +90,11 @@ func applyMigration(ctx context.Context, tx *sql.Tx, m migration, latest int) er
 	if cur >= m.version {
 		return nil
 	}
+	if cur == 0 {
+		if err := refuseForeign(ctx, tx); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return err
 	}
@@ -107,4 +113,19 @@ func userVersion(ctx context.Context, q querier) (int, error) {
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// refuseForeign stops dadns from migrating a database another program owns
+// (the Python directdnsonly's db_location, say): a file at schema version 0
+// must hold no tables.
+func refuseForeign(ctx context.Context, tx *sql.Tx) error {
+	var name string
+	err := tx.QueryRowContext(ctx, "SELECT name FROM sqlite_master WHERE type = 'table' LIMIT 1").Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("not a dadns database (it holds table %q): point datastore.db_location at a new file", name)
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,5 +143,25 @@ func TestMigrationsContiguous(t *testing.T) {
 		if m.version != i+1 || strings.TrimSpace(m.sql) == "" {
 			t.Fatalf("migration %d: %+v", i, m.name)
 		}
+	}
+}
+
+func TestOpenRefusesForeignDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "directdnsonly.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE domains (domain TEXT PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := Open(context.Background(), path, Options{})
+	if err == nil {
+		s.Close()
+		t.Fatal("opened another program's database")
+	}
+	if !strings.Contains(err.Error(), "not a dadns database") {
+		t.Fatalf("error %v", err)
 	}
 }
