@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// dadnsServer is a running dadns with its addresses.
+type dadnsServer struct {
+	proc    *proc
+	dataDir string
+	da      *daClient
+	dnsAddr string
+}
+
+// dadnsConfig renders the app.yml the bench runs dadns with.
+func dadnsConfig(dataDir, pass string, httpPort, dnsPort int) string {
+	return fmt.Sprintf(`data_dir: %s
+app:
+  auth_username: bench
+  auth_password: %s
+  listen_address: 127.0.0.1
+  listen_port: %d
+dns:
+  backends:
+    builtin:
+      type: builtin
+      listen: 127.0.0.1:%d
+`, strconv.Quote(dataDir), strconv.Quote(pass), httpPort, dnsPort)
+}
+
+// randomPassword returns 24 random URL-safe characters.
+func randomPassword() (string, error) {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("dadnsbench: password: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// startDadns writes a config under dir and starts bin with it; it returns
+// once dadns answers DirectAdmin's login test.
+func (b *bench) startDadns(ctx context.Context, dir string) (*dadnsServer, error) {
+	httpPort, err := b.ports.next()
+	if err != nil {
+		return nil, err
+	}
+	dnsPort, err := b.ports.next()
+	if err != nil {
+		return nil, err
+	}
+	pass, err := randomPassword()
+	if err != nil {
+		return nil, err
+	}
+	s := &dadnsServer{dataDir: filepath.Join(dir, "data"), dnsAddr: loopback(dnsPort)}
+	cfg := filepath.Join(dir, "app.yml")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("dadnsbench: dadns config: %w", err)
+	}
+	if err := os.WriteFile(cfg, []byte(dadnsConfig(s.dataDir, pass, httpPort, dnsPort)), 0o600); err != nil {
+		return nil, fmt.Errorf("dadnsbench: dadns config: %w", err)
+	}
+	s.proc, err = b.procs.start("dadns", filepath.Join(dir, "dadns.log"), b.dadnsEnv(), b.opt.dadnsBin, "--config", cfg, "serve")
+	if err != nil {
+		return nil, err
+	}
+	s.da = newDAClient(loopback(httpPort), "bench", pass)
+	return s, waitLogin(ctx, s.da, s.proc.alive)
+}
+
+// dadnsEnv gives dadns as many threads as the other servers get.
+func (b *bench) dadnsEnv() []string {
+	return serverEnv("GOMAXPROCS=" + strconv.Itoa(b.opt.serverThreads))
+}
+
+// waitLogin polls the login test until it passes, for at most 30 s, or
+// until alive reports dadns gone.
+func waitLogin(ctx context.Context, da *daClient, alive func() error) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		attempt, stop := context.WithTimeout(ctx, 2*time.Second)
+		err := da.loginTest(attempt)
+		stop()
+		if err == nil {
+			return nil
+		}
+		if dead := alive(); dead != nil {
+			return dead
+		}
+		if perr := pause(ctx, 50*time.Millisecond); perr != nil {
+			return fmt.Errorf("dadnsbench: dadns not ready: %w (last: %v)", perr, err)
+		}
+	}
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// footprint reports dadns's peak memory and the size of its store.
+func (b *bench) footprint() {
+	s := b.dadns
+	if s == nil {
+		return
+	}
+	if err := s.proc.alive(); err != nil {
+		b.rep.fail("dadns", "peak RSS (VmHWM)", err)
+		return
+	}
+	if hwm, err := procStatus(s.proc.cmd.Process.Pid, "VmHWM"); err != nil {
+		b.rep.fail("dadns", "peak RSS (VmHWM)", err)
+	} else {
+		b.rep.add("dadns", "peak RSS (VmHWM)", "%s", mib(hwm))
+	}
+	db, wal := fileSize(filepath.Join(s.dataDir, "dadns.db")), fileSize(filepath.Join(s.dataDir, "dadns.db-wal"))
+	b.rep.add("dadns", "store: dadns.db + wal", "%s + %s = %s", mib(db), mib(wal), mib(db+wal))
+}
+
+// fileSize is a file's size, 0 when it does not exist.
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// procStatus returns a "Vm..." field of /proc/<pid>/status in bytes.
+func procStatus(pid int, field string) (int64, error) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, fmt.Errorf("dadnsbench: %s: %w", field, err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("dadnsbench: %s: %w", field, err)
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, fmt.Errorf("dadnsbench: %s: not in /proc/%d/status", field, pid)
+}

@@ -1,0 +1,126 @@
+// Command dadnsbench measures dadns on loopback, in one run: DirectAdmin-
+// style zone pushes (ack latency, throughput, time until the builtin DNS
+// server serves every zone), DNS queries per second of dadns's builtin
+// server next to NSD and BIND serving the same zones, their cold-load
+// times, and dadns's peak memory and store size. It prints a markdown
+// table and writes it to a file. `make bench` runs it (scripts/bench.sh).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+)
+
+// options are the command-line flags.
+type options struct {
+	dadnsBin       string
+	dnsperfBin     string
+	nsdBin         string
+	namedBin       string
+	namedCheckconf string
+	zones          int
+	seed           uint64
+	pushers        int
+	duration       time.Duration
+	perfClients    int
+	perfThreads    int
+	rounds         int
+	serverThreads  int
+	loadTimeout    time.Duration
+	timeout        time.Duration
+	out            string
+	keep           bool
+}
+
+// parseFlags reads the command line.
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fl := flag.NewFlagSet("dadnsbench", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	fl.StringVar(&o.dadnsBin, "dadns", "bin/dadns", "dadns binary")
+	fl.StringVar(&o.dnsperfBin, "dnsperf", "/usr/bin/dnsperf", "dnsperf binary")
+	fl.StringVar(&o.nsdBin, "nsd", "/usr/sbin/nsd", "nsd binary (nsd-checkconf is taken from its directory)")
+	fl.StringVar(&o.namedBin, "named", "/usr/sbin/named", "named binary")
+	fl.StringVar(&o.namedCheckconf, "named-checkconf", "/usr/bin/named-checkconf", "named-checkconf binary")
+	fl.IntVar(&o.zones, "zones", 2000, "zones to generate and push")
+	fl.Uint64Var(&o.seed, "seed", 1, "seed of the zone and query generators")
+	fl.IntVar(&o.pushers, "pushers", 16, "concurrent DirectAdmin pushers")
+	fl.DurationVar(&o.duration, "duration", 10*time.Second, "dnsperf run time per server, split over the rounds")
+	fl.IntVar(&o.rounds, "rounds", 3, "dnsperf rounds; each round runs every server once, in turn")
+	fl.IntVar(&o.perfClients, "clients", 8, "dnsperf -c")
+	fl.IntVar(&o.perfThreads, "threads", 2, "dnsperf -T")
+	fl.IntVar(&o.serverThreads, "server-threads", runtime.NumCPU(), "threads of each server: nsd server-count, named -n, dadns GOMAXPROCS")
+	fl.DurationVar(&o.loadTimeout, "load-timeout", 3*time.Minute, "longest wait for a server to serve every zone")
+	fl.DurationVar(&o.timeout, "timeout", 10*time.Minute, "longest the whole run may take")
+	fl.StringVar(&o.out, "out", "bench/results/latest.md", "file the markdown report is written to")
+	fl.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, zone files, logs)")
+	if err := fl.Parse(args); err != nil {
+		return o, err
+	}
+	if fl.NArg() > 0 {
+		return o, fmt.Errorf("dadnsbench: unexpected arguments: %v", fl.Args())
+	}
+	if min(o.zones, o.pushers, o.rounds, o.perfClients, o.perfThreads, o.serverThreads) < 1 {
+		return o, fmt.Errorf("dadnsbench: -zones, -pushers, -rounds, -clients, -threads and -server-threads must be at least 1")
+	}
+	return o, nil
+}
+
+func main() {
+	opt, err := parseFlags(os.Args[1:], os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, opt)
+	stop()
+	os.Exit(code)
+}
+
+// run measures everything, prints and saves the report, and returns the
+// exit code: 1 when anything failed or was refused.
+func run(ctx context.Context, opt options) int {
+	ctx, cancel := context.WithTimeout(ctx, opt.timeout)
+	defer cancel()
+	tmp, err := os.MkdirTemp("", "dadnsbench-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "dadnsbench: %v\n", err)
+		return 1
+	}
+	b := &bench{opt: opt, tmp: tmp, procs: &procSet{}, rep: &report{}}
+	defer b.cleanup()
+	b.run(ctx)
+	b.procs.stopAll()
+	if err := ctx.Err(); err != nil {
+		b.rep.problem(fmt.Sprintf("run: stopped early: %v", stopCause(ctx, opt.timeout)))
+	}
+	fmt.Print(b.rep.markdown())
+	if err := b.rep.write(opt.out); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	slog.Info("report written", "file", opt.out)
+	if len(b.rep.problems) > 0 {
+		return 1
+	}
+	return 0
+}
+
+// stopCause says why the run's context ended.
+func stopCause(ctx context.Context, timeout time.Duration) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Sprintf("took longer than -timeout %s", timeout)
+	}
+	return context.Cause(ctx).Error()
+}

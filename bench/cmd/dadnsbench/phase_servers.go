@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// daemonPhase starts NSD and BIND on the same zone files and reports
+// their cold-load times.
+func (b *bench) daemonPhase(ctx context.Context) []*target {
+	var out []*target
+	for _, name := range []string{"NSD", "BIND"} {
+		t := &target{name: name}
+		out = append(out, t)
+		if t.err = ctx.Err(); t.err != nil {
+			continue
+		}
+		port, err := b.ports.next()
+		if err != nil {
+			t.err = err
+			b.rep.fail("cold load", name, err)
+			continue
+		}
+		dir := filepath.Join(b.tmp, strings.ToLower(name))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.err = err
+			b.rep.fail("cold load", name, err)
+			continue
+		}
+		d := b.nsdDaemon(dir, b.zoneDir, port)
+		if name == "BIND" {
+			d = b.bindDaemon(dir, b.zoneDir, port)
+		}
+		slog.Info("starting "+d.name, "zones", len(b.zones))
+		_, load, err := b.startDaemon(ctx, d, dir)
+		measure := fmt.Sprintf("%s: start → all %d zones answer SOA", name, len(b.zones))
+		if err != nil {
+			t.err = err
+			b.rep.fail("cold load", measure, err)
+			continue
+		}
+		t.port, t.addr = port, d.addr
+		b.rep.add("cold load", measure, "%s", secs(load))
+	}
+	return out
+}
+
+// answerPhase checks that the servers answer a sample of the queries
+// alike before their speed is compared; the reference is the first daemon
+// that runs.
+func (b *bench) answerPhase(ctx context.Context, builtin *target, daemons []*target) {
+	var ref *target
+	var others []*target
+	for _, t := range slices.Concat(daemons, []*target{builtin}) {
+		switch {
+		case t.err != nil:
+		case ref == nil:
+			ref = t
+		default:
+			others = append(others, t)
+		}
+	}
+	if ref == nil || len(others) == 0 {
+		return
+	}
+	ds, err := compareAnswers(ctx, ref, others, b.queries)
+	if err != nil {
+		b.rep.fail("answers", "sampled replies compared", err)
+		return
+	}
+	for _, d := range ds {
+		b.rep.add("answers", fmt.Sprintf("%s replies differing from %s (rcode, AA, answer)", d.server, ref.name), "%d of %d", d.differ, d.asked)
+		if d.differ > 0 {
+			b.rep.problem(fmt.Sprintf("answers: %s differs from %s in %d of %d sampled replies, e.g. %s",
+				d.server, ref.name, d.differ, d.asked, strings.Join(d.examples, " / ")))
+		}
+	}
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// report collects what the bench measured, in the order measured.
+type report struct {
+	facts    [][2]string // the run's circumstances
+	rows     [][3]string // area, measure, value
+	servers  []*target   // the QPS detail table
+	problems []string
+}
+
+// fact records a circumstance of the run.
+func (r *report) fact(key, format string, args ...any) {
+	r.facts = append(r.facts, [2]string{key, fmt.Sprintf(format, args...)})
+}
+
+// add records one measurement.
+func (r *report) add(area, measure, format string, args ...any) {
+	r.rows = append(r.rows, [3]string{area, measure, fmt.Sprintf(format, args...)})
+}
+
+// fail records that a measurement could not be made, and why.
+func (r *report) fail(area, measure string, err error) {
+	r.add(area, measure, "FAILED (see problems)")
+	r.problem(area + ": " + err.Error())
+}
+
+// problem records something wrong that the reader must see.
+func (r *report) problem(text string) {
+	r.problems = append(r.problems, text)
+}
+
+// markdown renders the report.
+func (r *report) markdown() string {
+	var b strings.Builder
+	b.WriteString("# dadns bench\n\n")
+	for _, f := range r.facts {
+		fmt.Fprintf(&b, "- %s: %s\n", f[0], f[1])
+	}
+	b.WriteString("\n| area | measure | value |\n|---|---|---|\n")
+	for _, row := range r.rows {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", cell(row[0]), cell(row[1]), cell(row[2]))
+	}
+	r.serverTable(&b)
+	if len(r.problems) > 0 {
+		b.WriteString("\n## Problems\n\n")
+		for _, p := range r.problems {
+			fmt.Fprintf(&b, "- %s\n", strings.ReplaceAll(p, "\n", "\n  "))
+		}
+	}
+	return b.String()
+}
+
+// serverTable renders dnsperf's details for each server measured.
+func (r *report) serverTable(b *strings.Builder) {
+	if len(r.servers) == 0 {
+		return
+	}
+	b.WriteString("\n| server | QPS, median round | rounds min – max | avg latency | sent | lost | response codes |\n|---|---:|---:|---:|---:|---:|---|\n")
+	for _, t := range r.servers {
+		if !t.measured() {
+			fmt.Fprintf(b, "| %s | not measured | | | | | |\n", t.name)
+			continue
+		}
+		m, lo, hi := medianRun(t.runs), t.runs[0].qps, t.runs[0].qps
+		sent, lost := 0, 0
+		for _, p := range t.runs {
+			lo, hi = min(lo, p.qps), max(hi, p.qps)
+			sent, lost = sent+p.sent, lost+p.lost
+		}
+		fmt.Fprintf(b, "| %s | %s | %s – %s | %s | %d | %d | %s |\n", t.name, thousands(m.qps), thousands(lo), thousands(hi),
+			ms(m.avgLatency), sent, lost, cell(m.rcodes))
+	}
+}
+
+// write saves the report to path, creating its directory.
+func (r *report) write(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("dadnsbench: write report: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(r.markdown()), 0o644); err != nil {
+		return fmt.Errorf("dadnsbench: write report: %w", err)
+	}
+	return nil
+}
+
+// cell keeps a value inside its table cell.
+func cell(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
+}
+
+// ms formats a duration in milliseconds.
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}
+
+// secs formats a duration in seconds.
+func secs(d time.Duration) string {
+	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+// mib formats a byte count in MiB.
+func mib(n int64) string {
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
+// thousands formats a rate as a whole number with comma-separated groups.
+func thousands(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
