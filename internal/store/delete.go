@@ -16,7 +16,8 @@ func (s *Store) Delete(ctx context.Context, name string) (Zone, error) {
 	}
 	now := fromUnixNano(unixNano(s.now()))
 	var z Zone
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.grouped(ctx, func(tx *sql.Tx) error {
+		var err error
 		z, err = deleteTx(ctx, tx, n)
 		if err != nil {
 			return err

@@ -21,7 +21,8 @@ func (s *Store) Put(ctx context.Context, z Zone) (Zone, error) {
 	}
 	now := fromUnixNano(unixNano(s.now()))
 	var saved Zone
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.grouped(ctx, func(tx *sql.Tx) error {
+		var err error
 		saved, err = putTx(ctx, tx, z, now)
 		return err
 	})

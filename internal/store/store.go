@@ -29,9 +29,10 @@ type Options struct {
 // concurrent callers never meet SQLITE_BUSY from each other; reads run in
 // parallel on the pool (WAL).
 type Store struct {
-	db  *sql.DB
-	now func() time.Time
-	wmu sync.Mutex // one write transaction at a time
+	db    *sql.DB
+	now   func() time.Time
+	wmu   sync.Mutex // one write transaction at a time
+	group grouper    // group commit of pushes and deletes
 }
 
 // Open opens (creating if needed) the database at path, applies pending
