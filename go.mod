@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/miekg/dns v1.1.73
 	go.yaml.in/yaml/v3 v3.0.6
+	golang.org/x/net v0.57.0
 	modernc.org/sqlite v1.62.0
 )
 
@@ -14,7 +15,6 @@ require (
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
-	golang.org/x/net v0.57.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect

@@ -1,0 +1,142 @@
+package dnsserver
+
+import (
+	"encoding/binary"
+	"unsafe"
+
+	"github.com/miekg/dns"
+)
+
+// The fast path answers a plain UDP query straight from its packet when
+// the answer is in the cache: no unpacking into a dns.Msg, no lookup. A
+// plain query has opcode QUERY, one question of class IN with an
+// uncompressed name, no answer or authority records, and at most an OPT
+// record of version 0. Everything else, and every cache miss, takes the
+// slow path through dns.Msg, which fills the cache.
+
+// fastQuery is what the fast path reads from a packet.
+type fastQuery struct {
+	nameEnd int // offset just past the question name
+	limit   int // largest answer the client takes over UDP
+}
+
+// fastReply answers pkt into out from the cache of snap. key is scratch
+// space for the cache key.
+func (s *Server) fastReply(snap *snapshot, pkt, key, out []byte) ([]byte, bool) {
+	q, key, ok := s.parseFast(pkt, key)
+	if !ok {
+		return nil, false
+	}
+	wire, ok := snap.cache.get(unsafe.String(unsafe.SliceData(key), len(key)))
+	if !ok || len(wire) > q.limit {
+		return nil, false
+	}
+	out = append(out[:0], wire...)
+	out[0], out[1] = pkt[0], pkt[1]
+	out[3] |= pkt[3] & 0x10 // CD
+	copy(out[12:q.nameEnd], pkt[12:q.nameEnd])
+	return out, true
+}
+
+// parseFast reads a plain query and builds its cache key.
+func (s *Server) parseFast(pkt, key []byte) (fastQuery, []byte, bool) {
+	var q fastQuery
+	if len(pkt) < 17 || pkt[2]&0xF8 != 0 { // QR or an opcode other than QUERY
+		return q, key, false
+	}
+	be := binary.BigEndian
+	if be.Uint16(pkt[4:]) != 1 || be.Uint16(pkt[6:]) != 0 || be.Uint16(pkt[8:]) != 0 || be.Uint16(pkt[10:]) > 1 {
+		return q, key, false
+	}
+	key, off, ok := readName(pkt, 12, key[:0])
+	if !ok || off+4 > len(pkt) {
+		return q, key, false
+	}
+	q.nameEnd = off
+	qtype, qclass := be.Uint16(pkt[off:]), be.Uint16(pkt[off+2:])
+	if qclass != dns.ClassINET || metaType(qtype) {
+		return q, key, false
+	}
+	aq := query{qtype: qtype, noAuth: pkt[2]&0x01 != 0}
+	edns, size, ok := readOPT(pkt, off+4, be.Uint16(pkt[10:]) == 1, &aq)
+	if !ok {
+		return q, key, false
+	}
+	q.limit = dns.MinMsgSize
+	if edns {
+		aq.minimal = size <= dns.MinMsgSize
+		q.limit = min(max(int(size), dns.MinMsgSize), s.opt.MaxUDPSize)
+	}
+	return q, append(key, byte(qtype>>8), byte(qtype), keyFlags(aq, edns)), true
+}
+
+// metaType lists the query types that refuse() answers specially.
+func metaType(t uint16) bool {
+	switch t {
+	case dns.TypeOPT, dns.TypeTKEY, dns.TypeTSIG, dns.TypeMAILA, dns.TypeMAILB, dns.TypeAXFR, dns.TypeIXFR:
+		return true
+	}
+	return false
+}
+
+// readName appends the lower-cased wire name at off to key and returns
+// the offset after it. Compression pointers are not expected in a query.
+func readName(pkt []byte, off int, key []byte) ([]byte, int, bool) {
+	for {
+		if off >= len(pkt) {
+			return key, 0, false
+		}
+		l := int(pkt[off])
+		if l&0xC0 != 0 || off+1+l > len(pkt) || len(key)+1+l > 255 {
+			return key, 0, false
+		}
+		key = append(key, byte(l))
+		off++
+		if l == 0 {
+			return key, off, true
+		}
+		for _, c := range pkt[off : off+l] {
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			key = append(key, c)
+		}
+		off += l
+	}
+}
+
+// readOPT checks the end of the packet: nothing, or one well-formed OPT
+// record of version 0. It sets the DO bit in q and returns the EDNS size.
+func readOPT(pkt []byte, off int, has bool, q *query) (edns bool, size uint16, ok bool) {
+	if !has {
+		return false, 0, off == len(pkt)
+	}
+	be := binary.BigEndian
+	if off+11 > len(pkt) || pkt[off] != 0 || be.Uint16(pkt[off+1:]) != dns.TypeOPT || pkt[off+6] != 0 {
+		return false, 0, false
+	}
+	size = be.Uint16(pkt[off+3:])
+	q.do = be.Uint16(pkt[off+7:])&0x8000 != 0
+	rdlen := int(be.Uint16(pkt[off+9:]))
+	opts := pkt[off+11:]
+	if len(opts) != rdlen {
+		return false, 0, false
+	}
+	for len(opts) > 0 {
+		if len(opts) < 4 || len(opts) < 4+int(be.Uint16(opts[2:])) || !plainOption(be.Uint16(opts)) {
+			return false, 0, false
+		}
+		opts = opts[4+int(be.Uint16(opts[2:])):]
+	}
+	return true, size, true
+}
+
+// plainOption lists the EDNS options that cannot make unpacking fail
+// (and so cannot turn the slow path's answer into FORMERR).
+func plainOption(code uint16) bool {
+	switch code {
+	case dns.EDNS0NSID, dns.EDNS0COOKIE, dns.EDNS0PADDING:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,155 @@
+package dnsserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/miekg/dns"
+)
+
+// Listen serves DNS on addr over UDP and TCP (the same port; "127.0.0.1:0"
+// picks a free one). It returns once both are serving, and they stop when
+// ctx ends or Shutdown is called.
+func (s *Server) Listen(ctx context.Context, addr string) (udp, tcp net.Addr, err error) {
+	pcs, l, err := s.bind(addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dnsserver: listen %s: %w", addr, err)
+	}
+	udp = pcs[0].LocalAddr()
+	servers := []*dns.Server{{Listener: l}}
+	var loops *udpLoops
+	if udp.(*net.UDPAddr).IP.IsUnspecified() {
+		for _, pc := range pcs {
+			servers = append(servers, &dns.Server{PacketConn: pc, UDPSize: dns.MaxMsgSize})
+		}
+	} else {
+		loops = s.startUDPLoops(pcs)
+	}
+	if err := s.start(servers, loops); err != nil {
+		return nil, nil, fmt.Errorf("dnsserver: listen %s: %w", addr, err)
+	}
+	go func() {
+		<-ctx.Done()
+		_ = s.stop(context.WithoutCancel(ctx), servers, loops)
+	}()
+	return udp, l.Addr(), nil
+}
+
+// bind opens the UDP sockets and the TCP listener on one port. When the
+// port is 0, the UDP port picked by the system is reused for TCP, and the
+// pair is retried if that TCP port happens to be taken.
+func (s *Server) bind(addr string) ([]net.PacketConn, net.Listener, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	var errs []error
+	for range 8 {
+		pcs, err := listenUDP(addr, s.opt.UDPSockets)
+		if err != nil {
+			return nil, nil, err
+		}
+		p := strconv.Itoa(pcs[0].LocalAddr().(*net.UDPAddr).Port)
+		l, err := listenTCP(net.JoinHostPort(host, p), s.opt.UDPSockets > 1)
+		if err == nil {
+			return pcs, l, nil
+		}
+		closeAll(pcs)
+		if port != "0" {
+			return nil, nil, err
+		}
+		errs = append(errs, err)
+	}
+	return nil, nil, errors.Join(errs...)
+}
+
+func closeAll(pcs []net.PacketConn) {
+	for _, pc := range pcs {
+		_ = pc.Close()
+	}
+}
+
+// listener is what one Listen call started.
+type listener struct {
+	servers []*dns.Server
+	loops   *udpLoops
+}
+
+// start runs the servers and waits until each one is serving.
+func (s *Server) start(servers []*dns.Server, loops *udpLoops) error {
+	started := make(chan struct{}, len(servers))
+	failed := make(chan error, len(servers))
+	for _, srv := range servers {
+		srv.Handler = s
+		srv.MsgAcceptFunc = accept
+		srv.NotifyStartedFunc = func() { started <- struct{}{} }
+		go func() {
+			if err := srv.ActivateAndServe(); err != nil {
+				failed <- err
+			}
+		}()
+	}
+	for range servers {
+		select {
+		case <-started:
+		case err := <-failed:
+			_ = s.stop(context.Background(), servers, loops)
+			return err
+		}
+	}
+	s.lmu.Lock()
+	s.listeners = append(s.listeners, listener{servers: servers, loops: loops})
+	s.lmu.Unlock()
+	return nil
+}
+
+// Shutdown stops every listener started by Listen, waiting for queries in
+// flight until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.lmu.Lock()
+	ls := s.listeners
+	s.listeners = nil
+	s.lmu.Unlock()
+	var errs []error
+	for _, l := range ls {
+		errs = append(errs, s.stop(ctx, l.servers, l.loops))
+	}
+	return errors.Join(errs...)
+}
+
+// stop shuts servers and loops down; stopping twice is harmless.
+func (s *Server) stop(ctx context.Context, servers []*dns.Server, loops *udpLoops) error {
+	var errs []error
+	if loops != nil {
+		loops.stop()
+	}
+	for _, srv := range servers {
+		if err := srv.ShutdownContext(ctx); err != nil && !isNotStarted(err) {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("dnsserver: shutdown: %w", err)
+	}
+	return nil
+}
+
+func isNotStarted(err error) bool {
+	return err != nil && err.Error() == "dns: server not started"
+}
+
+// accept drops responses and passes every query on: ServeDNS itself
+// answers NOTIMP and FORMERR with the details BIND gives.
+func accept(dh dns.Header) dns.MsgAcceptAction {
+	const qr = 1 << 15
+	if dh.Bits&qr != 0 {
+		return dns.MsgIgnore
+	}
+	if dh.Qdcount > 1 || dh.Ancount > 0 || dh.Nscount > 1 || dh.Arcount > 2 {
+		return dns.MsgReject
+	}
+	return dns.MsgAccept
+}

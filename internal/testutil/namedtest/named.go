@@ -1,0 +1,285 @@
+// Package namedtest runs a real BIND named for tests: a private instance on
+// 127.0.0.1 with free ports, its own directory, configuration and rndc key,
+// stopped when the test ends. It also compares DNS replies the way the
+// differential tests need.
+package namedtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Binaries used by the package; tests skip (or fail under CI=true) when
+// named is missing.
+const (
+	NamedPath = "/usr/sbin/named"
+	RndcPath  = "/usr/sbin/rndc"
+)
+
+// startTimeout bounds how long Start waits for named to serve every zone.
+const startTimeout = 30 * time.Second
+
+// Named is a running named.
+type Named struct {
+	// Addr is the host:port named answers on, UDP and TCP.
+	Addr string
+	// ControlAddr is the host:port of its rndc control channel.
+	ControlAddr string
+	// Dir holds named.conf, the zone files (origin + ".db"), rndc.conf and
+	// named's log (named.log).
+	Dir string
+
+	cmd  *exec.Cmd
+	done chan error
+}
+
+// Require skips the test when named is not installed, or fails it when the
+// environment variable CI is "true": CI must run the real daemon.
+func Require(t testing.TB) {
+	t.Helper()
+	if _, err := os.Stat(NamedPath); err == nil {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("namedtest: %s missing and CI=true", NamedPath)
+	}
+	t.Skipf("namedtest: %s not installed", NamedPath)
+}
+
+// Start runs named with one primary zone per entry of zones (origin
+// without the trailing dot → zone file text) and waits until it answers
+// the SOA of every zone. named is stopped when the test ends. The
+// configuration is BIND's default except for what a private test instance
+// needs: its own ports and files, recursion off (an authoritative-only
+// server) and no NOTIFY messages.
+func Start(t testing.TB, zones map[string]string) *Named {
+	t.Helper()
+	Require(t)
+	n := &Named{Dir: t.TempDir()}
+	var err error
+	for range 5 {
+		if err = n.configure(zones); err != nil {
+			break
+		}
+		if err = n.run(); err == nil {
+			break
+		}
+		var bind *portError
+		if !errors.As(err, &bind) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("namedtest: start: %v\n%s", err, n.logTail())
+	}
+	t.Cleanup(n.stop)
+	if err := n.waitZones(zones); err != nil {
+		t.Fatalf("namedtest: start: %v\n%s", err, n.logTail())
+	}
+	return n
+}
+
+// configure picks ports and writes the zone files, named.conf and
+// rndc.conf.
+func (n *Named) configure(zones map[string]string) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	cport, err := freePort()
+	if err != nil {
+		return err
+	}
+	n.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	n.ControlAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(cport))
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return err
+	}
+	key := base64.StdEncoding.EncodeToString(secret)
+	for origin, text := range zones {
+		if err := os.WriteFile(filepath.Join(n.Dir, origin+".db"), []byte(text), 0o644); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(n.path("named.conf"), []byte(n.namedConf(zones, port, cport, key)), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(n.path("rndc.conf"), []byte(rndcConf(key, cport)), 0o600)
+}
+
+func (n *Named) path(name string) string { return filepath.Join(n.Dir, name) }
+
+func (n *Named) namedConf(zones map[string]string, port, cport int, key string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "key \"namedtest\" { algorithm hmac-sha256; secret \"%s\"; };\n", key)
+	fmt.Fprintf(&b, "controls { inet 127.0.0.1 port %d allow { 127.0.0.1; } keys { \"namedtest\"; }; };\n", cport)
+	fmt.Fprintf(&b, `options {
+	directory %q;
+	pid-file %q;
+	session-keyfile %q;
+	listen-on port %d { 127.0.0.1; };
+	listen-on-v6 { none; };
+	recursion no;
+	notify no;
+	dnssec-validation no;
+};
+`, n.Dir, n.path("named.pid"), n.path("session.key"), port)
+	origins := make([]string, 0, len(zones))
+	for o := range zones {
+		origins = append(origins, o)
+	}
+	sort.Strings(origins)
+	for _, o := range origins {
+		fmt.Fprintf(&b, "zone %q { type primary; file %q; };\n", o, n.path(o+".db"))
+	}
+	return b.String()
+}
+
+func rndcConf(key string, cport int) string {
+	return fmt.Sprintf(`key "namedtest" { algorithm hmac-sha256; secret "%s"; };
+options { default-key "namedtest"; default-server 127.0.0.1; default-port %d; };
+`, key, cport)
+}
+
+// portError means named could not bind a port picked for it: another
+// process took it meanwhile, and Start tries other ports.
+type portError struct{ err error }
+
+func (e *portError) Error() string { return e.err.Error() }
+
+// run starts named in the foreground and returns once it is running or
+// has exited.
+func (n *Named) run() error {
+	logf, err := os.Create(n.path("named.log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	n.cmd = exec.Command(NamedPath, "-g", "-4", "-c", n.path("named.conf"))
+	n.cmd.Stdout, n.cmd.Stderr = logf, logf
+	if err := n.cmd.Start(); err != nil {
+		return err
+	}
+	n.done = make(chan error, 1)
+	go func() { n.done <- n.cmd.Wait() }()
+	deadline := time.Now().Add(startTimeout)
+	for time.Now().Before(deadline) {
+		log, _ := os.ReadFile(n.path("named.log"))
+		switch {
+		case strings.Contains(string(log), "address in use"):
+			n.stop()
+			return &portError{fmt.Errorf("named: port taken")}
+		case strings.Contains(string(log), "\nrunning") || strings.Contains(string(log), " running\n"):
+			return nil
+		}
+		select {
+		case err := <-n.done:
+			n.done <- err
+			return fmt.Errorf("named exited: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("named not running after %s", startTimeout)
+}
+
+// waitZones waits until named answers the SOA of every zone with AA.
+func (n *Named) waitZones(zones map[string]string) error {
+	deadline := time.Now().Add(startTimeout)
+	for origin := range zones {
+		for {
+			m := new(dns.Msg)
+			m.SetQuestion(dns.Fqdn(origin), dns.TypeSOA)
+			r, err := n.Exchange(m, "udp")
+			if err == nil && r.Rcode == dns.RcodeSuccess && r.Authoritative && len(r.Answer) > 0 {
+				break
+			}
+			if log, _ := os.ReadFile(n.path("named.log")); strings.Contains(string(log), "not loaded due to errors") {
+				return fmt.Errorf("a zone did not load")
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("zone %s not served (last error %v)", origin, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// Exchange sends m to named over network ("udp" or "tcp") and returns
+// the reply. A truncated UDP reply is returned as it is.
+func (n *Named) Exchange(m *dns.Msg, network string) (*dns.Msg, error) {
+	c := &dns.Client{Net: network, Timeout: 5 * time.Second, UDPSize: dns.MaxMsgSize}
+	r, _, err := c.Exchange(m, n.Addr)
+	return r, err
+}
+
+// Rndc runs rndc against this named with its own key, for example
+// Rndc("reload", "example.com").
+func (n *Named) Rndc(args ...string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, RndcPath, append([]string{"-c", n.path("rndc.conf")}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("namedtest: rndc %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// stop terminates named, killing it if it does not exit in time.
+func (n *Named) stop() {
+	if n.cmd == nil || n.cmd.Process == nil {
+		return
+	}
+	_ = n.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-n.done:
+	case <-time.After(10 * time.Second):
+		_ = n.cmd.Process.Kill()
+		<-n.done
+	}
+	n.cmd = nil
+}
+
+// logTail returns the end of named's log for failure messages.
+func (n *Named) logTail() string {
+	b, _ := os.ReadFile(n.path("named.log"))
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+// freePort returns a port that is free on 127.0.0.1 for both UDP and TCP
+// at the time of the call.
+func freePort() (int, error) {
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		pc, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		l.Close()
+		if err == nil {
+			pc.Close()
+			return port, nil
+		}
+	}
+	return 0, errors.New("namedtest: no free port")
+}
