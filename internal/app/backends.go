@@ -1,0 +1,65 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/dadns/dadns/internal/backend"
+	"github.com/dadns/dadns/internal/backend/builtin"
+	"github.com/dadns/dadns/internal/config"
+	"github.com/dadns/dadns/internal/dnsserver"
+)
+
+// constructors is the explicit factory: backend type → constructor. A type
+// the config accepts but that is missing here fails at start with a clear
+// error rather than being silently ignored.
+var constructors = map[string]func(ctx context.Context, b config.Backend, log *slog.Logger) (backend.Backend, error){
+	"builtin": newBuiltin,
+}
+
+type backendSet struct {
+	byName map[string]backend.Backend
+}
+
+// buildBackends constructs every enabled backend instance.
+func buildBackends(ctx context.Context, cfg *config.Config, log *slog.Logger) (*backendSet, error) {
+	set := &backendSet{byName: map[string]backend.Backend{}}
+	for _, bc := range cfg.EnabledBackends() {
+		mk, ok := constructors[bc.Type]
+		if !ok {
+			set.close()
+			return nil, fmt.Errorf("dns.backends.%s: backend type %q is not available in this version of dadns", bc.Name, bc.Type)
+		}
+		b, err := mk(ctx, bc, log.With("backend", bc.Name))
+		if err != nil {
+			set.close()
+			return nil, fmt.Errorf("dns.backends.%s: %w", bc.Name, err)
+		}
+		set.byName[bc.Name] = b
+	}
+	if len(set.byName) == 0 {
+		log.Warn("no DNS backend enabled: zones are stored but served nowhere")
+	}
+	return set, nil
+}
+
+func (s *backendSet) close() {
+	for name, b := range s.byName {
+		if c, ok := b.(backend.Closer); ok {
+			if err := c.Close(); err != nil {
+				slog.Warn("backend close failed", "backend", name, "err", err)
+			}
+		}
+	}
+}
+
+func newBuiltin(ctx context.Context, bc config.Backend, log *slog.Logger) (backend.Backend, error) {
+	srv := dnsserver.New(dnsserver.Options{Logger: log})
+	udp, tcp, err := srv.Listen(ctx, bc.Builtin.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("builtin dns listen %s: %w", bc.Builtin.Listen, err)
+	}
+	log.Info("builtin DNS server listening", "udp", udp.String(), "tcp", tcp.String())
+	return builtin.New(srv), nil
+}
