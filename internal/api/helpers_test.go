@@ -130,4 +130,3 @@ func minimalZone(origin string, serial int) string {
 	return "$TTL 3600\n@ IN SOA ns1." + origin + ". hostmaster." + origin + ". " +
 		strconv.Itoa(serial) + " 3600 3600 1209600 86400\n@ IN NS ns1." + origin + ".\nns1 IN A 192.0.2.1\nwww IN A 192.0.2.2\n"
 }
-
