@@ -50,22 +50,33 @@ type node struct {
 	exited  chan struct{}
 }
 
-func freePort(t *testing.T, network string) int {
+// freePorts returns a TCP port for HTTP and a port free for both UDP and
+// TCP for DNS, distinct, found by binding them all at once.
+func freePorts(t *testing.T) (httpPort, dnsPort int) {
 	t.Helper()
-	if network == "udp" {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	for range 50 {
+		u, err := net.ListenPacket("udp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
+		dnsPort = u.LocalAddr().(*net.UDPAddr).Port
+		d, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(dnsPort))
+		if err != nil {
+			u.Close()
+			continue
+		}
+		h, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		httpPort = h.Addr().(*net.TCPAddr).Port
+		h.Close()
+		d.Close()
+		u.Close()
+		return httpPort, dnsPort
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free ports")
+	return 0, 0
 }
 
 // startNode runs dadns with a config in dir (created on first use).
@@ -149,7 +160,7 @@ func e2eZone(name string, serial int) string {
 // served by the builtin backend once the server is back.
 func TestKillAfterAckLosesNothing(t *testing.T) {
 	dir := t.TempDir()
-	httpPort, dnsPort := freePort(t, "tcp"), freePort(t, "udp")
+	httpPort, dnsPort := freePorts(t)
 	n := startNode(t, dir, httpPort, dnsPort)
 	acked := map[string]int{}
 	for i := 0; i < 60; i++ {

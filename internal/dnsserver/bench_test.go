@@ -66,7 +66,10 @@ func BenchmarkFastReply(b *testing.B) {
 	}
 	s := New(Options{Logger: quietLogger()})
 	s.Apply(set, nil)
-	pkt, err := probe{name: "WWW.example.org.", qtype: dns.TypeA, v: vEDNS}.msg().Pack()
+	q := new(dns.Msg)
+	q.SetQuestion("WWW.example.org.", dns.TypeA)
+	q.SetEdns0(1232, false)
+	pkt, err := q.Pack()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,179 +2,15 @@ package dnsserver
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/dadns/dadns/internal/testutil/dnsdiff"
 	"github.com/dadns/dadns/internal/testutil/namedtest"
 )
-
-// variant is how a probe query is sent.
-type variant struct {
-	name  string
-	edns  bool
-	size  uint16
-	do    bool
-	rd    bool
-	cd    bool
-	tcp   bool
-	mixed bool // the query name in random case
-}
-
-var (
-	vPlain   = variant{name: "noedns"}
-	vEDNS    = variant{name: "edns", edns: true, size: 1232}
-	vDO      = variant{name: "do", edns: true, size: 4096, do: true}
-	vRD      = variant{name: "rd", edns: true, size: 1232, rd: true, cd: true}
-	vSmall   = variant{name: "edns512", edns: true, size: 512}
-	vTiny    = variant{name: "edns0", edns: true, size: 0, do: true}
-	vTCP     = variant{name: "tcp-do", edns: true, size: 512, do: true, tcp: true}
-	vMixed   = variant{name: "mixedcase", edns: true, size: 1232, mixed: true}
-	vMixedDO = variant{name: "mixedcase-do", edns: true, size: 1400, do: true, mixed: true}
-)
-
-// probe is one query of the differential test.
-type probe struct {
-	name  string
-	qtype uint16
-	v     variant
-}
-
-func (p probe) String() string {
-	return fmt.Sprintf("%s %s [%s]", p.name, dns.TypeToString[p.qtype], p.v.name)
-}
-
-func (p probe) msg() *dns.Msg {
-	m := new(dns.Msg)
-	name := p.name
-	if p.v.mixed {
-		name = mixCase(name)
-	}
-	m.SetQuestion(name, p.qtype)
-	m.RecursionDesired = p.v.rd
-	m.CheckingDisabled = p.v.cd
-	if p.v.edns {
-		m.SetEdns0(p.v.size, p.v.do)
-	}
-	return m
-}
-
-// mixCase upper-cases every other letter.
-func mixCase(s string) string {
-	b := []byte(s)
-	up := true
-	for i, c := range b {
-		if c >= 'a' && c <= 'z' {
-			if up {
-				b[i] = c - 'a' + 'A'
-			}
-			up = !up
-		}
-	}
-	return string(b)
-}
-
-// baseTypes are asked at every name besides the types the name owns.
-var baseTypes = []uint16{
-	dns.TypeA, dns.TypeAAAA, dns.TypeMX, dns.TypeTXT, dns.TypeNS, dns.TypeSOA,
-	dns.TypeDS, dns.TypeCNAME, dns.TypeANY, dns.TypeRRSIG, dns.TypeNSEC,
-	dns.TypeDNSKEY, dns.TypeSRV, dns.TypePTR,
-}
-
-// childTypes are asked at names that do not exist (under each name).
-var childTypes = []uint16{dns.TypeA, dns.TypeTXT, dns.TypeMX, dns.TypeDS, dns.TypeANY, dns.TypeNS}
-
-// probes lists every query of the differential test for the zones.
-func probes(zones []testZone) []probe {
-	var out []probe
-	for _, tz := range zones {
-		signed := isSigned(tz.zone)
-		owned := ownedTypes(tz.zone)
-		for _, name := range zoneNames(tz.zone) {
-			types := mergeTypes(baseTypes, owned[name])
-			out = add(out, name, types, vEDNS, vPlain)
-			out = add(out, name, []uint16{dns.TypeA, dns.TypeMX, dns.TypeNS, dns.TypeSOA, dns.TypeANY, dns.TypeTXT}, vRD, vSmall, vMixed)
-			out = add(out, name, []uint16{dns.TypeA, dns.TypeTXT, dns.TypeANY}, vTCP, vTiny)
-			if signed {
-				out = add(out, name, types, vDO, vMixedDO)
-			} else {
-				out = add(out, name, []uint16{dns.TypeA, dns.TypeANY, dns.TypeDS}, vDO)
-			}
-			child := "x." + name
-			if strings.HasPrefix(name, "*.") {
-				child = "a.b." + name[2:]
-			}
-			out = add(out, child, childTypes, vEDNS, vPlain)
-			if signed {
-				out = add(out, child, childTypes, vDO)
-			}
-		}
-		out = add(out, "nope."+tz.origin, childTypes, vEDNS, vDO, vRD)
-	}
-	out = add(out, "nowhere.invalid.", []uint16{dns.TypeA}, vEDNS, vPlain)
-	out = add(out, ".", []uint16{dns.TypeNS}, vEDNS)
-	return out
-}
-
-func add(out []probe, name string, types []uint16, vs ...variant) []probe {
-	for _, v := range vs {
-		for _, t := range types {
-			out = append(out, probe{name: name, qtype: t, v: v})
-		}
-	}
-	return out
-}
-
-func isSigned(z *Zone) bool {
-	return slices.ContainsFunc(z.RRs, func(rr dns.RR) bool { return rr.Header().Rrtype == dns.TypeRRSIG })
-}
-
-func ownedTypes(z *Zone) map[string][]uint16 {
-	out := map[string][]uint16{}
-	for _, rr := range z.RRs {
-		h := rr.Header()
-		if !slices.Contains(out[h.Name], h.Rrtype) {
-			out[h.Name] = append(out[h.Name], h.Rrtype)
-		}
-	}
-	return out
-}
-
-func mergeTypes(a, b []uint16) []uint16 {
-	out := slices.Clone(a)
-	for _, t := range b {
-		if !slices.Contains(out, t) {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-// zoneNames lists the owners of z and the empty non-terminals above them.
-func zoneNames(z *Zone) []string {
-	origin := lower(dns.Fqdn(z.Origin))
-	seen := map[string]bool{}
-	var out []string
-	for _, rr := range z.RRs {
-		for name := rr.Header().Name; !seen[name] && isBelow(name, origin); {
-			seen[name] = true
-			out = append(out, name)
-			p, ok := parentName(name)
-			if !ok {
-				break
-			}
-			name = p
-		}
-	}
-	slices.Sort(out)
-	return out
-}
 
 // knownDifferences are answers where we deliberately differ from BIND,
 // keyed by probe text; each says why.
@@ -201,10 +37,10 @@ func TestDifferentialBIND(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ours := endpoints{udp: udp.String(), tcp: tcp.String()}
-	theirs := endpoints{udp: named.Addr, tcp: named.Addr}
-	ps := probes(zones)
-	failures := compareAll(ps, theirs, ours)
+	ours := dnsdiff.Endpoints{UDP: udp.String(), TCP: tcp.String()}
+	theirs := dnsdiff.Endpoints{UDP: named.Addr, TCP: named.Addr}
+	ps := dnsdiff.Probes(diffZones(zones))
+	failures := dnsdiff.CompareAll(ps, theirs, ours, knownDifferences)
 	t.Logf("%d probes, %d differences", len(ps), len(failures))
 	if out := os.Getenv("DNSSERVER_DIFF_OUT"); out != "" {
 		_ = os.WriteFile(out, []byte(strings.Join(failures, "\n")), 0o644)
@@ -216,75 +52,6 @@ func TestDifferentialBIND(t *testing.T) {
 		}
 		t.Error(f)
 	}
-}
-
-type endpoints struct{ udp, tcp string }
-
-func (e endpoints) exchange(m *dns.Msg, tcp bool) (*dns.Msg, error) {
-	c := &dns.Client{Net: "udp", Timeout: 5 * time.Second, UDPSize: dns.MaxMsgSize}
-	addr := e.udp
-	if tcp {
-		c.Net, addr = "tcp", e.tcp
-	}
-	r, _, err := c.Exchange(m, addr)
-	return r, err
-}
-
-// compareAll sends every probe to both servers and returns the probes
-// whose replies differ (beyond the known differences).
-func compareAll(ps []probe, want, got endpoints) []string {
-	var (
-		mu       sync.Mutex
-		failures []string
-		wg       sync.WaitGroup
-		work     = make(chan probe)
-	)
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range work {
-				if f := compareOne(p, p.msg(), want, got); f != "" {
-					mu.Lock()
-					failures = append(failures, f)
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for _, p := range ps {
-		work <- p
-	}
-	close(work)
-	wg.Wait()
-	slices.Sort(failures)
-	return failures
-}
-
-func compareOne(p probe, m *dns.Msg, want, got endpoints) string {
-	tcp := p.v.tcp
-	w, err := want.exchange(m.Copy(), tcp)
-	if err != nil {
-		return fmt.Sprintf("%s: named: %v", p, err)
-	}
-	g, err := got.exchange(m.Copy(), tcp)
-	if err != nil {
-		return fmt.Sprintf("%s: ours: %v", p, err)
-	}
-	d := namedtest.DiffAll(w, g)
-	if len(d) == 0 { // ask again: the answer may now come from the cache
-		if g, err = got.exchange(m.Copy(), tcp); err != nil {
-			return fmt.Sprintf("%s: ours, again: %v", p, err)
-		}
-		d = namedtest.DiffAll(w, g)
-	}
-	if len(d) == 0 {
-		return ""
-	}
-	if _, ok := knownDifferences[p.String()]; ok {
-		return ""
-	}
-	return fmt.Sprintf("%s:\n  %s\n--- named:\n%s\n--- ours:\n%s", p, strings.Join(d, "\n  "), w, g)
 }
 
 // knownProtocolDifferences are protocol probes where we deliberately
@@ -312,15 +79,15 @@ func TestProtocolBIND(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ours := endpoints{udp: udp.String(), tcp: tcp.String()}
-	theirs := endpoints{udp: named.Addr, tcp: named.Addr}
+	ours := dnsdiff.Endpoints{UDP: udp.String(), TCP: tcp.String()}
+	theirs := dnsdiff.Endpoints{UDP: named.Addr, TCP: named.Addr}
 	for _, p := range protocolProbes() {
 		t.Run(p.desc, func(t *testing.T) {
-			w, err := theirs.exchange(p.m.Copy(), p.tcp)
+			w, err := theirs.Exchange(p.m.Copy(), p.tcp)
 			if err != nil {
 				t.Fatalf("named: %v", err)
 			}
-			g, err := ours.exchange(p.m.Copy(), p.tcp)
+			g, err := ours.Exchange(p.m.Copy(), p.tcp)
 			if err != nil {
 				t.Fatalf("ours: %v", err)
 			}
@@ -386,4 +153,13 @@ func protocolProbes() []protoProbe {
 		{desc: "refused zone", m: q("www.example.com.", dns.TypeA, edns)},
 		{desc: "refused root", m: q(".", dns.TypeSOA, nil)},
 	}
+}
+
+// diffZones turns the test zones into dnsdiff's input.
+func diffZones(zones []testZone) []dnsdiff.Zone {
+	out := make([]dnsdiff.Zone, len(zones))
+	for i, tz := range zones {
+		out[i] = dnsdiff.Zone{Origin: tz.origin, RRs: tz.zone.RRs}
+	}
+	return out
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/dadns/dadns/internal/testutil/dnsdiff"
 )
 
 // TestFastPathMatchesSlowPath checks that an answer served from the cache
@@ -23,17 +25,17 @@ func TestFastPathMatchesSlowPath(t *testing.T) {
 	from := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5353}
 	hits := 0
 	for _, tz := range loadTestZones(t) {
-		for _, name := range zoneNames(tz.zone) {
-			for _, v := range []variant{vPlain, vEDNS, vDO, vRD, vSmall, vMixed} {
+		for _, name := range dnsdiff.ZoneNames(dnsdiff.Zone{Origin: tz.origin, RRs: tz.zone.RRs}) {
+			for _, v := range []dnsdiff.Variant{dnsdiff.VPlain, dnsdiff.VEDNS, dnsdiff.VDO, dnsdiff.VRD, dnsdiff.VSmall, dnsdiff.VMixed} {
 				for _, qt := range []uint16{dns.TypeA, dns.TypeMX, dns.TypeTXT, dns.TypeANY, dns.TypeNS} {
-					pkt, err := probe{name: name, qtype: qt, v: v}.msg().Pack()
+					pkt, err := dnsdiff.Probe{Name: name, QType: qt, V: v}.Msg().Pack()
 					if err != nil {
 						t.Fatal(err)
 					}
 					want, _ := plain.slowReply(pkt, from, nil)
 					warm, _ := cached.slowReply(pkt, from, nil)
 					if !bytes.Equal(warm, want) {
-						t.Fatalf("%s %s [%s]: cached server's first answer differs", name, dns.TypeToString[qt], v.name)
+						t.Fatalf("%s %s [%s]: cached server's first answer differs", name, dns.TypeToString[qt], v.Name)
 					}
 					got, ok := cached.fastReply(cached.snap.Load(), pkt, nil, nil)
 					if !ok {
@@ -41,7 +43,7 @@ func TestFastPathMatchesSlowPath(t *testing.T) {
 					}
 					hits++
 					if !bytes.Equal(got, want) {
-						t.Errorf("%s %s [%s]: fast answer differs from the full path", name, dns.TypeToString[qt], v.name)
+						t.Errorf("%s %s [%s]: fast answer differs from the full path", name, dns.TypeToString[qt], v.Name)
 					}
 				}
 			}
@@ -105,7 +107,7 @@ func TestParseFastRejects(t *testing.T) {
 
 func TestSlowReplyMalformed(t *testing.T) {
 	s := New(Options{Logger: quietLogger()})
-	pkt, _ := probe{name: "www.example.org.", qtype: dns.TypeA, v: vEDNS}.msg().Pack()
+	pkt, _ := dnsdiff.Probe{Name: "www.example.org.", QType: dns.TypeA, V: dnsdiff.VEDNS}.Msg().Pack()
 	out, ok := s.slowReply(pkt[:len(pkt)-3], nil, nil)
 	if !ok {
 		t.Fatal("no reply to a cut-short query")
