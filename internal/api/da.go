@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/push"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -104,48 +104,18 @@ func (s *Server) rawsave(w http.ResponseWriter, r *http.Request, p params) {
 		return
 	}
 	host := strings.TrimSpace(p.Get("hostname"))
-	z, err := zone.Parse(name, p.body, s.opt.ZoneLimits)
-	if err != nil {
-		s.log.Info("push refused", "zone", name, "host", host, "err", err)
-		fail(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	for _, warn := range z.Warnings {
-		s.log.Warn("zone warning", "zone", name, "line", warn.Line, "warning", warn.Msg)
-	}
-	ctx := r.Context()
-	prev, err := s.opt.Store.Get(ctx, name.String())
-	isNew := errors.Is(err, store.ErrNotFound)
-	if err != nil && !isNew {
+	_, err = s.push.Save(r.Context(), name, p.body, host, p.Get("username"))
+	var zerr *zone.Error
+	switch {
+	case errors.As(err, &zerr):
+		fail(w, http.StatusBadRequest, zerr.Error())
+	case errors.Is(err, push.ErrZoneLimit):
+		fail(w, http.StatusInsufficientStorage, err.Error())
+	case err != nil:
 		s.storeFailed(w, "rawsave", name, err)
-		return
+	default:
+		ok(w, kv{"text", "Zone saved"})
 	}
-	if isNew && s.opt.MaxZones > 0 {
-		if n, err := s.opt.Store.CountLive(ctx); err != nil {
-			s.storeFailed(w, "rawsave", name, err)
-			return
-		} else if n >= s.opt.MaxZones {
-			fail(w, http.StatusInsufficientStorage, fmt.Sprintf("zone limit reached: this node holds %d zones (limits.max_zones)", n))
-			return
-		}
-	}
-	user := p.Get("username")
-	if !isNew && !s.owners.same(prev.OwnerHost, host) {
-		s.log.Warn("zone ownership transferred", "zone", name, "from", prev.OwnerHost, "to", host)
-	} else if !isNew && user == "" {
-		user = prev.OwnerUser
-	}
-	saved, err := s.opt.Store.Put(ctx, store.Zone{
-		Name: name.String(), Canonical: z.Text(), Original: string(p.body), Hash: z.Hash(),
-		Serial: z.Serial, OwnerHost: host, OwnerUser: user,
-	})
-	if err != nil {
-		s.storeFailed(w, "rawsave", name, err)
-		return
-	}
-	s.opt.Changed()
-	s.log.Info("zone saved", "zone", name, "host", host, "serial", z.Serial, "version", saved.Version, "records", len(z.Records))
-	ok(w, kv{"text", "Zone saved"})
 }
 
 // deleteNames collects the zones of a delete: select0..N, then domain.
@@ -197,31 +167,16 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, p params) {
 		return
 	}
 	host := strings.TrimSpace(p.Get("hostname"))
-	ctx := r.Context()
 	deleted := 0
 	for _, name := range names {
-		cur, err := s.opt.Store.Get(ctx, name.String())
-		if errors.Is(err, store.ErrNotFound) {
-			s.log.Info("delete of unknown zone ignored", "zone", name, "host", host)
-			continue
-		}
+		outcome, err := s.push.Delete(r.Context(), name, host)
 		if err != nil {
 			s.storeFailed(w, "delete", name, err)
 			return
 		}
-		if host != "" && !s.owners.same(cur.OwnerHost, host) {
-			s.log.Warn("delete refused: zone owned by another server", "zone", name, "owner", cur.OwnerHost, "requester", host)
-			continue
+		if outcome == push.Deleted {
+			deleted++
 		}
-		if _, err := s.opt.Store.Delete(ctx, name.String()); err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.storeFailed(w, "delete", name, err)
-			return
-		}
-		deleted++
-		s.log.Info("zone deleted", "zone", name, "host", host)
-	}
-	if deleted > 0 {
-		s.opt.Changed()
 	}
 	ok(w, kv{"text", fmt.Sprintf("%d zone(s) deleted", deleted)})
 }

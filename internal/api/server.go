@@ -4,8 +4,8 @@ package api
 import (
 	"log/slog"
 	"net/http"
-	"strings"
 
+	"github.com/dadns/dadns/internal/push"
 	"github.com/dadns/dadns/internal/store"
 	"github.com/dadns/dadns/internal/zone"
 )
@@ -33,10 +33,10 @@ type Options struct {
 
 // Server answers DirectAdmin's Multi Server requests.
 type Server struct {
-	opt    Options
-	auth   authenticator
-	owners owners
-	log    *slog.Logger
+	opt  Options
+	auth authenticator
+	push *push.Service
+	log  *slog.Logger
 }
 
 // DefaultMaxBodyBytes is the body limit when none is configured.
@@ -53,7 +53,11 @@ func New(opt Options) *Server {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	return &Server{opt: opt, auth: newAuthenticator(opt.Credentials), owners: newOwners(opt.OwnerAliases), log: opt.Logger}
+	svc := push.New(push.Options{
+		Store: opt.Store, MaxZones: opt.MaxZones, ZoneLimits: opt.ZoneLimits,
+		Owners: push.NewOwners(opt.OwnerAliases), Changed: opt.Changed, Logger: opt.Logger,
+	})
+	return &Server{opt: opt, auth: newAuthenticator(opt.Credentials), push: svc, log: opt.Logger}
 }
 
 // Handler returns the HTTP handler with every route, authenticated.
@@ -83,29 +87,3 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
-// owners compares DA server identities case-insensitively, through the
-// operator's aliases (an IP and an FQDN for the same server).
-type owners map[string]string
-
-func newOwners(aliases map[string][]string) owners {
-	o := owners{}
-	for host, as := range aliases {
-		canon := strings.ToLower(host)
-		for _, a := range as {
-			o[strings.ToLower(a)] = canon
-		}
-	}
-	return o
-}
-
-func (o owners) canon(h string) string {
-	h = strings.ToLower(strings.TrimSuffix(h, "."))
-	if c, ok := o[h]; ok {
-		return c
-	}
-	return h
-}
-
-// same reports whether a and b name the same DA server.
-func (o owners) same(a, b string) bool { return o.canon(a) == o.canon(b) }

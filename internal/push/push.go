@@ -1,0 +1,135 @@
+// Package push applies zone changes as DirectAdmin sends them: a save
+// (validate, canonicalize, store durably, wake the backends) or a delete,
+// with the ownership rules of DA's Multi Server Setup. The HTTP API and the
+// reconciler both go through it, so a recovered zone is stored exactly like
+// a pushed one.
+package push
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/zone"
+)
+
+// ErrZoneLimit refuses a new zone past the configured number of zones.
+var ErrZoneLimit = errors.New("zone limit reached")
+
+// Options configure a Service.
+type Options struct {
+	Store *store.Store
+	// MaxZones bounds the live zones of this node (0: no bound).
+	MaxZones int
+	// ZoneLimits bound one zone.
+	ZoneLimits zone.Limits
+	// Owners compares DA server identities through aliases.
+	Owners Owners
+	// Changed is called after every committed change (wakes the dispatcher).
+	Changed func()
+	Logger  *slog.Logger
+}
+
+// Service saves and deletes zones.
+type Service struct {
+	opt Options
+	log *slog.Logger
+}
+
+// New returns a Service.
+func New(opt Options) *Service {
+	if opt.Changed == nil {
+		opt.Changed = func() {}
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.Owners == nil {
+		opt.Owners = Owners{}
+	}
+	return &Service{opt: opt, log: opt.Logger}
+}
+
+// Owners returns the owner identity comparer.
+func (s *Service) Owners() Owners { return s.opt.Owners }
+
+// Save validates body as zone name and stores it as pushed by host/user.
+// A refused zone returns a *zone.Error and changes nothing. When Save
+// returns nil the zone is durable.
+func (s *Service) Save(ctx context.Context, name zone.Name, body []byte, host, user string) (store.Zone, error) {
+	z, err := zone.Parse(name, body, s.opt.ZoneLimits)
+	if err != nil {
+		s.log.Info("push refused", "zone", name, "host", host, "err", err)
+		return store.Zone{}, err
+	}
+	for _, w := range z.Warnings {
+		s.log.Warn("zone warning", "zone", name, "line", w.Line, "warning", w.Msg)
+	}
+	prev, err := s.opt.Store.Get(ctx, name.String())
+	isNew := errors.Is(err, store.ErrNotFound)
+	if err != nil && !isNew {
+		return store.Zone{}, err
+	}
+	if isNew && s.opt.MaxZones > 0 {
+		n, err := s.opt.Store.CountLive(ctx)
+		if err != nil {
+			return store.Zone{}, err
+		}
+		if n >= s.opt.MaxZones {
+			return store.Zone{}, fmt.Errorf("%w: this node holds %d zones (limits.max_zones)", ErrZoneLimit, n)
+		}
+	}
+	switch {
+	case isNew:
+	case !s.opt.Owners.Same(prev.OwnerHost, host):
+		s.log.Warn("zone ownership transferred", "zone", name, "from", prev.OwnerHost, "to", host)
+	case user == "":
+		user = prev.OwnerUser
+	}
+	saved, err := s.opt.Store.Put(ctx, store.Zone{
+		Name: name.String(), Canonical: z.Text(), Original: string(body), Hash: z.Hash(),
+		Serial: z.Serial, OwnerHost: host, OwnerUser: user,
+	})
+	if err != nil {
+		return store.Zone{}, err
+	}
+	s.opt.Changed()
+	s.log.Info("zone saved", "zone", name, "host", host, "serial", z.Serial, "version", saved.Version, "records", len(z.Records))
+	return saved, nil
+}
+
+// Outcome is what a delete did to one zone.
+type Outcome int
+
+// The outcomes of Delete.
+const (
+	Deleted  Outcome = iota // tombstoned
+	Absent                  // not held: nothing to do
+	NotOwner                // held by another DA server: refused
+)
+
+// Delete tombstones name when host owns it (any host when host is empty).
+func (s *Service) Delete(ctx context.Context, name zone.Name, host string) (Outcome, error) {
+	cur, err := s.opt.Store.Get(ctx, name.String())
+	if errors.Is(err, store.ErrNotFound) {
+		s.log.Info("delete of unknown zone ignored", "zone", name, "host", host)
+		return Absent, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if host != "" && !s.opt.Owners.Same(cur.OwnerHost, host) {
+		s.log.Warn("delete refused: zone owned by another server", "zone", name, "owner", cur.OwnerHost, "requester", host)
+		return NotOwner, nil
+	}
+	if _, err := s.opt.Store.Delete(ctx, name.String()); errors.Is(err, store.ErrNotFound) {
+		return Absent, nil
+	} else if err != nil {
+		return 0, err
+	}
+	s.opt.Changed()
+	s.log.Info("zone deleted", "zone", name, "host", host)
+	return Deleted, nil
+}
