@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/dadns/dadns/internal/push"
 )
 
 const (
@@ -27,7 +29,7 @@ func TestLoginTest(t *testing.T) {
 func TestExistsVariants(t *testing.T) {
 	for _, ownerCheck := range []bool{true, false} {
 		t.Run(fmt.Sprintf("owner_check=%v", ownerCheck), func(t *testing.T) {
-			h := newHarness(t, func(o *Options) { o.SubdomainOwnerCheck = ownerCheck })
+			h := newHarness(t, func(o *Options, _ *push.Options) { o.SubdomainOwnerCheck = ownerCheck })
 			h.push("example.net", hostA, "alice", sample(t, "example.net"))
 			h.push("shop.example.net", hostB, "bob", sample(t, "shop.example.net"))
 			parentReply := map[bool]url.Values{
@@ -88,8 +90,8 @@ func TestOwnershipTransfer(t *testing.T) {
 }
 
 func TestDeleteGuardAndAliases(t *testing.T) {
-	h := newHarness(t, func(o *Options) {
-		o.OwnerAliases = map[string][]string{hostA: {"198.51.100.7"}}
+	h := newHarness(t, func(_ *Options, p *push.Options) {
+		p.Owners = push.NewOwners(map[string][]string{hostA: {"198.51.100.7"}})
 	})
 	h.push("example.org", hostA, "alice", sample(t, "example.org"))
 	before := h.changed
@@ -285,7 +287,7 @@ func TestSampleZonesAccepted(t *testing.T) {
 }
 
 func TestOversizeBody(t *testing.T) {
-	h := newHarness(t, func(o *Options) { o.MaxBodyBytes = 1024 })
+	h := newHarness(t, func(o *Options, _ *push.Options) { o.MaxBodyBytes = 1024 })
 	big := minimalZone("a.example", 1) + strings.Repeat("; padding comment\n", 100)
 	code, v := h.do("POST", "/CMD_API_DNS_ADMIN?action=rawsave&domain=a.example&hostname="+hostA, big)
 	if code != 413 || v.Get("error") != "1" {
@@ -309,7 +311,7 @@ func TestOversizeBody(t *testing.T) {
 }
 
 func TestZoneLimit(t *testing.T) {
-	h := newHarness(t, func(o *Options) { o.MaxZones = 2 })
+	h := newHarness(t, func(_ *Options, p *push.Options) { p.MaxZones = 2 })
 	h.push("a.example", hostA, "u", minimalZone("a.example", 1))
 	h.push("b.example", hostA, "u", minimalZone("b.example", 1))
 	code, v := h.do("POST", "/CMD_API_DNS_ADMIN?action=rawsave&domain=c.example&hostname="+hostA, minimalZone("c.example", 1))

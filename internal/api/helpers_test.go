@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dadns/dadns/internal/push"
 	"github.com/dadns/dadns/internal/store"
 )
 
@@ -30,7 +31,7 @@ type harness struct {
 	changed int
 }
 
-func newHarness(t *testing.T, mod func(*Options)) *harness {
+func newHarness(t *testing.T, mod func(*Options, *push.Options)) *harness {
 	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "dadns.db"), store.Options{})
 	if err != nil {
@@ -38,16 +39,18 @@ func newHarness(t *testing.T, mod func(*Options)) *harness {
 	}
 	t.Cleanup(func() { st.Close() })
 	h := &harness{t: t, st: st}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	opt := Options{
 		Store:               st,
 		Credentials:         Credentials{Username: testUser, Password: testPass},
 		SubdomainOwnerCheck: true,
-		Changed:             func() { h.changed++ },
-		Logger:              slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:              log,
 	}
+	popt := push.Options{Store: st, Changed: func() { h.changed++ }, Logger: log}
 	if mod != nil {
-		mod(&opt)
+		mod(&opt, &popt)
 	}
+	opt.Push = push.New(popt)
 	h.srv = httptest.NewServer(New(opt).Handler())
 	t.Cleanup(h.srv.Close)
 	return h

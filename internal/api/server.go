@@ -7,28 +7,19 @@ import (
 
 	"github.com/dadns/dadns/internal/push"
 	"github.com/dadns/dadns/internal/store"
-	"github.com/dadns/dadns/internal/zone"
 )
 
 // Options configure a Server.
 type Options struct {
 	Store       *store.Store
+	Push        *push.Service
 	Credentials Credentials
 	// MaxBodyBytes bounds a request body (HTTP 413 past it).
 	MaxBodyBytes int64
-	// MaxZones bounds the live zones this node holds; a push of a new zone
-	// past it is refused.
-	MaxZones int
-	// ZoneLimits bound what one zone may hold.
-	ZoneLimits zone.Limits
 	// SubdomainOwnerCheck answers exists=3 (owner of the ancestor) rather
 	// than exists=2, as app.check_subdomain_owner_in_cluster_domainowners.
 	SubdomainOwnerCheck bool
-	// OwnerAliases maps a DA hostname to other names it pushes under.
-	OwnerAliases map[string][]string
-	// Changed is called after every committed change (wakes the dispatcher).
-	Changed func()
-	Logger  *slog.Logger
+	Logger              *slog.Logger
 }
 
 // Server answers DirectAdmin's Multi Server requests.
@@ -47,17 +38,10 @@ func New(opt Options) *Server {
 	if opt.MaxBodyBytes <= 0 {
 		opt.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	if opt.Changed == nil {
-		opt.Changed = func() {}
-	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	svc := push.New(push.Options{
-		Store: opt.Store, MaxZones: opt.MaxZones, ZoneLimits: opt.ZoneLimits,
-		Owners: push.NewOwners(opt.OwnerAliases), Changed: opt.Changed, Logger: opt.Logger,
-	})
-	return &Server{opt: opt, auth: newAuthenticator(opt.Credentials), push: svc, log: opt.Logger}
+	return &Server{opt: opt, auth: newAuthenticator(opt.Credentials), push: opt.Push, log: opt.Logger}
 }
 
 // Handler returns the HTTP handler with every route, authenticated.

@@ -15,7 +15,9 @@ import (
 // the config accepts but that is missing here fails at start with a clear
 // error rather than being silently ignored.
 var constructors = map[string]func(ctx context.Context, b config.Backend, log *slog.Logger) (backend.Backend, error){
-	"builtin": newBuiltin,
+	config.TypeBuiltin:      newBuiltin,
+	config.TypeBind:         newBind,
+	config.TypeCoreDNSMySQL: newCoreDNSMySQL,
 }
 
 type backendSet struct {

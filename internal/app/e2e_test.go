@@ -79,27 +79,27 @@ func freePorts(t *testing.T) (httpPort, dnsPort int) {
 	return 0, 0
 }
 
-// startNode runs dadns with a config in dir (created on first use).
+// startNode runs dadns with a config in dir, the builtin backend on dnsPort.
 func startNode(t *testing.T, dir string, httpPort, dnsPort int) *node {
 	t.Helper()
-	cfg := fmt.Sprintf(`data_dir: %s
-app:
-  auth_username: da
-  listen_address: 127.0.0.1
-  listen_port: %d
-dns:
-  backends:
-    builtin:
-      type: builtin
-      listen: 127.0.0.1:%d
-`, filepath.Join(dir, "data"), httpPort, dnsPort)
+	backends := fmt.Sprintf("    builtin:\n      type: builtin\n      listen: 127.0.0.1:%d\n", dnsPort)
+	n := startNodeWith(t, dir, httpPort, backends)
+	n.dnsAddr = fmt.Sprintf("127.0.0.1:%d", dnsPort)
+	return n
+}
+
+// startNodeWith runs dadns with the given dns.backends entries (YAML,
+// indented four spaces) and waits until its API answers.
+func startNodeWith(t *testing.T, dir string, httpPort int, backends string) *node {
+	t.Helper()
+	cfg := fmt.Sprintf("data_dir: %s\napp:\n  auth_username: da\n  listen_address: 127.0.0.1\n  listen_port: %d\ndns:\n  backends:\n%s",
+		filepath.Join(dir, "data"), httpPort, backends)
 	cfgPath := filepath.Join(dir, "app.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	n := &node{t: t, dir: dir, out: &strings.Builder{},
-		httpURL: fmt.Sprintf("http://127.0.0.1:%d", httpPort),
-		dnsAddr: fmt.Sprintf("127.0.0.1:%d", dnsPort)}
+		httpURL: fmt.Sprintf("http://127.0.0.1:%d", httpPort)}
 	n.cmd = exec.Command(os.Args[0], "--config", cfgPath, "serve")
 	n.cmd.Env = append(os.Environ(), "E2E_DADNS_CHILD=1", "DADNS_APP_AUTH_PASSWORD="+e2ePass)
 	n.cmd.Dir = dir

@@ -15,12 +15,13 @@ import (
 // Version is set at build time (-ldflags -X).
 var Version = "dev"
 
-const usage = `usage: dadns [--config FILE] [command]
+const usage = `usage: dadns [--config FILE] [command [args]]
 
 commands:
-  serve          run the server (default)
-  check-config   print the effective configuration (secrets masked) and exit
-  version        print the version and exit
+  serve                 run the server (default)
+  check-config          print the effective configuration (secrets masked) and exit
+  reconcile [--dry-run] one reconciliation pass against the configured DirectAdmin servers
+  version               print the version and exit
 `
 
 // Main runs the command line and returns the process exit code.
@@ -35,35 +36,54 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	cmd := "serve"
+	cmd, rest := "serve", []string(nil)
 	if fl.NArg() > 0 {
-		cmd = fl.Arg(0)
+		cmd, rest = fl.Arg(0), fl.Args()[1:]
 	}
-	if fl.NArg() > 1 {
-		fmt.Fprintf(stderr, "dadns: unexpected arguments after %s: %v\n", cmd, fl.Args()[1:])
-		return 2
-	}
-	switch cmd {
-	case "version":
-		fmt.Fprintf(stdout, "dadns %s\n", Version)
-		return 0
-	case "serve", "check-config":
-	default:
+	run, known := commands[cmd]
+	if !known {
 		fmt.Fprintf(stderr, "dadns: unknown command %q\n%s", cmd, usage)
 		return 2
+	}
+	if cmd == "version" {
+		fmt.Fprintf(stdout, "dadns %s\n", Version)
+		return 0
 	}
 	cfg, err := config.Load(config.LoadOptions{File: *cfgFile})
 	if err != nil {
 		fmt.Fprintf(stderr, "dadns: %v\n", err)
 		return 1
 	}
-	if cmd == "check-config" {
-		fmt.Fprint(stdout, cfg.Redacted())
-		return 0
+	return run(ctx, cfg, rest, stdout, stderr)
+}
+
+// command runs one subcommand with its own arguments.
+type command func(ctx context.Context, cfg *config.Config, args []string, stdout, stderr io.Writer) int
+
+var commands = map[string]command{
+	"serve":        serveCommand,
+	"check-config": checkConfigCommand,
+	"reconcile":    reconcileCommand,
+	"version":      nil, // answered before the configuration is read
+}
+
+func serveCommand(ctx context.Context, cfg *config.Config, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "dadns: serve takes no arguments, got %v\n", args)
+		return 2
 	}
 	if err := Serve(ctx, cfg, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "dadns: %v\n", err)
 		return 1
 	}
+	return 0
+}
+
+func checkConfigCommand(ctx context.Context, cfg *config.Config, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "dadns: check-config takes no arguments, got %v\n", args)
+		return 2
+	}
+	fmt.Fprint(stdout, cfg.Redacted())
 	return 0
 }

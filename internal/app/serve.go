@@ -15,6 +15,7 @@ import (
 	"github.com/dadns/dadns/internal/api"
 	"github.com/dadns/dadns/internal/config"
 	"github.com/dadns/dadns/internal/dispatch"
+	"github.com/dadns/dadns/internal/push"
 	"github.com/dadns/dadns/internal/store"
 	"github.com/dadns/dadns/internal/zone"
 )
@@ -48,15 +49,21 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		return err
 	}
 	go housekeep(runCtx, st, log)
+	svc := push.New(push.Options{
+		Store:      st,
+		MaxZones:   cfg.Limits.MaxZones,
+		ZoneLimits: zone.Limits{MaxRecords: cfg.Limits.MaxRecordsPerZone},
+		Owners:     push.NewOwners(cfg.App.OwnerAliases),
+		Changed:    disp.Notify,
+		Logger:     log,
+	})
+	startReconciler(runCtx, cfg, st, svc, log)
 	srv := api.New(api.Options{
 		Store:               st,
+		Push:                svc,
 		Credentials:         api.Credentials{Username: cfg.App.AuthUsername, Password: pass},
 		MaxBodyBytes:        cfg.App.MaxBodyBytes,
-		MaxZones:            cfg.Limits.MaxZones,
-		ZoneLimits:          zone.Limits{MaxRecords: cfg.Limits.MaxRecordsPerZone},
 		SubdomainOwnerCheck: cfg.App.CheckSubdomainOwner,
-		OwnerAliases:        cfg.App.OwnerAliases,
-		Changed:             disp.Notify,
 		Logger:              log,
 	})
 	err = serveHTTP(runCtx, cfg, srv.Handler(), log)
