@@ -63,6 +63,15 @@ type AppConfig struct {
 	MaxBodyBytes        int64 `yaml:"max_body_bytes"`
 	// OwnerAliases maps a DirectAdmin hostname to other names it pushes as.
 	OwnerAliases map[string][]string `yaml:"owner_aliases"`
+	// AdminUsername/AdminPassword guard /status, /metrics and the admin
+	// API; empty means the DirectAdmin credentials do.
+	AdminUsername string `yaml:"admin_username"`
+	AdminPassword string `yaml:"admin_password" secret:"true"`
+	// HealthzPublic serves /healthz without authentication (load balancers).
+	HealthzPublic bool `yaml:"healthz_public"`
+	// TrustedProxies are the addresses (IPs or CIDRs) whose X-Forwarded-For
+	// is believed when proxy_support is on.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 	// The Python version's keys below are accepted and unused.
 	LogLevel          string `yaml:"log_level" compat:"true"`
 	LogTo             string `yaml:"log_to" compat:"true"`
@@ -140,6 +149,7 @@ func Default() *Config {
 			ListenPort:          2222,
 			CheckSubdomainOwner: true,
 			MaxBodyBytes:        4 << 20,
+			TrustedProxies:      []string{"127.0.0.0/8", "::1/128"},
 		},
 		Limits: LimitsConfig{MaxRecordsPerZone: 50000, MaxZones: 1000000},
 		DNS: DNSConfig{Backends: map[string]Backend{

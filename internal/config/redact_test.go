@@ -56,6 +56,7 @@ func TestRedactedHidesEverySecret(t *testing.T) {
 	// Listed by hand so that a password field added without its secret tag
 	// is noticed here.
 	wantKeys := []string{
+		"app.admin_password",
 		"app.auth_password",
 		"datastore.pass",
 		"dns.backends.coredns_mysql.password",

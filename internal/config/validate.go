@@ -76,6 +76,14 @@ func (a *AppConfig) validate(r *report) {
 	if a.MaxBodyBytes < 1 {
 		r.add("app.max_body_bytes", "%d is too small; set the largest accepted request in bytes, such as 4194304", a.MaxBodyBytes)
 	}
+	if (a.AdminUsername == "") != (a.AdminPassword == "") {
+		r.add("app.admin_username", "admin_username and admin_password go together; set both, or neither to use the DirectAdmin credentials")
+	}
+	for _, p := range a.TrustedProxies {
+		if _, err := ParseProxy(p); err != nil {
+			r.add("app.trusted_proxies", "%q is not an IP address or CIDR; write one such as 10.0.0.5 or 10.0.0.0/24", p)
+		}
+	}
 	for _, host := range slices.Sorted(maps.Keys(a.OwnerAliases)) {
 		if aliases := a.OwnerAliases[host]; host == "" || slices.Contains(aliases, "") {
 			r.add("app.owner_aliases."+host, "host names and aliases may not be empty")
