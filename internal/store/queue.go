@@ -1,0 +1,41 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// Pending counts the work a backend has not done yet (pending or failed,
+// not permanent), split into zones to apply and zones to delete.
+func (s *Store) Pending(ctx context.Context, backend string) (applies, deletes int, err error) {
+	err = s.db.QueryRowContext(ctx, `
+		SELECT coalesce(sum(z.deleted = 0), 0), coalesce(sum(z.deleted = 1), 0)
+		FROM backend_state bs JOIN zones z ON z.name = bs.zone
+		WHERE bs.backend = ? AND bs.state IN ('pending', 'failed')`, backend).Scan(&applies, &deletes)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: pending %s: %w", backend, err)
+	}
+	return applies, deletes, nil
+}
+
+// Troubled lists every (zone, backend) row that failed, permanently or
+// awaiting a retry, sorted by zone then backend.
+func (s *Store) Troubled(ctx context.Context) ([]BackendState, error) {
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT backend, zone, state, desired_version, applied_version, applied_hash, applied_at,
+		       attempts, last_error, failed_at, next_attempt
+		FROM backend_state WHERE state IN ('failed', 'permanent') ORDER BY zone, backend`)
+	if err != nil {
+		return nil, fmt.Errorf("store: troubled: %w", err)
+	}
+	defer rows.Close()
+	var out []BackendState
+	for rows.Next() {
+		st, err := scanBackendState(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: troubled: %w", err)
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,29 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestPendingAndTroubled(t *testing.T) {
+	s, clk := openTest(t)
+	ctx := context.Background()
+	mustPut(t, s, "a.example", 1)
+	mustPut(t, s, "b.example", 1)
+	mustPut(t, s, "c.example", 1)
+	applyAll(t, s, "be")
+	mustDelete(t, s, "c.example")
+	mustPut(t, s, "b.example", 2)
+	if err := s.Failed(ctx, "be", []Failure{{Name: "b.example", Version: 2, Err: "boom", Next: clk.Now().Add(time.Minute)}}); err != nil {
+		t.Fatal(err)
+	}
+	applies, deletes, err := s.Pending(ctx, "be")
+	if err != nil || applies != 1 || deletes != 1 {
+		t.Fatalf("pending = %d applies, %d deletes, %v; want 1, 1", applies, deletes, err)
+	}
+	tr, err := s.Troubled(ctx)
+	if err != nil || len(tr) != 1 || tr[0].Zone != "b.example" || tr[0].LastError != "boom" {
+		t.Fatalf("troubled = %+v, %v", tr, err)
+	}
+}
