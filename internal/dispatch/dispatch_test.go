@@ -47,9 +47,11 @@ func newEnv(t *testing.T) *env {
 }
 
 func (e *env) worker(name string, b backend.Backend) *Worker {
-	return NewWorker(name, b, e.st, Options{Now: e.clk.Now, BatchSize: 50,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return NewWorker(name, b, e.st, Options{Now: e.clk.Now, BatchSize: 50, Logger: w0(e.t)})
 }
+
+// w0 is a logger that discards.
+func w0(testing.TB) *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func (e *env) push(name string, serial int) *zone.Zone {
 	e.t.Helper()

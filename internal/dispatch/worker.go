@@ -17,14 +17,14 @@ import (
 
 // Worker drives one backend instance.
 type Worker struct {
-	name     string
-	b        backend.Backend
-	st       *store.Store
-	opt      Options
-	log      *slog.Logger
-	wake     chan struct{}
-	burst    burst
-	lastPass time.Time
+	name   string
+	b      backend.Backend
+	st     *store.Store
+	opt    Options
+	log    *slog.Logger
+	wake   chan struct{}
+	burst  burst
+	status statusBox
 }
 
 // Options tune a Worker. Zero values take defaults.
@@ -34,6 +34,7 @@ type Options struct {
 	Idle      time.Duration   // longest sleep when nothing is due, default 30s
 	Now       func() time.Time
 	Logger    *slog.Logger
+	Metrics   *Metrics // nil: none
 }
 
 func (o *Options) defaults() {
@@ -76,13 +77,26 @@ func (w *Worker) Wake() {
 }
 
 // Run loops until ctx ends. A batch in flight when ctx ends either
-// finishes recording or is left pending; it is never half recorded.
-func (w *Worker) Run(ctx context.Context) error {
+// finishes recording or is left pending; it is never half recorded. A panic
+// in a backend stops the loop, marks the worker dead (status shows it) and
+// is logged; the process goes on serving the other backends.
+func (w *Worker) Run(ctx context.Context) (err error) {
+	w.status.start()
+	defer func() {
+		if v := recover(); v != nil {
+			w.log.Error("backend worker died", "panic", v)
+			w.status.die(fmt.Sprint("panic: ", v))
+			err = fmt.Errorf("dispatch: worker %s died: %v", w.name, v)
+			return
+		}
+		w.status.stop()
+	}()
 	for {
 		n, next, err := w.RunOnce(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
+		w.status.pass(w.opt.Now(), err)
 		if err != nil {
 			w.log.Error("dispatch pass failed", "err", err)
 		}
@@ -135,14 +149,28 @@ func (w *Worker) RunOnce(ctx context.Context) (int, time.Time, error) {
 	if err := w.st.Failed(rec, w.name, res.failed); err != nil {
 		return 0, next, fmt.Errorf("dispatch: record failures: %w", err)
 	}
-	w.burst.add(start, w.opt.Now(), len(res.applied), len(res.failed))
+	end := w.opt.Now()
+	w.burst.add(start, end, len(res.applied), len(res.failed))
+	w.opt.Metrics.observe(w.name, end.Sub(start), res, retried(due))
 	return len(due), next, nil
 }
 
 type result struct {
-	applied  []store.Applied
-	failed   []store.Failure
-	complete bool // every zone of the batch has an outcome
+	applied    []store.Applied
+	failed     []store.Failure
+	mismatches int  // verification found other data than applied
+	complete   bool // every zone of the batch has an outcome
+}
+
+// retried counts the zones of a batch that had failed before.
+func retried(due []store.Work) int {
+	n := 0
+	for _, wk := range due {
+		if wk.Attempts > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // apply runs one batch: parse, audit, apply, verify, delete.
@@ -202,6 +230,9 @@ func (w *Worker) applyZones(ctx context.Context, zones []*zone.Zone, works map[z
 			continue
 		}
 		if err := w.verify(ctx, z); err != nil {
+			if isMismatch(err) {
+				res.mismatches++
+			}
 			res.fail(w, wk, err)
 			continue
 		}
