@@ -19,6 +19,7 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 		s.log.Warn("answer not packed", "err", err)
 		out, _ = errorReply(r, dns.RcodeServerFailure).PackBuffer(*buf)
 	}
+	s.rcodes.count(out)
 	_, _ = w.Write(out)
 	*buf = out[:0]
 	putBuffer(buf)

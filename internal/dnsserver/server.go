@@ -47,6 +47,8 @@ type Server struct {
 
 	lmu       sync.Mutex
 	listeners []listener
+
+	rcodes rcodeCounts
 }
 
 // New returns a Server that serves no zone yet.

@@ -71,6 +71,7 @@ func (l *udpLoop) serve() {
 		k := 0
 		for i := range n {
 			if out, ok := l.answer(snap, &l.rx[i], l.out[k]); ok {
+				l.s.rcodes.count(out)
 				l.out[k] = out
 				l.tx[k].Buffers[0], l.tx[k].Addr = out, l.rx[i].Addr
 				k++
