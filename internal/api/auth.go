@@ -31,11 +31,11 @@ func (a authenticator) check(r *http.Request) bool {
 }
 
 // requireAuth answers 401 with no detail unless the request carries the
-// configured credentials.
-func (s *Server) requireAuth(next http.Handler) http.Handler {
+// credentials a checks.
+func (s *Server) requireAuth(a authenticator, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.auth.check(r) {
-			s.log.Warn("authentication failed", "remote", r.RemoteAddr, "path", r.URL.Path)
+		if !a.check(r) {
+			s.log.Warn("authentication failed", "client", s.clientIP(r), "path", r.URL.Path)
 			w.Header().Set("WWW-Authenticate", `Basic realm="dadns", charset="UTF-8"`)
 			fail(w, http.StatusUnauthorized, "authentication required")
 			return

@@ -27,7 +27,11 @@ func (s *Server) dnsAdmin(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	switch action := p.Get("action"); action {
+	action := p.Get("action")
+	rec := &recorder{ResponseWriter: w}
+	w = rec
+	defer func() { s.metrics.push(action, outcome(rec.code)) }()
+	switch action {
 	case "exists":
 		s.exists(w, r, p)
 	case "rawsave":
@@ -42,6 +46,18 @@ func (s *Server) dnsAdmin(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "no action given")
 	default:
 		fail(w, http.StatusBadRequest, fmt.Sprintf("unknown action %q", action))
+	}
+}
+
+// outcome names a reply's status code for the push metrics.
+func outcome(code int) string {
+	switch {
+	case code < 300:
+		return "ok"
+	case code < 500:
+		return "refused"
+	default:
+		return "error"
 	}
 }
 

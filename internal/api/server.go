@@ -4,6 +4,12 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/dadns/dadns/internal/dispatch"
 
 	"github.com/dadns/dadns/internal/push"
 	"github.com/dadns/dadns/internal/store"
@@ -20,14 +26,31 @@ type Options struct {
 	// than exists=2, as app.check_subdomain_owner_in_cluster_domainowners.
 	SubdomainOwnerCheck bool
 	Logger              *slog.Logger
+
+	// Admin guards /status, /metrics, /readyz and /api/v1; zero means the
+	// DirectAdmin credentials do.
+	Admin Credentials
+	// HealthzPublic serves /healthz without authentication.
+	HealthzPublic bool
+	// ProxySupport believes X-Forwarded-For from TrustedProxies only.
+	ProxySupport   bool
+	TrustedProxies []netip.Prefix
+	// Workers reports each backend worker; Reconciler the last pass (nil: none).
+	Workers    func() []dispatch.Status
+	Reconciler func() any
+	// Registry receives the API's metrics and is served on /metrics (nil: none).
+	Registry *prometheus.Registry
+	Version  string
 }
 
 // Server answers DirectAdmin's Multi Server requests.
 type Server struct {
-	opt  Options
-	auth authenticator
-	push *push.Service
-	log  *slog.Logger
+	opt     Options
+	auth    authenticator
+	admin   authenticator
+	push    *push.Service
+	log     *slog.Logger
+	metrics *metrics
 }
 
 // DefaultMaxBodyBytes is the body limit when none is configured.
@@ -41,18 +64,45 @@ func New(opt Options) *Server {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	return &Server{opt: opt, auth: newAuthenticator(opt.Credentials), push: opt.Push, log: opt.Logger}
+	admin := opt.Admin
+	if admin.Username == "" {
+		admin = opt.Credentials
+	}
+	return &Server{opt: opt, auth: newAuthenticator(opt.Credentials), admin: newAuthenticator(admin),
+		push: opt.Push, log: opt.Logger, metrics: newMetrics(opt.Registry)}
 }
 
-// Handler returns the HTTP handler with every route, authenticated.
+// Handler returns the HTTP handler with every route: DirectAdmin's with
+// its credentials, the operating and admin ones with the admin credentials.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/CMD_API_LOGIN_TEST", s.loginTest)
-	mux.HandleFunc("/CMD_API_DNS_ADMIN", s.dnsAdmin)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	da := func(route string, h http.HandlerFunc) {
+		mux.Handle(route, s.observe(route, s.requireAuth(s.auth, h)))
+	}
+	adm := func(pattern, route string, h http.Handler) {
+		mux.Handle(pattern, s.observe(route, s.requireAuth(s.admin, h)))
+	}
+	da("/CMD_API_LOGIN_TEST", s.loginTest)
+	da("/CMD_API_DNS_ADMIN", s.dnsAdmin)
+	da("/", func(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, "unknown command")
 	})
-	return s.recoverPanics(s.requireAuth(mux))
+	if s.opt.HealthzPublic {
+		mux.Handle("GET /healthz", s.observe("/healthz", http.HandlerFunc(s.healthz)))
+	} else {
+		adm("GET /healthz", "/healthz", http.HandlerFunc(s.healthz))
+	}
+	adm("GET /readyz", "/readyz", http.HandlerFunc(s.readyz))
+	adm("GET /status", "/status", http.HandlerFunc(s.status))
+	if s.opt.Registry != nil {
+		adm("GET /metrics", "/metrics", promhttp.HandlerFor(s.opt.Registry, promhttp.HandlerOpts{}))
+	}
+	adm("GET /api/v1/zones", "/api/v1/zones", http.HandlerFunc(s.listZones))
+	adm("GET /api/v1/zones/{name}", "/api/v1/zones/{name}", http.HandlerFunc(s.showZone))
+	adm("DELETE /api/v1/zones/{name}", "/api/v1/zones/{name}", http.HandlerFunc(s.deleteZone))
+	adm("POST /api/v1/zones/{name}/resync", "/api/v1/zones/{name}/resync", http.HandlerFunc(s.resyncZone))
+	adm("POST /api/v1/resync", "/api/v1/resync", http.HandlerFunc(s.resyncAll))
+	return s.recoverPanics(mux)
 }
 
 // recoverPanics turns a panic into a plain 500: no stack trace reaches the

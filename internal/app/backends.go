@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/dadns/dadns/internal/backend"
 	"github.com/dadns/dadns/internal/backend/builtin"
 	"github.com/dadns/dadns/internal/config"
@@ -64,4 +66,33 @@ func newBuiltin(ctx context.Context, bc config.Backend, log *slog.Logger) (backe
 	}
 	log.Info("builtin DNS server listening", "udp", udp.String(), "tcp", tcp.String())
 	return builtin.New(srv), nil
+}
+
+// registerMetrics exposes what backends count themselves: the builtin
+// server's answers by rcode.
+func (s *backendSet) registerMetrics(reg *prometheus.Registry) {
+	for name, b := range s.byName {
+		bb, ok := b.(*builtin.Backend)
+		if !ok {
+			continue
+		}
+		reg.MustRegister(&answersCollector{backend: name, srv: bb.Server()})
+	}
+}
+
+// answersCollector turns dnsserver's answer counts into a counter series.
+type answersCollector struct {
+	backend string
+	srv     *dnsserver.Server
+}
+
+var answersDesc = prometheus.NewDesc("dadns_dns_answers_total",
+	"DNS answers sent by the builtin server, by rcode.", []string{"backend", "rcode"}, nil)
+
+func (c *answersCollector) Describe(ch chan<- *prometheus.Desc) { ch <- answersDesc }
+
+func (c *answersCollector) Collect(ch chan<- prometheus.Metric) {
+	for rcode, n := range c.srv.Answers() {
+		ch <- prometheus.MustNewConstMetric(answersDesc, prometheus.CounterValue, float64(n), c.backend, rcode)
+	}
 }

@@ -45,6 +45,8 @@ type node struct {
 	dir     string
 	cmd     *exec.Cmd
 	httpURL string
+	client  *http.Client
+	cfgPath string
 	dnsAddr string
 	out     *strings.Builder
 	exited  chan struct{}
@@ -92,14 +94,21 @@ func startNode(t *testing.T, dir string, httpPort, dnsPort int) *node {
 // indented four spaces) and waits until its API answers.
 func startNodeWith(t *testing.T, dir string, httpPort int, backends string) *node {
 	t.Helper()
-	cfg := fmt.Sprintf("data_dir: %s\napp:\n  auth_username: da\n  listen_address: 127.0.0.1\n  listen_port: %d\ndns:\n  backends:\n%s",
-		filepath.Join(dir, "data"), httpPort, backends)
+	return startNodeApp(t, dir, httpPort, backends, "", "http", http.DefaultClient)
+}
+
+// startNodeApp is startNodeWith with extra app keys (YAML, indented two
+// spaces) and the scheme and client to reach it.
+func startNodeApp(t *testing.T, dir string, httpPort int, backends, appKeys, scheme string, client *http.Client) *node {
+	t.Helper()
+	cfg := fmt.Sprintf("data_dir: %s\napp:\n  auth_username: da\n  listen_address: 127.0.0.1\n  listen_port: %d\n%sdns:\n  backends:\n%s",
+		filepath.Join(dir, "data"), httpPort, appKeys, backends)
 	cfgPath := filepath.Join(dir, "app.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	n := &node{t: t, dir: dir, out: &strings.Builder{},
-		httpURL: fmt.Sprintf("http://127.0.0.1:%d", httpPort)}
+	n := &node{t: t, dir: dir, out: &strings.Builder{}, client: client, cfgPath: cfgPath,
+		httpURL: fmt.Sprintf("%s://127.0.0.1:%d", scheme, httpPort)}
 	n.cmd = exec.Command(os.Args[0], "--config", cfgPath, "serve")
 	n.cmd.Env = append(os.Environ(), "E2E_DADNS_CHILD=1", "DADNS_APP_AUTH_PASSWORD="+e2ePass)
 	n.cmd.Dir = dir
@@ -139,7 +148,7 @@ func (n *node) request(method, target, body string) (int, url.Values, error) {
 		return 0, nil, err
 	}
 	req.SetBasicAuth("da", e2ePass)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := n.client.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -21,6 +21,9 @@ commands:
   serve                 run the server (default)
   check-config          print the effective configuration (secrets masked) and exit
   reconcile [--dry-run] one reconciliation pass against the configured DirectAdmin servers
+  status                the running server's status (exit 3 unless ok)
+  zones list [--failing] | show NAME | resync NAME|--all | delete NAME
+                        the running server's zones, through its admin API
   version               print the version and exit
 `
 
@@ -64,6 +67,8 @@ var commands = map[string]command{
 	"serve":        serveCommand,
 	"check-config": checkConfigCommand,
 	"reconcile":    reconcileCommand,
+	"status":       statusCommand,
+	"zones":        zonesCommand,
 	"version":      nil, // answered before the configuration is read
 }
 

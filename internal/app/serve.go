@@ -2,15 +2,22 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/dadns/dadns/internal/api"
 	"github.com/dadns/dadns/internal/config"
@@ -38,16 +45,19 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	reg := newRegistry()
 	backends, err := buildBackends(runCtx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer backends.close()
+	backends.registerMetrics(reg)
 
-	disp := dispatch.New(st, backends.byName, dispatch.Options{Logger: log})
+	disp := dispatch.New(st, backends.byName, dispatch.Options{Logger: log, Metrics: dispatch.NewMetrics(reg)})
 	if err := disp.Start(runCtx); err != nil {
 		return err
 	}
+	registerPending(reg, st, disp)
 	go housekeep(runCtx, st, log)
 	svc := push.New(push.Options{
 		Store:      st,
@@ -62,8 +72,15 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		Store:               st,
 		Push:                svc,
 		Credentials:         api.Credentials{Username: cfg.App.AuthUsername, Password: pass},
+		Admin:               api.Credentials{Username: cfg.App.AdminUsername, Password: cfg.App.AdminPassword},
 		MaxBodyBytes:        cfg.App.MaxBodyBytes,
 		SubdomainOwnerCheck: cfg.App.CheckSubdomainOwner,
+		HealthzPublic:       cfg.App.HealthzPublic,
+		ProxySupport:        cfg.App.ProxySupport,
+		TrustedProxies:      trustedProxies(cfg),
+		Workers:             disp.Statuses,
+		Registry:            reg,
+		Version:             Version,
 		Logger:              log,
 	})
 	err = serveHTTP(runCtx, cfg, srv.Handler(), log)
@@ -73,14 +90,45 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 	return err
 }
 
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// registerPending exposes, per backend, the zones it has not applied yet;
+// read from the store at scrape time.
+func registerPending(reg *prometheus.Registry, st *store.Store, disp *dispatch.Dispatcher) {
+	for _, w := range disp.Workers() {
+		name := w.Name()
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "dadns_backend_zones_pending", Help: "Zone changes a backend has not applied yet (pending or awaiting retry).",
+			ConstLabels: prometheus.Labels{"backend": name},
+		}, func() float64 {
+			a, d, err := st.Pending(context.Background(), name)
+			if err != nil {
+				return -1
+			}
+			return float64(a + d)
+		}))
+	}
+}
+
+func trustedProxies(cfg *config.Config) []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range cfg.App.TrustedProxies {
+		if pfx, err := config.ParseProxy(p); err == nil { // validated at load
+			out = append(out, pfx)
+		}
+	}
+	return out
+}
+
 // serveHTTP listens on the configured address until ctx ends.
 func serveHTTP(ctx context.Context, cfg *config.Config, h http.Handler, log *slog.Logger) error {
 	addr := net.JoinHostPort(cfg.App.ListenAddress, strconv.Itoa(cfg.App.ListenPort))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("http listen: %w", err)
-	}
 	hs := &http.Server{
+		Addr:              addr,
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -89,10 +137,22 @@ func serveHTTP(ctx context.Context, cfg *config.Config, h http.Handler, log *slo
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
+	if cfg.App.SSLEnable {
+		certs, err := newCertReloader(cfg.App.SSLCert, cfg.App.SSLKey, log)
+		if err != nil {
+			return err
+		}
+		hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate}
+		go reloadOnHangup(ctx, certs, log)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("http listen: %w", err)
+	}
 	errc := make(chan error, 1)
 	go func() {
-		if cfg.App.SSLEnable {
-			errc <- hs.ServeTLS(ln, cfg.App.SSLCert, cfg.App.SSLKey)
+		if hs.TLSConfig != nil {
+			errc <- hs.ServeTLS(ln, "", "")
 		} else {
 			errc <- hs.Serve(ln)
 		}
@@ -109,4 +169,23 @@ func serveHTTP(ctx context.Context, cfg *config.Config, h http.Handler, log *slo
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil
+}
+
+// reloadOnHangup reloads the certificate on every SIGHUP until ctx ends.
+func reloadOnHangup(ctx context.Context, certs *certReloader, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := certs.Reload(); err != nil {
+				log.Warn("SIGHUP: certificate not reloaded; keeping the previous one", "err", err)
+			} else {
+				log.Info("SIGHUP: certificate reloaded", "file", certs.certFile)
+			}
+		}
+	}
 }

@@ -69,3 +69,12 @@ func (d *Dispatcher) Notify() {
 
 // Wait blocks until every worker has stopped (after ctx passed to Start ends).
 func (d *Dispatcher) Wait() { d.wg.Wait() }
+
+// Statuses reports every worker.
+func (d *Dispatcher) Statuses() []Status {
+	out := make([]Status, len(d.workers))
+	for i, w := range d.workers {
+		out[i] = w.Status()
+	}
+	return out
+}

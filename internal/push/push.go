@@ -133,3 +133,27 @@ func (s *Service) Delete(ctx context.Context, name zone.Name, host string) (Outc
 	s.log.Info("zone deleted", "zone", name, "host", host)
 	return Deleted, nil
 }
+
+// Resync stores the zone's current content again as a new version, so that
+// every backend applies and verifies it afresh. ErrNotFound (from the
+// store) when the zone is not held.
+func (s *Service) Resync(ctx context.Context, name zone.Name) (store.Zone, error) {
+	rows, err := s.opt.Store.Zones(ctx, []string{name.String()})
+	if err != nil {
+		return store.Zone{}, err
+	}
+	cur, ok := rows[name.String()]
+	if !ok || cur.Deleted {
+		return store.Zone{}, fmt.Errorf("push: resync %s: %w", name, store.ErrNotFound)
+	}
+	saved, err := s.opt.Store.Put(ctx, store.Zone{
+		Name: cur.Name, Canonical: cur.Canonical, Original: cur.Original, Hash: cur.Hash,
+		Serial: cur.Serial, OwnerHost: cur.OwnerHost, OwnerUser: cur.OwnerUser,
+	})
+	if err != nil {
+		return store.Zone{}, err
+	}
+	s.opt.Changed()
+	s.log.Info("zone resync requested", "zone", name, "version", saved.Version)
+	return saved, nil
+}

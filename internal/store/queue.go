@@ -2,16 +2,27 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
 // Pending counts the work a backend has not done yet (pending or failed,
-// not permanent), split into zones to apply and zones to delete.
+// not permanent), split into zones to apply and zones to delete. For a
+// backend not registered yet every live zone is pending.
 func (s *Store) Pending(ctx context.Context, backend string) (applies, deletes int, err error) {
-	err = s.db.QueryRowContext(ctx, `
-		SELECT coalesce(sum(z.deleted = 0), 0), coalesce(sum(z.deleted = 1), 0)
-		FROM backend_state bs JOIN zones z ON z.name = bs.zone
-		WHERE bs.backend = ? AND bs.state IN ('pending', 'failed')`, backend).Scan(&applies, &deletes)
+	err = s.read(ctx, func(tx *sql.Tx) error {
+		known, err := isRegistered(ctx, tx, backend)
+		if err != nil {
+			return err
+		}
+		if !known {
+			return tx.QueryRowContext(ctx, "SELECT count(*) FROM zones WHERE deleted = 0").Scan(&applies)
+		}
+		return tx.QueryRowContext(ctx, `
+			SELECT coalesce(sum(z.deleted = 0), 0), coalesce(sum(z.deleted = 1), 0)
+			FROM backend_state bs JOIN zones z ON z.name = bs.zone
+			WHERE bs.backend = ? AND bs.state IN ('pending', 'failed')`, backend).Scan(&applies, &deletes)
+	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: pending %s: %w", backend, err)
 	}
