@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
+	"strconv"
 )
 
 // Credentials are the HTTP Basic credentials DirectAdmin must present.
@@ -32,10 +33,23 @@ func (a authenticator) check(r *http.Request) bool {
 
 // requireAuth answers 401 with no detail unless the request carries the
 // credentials a checks.
+// Clients that keep failing are refused with 429 for a while (see
+// failLimiter), and each refusal is logged.
 func (s *Server) requireAuth(a authenticator, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := s.clientIP(r)
+		if s.limiter.blocked(ip) {
+			s.log.Warn("request refused: too many failed logins", "client", ip, "path", r.URL.Path)
+			w.Header().Set("Retry-After", strconv.Itoa(int(s.limiter.window.Seconds())))
+			fail(w, http.StatusTooManyRequests, "too many failed logins; try again later")
+			return
+		}
 		if !a.check(r) {
-			s.log.Warn("authentication failed", "client", s.clientIP(r), "path", r.URL.Path)
+			if s.limiter.fail(ip) {
+				s.log.Warn("authentication failed; client now refused for a while", "client", ip, "path", r.URL.Path)
+			} else {
+				s.log.Warn("authentication failed", "client", ip, "path", r.URL.Path)
+			}
 			w.Header().Set("WWW-Authenticate", `Basic realm="dadns", charset="UTF-8"`)
 			fail(w, http.StatusUnauthorized, "authentication required")
 			return

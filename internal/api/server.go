@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -51,7 +52,15 @@ type Server struct {
 	push    *push.Service
 	log     *slog.Logger
 	metrics *metrics
+	limiter *failLimiter
 }
+
+// Repeated authentication failures from one address within the window
+// get that address refused (429) until the window has passed.
+const (
+	maxAuthFailures   = 20
+	authFailureWindow = 5 * time.Minute
+)
 
 // DefaultMaxBodyBytes is the body limit when none is configured.
 const DefaultMaxBodyBytes = 4 << 20
@@ -69,7 +78,8 @@ func New(opt Options) *Server {
 		admin = opt.Credentials
 	}
 	return &Server{opt: opt, auth: newAuthenticator(opt.Credentials), admin: newAuthenticator(admin),
-		push: opt.Push, log: opt.Logger, metrics: newMetrics(opt.Registry)}
+		push: opt.Push, log: opt.Logger, metrics: newMetrics(opt.Registry),
+		limiter: newFailLimiter(maxAuthFailures, authFailureWindow)}
 }
 
 // Handler returns the HTTP handler with every route: DirectAdmin's with
