@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/dadns/dadns/internal/reconcile"
 )
 
 func runMain(t *testing.T, args ...string) (int, string, string) {
@@ -41,5 +44,22 @@ func TestCheckConfig(t *testing.T) {
 	}
 	if code, _, errs = runMain(t, "--config", filepath.Join(dir, "missing.yml"), "check-config"); code != 1 || errs == "" {
 		t.Fatalf("missing config: %d %q", code, errs)
+	}
+}
+
+func TestLastSuccessKeepsLatestCompletePass(t *testing.T) {
+	var cur reconcile.Report
+	f := lastSuccess(func() reconcile.Report { return cur })
+	if f() != 0 {
+		t.Fatal("a gauge before any pass is not 0")
+	}
+	t1 := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	cur = reconcile.Report{Finished: t1}
+	if f() != float64(t1.Unix()) {
+		t.Fatal("complete pass not recorded")
+	}
+	cur = reconcile.Report{Finished: t1.Add(time.Hour), Unreachable: 1}
+	if f() != float64(t1.Unix()) {
+		t.Fatal("a pass with an unreachable server counted as a success")
 	}
 }

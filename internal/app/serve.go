@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/dadns/dadns/internal/config"
 	"github.com/dadns/dadns/internal/dispatch"
 	"github.com/dadns/dadns/internal/push"
+	"github.com/dadns/dadns/internal/reconcile"
 	"github.com/dadns/dadns/internal/store"
 	"github.com/dadns/dadns/internal/zone"
 )
@@ -63,11 +65,12 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		Store:      st,
 		MaxZones:   cfg.Limits.MaxZones,
 		ZoneLimits: zone.Limits{MaxRecords: cfg.Limits.MaxRecordsPerZone},
-		Owners:     push.NewOwners(cfg.App.OwnerAliases),
+		Owners:     ownerAliases(cfg),
 		Changed:    disp.Notify,
 		Logger:     log,
 	})
-	startReconciler(runCtx, cfg, st, svc, log)
+	rec := startReconciler(runCtx, cfg, st, svc, log)
+	registerReconcile(reg, rec)
 	srv := api.New(api.Options{
 		Store:               st,
 		Push:                svc,
@@ -79,6 +82,7 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		ProxySupport:        cfg.App.ProxySupport,
 		TrustedProxies:      trustedProxies(cfg),
 		Workers:             disp.Statuses,
+		Reconciler:          reconcileReport(rec),
 		Registry:            reg,
 		Version:             Version,
 		Logger:              log,
@@ -187,5 +191,46 @@ func reloadOnHangup(ctx context.Context, certs *certReloader, log *slog.Logger) 
 				log.Info("SIGHUP: certificate reloaded", "file", certs.certFile)
 			}
 		}
+	}
+}
+
+// reconcileReport returns the status endpoint's view of the last pass.
+func reconcileReport(rec *reconcile.Reconciler) func() any {
+	return func() any {
+		if rec == nil {
+			return map[string]any{"enabled": false}
+		}
+		return rec.Last()
+	}
+}
+
+// registerReconcile exposes the time of the last pass that completed with
+// every DirectAdmin server answering.
+func registerReconcile(reg *prometheus.Registry, rec *reconcile.Reconciler) {
+	if rec == nil {
+		return
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "dadns_reconcile_last_success_timestamp_seconds",
+		Help: "Unix time of the last reconciliation pass in which every DirectAdmin server answered completely.",
+	}, lastSuccess(rec.Last)))
+}
+
+// lastSuccess remembers the finish time of the latest complete pass it has
+// seen, so a failed pass does not reset the gauge.
+func lastSuccess(last func() reconcile.Report) func() float64 {
+	var mu sync.Mutex
+	var best time.Time
+	return func() float64 {
+		r := last()
+		mu.Lock()
+		defer mu.Unlock()
+		if !r.Finished.IsZero() && r.Unreachable == 0 && r.Error == "" && r.Finished.After(best) {
+			best = r.Finished
+		}
+		if best.IsZero() {
+			return 0
+		}
+		return float64(best.Unix())
 	}
 }
