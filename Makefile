@@ -5,7 +5,13 @@ BIN       := bin/dadns
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/dadns/dadns/internal/app.Version=$(VERSION)
 
-.PHONY: all build test test-deps vet bench bench-quick fuzz clean
+.PHONY: all build test test-deps vet bench bench-quick fuzz fuzz-short clean
+
+# Every native fuzz target, as package:Target.
+FUZZ_TARGETS := ./internal/zone:FuzzParse ./internal/zone:FuzzParseName \
+	./internal/api:FuzzDARequest ./internal/dnsserver:FuzzQuery \
+	./internal/config:FuzzLoadFile ./internal/config:FuzzEnv
+FUZZTIME ?= 5s
 
 all: build
 
@@ -17,6 +23,16 @@ build:
 test: test-deps
 	$(GO) vet $(PKG)
 	$(GO) test -race -count=1 -timeout 25m $(PKG)
+	@$(MAKE) --no-print-directory fuzz-short
+
+# A short, bounded run of every fuzz target (the corpus in testdata/fuzz
+# is replayed by the plain test run as well).
+fuzz-short:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	done
 
 test-deps:
 	@bash scripts/install-test-deps.sh
@@ -25,7 +41,7 @@ bench: test-deps build
 	@bash scripts/bench.sh
 
 fuzz:
-	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=60s ./internal/zone
+	@$(MAKE) --no-print-directory fuzz-short FUZZTIME=60s
 
 clean:
 	rm -rf bin
