@@ -55,7 +55,8 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 	defer backends.close()
 	backends.registerMetrics(reg)
 
-	disp := dispatch.New(st, backends.byName, dispatch.Options{Logger: log, Metrics: dispatch.NewMetrics(reg)})
+	parsed := zone.NewCache(4096)
+	disp := dispatch.New(st, backends.byName, dispatch.Options{Logger: log, Metrics: dispatch.NewMetrics(reg), Parsed: parsed})
 	if err := disp.Start(runCtx); err != nil {
 		return err
 	}
@@ -68,6 +69,7 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		Owners:     ownerAliases(cfg),
 		Changed:    disp.Notify,
 		Logger:     log,
+		Parsed:     parsed,
 	})
 	rec := startReconciler(runCtx, cfg, st, svc, log)
 	registerReconcile(reg, rec)

@@ -325,3 +325,17 @@ func TestBackoff(t *testing.T) {
 		t.Fatal("backoff schedule wrong")
 	}
 }
+
+func TestWorkerUsesPushTimeParse(t *testing.T) {
+	e := newEnv(t)
+	cache := zone.NewCache(8)
+	z := e.push("cached.example", 1)
+	cache.Put(z)
+	mem := memory.New()
+	w := NewWorker("mem", mem, e.st, Options{Now: e.clk.Now, Parsed: cache, Logger: w0(t)})
+	drain(t, w)
+	got, err := mem.Zone(context.Background(), "cached.example")
+	if err != nil || got != z {
+		t.Fatalf("worker parsed again instead of using the cached zone (%v)", err)
+	}
+}

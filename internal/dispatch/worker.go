@@ -34,7 +34,8 @@ type Options struct {
 	Idle      time.Duration   // longest sleep when nothing is due, default 30s
 	Now       func() time.Time
 	Logger    *slog.Logger
-	Metrics   *Metrics // nil: none
+	Metrics   *Metrics    // nil: none
+	Parsed    *zone.Cache // zones parsed at push time (nil: parse each)
 }
 
 func (o *Options) defaults() {
@@ -186,7 +187,7 @@ func (w *Worker) apply(ctx context.Context, due []store.Work) result {
 			dels = append(dels, n)
 			continue
 		}
-		z, err := zone.Parse(n, []byte(wk.Zone.Canonical), zone.Limits{MaxRecords: 1 << 30})
+		z, err := w.parse(n, wk.Zone)
 		if err == nil {
 			err = w.audit(z)
 		}
@@ -204,6 +205,22 @@ func (w *Worker) apply(ctx context.Context, due []store.Work) result {
 	}
 	res.complete = len(res.applied)+len(res.failed) == len(due)
 	return res
+}
+
+// parse returns the zone of a stored desired state, from the push-time
+// cache when it holds the same content.
+func (w *Worker) parse(n zone.Name, sz store.Zone) (*zone.Zone, error) {
+	if z := w.opt.Parsed.Get(n, sz.Hash); z != nil {
+		return z, nil
+	}
+	z, err := zone.Parse(n, []byte(sz.Canonical), zone.Limits{MaxRecords: 1 << 30})
+	if err != nil {
+		return nil, err
+	}
+	if z.Hash() != sz.Hash {
+		return nil, fmt.Errorf("dispatch: stored zone %s does not hash to its recorded hash", n)
+	}
+	return z, nil
 }
 
 func (w *Worker) audit(z *zone.Zone) error {

@@ -30,6 +30,9 @@ type Options struct {
 	// Changed is called after every committed change (wakes the dispatcher).
 	Changed func()
 	Logger  *slog.Logger
+	// Parsed receives every accepted zone, so backend workers need not
+	// parse it again (nil: none).
+	Parsed *zone.Cache
 }
 
 // Service saves and deletes zones.
@@ -67,6 +70,7 @@ func (s *Service) Save(ctx context.Context, name zone.Name, body []byte, host, u
 	for _, w := range z.Warnings {
 		s.log.Warn("zone warning", "zone", name, "line", w.Line, "warning", w.Msg)
 	}
+	s.opt.Parsed.Put(z)
 	prev, err := s.opt.Store.Get(ctx, name.String())
 	isNew := errors.Is(err, store.ErrNotFound)
 	if err != nil && !isNew {
