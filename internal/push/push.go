@@ -37,8 +37,9 @@ type Options struct {
 
 // Service saves and deletes zones.
 type Service struct {
-	opt Options
-	log *slog.Logger
+	opt  Options
+	log  *slog.Logger
+	live liveCount
 }
 
 // New returns a Service.
@@ -77,12 +78,8 @@ func (s *Service) Save(ctx context.Context, name zone.Name, body []byte, host, u
 		return store.Zone{}, err
 	}
 	if isNew && s.opt.MaxZones > 0 {
-		n, err := s.opt.Store.CountLive(ctx)
-		if err != nil {
+		if err := s.checkZoneLimit(ctx); err != nil {
 			return store.Zone{}, err
-		}
-		if n >= s.opt.MaxZones {
-			return store.Zone{}, fmt.Errorf("%w: this node holds %d zones (limits.max_zones)", ErrZoneLimit, n)
 		}
 	}
 	switch {
