@@ -25,6 +25,7 @@ type Worker struct {
 	wake   chan struct{}
 	burst  burst
 	status statusBox
+	down   bool // the last batch failed as a whole: the backend looks unreachable
 }
 
 // Options tune a Worker. Zero values take defaults.
@@ -105,10 +106,34 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 			continue
 		}
 		w.burst.finish(w.log, w.opt.Now())
+		if w.down && w.recovered(ctx) {
+			continue
+		}
 		if err := w.sleep(ctx, next); err != nil {
 			return nil
 		}
 	}
+}
+
+// recovered probes a backend that failed as a whole; once it answers, the
+// zones waiting for their backoff are made due at once, so an outage of
+// an hour does not leave zones stale for another half hour.
+func (w *Worker) recovered(ctx context.Context) bool {
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := w.b.Zones(pctx); err != nil {
+		return false
+	}
+	w.down = false
+	n, err := w.st.RetryNow(ctx, w.name)
+	if err != nil {
+		w.log.Error("backend recovered but retries not rescheduled", "err", err)
+		return false
+	}
+	if n > 0 {
+		w.log.Info("backend answers again: retrying its failed zones now", "zones", n)
+	}
+	return n > 0
 }
 
 // sleep waits for a wake-up, the next due retry or the idle poll.
@@ -150,6 +175,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, time.Time, error) {
 	if err := w.st.Failed(rec, w.name, res.failed); err != nil {
 		return 0, next, fmt.Errorf("dispatch: record failures: %w", err)
 	}
+	w.down = len(res.applied) == 0 && res.wholesale
 	end := w.opt.Now()
 	w.burst.add(start, end, len(res.applied), len(res.failed))
 	w.opt.Metrics.observe(w.name, end.Sub(start), res, retried(due))
@@ -161,6 +187,7 @@ type result struct {
 	failed     []store.Failure
 	mismatches int  // verification found other data than applied
 	complete   bool // every zone of the batch has an outcome
+	wholesale  bool // a call failed for the whole batch, not per zone
 }
 
 // retried counts the zones of a batch that had failed before.
@@ -236,6 +263,7 @@ func (w *Worker) applyZones(ctx context.Context, zones []*zone.Zone, works map[z
 		return // left pending: retried after restart
 	}
 	named, rest := backend.PerZone(err)
+	res.wholesale = res.wholesale || rest != nil
 	for _, z := range zones {
 		wk := works[z.Name]
 		if e := named[z.Name]; e != nil {
@@ -278,6 +306,7 @@ func (w *Worker) deleteZones(ctx context.Context, names []zone.Name, works map[z
 		return
 	}
 	named, rest := backend.PerZone(err)
+	res.wholesale = res.wholesale || rest != nil
 	for _, n := range names {
 		wk := works[n]
 		if e := named[n]; e != nil {

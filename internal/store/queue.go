@@ -50,3 +50,23 @@ func (s *Store) Troubled(ctx context.Context) ([]BackendState, error) {
 	}
 	return out, rows.Err()
 }
+
+// RetryNow makes every zone waiting for a retry on backend due at once
+// (the backend was seen to recover); their attempt counts are kept.
+func (s *Store) RetryNow(ctx context.Context, backend string) (int, error) {
+	now := unixNano(s.now())
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE backend_state SET next_attempt = ?
+			WHERE backend = ? AND state = 'failed' AND next_attempt > ?`, now, backend, now)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: retry now %s: %w", backend, err)
+	}
+	return int(n), nil
+}

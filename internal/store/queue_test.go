@@ -27,3 +27,23 @@ func TestPendingAndTroubled(t *testing.T) {
 		t.Fatalf("troubled = %+v, %v", tr, err)
 	}
 }
+
+func TestRetryNow(t *testing.T) {
+	s, clk := openTest(t)
+	ctx := context.Background()
+	mustPut(t, s, "r.example", 1)
+	mustDue(t, s, "be", 10)
+	if err := s.Failed(ctx, "be", []Failure{{Name: "r.example", Version: 1, Err: "down", Next: clk.Now().Add(30 * time.Minute)}}); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := mustDue(t, s, "be", 10); len(due) != 0 {
+		t.Fatal("failed zone due before its retry")
+	}
+	if n, err := s.RetryNow(ctx, "be"); err != nil || n != 1 {
+		t.Fatalf("RetryNow = %d, %v", n, err)
+	}
+	due, _ := mustDue(t, s, "be", 10)
+	if len(due) != 1 || due[0].Attempts != 1 {
+		t.Fatalf("after RetryNow: %+v", due)
+	}
+}
