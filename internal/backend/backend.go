@@ -37,6 +37,13 @@ type Auditor interface {
 	AuditZone(z *zone.Zone) error
 }
 
+// Batcher is implemented by backends whose cost is mostly per batch (one
+// reconfiguration of a daemon, say): BatchSize is how many zones they
+// want in one Apply, overriding the dispatcher's default.
+type Batcher interface {
+	BatchSize() int
+}
+
 // Closer is implemented by backends holding resources (servers, pools).
 type Closer interface {
 	Close() error

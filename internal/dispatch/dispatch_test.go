@@ -372,3 +372,19 @@ func TestRecoveryRetriesAtOnce(t *testing.T) {
 		mustHold(t, mem, z)
 	}
 }
+
+type bigBatches struct{ *memory.Backend }
+
+func (bigBatches) BatchSize() int { return 70 }
+
+func TestBackendChoosesBatchSize(t *testing.T) {
+	e := newEnv(t)
+	mem := memory.New()
+	for i := 0; i < 100; i++ {
+		e.push(fmt.Sprintf("bb%03d.example", i), 1)
+	}
+	drain(t, e.worker("mem", bigBatches{mem})) // the env's default is 50
+	if _, batches := mem.Stats(); len(batches) != 2 || batches[0] != 70 {
+		t.Fatalf("batches %v, want 70 then 30", batches)
+	}
+}

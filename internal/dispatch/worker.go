@@ -57,8 +57,12 @@ func (o *Options) defaults() {
 	}
 }
 
-// NewWorker returns a worker for backend instance name.
+// NewWorker returns a worker for backend instance name. A backend that is
+// a backend.Batcher sets its own batch size.
 func NewWorker(name string, b backend.Backend, st *store.Store, opt Options) *Worker {
+	if bb, ok := b.(backend.Batcher); ok && bb.BatchSize() > 0 {
+		opt.BatchSize = bb.BatchSize()
+	}
 	opt.defaults()
 	return &Worker{
 		name: name, b: b, st: st, opt: opt,
