@@ -2,14 +2,28 @@ package app
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 
 	"github.com/dadns/dadns/internal/backend"
+	"github.com/dadns/dadns/internal/backend/bind"
 	"github.com/dadns/dadns/internal/config"
 )
 
-// newBind builds a bind backend instance. (Being written: issue 4.)
+// newBind builds a bind backend instance from its configuration.
 func newBind(ctx context.Context, bc config.Backend, log *slog.Logger) (backend.Backend, error) {
-	return nil, errors.New("backend type bind is not available in this version")
+	c := bc.Bind
+	return bind.New(bind.Options{
+		ZonesDir:    c.ZonesDir,
+		IncludeFile: c.NamedConf,
+		Rndc: bind.Rndc{
+			Path: c.RndcPath, Conf: c.RndcConf, Key: c.RndcKey, Server: c.RndcServer, Port: c.RndcPort,
+		},
+		VerifyAddr: c.VerifyAddress,
+		Transfer:   c.VerifyTransfer,
+		CheckConf:  c.NamedCheckconf,
+		CheckZone:  c.NamedCheckzone,
+		FileMode:   c.FileMode,
+		DirMode:    c.DirMode,
+		Logger:     log,
+	})
 }

@@ -46,7 +46,9 @@ type BindConfig struct {
 	RndcServer     string      `yaml:"rndc_server"`
 	RndcPort       int         `yaml:"rndc_port"` // 0: rndc's own default
 	VerifyAddress  string      `yaml:"verify_address"`
+	VerifyTransfer bool        `yaml:"verify_transfer"` // named allows AXFR to dadns: verify by content hash
 	NamedCheckzone string      `yaml:"named_checkzone"`
+	NamedCheckconf string      `yaml:"named_checkconf"` // checks a batch of zone files in one run
 	FileMode       os.FileMode `yaml:"file_mode"`
 	DirMode        os.FileMode `yaml:"dir_mode"`
 }
@@ -109,7 +111,8 @@ var backendKinds = map[string]backendKind{
 	TypeBind: {
 		settings: func(b *Backend) any { return &b.Bind },
 		defaults: func(b *Backend) {
-			b.Bind = BindConfig{RndcPath: "rndc", NamedCheckzone: "named-checkzone", FileMode: 0o644, DirMode: 0o755}
+			b.Bind = BindConfig{RndcPath: "rndc", NamedCheckzone: "named-checkzone", NamedCheckconf: "named-checkconf",
+				FileMode: 0o644, DirMode: 0o755}
 		},
 	},
 	TypeCoreDNSMySQL: {

@@ -146,7 +146,8 @@ dns:
 		t.Errorf("EnabledBackends = %v, want %v (sorted, disabled left out, no default builtin)", names, want)
 	}
 	b := c.DNS.Backends["zbind"]
-	if b.Bind.RndcPath != "rndc" || b.Bind.FileMode != 0o644 || !b.Enabled {
+	if b.Bind.RndcPath != "rndc" || b.Bind.FileMode != 0o644 || !b.Enabled ||
+		b.Bind.NamedCheckconf != "named-checkconf" || b.Bind.VerifyTransfer {
 		t.Errorf("bind defaults not applied: %+v", b.Bind)
 	}
 	if _, ok := c.DNS.Backends["builtin"]; ok {
@@ -168,6 +169,11 @@ func TestValueSpellings(t *testing.T) {
 		{"quoted int", `app: {listen_port: "8080"}`, func(c *Config) bool { return c.App.ListenPort == 8080 }},
 		{"octal mode", "dns: {backends: {b: {type: bind, zones_dir: /z, named_conf: /n, file_mode: 0640, dir_mode: \"0750\"}}}",
 			func(c *Config) bool { b := c.DNS.Backends["b"].Bind; return b.FileMode == 0o640 && b.DirMode == 0o750 }},
+		{"bind transfer and checkconf", "dns: {backends: {b: {type: bind, zones_dir: /z, named_conf: /n, verify_transfer: yes, named_checkconf: /opt/bin/named-checkconf}}}",
+			func(c *Config) bool {
+				b := c.DNS.Backends["b"].Bind
+				return b.VerifyTransfer && b.NamedCheckconf == "/opt/bin/named-checkconf"
+			}},
 		{"null keeps default", "app:\n  listen_port:\n", func(c *Config) bool { return c.App.ListenPort == 2222 }},
 	}
 	for _, tt := range tests {

@@ -88,6 +88,7 @@ func TestProblemsOneByOne(t *testing.T) {
 		{"builtin listen without port", "dns: {backends: {b: {type: builtin, listen: 127.0.0.1}}}", nil, "dns.backends.b.listen", "host:port"},
 		{"builtin listen port out of range", "dns: {backends: {b: {type: builtin, listen: \"127.0.0.1:99999\"}}}", nil, "dns.backends.b.listen", "host:port"},
 		{"bad mode", "dns: {backends: {b: {type: bind, zones_dir: /z, named_conf: /n, file_mode: \"0986\"}}}", nil, "dns.backends.b.file_mode", "octal digits"},
+		{"no checkconf", "dns: {backends: {b: {type: bind, zones_dir: /z, named_conf: /n, named_checkconf: \"\"}}}", nil, "dns.backends.b.named_checkconf", "is not set"},
 		{"zero fraction", "reconciliation: {max_delete_fraction: 0}", nil, "reconciliation.max_delete_fraction", "outside (0, 1]"},
 		{"negative interval", "reconciliation: {interval_minutes: -1}", nil, "reconciliation.interval_minutes", "too small"},
 		{"reconciliation without servers", "reconciliation: {enabled: true}", nil, "reconciliation.directadmin_servers", "no server is listed"},

@@ -48,6 +48,7 @@ func (s *BindConfig) validate(r *report, key string) {
 	required(r, key+".named_conf", s.NamedConf, "the file dadns writes zone statements to, included from named.conf")
 	required(r, key+".rndc_path", s.RndcPath, "the rndc command")
 	required(r, key+".named_checkzone", s.NamedCheckzone, "the named-checkzone command")
+	required(r, key+".named_checkconf", s.NamedCheckconf, "the named-checkconf command")
 	if s.RndcPort != 0 {
 		checkPort(r, key+".rndc_port", s.RndcPort)
 	}

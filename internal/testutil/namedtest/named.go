@@ -43,8 +43,10 @@ type Named struct {
 	// named's log (named.log).
 	Dir string
 
-	cmd  *exec.Cmd
-	done chan error
+	cmd     *exec.Cmd
+	done    chan error
+	include string         // StartWithInclude: the included file
+	opts    IncludeOptions // StartWithInclude: its options
 }
 
 // Require skips the test when named is not installed, or fails it when the
@@ -126,6 +128,13 @@ func (n *Named) path(name string) string { return filepath.Join(n.Dir, name) }
 
 func (n *Named) namedConf(zones map[string]string, port, cport int, key string) string {
 	var b strings.Builder
+	transfer := "" // BIND's default for Start's callers
+	if n.include != "" {
+		transfer = "allow-transfer { none; };"
+		if n.opts.AllowTransfer {
+			transfer = "allow-transfer { 127.0.0.1; };"
+		}
+	}
 	fmt.Fprintf(&b, "key \"namedtest\" { algorithm hmac-sha256; secret \"%s\"; };\n", key)
 	fmt.Fprintf(&b, "controls { inet 127.0.0.1 port %d allow { 127.0.0.1; } keys { \"namedtest\"; }; };\n", cport)
 	fmt.Fprintf(&b, `options {
@@ -137,8 +146,12 @@ func (n *Named) namedConf(zones map[string]string, port, cport int, key string) 
 	recursion no;
 	notify no;
 	dnssec-validation no;
+	%s
 };
-`, n.Dir, n.path("named.pid"), n.path("session.key"), port)
+`, n.Dir, n.path("named.pid"), n.path("session.key"), port, transfer)
+	if n.include != "" {
+		fmt.Fprintf(&b, "include %q;\n", n.include)
+	}
 	origins := make([]string, 0, len(zones))
 	for o := range zones {
 		origins = append(origins, o)
@@ -282,4 +295,68 @@ func freePort() (int, error) {
 		}
 	}
 	return 0, errors.New("namedtest: no free port")
+}
+
+// IncludeOptions configure StartWithInclude.
+type IncludeOptions struct {
+	// AllowTransfer lets 127.0.0.1 transfer every zone (AXFR).
+	AllowTransfer bool
+}
+
+// StartWithInclude runs named with no zones of its own and a configuration
+// that includes the file at include (created empty when missing), the way
+// an operator includes a file dadns writes. Zones appear as they are added
+// to the file and named is told with rndc (see RndcConf). named is stopped
+// when the test ends.
+func StartWithInclude(t testing.TB, include string, opts IncludeOptions) *Named {
+	t.Helper()
+	Require(t)
+	if _, err := os.Stat(include); errors.Is(err, os.ErrNotExist) {
+		if err := os.WriteFile(include, nil, 0o644); err != nil {
+			t.Fatalf("namedtest: create include: %v", err)
+		}
+	}
+	n := &Named{Dir: t.TempDir(), include: include, opts: opts}
+	var err error
+	for range 5 {
+		if err = n.configure(nil); err != nil {
+			break
+		}
+		if err = n.run(); err == nil {
+			break
+		}
+		var bind *portError
+		if !errors.As(err, &bind) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("namedtest: start: %v\n%s", err, n.logTail())
+	}
+	t.Cleanup(n.stop)
+	return n
+}
+
+// RndcConf returns the path of the rndc.conf holding this named's control
+// address and key, for rndc -c.
+func (n *Named) RndcConf() string { return n.path("rndc.conf") }
+
+// Stop stops named; Restart brings it back on the same ports and files.
+func (n *Named) Stop() { n.stop() }
+
+// Restart starts a stopped named again with the same configuration.
+func (n *Named) Restart(t testing.TB) {
+	t.Helper()
+	if n.cmd != nil {
+		t.Fatal("namedtest: restart of a running named")
+	}
+	if err := n.run(); err != nil {
+		t.Fatalf("namedtest: restart: %v\n%s", err, n.logTail())
+	}
+}
+
+// Log returns named's log so far.
+func (n *Named) Log() string {
+	b, _ := os.ReadFile(n.path("named.log"))
+	return string(b)
 }

@@ -1,0 +1,198 @@
+package bind
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dadns/dadns/internal/backend"
+	"github.com/dadns/dadns/internal/zone"
+)
+
+// Apply writes the zones' files, checks them the way named loads them,
+// rewrites the include when zones are new, and activates the batch with as
+// few rndc calls as it allows. A zone named would refuse fails alone and
+// permanently; an rndc failure fails the zones it was for.
+func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b.op.Lock()
+	defer b.op.Unlock()
+	zones, fails := validZones(zones)
+	files, err := b.stage(ctx, zones)
+	if err != nil {
+		return err
+	}
+	bad, err := b.check.check(ctx, files)
+	if err != nil {
+		discard(files)
+		return err
+	}
+	files = dropBad(files, bad, &fails)
+	if err := b.commit(files); err != nil {
+		return err
+	}
+	added, changed := b.record(files)
+	if added > 0 {
+		if err := b.writeInclude(); err != nil {
+			return err
+		}
+	}
+	fails = append(fails, b.activate(ctx, added > 0, changed)...)
+	return errors.Join(fails...)
+}
+
+// validZones drops zones whose names must never reach a file or the
+// include, and keeps the last of duplicate names.
+func validZones(zones []*zone.Zone) ([]*zone.Zone, []error) {
+	var fails []error
+	last := map[zone.Name]int{}
+	for i, z := range zones {
+		last[z.Name] = i
+	}
+	out := make([]*zone.Zone, 0, len(zones))
+	for i, z := range zones {
+		if err := checkName(z.Name); err != nil {
+			fails = append(fails, &backend.ZoneError{Zone: z.Name, Err: backend.Permanent(err)})
+			continue
+		}
+		if last[z.Name] == i {
+			out = append(out, z)
+		}
+	}
+	return out, fails
+}
+
+// dropBad removes the refused zones' temporary files and records why.
+func dropBad(files []staged, bad map[zone.Name]error, fails *[]error) []staged {
+	if len(bad) == 0 {
+		return files
+	}
+	kept := files[:0]
+	for _, s := range files {
+		if err, ok := bad[s.z.Name]; ok {
+			discard([]staged{s})
+			*fails = append(*fails, &backend.ZoneError{Zone: s.z.Name, Err: err})
+			continue
+		}
+		kept = append(kept, s)
+	}
+	return kept
+}
+
+// record enters the installed files in the zone set; it returns how many
+// zones are new to the include and the names of those named already has.
+func (b *Backend) record(files []staged) (added int, changed []zone.Name) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, s := range files {
+		old, known := b.zones[s.z.Name]
+		b.zones[s.z.Name] = entry{file: s.final, serial: s.z.Serial, hash: s.z.Hash()}
+		switch {
+		case !known || old.file != s.final:
+			added++
+		default:
+			changed = append(changed, s.z.Name)
+		}
+	}
+	return added, changed
+}
+
+// activate tells named: "rndc reconfig" when the include changed, then
+// "rndc reload <zone>" per changed zone, or a single "rndc reload" when
+// there are many. It returns a ZoneError per zone that was not activated.
+func (b *Backend) activate(ctx context.Context, added bool, changed []zone.Name) []error {
+	b.mu.Lock()
+	reconfig := added || b.dirty
+	b.mu.Unlock()
+	var fails []error
+	switch {
+	case len(changed) > b.opt.ReloadAllAbove:
+		if err := b.rndc.run(ctx, "reload"); err != nil {
+			return b.allFailed(err)
+		}
+		b.setClean()
+	case reconfig:
+		if err := b.rndc.run(ctx, "reconfig"); err != nil {
+			return b.allFailed(err)
+		}
+		b.setClean()
+	}
+	if len(changed) <= b.opt.ReloadAllAbove {
+		for _, n := range changed {
+			if err := b.rndc.run(ctx, "reload", string(n)); err != nil {
+				fails = append(fails, &backend.ZoneError{Zone: n, Err: err})
+			}
+		}
+	}
+	b.mu.Lock()
+	b.settle = time.Now().Add(b.opt.VerifyTimeout)
+	b.mu.Unlock()
+	return fails
+}
+
+// allFailed is the batch failure of an activation: every zone of the batch
+// is retried (the include stays marked for a reconfig).
+func (b *Backend) allFailed(err error) []error {
+	return []error{fmt.Errorf("bind: activate: %w", err)}
+}
+
+func (b *Backend) setClean() {
+	b.mu.Lock()
+	b.dirty = false
+	b.mu.Unlock()
+}
+
+// Delete removes the zones' statements from the include, tells named with
+// one "rndc reconfig", then removes their files (also files dadns finds
+// there without having written them: the zone is deleted).
+func (b *Backend) Delete(ctx context.Context, names []zone.Name) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b.op.Lock()
+	defer b.op.Unlock()
+	var fails []error
+	valid := make([]zone.Name, 0, len(names))
+	for _, n := range names {
+		if err := checkName(n); err != nil {
+			fails = append(fails, &backend.ZoneError{Zone: n, Err: backend.Permanent(err)})
+			continue
+		}
+		valid = append(valid, n)
+	}
+	if b.forget(valid) > 0 {
+		if err := b.writeInclude(); err != nil {
+			return err
+		}
+	}
+	b.mu.RLock()
+	dirty := b.dirty
+	b.mu.RUnlock()
+	if dirty {
+		if err := b.rndc.run(ctx, "reconfig"); err != nil {
+			return fmt.Errorf("bind: activate delete: %w", err)
+		}
+		b.setClean()
+	}
+	if err := b.removeFiles(valid); err != nil {
+		return err
+	}
+	return errors.Join(fails...)
+}
+
+// forget removes names from the zone set and returns how many were there.
+func (b *Backend) forget(names []zone.Name) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, name := range names {
+		if _, ok := b.zones[name]; ok {
+			delete(b.zones, name)
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,149 @@
+// Package bind is the backend that makes a BIND 9 named serve the zones
+// dadns holds: one zone file per zone in a directory, one include file of
+// zone statements, activated with as few rndc calls as a batch allows and
+// verified by asking named over DNS.
+package bind
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/dadns/dadns/internal/zone"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultVerifyAddr     = "127.0.0.1:53"
+	DefaultVerifyTimeout  = 15 * time.Second
+	DefaultRndcTimeout    = 2 * time.Minute
+	DefaultReloadAllAbove = 16
+)
+
+// Options configure a Backend.
+type Options struct {
+	ZonesDir    string // where <zone>.db files are written; made absolute
+	IncludeFile string // the named.conf include dadns owns; made absolute
+	Rndc        Rndc
+	// VerifyAddr is the host:port where named answers queries.
+	VerifyAddr string
+	// Transfer: named allows zone transfers to dadns, so Zone reads zones
+	// back by AXFR and Verify compares their hash, not only the serial.
+	Transfer bool
+	// CheckConf and CheckZone are the named-checkconf and named-checkzone
+	// commands that test zone files before named loads them; a command
+	// that is empty or not installed is skipped with a warning.
+	CheckConf, CheckZone string
+	FileMode, DirMode    os.FileMode
+	// VerifyTimeout bounds how long after an activation Verify waits for
+	// named to finish loading.
+	VerifyTimeout time.Duration
+	// ReloadAllAbove: a batch changing more existing zones than this is
+	// activated by one "rndc reload" rather than one call per zone.
+	ReloadAllAbove int
+	Logger         *slog.Logger
+}
+
+// Rndc says how to run rndc; empty fields are left to rndc's defaults.
+type Rndc struct {
+	Path    string // default "rndc"
+	Conf    string // -c
+	Key     string // -k
+	Server  string // -s
+	Port    int    // -p
+	Timeout time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.VerifyAddr == "" {
+		o.VerifyAddr = DefaultVerifyAddr
+	}
+	if o.VerifyTimeout <= 0 {
+		o.VerifyTimeout = DefaultVerifyTimeout
+	}
+	if o.ReloadAllAbove <= 0 {
+		o.ReloadAllAbove = DefaultReloadAllAbove
+	}
+	if o.Rndc.Path == "" {
+		o.Rndc.Path = "rndc"
+	}
+	if o.Rndc.Timeout <= 0 {
+		o.Rndc.Timeout = DefaultRndcTimeout
+	}
+	if o.FileMode == 0 {
+		o.FileMode = 0o644
+	}
+	if o.DirMode == 0 {
+		o.DirMode = 0o755
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Backend drives one named. Apply and Delete are serialized; Zone, Zones
+// and Verify may run beside them.
+type Backend struct {
+	opt   Options
+	log   *slog.Logger
+	rndc  *rndc
+	check *checker
+
+	op sync.Mutex // one Apply or Delete at a time
+
+	mu        sync.RWMutex
+	zones     map[zone.Name]entry // the include's zone statements
+	foreign   []string            // include lines dadns did not write
+	dirty     bool                // the include changed since named last read it
+	settle    time.Time           // Verify waits for named until then
+	lastDrift string
+}
+
+// entry is one zone statement of the include and what dadns knows of its
+// file.
+type entry struct {
+	file   string // absolute path named loads
+	serial uint32 // of the content dadns wrote; 0 when unknown (read the file)
+	hash   string
+}
+
+// New checks the options, creates the zones directory and an empty include
+// file when missing, and reads the include file dadns wrote before.
+func New(opt Options) (*Backend, error) {
+	opt.defaults()
+	if err := opt.absPaths(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(opt.ZonesDir, opt.DirMode); err != nil {
+		return nil, fmt.Errorf("bind: create zones dir: %w", err)
+	}
+	b := &Backend{opt: opt, log: opt.Logger, rndc: newRndc(opt.Rndc), dirty: true}
+	b.check = newChecker(opt.CheckConf, opt.CheckZone, opt.ZonesDir, b.log)
+	if err := b.load(); err != nil {
+		return nil, err
+	}
+	b.reportDrift(b.drift())
+	return b, nil
+}
+
+// absPaths makes the directory and include absolute and refuses paths that
+// cannot be written inside a quoted named.conf string.
+func (o *Options) absPaths() error {
+	for _, p := range []*string{&o.ZonesDir, &o.IncludeFile} {
+		if *p == "" {
+			return fmt.Errorf("bind: zones_dir and named_conf must be set")
+		}
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return fmt.Errorf("bind: path %q: %w", *p, err)
+		}
+		if !confSafe(abs) {
+			return fmt.Errorf("bind: path %q has a quote, backslash or control character named.conf cannot hold", *p)
+		}
+		*p = abs
+	}
+	return nil
+}

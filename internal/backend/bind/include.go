@@ -1,0 +1,100 @@
+package bind
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/dadns/dadns/internal/atomicfile"
+	"github.com/dadns/dadns/internal/zone"
+)
+
+const includeHeader = "# Written by dadns: zone statements for the zones it holds.\n" +
+	"# dadns rewrites this file; edits are reported and lost.\n"
+
+// stanzaRE matches the one statement dadns writes per zone.
+var stanzaRE = regexp.MustCompile(`^zone "([^"\\]+)" \{ type primary; file "([^"\\]+)"; \};$`)
+
+// stanza renders one zone statement. Both strings were checked by
+// checkName and confSafe: they need no escaping.
+func stanza(n zone.Name, file string) string {
+	return fmt.Sprintf("zone \"%s\" { type primary; file \"%s\"; };\n", n, file)
+}
+
+// renderInclude writes every statement, sorted by zone name.
+func renderInclude(zones map[zone.Name]entry) []byte {
+	names := make([]zone.Name, 0, len(zones))
+	for n := range zones {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var b bytes.Buffer
+	b.Grow(len(includeHeader) + len(names)*160)
+	b.WriteString(includeHeader)
+	for _, n := range names {
+		b.WriteString(stanza(n, zones[n].file))
+	}
+	return b.Bytes()
+}
+
+// parseInclude reads the statements dadns wrote; every other line that is
+// not blank or a comment is returned as foreign.
+func parseInclude(data []byte) (map[zone.Name]entry, []string) {
+	zones := map[zone.Name]entry{}
+	var foreign []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "//") {
+			continue
+		}
+		m := stanzaRE.FindStringSubmatch(line)
+		if m == nil || checkName(zone.Name(m[1])) != nil || !strings.HasPrefix(m[2], "/") {
+			foreign = append(foreign, line)
+			continue
+		}
+		zones[zone.Name(m[1])] = entry{file: m[2]}
+	}
+	return zones, foreign
+}
+
+// load reads the include file, creating it empty when missing so that
+// named.conf can include it from the start.
+func (b *Backend) load() error {
+	data, err := os.ReadFile(b.opt.IncludeFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		b.zones = map[zone.Name]entry{}
+		return b.writeInclude()
+	}
+	if err != nil {
+		return fmt.Errorf("bind: read include: %w", err)
+	}
+	b.zones, b.foreign = parseInclude(data)
+	return nil
+}
+
+// writeInclude replaces the include file with the statements of b.zones.
+// Foreign lines are dropped: the file is dadns's.
+func (b *Backend) writeInclude() error {
+	b.mu.RLock()
+	data := renderInclude(b.zones)
+	b.mu.RUnlock()
+	if err := atomicfile.Write(b.opt.IncludeFile, data, b.opt.FileMode); err != nil {
+		return fmt.Errorf("bind: write include: %w", err)
+	}
+	b.mu.Lock()
+	b.dirty = true
+	if len(b.foreign) > 0 {
+		b.log.Warn("bind include: lines dadns did not write were dropped", "lines", len(b.foreign))
+		b.foreign = nil
+	}
+	b.mu.Unlock()
+	return nil
+}
