@@ -18,6 +18,11 @@ func (s *Server) loginTest(w http.ResponseWriter, r *http.Request) {
 
 // dnsAdmin dispatches CMD_API_DNS_ADMIN on its action.
 func (s *Server) dnsAdmin(w http.ResponseWriter, r *http.Request) {
+	if !daMethod(r.Method) {
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		fail(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed: DirectAdmin sends GET and POST")
+		return
+	}
 	p, err := readParams(w, r, s.opt.MaxBodyBytes)
 	switch {
 	case errors.Is(err, errTooLarge):
@@ -47,6 +52,12 @@ func (s *Server) dnsAdmin(w http.ResponseWriter, r *http.Request) {
 	default:
 		fail(w, http.StatusBadRequest, fmt.Sprintf("unknown action %q", action))
 	}
+}
+
+// daMethod reports whether DirectAdmin uses method; no other method may
+// reach an action, so that no proxy or tool can change zones with one.
+func daMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodPost
 }
 
 // outcome names a reply's status code for the push metrics.

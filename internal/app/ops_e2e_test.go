@@ -153,3 +153,23 @@ func TestTLSServesAndReloads(t *testing.T) {
 		t.Fatalf("login test over TLS: %d %v %v", code, v, err)
 	}
 }
+
+// TestSIGHUPWithoutTLSKeepsRunning: service managers send SIGHUP to reload;
+// without TLS that must not stop the process.
+func TestSIGHUPWithoutTLSKeepsRunning(t *testing.T) {
+	dir := t.TempDir()
+	httpPort, dnsPort := freePorts(t)
+	n := startNode(t, dir, httpPort, dnsPort)
+	if err := n.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	select {
+	case <-n.exited:
+		t.Fatalf("SIGHUP stopped dadns:\n%s", n.out)
+	default:
+	}
+	if code, _, err := n.request("GET", "/CMD_API_LOGIN_TEST", ""); err != nil || code != 200 {
+		t.Fatalf("after SIGHUP: %d %v", code, err)
+	}
+}

@@ -39,7 +39,7 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DBPath(), store.Options{})
+	st, err := store.Open(ctx, cfg.DBPath(), store.Options{MaxSizeBytes: int64(cfg.Datastore.MaxSizeMB) << 20})
 	if err != nil {
 		return err
 	}
@@ -136,21 +136,22 @@ func serveHTTP(ctx context.Context, cfg *config.Config, h http.Handler, log *slo
 	hs := &http.Server{
 		Addr:              addr,
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
+		ReadHeaderTimeout: time.Duration(cfg.App.ReadHeaderTimeoutSeconds) * time.Second,
+		ReadTimeout:       time.Duration(cfg.App.ReadTimeoutSeconds) * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
+	var certs *certReloader
 	if cfg.App.SSLEnable {
-		certs, err := newCertReloader(cfg.App.SSLCert, cfg.App.SSLKey, log)
-		if err != nil {
+		var err error
+		if certs, err = newCertReloader(cfg.App.SSLCert, cfg.App.SSLKey, log); err != nil {
 			return err
 		}
 		hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate}
-		go reloadOnHangup(ctx, certs, log)
 	}
+	go reloadOnHangup(ctx, certs, log)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("http listen: %w", err)
@@ -178,6 +179,8 @@ func serveHTTP(ctx context.Context, cfg *config.Config, h http.Handler, log *slo
 }
 
 // reloadOnHangup reloads the certificate on every SIGHUP until ctx ends.
+// Without TLS there is nothing to reload, but SIGHUP (sent by service
+// managers and log rotation) must still not stop the process.
 func reloadOnHangup(ctx context.Context, certs *certReloader, log *slog.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -187,6 +190,10 @@ func reloadOnHangup(ctx context.Context, certs *certReloader, log *slog.Logger) 
 		case <-ctx.Done():
 			return
 		case <-hup:
+			if certs == nil {
+				log.Info("SIGHUP: nothing to reload (TLS is off)")
+				continue
+			}
 			if err := certs.Reload(); err != nil {
 				log.Warn("SIGHUP: certificate not reloaded; keeping the previous one", "err", err)
 			} else {

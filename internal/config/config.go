@@ -38,11 +38,14 @@ type Config struct {
 type DatastoreConfig struct {
 	Type       string `yaml:"type"`        // sqlite (or empty)
 	DBLocation string `yaml:"db_location"` // SQLite file; empty means <data_dir>/dadns.db
-	Host       string `yaml:"host" compat:"true"`
-	Port       int    `yaml:"port" compat:"true"`
-	Name       string `yaml:"name" compat:"true"`
-	User       string `yaml:"user" compat:"true"`
-	Pass       string `yaml:"pass" secret:"true" compat:"true"`
+	// MaxSizeMB caps the database file; past it pushes are refused with
+	// error=1 as on a full disk. 0 means no cap.
+	MaxSizeMB int    `yaml:"max_size_mb"`
+	Host      string `yaml:"host" compat:"true"`
+	Port      int    `yaml:"port" compat:"true"`
+	Name      string `yaml:"name" compat:"true"`
+	User      string `yaml:"user" compat:"true"`
+	Pass      string `yaml:"pass" secret:"true" compat:"true"`
 }
 
 // AppConfig is the app section: the HTTP side DirectAdmin talks to.
@@ -61,6 +64,11 @@ type AppConfig struct {
 	// CheckSubdomainOwner mirrors DirectAdmin's setting of the same name.
 	CheckSubdomainOwner bool  `yaml:"check_subdomain_owner_in_cluster_domainowners"`
 	MaxBodyBytes        int64 `yaml:"max_body_bytes"`
+	// ReadHeaderTimeoutSeconds and ReadTimeoutSeconds bound how long a
+	// client may take to send its headers, and its whole request: slow
+	// clients cannot hold connections open.
+	ReadHeaderTimeoutSeconds int `yaml:"read_header_timeout_seconds"`
+	ReadTimeoutSeconds       int `yaml:"read_timeout_seconds"`
 	// OwnerAliases maps a DirectAdmin hostname to other names it pushes as.
 	OwnerAliases map[string][]string `yaml:"owner_aliases"`
 	// AdminUsername/AdminPassword guard /status, /metrics and the admin
@@ -145,11 +153,13 @@ func Default() *Config {
 		DataDir:   "./data",
 		Datastore: DatastoreConfig{Type: "sqlite"},
 		App: AppConfig{
-			AuthUsername:        "directdnsonly",
-			ListenPort:          2222,
-			CheckSubdomainOwner: true,
-			MaxBodyBytes:        4 << 20,
-			TrustedProxies:      []string{"127.0.0.0/8", "::1/128"},
+			AuthUsername:             "directdnsonly",
+			ListenPort:               2222,
+			CheckSubdomainOwner:      true,
+			MaxBodyBytes:             4 << 20,
+			ReadHeaderTimeoutSeconds: 10,
+			ReadTimeoutSeconds:       60,
+			TrustedProxies:           []string{"127.0.0.0/8", "::1/128"},
 		},
 		Limits: LimitsConfig{MaxRecordsPerZone: 50000, MaxZones: 1000000},
 		DNS: DNSConfig{Backends: map[string]Backend{

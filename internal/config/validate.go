@@ -54,6 +54,7 @@ func (c *Config) validateTop(r *report) {
 	if c.DataDir == "" {
 		r.add("data_dir", "is empty; set the directory dadns keeps its state in, such as ./data")
 	}
+	checkAtLeast(r, "datastore.max_size_mb", c.Datastore.MaxSizeMB, 0)
 	if t := strings.ToLower(c.Datastore.Type); t != "" && t != "sqlite" {
 		r.add("datastore.type", "%q is not supported: dadns keeps its state in SQLite; set sqlite or remove the key", c.Datastore.Type)
 	}
@@ -76,6 +77,8 @@ func (a *AppConfig) validate(r *report) {
 	if a.MaxBodyBytes < 1 {
 		r.add("app.max_body_bytes", "%d is too small; set the largest accepted request in bytes, such as 4194304", a.MaxBodyBytes)
 	}
+	checkAtLeast(r, "app.read_header_timeout_seconds", a.ReadHeaderTimeoutSeconds, 1)
+	checkAtLeast(r, "app.read_timeout_seconds", a.ReadTimeoutSeconds, 1)
 	if (a.AdminUsername == "") != (a.AdminPassword == "") {
 		r.add("app.admin_username", "admin_username and admin_password go together; set both, or neither to use the DirectAdmin credentials")
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -72,16 +73,26 @@ func (s *Store) commitGroup(batch []*groupWrite) {
 	err := s.write(context.Background(), func(tx *sql.Tx) error {
 		for i, w := range batch {
 			errs[i] = inSavepoint(tx, w.fn)
+			if errors.Is(errs[i], errTxAborted) {
+				// SQLite rolled the whole transaction back (e.g. SQLITE_FULL):
+				// a later SAVEPOINT would open and RELEASE commit a new one,
+				// storing writes whose callers are told they failed.
+				return errs[i]
+			}
 		}
 		return nil
 	})
 	for i, w := range batch {
-		if err != nil {
+		if err != nil && (errs[i] == nil || !errors.Is(errs[i], errTxAborted)) {
 			errs[i] = fmt.Errorf("commit: %w", err)
 		}
 		w.done <- errs[i]
 	}
 }
+
+// errTxAborted marks a write after which SQLite had already rolled back
+// the whole group transaction.
+var errTxAborted = errors.New("transaction rolled back")
 
 // inSavepoint runs fn so that its failure undoes only its own changes.
 func inSavepoint(tx *sql.Tx, fn func(tx *sql.Tx) error) error {
@@ -90,7 +101,7 @@ func inSavepoint(tx *sql.Tx, fn func(tx *sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		if _, rbErr := tx.Exec("ROLLBACK TO push"); rbErr != nil {
-			return fmt.Errorf("%w (and rollback: %v)", err, rbErr)
+			return fmt.Errorf("%w (%w: %v)", err, errTxAborted, rbErr)
 		}
 		_, _ = tx.Exec("RELEASE push")
 		return err

@@ -23,6 +23,9 @@ const maxConns = 4
 // Options configure Open. Zero values take defaults.
 type Options struct {
 	Now func() time.Time // clock for timestamps and due checks; default time.Now
+	// MaxSizeBytes caps the database file (not counting its WAL); 0 means
+	// no cap. Writes past it fail as on a full disk.
+	MaxSizeBytes int64
 }
 
 // Store is the SQLite-backed state. Writes are serialized by a mutex, so
@@ -45,7 +48,11 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err := prepareFile(path); err != nil {
 		return nil, err
 	}
-	db, err := sql.Open("sqlite", dsn(path))
+	source, err := sizedDSN(ctx, path, opt.MaxSizeBytes)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db, err := sql.Open("sqlite", source)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
