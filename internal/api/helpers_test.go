@@ -25,13 +25,13 @@ const (
 
 // harness is a running API server on a real store.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *httptest.Server
 	st      *store.Store
 	changed int
 }
 
-func newHarness(t *testing.T, mod func(*Options, *push.Options)) *harness {
+func newHarness(t testing.TB, mod func(*Options, *push.Options)) *harness {
 	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "dadns.db"), store.Options{})
 	if err != nil {
