@@ -77,7 +77,7 @@ func reconcileOnce(ctx context.Context, cfg *config.Config, dry bool, stdout, st
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DBPath(), store.Options{})
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

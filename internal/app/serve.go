@@ -39,7 +39,7 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DBPath(), store.Options{MaxSizeBytes: int64(cfg.Datastore.MaxSizeMB) << 20})
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -242,4 +242,9 @@ func lastSuccess(last func() reconcile.Report) func() float64 {
 		}
 		return float64(best.Unix())
 	}
+}
+
+// openStore opens the configured database.
+func openStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
+	return store.Open(ctx, cfg.DBPath(), store.Options{MaxSizeBytes: int64(cfg.Datastore.MaxSizeMB) << 20})
 }

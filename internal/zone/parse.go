@@ -40,6 +40,9 @@ func Parse(origin Name, text []byte, lim Limits) (*Zone, error) {
 		return nil, err
 	}
 	p := newParser(origin, text, lim)
+	if p.overflow {
+		return nil, p.refusal()
+	}
 	p.skipIncludes()
 	p.checkOrigins()
 	recs := p.parseAll()
@@ -64,7 +67,13 @@ func newParser(origin Name, text []byte, lim Limits) *parser {
 		limit = DefaultMaxRecords
 	}
 	p := &parser{origin: origin, max: limit, text: bytes.Clone(text)}
-	p.entries = scanEntries(p.text)
+	var over bool
+	p.entries, over = scanEntriesMax(p.text, limit)
+	if over {
+		last := p.entries[len(p.entries)-1]
+		p.problems.add(last.first, fmt.Sprintf("more than %d records (the limit)", p.max))
+		p.overflow = true
+	}
 	return p
 }
 

@@ -63,12 +63,25 @@ type scanner struct {
 	tokLine int
 	cur     *entry
 	out     []entry
+	records int // entries that are not directives: each holds at least one record
+	max     int // stop once records passes it (0: no limit)
 }
 
 // scanEntries returns the entries of text in order.
 func scanEntries(text []byte) []entry {
-	s := &scanner{line: 1}
+	es, _ := scanEntriesMax(text, 0)
+	return es
+}
+
+// scanEntriesMax is scanEntries that stops early, returning true, once more
+// than max entries that are not directives have been seen: the zone has
+// more than max records, and a huge input is not split to the end.
+func scanEntriesMax(text []byte, max int) ([]entry, bool) {
+	s := &scanner{line: 1, max: max}
 	for i, c := range text {
+		if s.max > 0 && s.records > s.max {
+			return s.out, true
+		}
 		s.step(i, c)
 		if c == '\n' {
 			s.line++
@@ -81,7 +94,7 @@ func scanEntries(text []byte) []entry {
 		s.line-- // the input's last line ended with its newline
 	}
 	s.end(len(text))
-	return s.out
+	return s.out, s.max > 0 && s.records > s.max
 }
 
 func (s *scanner) step(i int, c byte) {
@@ -222,6 +235,9 @@ func (s *scanner) end(off int) {
 	}
 	s.cur.last, s.cur.off1 = s.line, off
 	s.out = append(s.out, *s.cur)
+	if len(s.cur.toks) > 0 && s.cur.directive() == "" {
+		s.records++
+	}
 	s.cur = nil
 }
 
