@@ -72,11 +72,13 @@ func (s *Service) Save(ctx context.Context, name zone.Name, body []byte, host, u
 		s.log.Warn("zone warning", "zone", name, "line", w.Line, "warning", w.Msg)
 	}
 	s.opt.Parsed.Put(z)
-	prev, err := s.opt.Store.Get(ctx, name.String())
-	isNew := errors.Is(err, store.ErrNotFound)
-	if err != nil && !isNew {
+	// Only the owner is needed: Live reads metadata, not the zone texts.
+	held, err := s.opt.Store.Live(ctx, []string{name.String()})
+	if err != nil {
 		return store.Zone{}, err
 	}
+	prev, found := held[name.String()]
+	isNew := !found
 	if isNew && s.opt.MaxZones > 0 {
 		if err := s.checkZoneLimit(ctx); err != nil {
 			return store.Zone{}, err
