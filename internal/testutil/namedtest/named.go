@@ -72,23 +72,7 @@ func Start(t testing.TB, zones map[string]string) *Named {
 	t.Helper()
 	Require(t)
 	n := &Named{Dir: t.TempDir()}
-	var err error
-	for range 5 {
-		if err = n.configure(zones); err != nil {
-			break
-		}
-		if err = n.run(); err == nil {
-			break
-		}
-		var bind *portError
-		if !errors.As(err, &bind) {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatalf("namedtest: start: %v\n%s", err, n.logTail())
-	}
-	t.Cleanup(n.stop)
+	n.launch(t, zones)
 	if err := n.waitZones(zones); err != nil {
 		t.Fatalf("namedtest: start: %v\n%s", err, n.logTail())
 	}
@@ -317,9 +301,17 @@ func StartWithInclude(t testing.TB, include string, opts IncludeOptions) *Named 
 		}
 	}
 	n := &Named{Dir: t.TempDir(), include: include, opts: opts}
+	n.launch(t, nil)
+	return n
+}
+
+// launch configures and starts named, trying other free ports when the
+// chosen ones were taken meanwhile, and stops it when the test ends.
+func (n *Named) launch(t testing.TB, zones map[string]string) {
+	t.Helper()
 	var err error
 	for range 5 {
-		if err = n.configure(nil); err != nil {
+		if err = n.configure(zones); err != nil {
 			break
 		}
 		if err = n.run(); err == nil {
@@ -334,7 +326,6 @@ func StartWithInclude(t testing.TB, include string, opts IncludeOptions) *Named 
 		t.Fatalf("namedtest: start: %v\n%s", err, n.logTail())
 	}
 	t.Cleanup(n.stop)
-	return n
 }
 
 // RndcConf returns the path of the rndc.conf holding this named's control
