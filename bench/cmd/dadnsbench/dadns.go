@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -19,8 +20,9 @@ type dadnsServer struct {
 	dnsAddr string
 }
 
-// dadnsConfig renders the app.yml the bench runs dadns with.
-func dadnsConfig(dataDir, pass string, httpPort, dnsPort int) string {
+// dadnsConfig renders the app.yml the bench runs dadns with: the builtin
+// backend, then the entries of the other backends under test.
+func dadnsConfig(dataDir, pass string, httpPort, dnsPort int, backends ...string) string {
 	return fmt.Sprintf(`data_dir: %s
 app:
   auth_username: bench
@@ -32,7 +34,7 @@ dns:
     builtin:
       type: builtin
       listen: 127.0.0.1:%d
-`, strconv.Quote(dataDir), strconv.Quote(pass), httpPort, dnsPort)
+`, strconv.Quote(dataDir), strconv.Quote(pass), httpPort, dnsPort) + strings.Join(backends, "")
 }
 
 // randomPassword returns 24 random URL-safe characters.
@@ -44,9 +46,10 @@ func randomPassword() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// startDadns writes a config under dir and starts bin with it; it returns
-// once dadns answers DirectAdmin's login test.
-func (b *bench) startDadns(ctx context.Context, dir string) (*dadnsServer, error) {
+// startDadns writes a config under dir with the given extra backend
+// entries and starts bin with it; it returns once dadns answers
+// DirectAdmin's login test.
+func (b *bench) startDadns(ctx context.Context, dir string, backends ...string) (*dadnsServer, error) {
 	httpPort, err := b.ports.next()
 	if err != nil {
 		return nil, err
@@ -64,7 +67,7 @@ func (b *bench) startDadns(ctx context.Context, dir string) (*dadnsServer, error
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("dadnsbench: dadns config: %w", err)
 	}
-	if err := os.WriteFile(cfg, []byte(dadnsConfig(s.dataDir, pass, httpPort, dnsPort)), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(dadnsConfig(s.dataDir, pass, httpPort, dnsPort, backends...)), 0o600); err != nil {
 		return nil, fmt.Errorf("dadnsbench: dadns config: %w", err)
 	}
 	s.proc, err = b.procs.start("dadns", filepath.Join(dir, "dadns.log"), b.dadnsEnv(), b.opt.dadnsBin, "--config", cfg, "serve")

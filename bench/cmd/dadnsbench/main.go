@@ -16,29 +16,39 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
 
 // options are the command-line flags.
 type options struct {
-	dadnsBin       string
-	dnsperfBin     string
-	nsdBin         string
-	namedBin       string
-	namedCheckconf string
-	zones          int
-	seed           uint64
-	pushers        int
-	duration       time.Duration
-	perfClients    int
-	perfThreads    int
-	rounds         int
-	serverThreads  int
-	loadTimeout    time.Duration
-	timeout        time.Duration
-	out            string
-	keep           bool
+	dadnsBin        string
+	dnsperfBin      string
+	nsdBin          string
+	namedBin        string
+	namedCheckconf  string
+	rndcBin         string
+	mariadbdBin     string
+	mariaInstallBin string
+	backends        string
+	zones           int
+	seed            uint64
+	pushers         int
+	concurrency     string
+	latencyPushes   int
+	existsEvery     int
+	servedSamples   int
+	duration        time.Duration
+	perfClients     int
+	perfThreads     int
+	rounds          int
+	serverThreads   int
+	loadTimeout     time.Duration
+	timeout         time.Duration
+	out             string
+	keep            bool
 }
 
 // parseFlags reads the command line.
@@ -51,9 +61,17 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fl.StringVar(&o.nsdBin, "nsd", "/usr/sbin/nsd", "nsd binary (nsd-checkconf is taken from its directory)")
 	fl.StringVar(&o.namedBin, "named", "/usr/sbin/named", "named binary")
 	fl.StringVar(&o.namedCheckconf, "named-checkconf", "/usr/bin/named-checkconf", "named-checkconf binary")
-	fl.IntVar(&o.zones, "zones", 2000, "zones to generate and push")
+	fl.StringVar(&o.rndcBin, "rndc", "/usr/sbin/rndc", "rndc binary (the bind backend runs it)")
+	fl.StringVar(&o.mariadbdBin, "mariadbd", "/usr/sbin/mariadbd", "mariadbd binary (the coredns_mysql backends' databases)")
+	fl.StringVar(&o.mariaInstallBin, "mariadb-install-db", "/usr/bin/mariadb-install-db", "mariadb-install-db binary")
+	fl.StringVar(&o.backends, "backends", "bind,coredns_mysql", "backends under test besides builtin: bind (with its own named), coredns_mysql (two instances, each with its own mariadbd); empty for builtin only")
+	fl.IntVar(&o.zones, "zones", 10000, "zones to generate and push")
 	fl.Uint64Var(&o.seed, "seed", 1, "seed of the zone and query generators")
-	fl.IntVar(&o.pushers, "pushers", 16, "concurrent DirectAdmin pushers")
+	fl.IntVar(&o.pushers, "pushers", 16, "concurrent DirectAdmin pushers of the initial load")
+	fl.StringVar(&o.concurrency, "concurrency", "1,16,64", "pusher counts of the ack latency runs")
+	fl.IntVar(&o.latencyPushes, "latency-pushes", 1000, "requests per ack latency run: re-pushes of loaded zones with new serials, and exists checks")
+	fl.IntVar(&o.existsEvery, "exists-every", 4, "every k-th request of a latency run is an exists check (0: none)")
+	fl.IntVar(&o.servedSamples, "served-samples", 50, "single-zone changes timed until each backend serves them")
 	fl.DurationVar(&o.duration, "duration", 10*time.Second, "dnsperf run time per server, split over the rounds")
 	fl.IntVar(&o.rounds, "rounds", 3, "dnsperf rounds; each round runs every server once, in turn")
 	fl.IntVar(&o.perfClients, "clients", 8, "dnsperf -c")
@@ -69,10 +87,47 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if fl.NArg() > 0 {
 		return o, fmt.Errorf("dadnsbench: unexpected arguments: %v", fl.Args())
 	}
-	if min(o.zones, o.pushers, o.rounds, o.perfClients, o.perfThreads, o.serverThreads) < 1 {
-		return o, fmt.Errorf("dadnsbench: -zones, -pushers, -rounds, -clients, -threads and -server-threads must be at least 1")
+	if min(o.zones, o.pushers, o.rounds, o.perfClients, o.perfThreads, o.serverThreads, o.latencyPushes, o.servedSamples) < 1 {
+		return o, fmt.Errorf("dadnsbench: -zones, -pushers, -rounds, -clients, -threads, -server-threads, -latency-pushes and -served-samples must be at least 1")
+	}
+	if o.existsEvery < 0 {
+		return o, fmt.Errorf("dadnsbench: -exists-every must not be negative")
+	}
+	if _, err := o.levels(); err != nil {
+		return o, err
+	}
+	if _, err := o.extraBackends(); err != nil {
+		return o, err
 	}
 	return o, nil
+}
+
+// levels parses -concurrency.
+func (o options) levels() ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(o.concurrency, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("dadnsbench: -concurrency: %q is not a positive number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// extraBackends parses -backends.
+func (o options) extraBackends() (map[string]bool, error) {
+	out := map[string]bool{}
+	for f := range strings.SplitSeq(o.backends, ",") {
+		switch f = strings.TrimSpace(f); f {
+		case "":
+		case "bind", "coredns_mysql":
+			out[f] = true
+		default:
+			return nil, fmt.Errorf("dadnsbench: -backends: unknown backend %q (bind, coredns_mysql)", f)
+		}
+	}
+	return out, nil
 }
 
 func main() {

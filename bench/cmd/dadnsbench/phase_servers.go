@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // daemonPhase starts NSD and BIND on the same zone files and reports
 // their cold-load times.
 func (b *bench) daemonPhase(ctx context.Context) []*target {
 	var out []*target
+	b.coldLoad = map[string]time.Duration{}
 	for _, name := range []string{"NSD", "BIND"} {
 		t := &target{name: name}
 		out = append(out, t)
@@ -45,6 +47,7 @@ func (b *bench) daemonPhase(ctx context.Context) []*target {
 			continue
 		}
 		t.port, t.addr = port, d.addr
+		b.coldLoad[name] = load
 		b.rep.add("cold load", measure, "%s", secs(load))
 	}
 	return out
@@ -80,4 +83,17 @@ func (b *bench) answerPhase(ctx context.Context, builtin *target, daemons []*tar
 				d.server, ref.name, d.differ, d.asked, strings.Join(d.examples, " / ")))
 		}
 	}
+}
+
+// reportBindVsCold compares the bind backend's end-to-end time with
+// named's own cold load of the same zone files.
+func (b *bench) reportBindVsCold() {
+	e2e, ok := b.e2e["bind"]
+	cold, ok2 := b.coldLoad["BIND"]
+	if !ok || !ok2 || cold <= 0 {
+		return
+	}
+	ratio := e2e.Seconds() / cold.Seconds()
+	b.rep.addGoal("end-to-end", "bind: end-to-end / named's own cold load of the same zones", goal{"≤ 3×", ratio <= 3},
+		"%s / %s = %.1f×", secs(e2e), secs(cold), ratio)
 }

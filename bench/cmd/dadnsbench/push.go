@@ -45,6 +45,22 @@ func (c *daClient) rawsave(ctx context.Context, z *benchZone) error {
 	return checkReply("rawsave "+z.name, status, body)
 }
 
+// exists is DirectAdmin's Domain Check for a zone the bench pushed: it
+// fails unless dadns answers exists=1.
+func (c *daClient) exists(ctx context.Context, z *benchZone) error {
+	status, body, err := c.do(ctx, "GET", "/CMD_API_DNS_ADMIN?action=exists&domain="+url.QueryEscape(z.name), "")
+	if err != nil {
+		return fmt.Errorf("dadnsbench: exists %s: %w", z.name, err)
+	}
+	if err := checkReply("exists "+z.name, status, body); err != nil {
+		return err
+	}
+	if v, _ := url.ParseQuery(strings.TrimSpace(body)); v.Get("exists") != "1" {
+		return &refusal{op: "exists " + z.name, status: status, text: body}
+	}
+	return nil
+}
+
 // loginTest is DirectAdmin's "Test connection".
 func (c *daClient) loginTest(ctx context.Context) error {
 	status, body, err := c.do(ctx, "GET", "/CMD_API_LOGIN_TEST", "")

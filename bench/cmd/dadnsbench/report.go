@@ -11,7 +11,7 @@ import (
 // report collects what the bench measured, in the order measured.
 type report struct {
 	facts    [][2]string // the run's circumstances
-	rows     [][3]string // area, measure, value
+	rows     [][4]string // area, measure, value, goal
 	servers  []*target   // the QPS detail table
 	problems []string
 }
@@ -21,9 +21,28 @@ func (r *report) fact(key, format string, args ...any) {
 	r.facts = append(r.facts, [2]string{key, fmt.Sprintf(format, args...)})
 }
 
-// add records one measurement.
+// add records one measurement that has no goal.
 func (r *report) add(area, measure, format string, args ...any) {
-	r.rows = append(r.rows, [3]string{area, measure, fmt.Sprintf(format, args...)})
+	r.rows = append(r.rows, [4]string{area, measure, fmt.Sprintf(format, args...), ""})
+}
+
+// goal is a target the issue sets for a measure, and whether the run met it.
+type goal struct {
+	text string // e.g. "≤ 10 ms"
+	met  bool
+}
+
+// String renders the goal's cell: ✓ or ✗, then the target.
+func (g goal) String() string {
+	if g.met {
+		return "✓ " + g.text
+	}
+	return "✗ " + g.text
+}
+
+// addGoal records one measurement and how it stands against its goal.
+func (r *report) addGoal(area, measure string, g goal, format string, args ...any) {
+	r.rows = append(r.rows, [4]string{area, measure, fmt.Sprintf(format, args...), g.String()})
 }
 
 // fail records that a measurement could not be made, and why.
@@ -44,9 +63,9 @@ func (r *report) markdown() string {
 	for _, f := range r.facts {
 		fmt.Fprintf(&b, "- %s: %s\n", f[0], f[1])
 	}
-	b.WriteString("\n| area | measure | value |\n|---|---|---|\n")
+	b.WriteString("\n| area | measure | value | goal |\n|---|---|---|---|\n")
 	for _, row := range r.rows {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", cell(row[0]), cell(row[1]), cell(row[2]))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", cell(row[0]), cell(row[1]), cell(row[2]), cell(row[3]))
 	}
 	r.serverTable(&b)
 	if len(r.problems) > 0 {

@@ -23,7 +23,13 @@ type bench struct {
 	zoneDir    string
 	queryFile  string
 	dadns      *dadnsServer
-	loadBefore string // the load average when the run started
+	loadBefore string         // the load average when the run started
+	names      []string       // dadns backend instances under test, builtin first
+	bindHost   *bindHost      // the bind backend's named, if under test
+	marias     []*mariaServer // the coredns_mysql backends' databases
+	current    []*benchZone   // each zone as last pushed (b.zones are as first pushed, and on disk)
+	e2e        map[string]time.Duration
+	coldLoad   map[string]time.Duration // NSD's and BIND's, by target name
 }
 
 // target is a DNS server whose queries per second are measured.
@@ -44,8 +50,12 @@ func (b *bench) run(ctx context.Context) {
 		b.rep.fail("zones", "generated", err)
 		return
 	}
-	builtin := b.pushPhase(ctx)
+	backends := b.backendsPhase(ctx)
+	builtin := b.pushPhase(ctx, backends)
+	b.latencyPhase(ctx)
+	b.servedPhase(ctx)
 	daemons := b.daemonPhase(ctx)
+	b.reportBindVsCold()
 	b.answerPhase(ctx, builtin, daemons)
 	b.qpsPhase(ctx, builtin, daemons)
 	b.footprint()

@@ -15,6 +15,8 @@ type benchZone struct {
 	name   string
 	serial uint32
 	text   string
+	v4, v6 string // its addresses and DKIM key, kept to render new serials
+	dkim   string
 }
 
 // words make the generated domain names look like hosting customers'.
@@ -51,9 +53,18 @@ func generateZones(seed uint64, n int) []*benchZone {
 
 // newZone draws one zone's addresses, serial and keys from rng.
 func newZone(rng *rand.Rand, name string) *benchZone {
-	z := &benchZone{name: name, serial: drawSerial(rng)}
-	z.text = zoneText(z, drawIPv4(rng), drawIPv6(rng), drawDKIM(rng))
+	z := &benchZone{name: name, serial: drawSerial(rng), v4: drawIPv4(rng), v6: drawIPv6(rng), dkim: drawDKIM(rng)}
+	z.text = zoneText(z, z.v4, z.v6, z.dkim)
 	return z
+}
+
+// withSerial returns z as DirectAdmin pushes it again after a change: the
+// same records under the next serial.
+func (z *benchZone) withSerial(serial uint32) *benchZone {
+	n := *z
+	n.serial = serial
+	n.text = zoneText(&n, n.v4, n.v6, n.dkim)
+	return &n
 }
 
 // drawSerial returns a YYYYMMDDnn serial in 2025 or 2026.

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// servedPoll is how often a backend is asked for a changed zone's serial:
+// the resolution of push-to-served times.
+const servedPoll = time.Millisecond
+
+// servedTimeout bounds the wait for one backend to serve one change.
+const servedTimeout = 20 * time.Second
+
+// servedGoals are the push-to-served goals (median).
+var servedGoals = map[string]time.Duration{
+	"builtin": 5 * time.Millisecond, "bind": 100 * time.Millisecond,
+	"mysql_dc1": 50 * time.Millisecond, "mysql_dc2": 50 * time.Millisecond,
+}
+
+// servedProbe reads the serial a backend serves for a zone.
+type servedProbe struct {
+	name   string
+	serial func(ctx context.Context, zone string) (uint32, error)
+}
+
+// probes returns a serial reader per backend under test: DNS for builtin
+// and the bind backend's named, the SOA row for coredns_mysql (CoreDNS
+// itself is not run; row visibility is what dadns controls).
+func (b *bench) probes() []servedProbe {
+	dnsProbe := func(name, addr string) servedProbe {
+		c := &dns.Client{Net: "udp", Timeout: probeTimeout}
+		return servedProbe{name, func(ctx context.Context, zone string) (uint32, error) { return soaSerial(ctx, c, addr, zone) }}
+	}
+	out := []servedProbe{dnsProbe("builtin", b.dadns.dnsAddr)}
+	if b.bindHost != nil {
+		out = append(out, dnsProbe("bind", b.bindHost.addr))
+	}
+	for _, m := range b.marias {
+		out = append(out, servedProbe{m.name, m.soaSerial})
+	}
+	return out
+}
+
+// servedPhase changes one zone at a time on the idle system and times,
+// per backend, push start → the backend serves the new serial; the
+// median of -served-samples changes is reported.
+func (b *bench) servedPhase(ctx context.Context) {
+	if b.dadns == nil || len(b.current) == 0 || ctx.Err() != nil {
+		return
+	}
+	slog.Info("push-to-served", "samples", b.opt.servedSamples, "backends", b.names)
+	probes := b.probes()
+	times := map[string][]time.Duration{}
+	var acks []time.Duration
+	for i := range b.opt.servedSamples {
+		idx := (len(b.current) - 1 - i%len(b.current)) // from the end: the latency runs took the start
+		ack, got, err := b.changeOne(ctx, idx, probes)
+		if err != nil {
+			b.rep.fail("push-to-served", "one zone changed on an idle system", err)
+			return
+		}
+		acks = append(acks, ack)
+		for name, d := range got {
+			times[name] = append(times[name], d)
+		}
+		if err := awaitIdle(ctx, b.dadns.da, b.names, b.dadns.proc.alive); err != nil {
+			b.rep.fail("push-to-served", "backends idle between changes", err)
+			return
+		}
+	}
+	b.rep.add("push-to-served", fmt.Sprintf("ack of the change, median of %d", len(acks)), "%s", ms(percentile(acks, 50)))
+	for _, p := range probes {
+		ds := times[p.name]
+		measure := fmt.Sprintf("%s: push → new serial served, median (p90) of %d, polled every %s", p.name, len(ds), servedPoll)
+		if len(ds) < len(acks) {
+			b.rep.add("push-to-served", measure, "served %d of %d changes within %s", len(ds), len(acks), servedTimeout)
+			b.rep.problem(fmt.Sprintf("push-to-served: %s served only %d of %d changes within %s", p.name, len(ds), len(acks), servedTimeout))
+			continue
+		}
+		med := percentile(ds, 50)
+		want := servedGoals[p.name]
+		b.rep.addGoal("push-to-served", measure, goal{"≤ " + ms(want), med <= want}, "%s (%s)", ms(med), ms(percentile(ds, 90)))
+	}
+}
+
+// changeOne pushes zone idx with its next serial and waits until every
+// probe sees it; it returns the ack latency and, per backend that served
+// the change in time, push start → served.
+func (b *bench) changeOne(ctx context.Context, idx int, probes []servedProbe) (time.Duration, map[string]time.Duration, error) {
+	z := b.current[idx].withSerial(b.current[idx].serial + 1)
+	got := map[string]time.Duration{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	start := time.Now()
+	pctx, cancel := context.WithTimeout(ctx, servedTimeout)
+	defer cancel()
+	for _, p := range probes {
+		wg.Go(func() {
+			if at, ok := awaitSerial(pctx, p, z); ok {
+				mu.Lock()
+				got[p.name] = at.Sub(start)
+				mu.Unlock()
+			}
+		})
+	}
+	err := b.dadns.da.rawsave(ctx, z)
+	ack := time.Since(start)
+	if err != nil {
+		cancel()
+		wg.Wait()
+		return 0, nil, err
+	}
+	b.current[idx] = z
+	wg.Wait()
+	return ack, got, nil
+}
+
+// awaitSerial polls p until it serves z's serial, and returns when.
+func awaitSerial(ctx context.Context, p servedProbe, z *benchZone) (time.Time, bool) {
+	for {
+		qctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		serial, err := p.serial(qctx, z.name)
+		cancel()
+		if err == nil && serial == z.serial {
+			return time.Now(), true
+		}
+		if pause(ctx, servedPoll) != nil {
+			return time.Time{}, false
+		}
+	}
+}
