@@ -165,3 +165,23 @@ func TestOpenRefusesForeignDatabase(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// TestRelaxedConnectionOnlyForBookkeeping: pushes commit with fsync
+// (synchronous=FULL), backend bookkeeping without (NORMAL).
+func TestRelaxedConnectionOnlyForBookkeeping(t *testing.T) {
+	s, _ := openTest(t)
+	var full, normal int
+	if err := s.db.QueryRow("PRAGMA synchronous").Scan(&full); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.relaxed.QueryRow("PRAGMA synchronous").Scan(&normal); err != nil {
+		t.Fatal(err)
+	}
+	if full != 2 || normal != 1 {
+		t.Fatalf("synchronous: pushes %d (want 2, FULL), bookkeeping %d (want 1, NORMAL)", full, normal)
+	}
+	var mode string
+	if err := s.relaxed.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("relaxed connection journal mode %q (%v)", mode, err)
+	}
+}

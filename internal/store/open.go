@@ -24,6 +24,13 @@ func dsn(path string) string {
 	return path + "?" + q.Encode()
 }
 
+// relaxedDSN is source with commits that are not fsynced (WAL
+// synchronous=NORMAL).
+func relaxedDSN(source string) string {
+	full := url.QueryEscape("synchronous(FULL)")
+	return strings.Replace(source, "_pragma="+full, "_pragma="+url.QueryEscape("synchronous(NORMAL)"), 1)
+}
+
 // prepareFile creates the parent directory (0700) and the database file
 // (0600) so that SQLite, which gives its -wal and -shm files the database
 // file's mode, never creates anything world-readable.

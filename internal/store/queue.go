@@ -56,7 +56,7 @@ func (s *Store) Troubled(ctx context.Context) ([]BackendState, error) {
 func (s *Store) RetryNow(ctx context.Context, backend string) (int, error) {
 	now := unixNano(s.now())
 	var n int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeRelaxed(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE backend_state SET next_attempt = ?
 			WHERE backend = ? AND state = 'failed' AND next_attempt > ?`, now, backend, now)
 		if err != nil {

@@ -36,7 +36,7 @@ func (s *Store) Applied(ctx context.Context, backend string, done []Applied) err
 		return fmt.Errorf("store: applied %s: %w", backend, err)
 	}
 	now := unixNano(s.now())
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeRelaxed(ctx, func(tx *sql.Tx) error {
 		for _, a := range done {
 			if err := applied(ctx, tx, backend, a, now); err != nil {
 				return fmt.Errorf("%s: %w", a.Name, err)
@@ -81,7 +81,7 @@ func (s *Store) Failed(ctx context.Context, backend string, fails []Failure) err
 		return fmt.Errorf("store: failed %s: %w", backend, err)
 	}
 	now := unixNano(s.now())
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeRelaxed(ctx, func(tx *sql.Tx) error {
 		for _, f := range fails {
 			if err := failed(ctx, tx, backend, f, now); err != nil {
 				return fmt.Errorf("%s: %w", f.Name, err)

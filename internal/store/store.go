@@ -32,10 +32,11 @@ type Options struct {
 // concurrent callers never meet SQLITE_BUSY from each other; reads run in
 // parallel on the pool (WAL).
 type Store struct {
-	db    *sql.DB
-	now   func() time.Time
-	wmu   sync.Mutex // one write transaction at a time
-	group grouper    // group commit of pushes and deletes
+	db      *sql.DB
+	relaxed *sql.DB // backend bookkeeping: synchronous=NORMAL, one connection
+	now     func() time.Time
+	wmu     sync.Mutex // one write transaction at a time
+	group   grouper    // group commit of pushes and deletes
 }
 
 // Open opens (creating if needed) the database at path, applies pending
@@ -58,9 +59,20 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	}
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
-	s := &Store{db: db, now: opt.Now}
+	// The relaxed connection records what backends did: those commits need
+	// no fsync of their own (a crash loses at most some "applied" marks, and
+	// the zones are simply applied again), and the next push's fsync of the
+	// write-ahead log makes them durable too.
+	relaxed, err := sql.Open("sqlite", relaxedDSN(source))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	relaxed.SetMaxOpenConns(1)
+	s := &Store{db: db, relaxed: relaxed, now: opt.Now}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
+		relaxed.Close()
 		return nil, err
 	}
 	return s, nil
@@ -70,7 +82,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 func (s *Store) Close() error {
 	// optimize keeps the planner's statistics fresh; failure is harmless.
 	_, _ = s.db.Exec("PRAGMA optimize")
-	if err := s.db.Close(); err != nil {
+	if err := errors.Join(s.relaxed.Close(), s.db.Close()); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
 	return nil
@@ -79,9 +91,19 @@ func (s *Store) Close() error {
 // write runs fn in one write transaction (BEGIN IMMEDIATE) under the writer
 // mutex and commits it. The commit is fsync'd (synchronous=FULL).
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.writeOn(ctx, s.db, fn)
+}
+
+// writeRelaxed is write on the connection that does not fsync its commits:
+// for backend bookkeeping only, never for a push.
+func (s *Store) writeRelaxed(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.writeOn(ctx, s.relaxed, fn)
+}
+
+func (s *Store) writeOn(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
