@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,34 +18,17 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/dadns/dadns/internal/testutil/namedtest"
+	"github.com/dadns/dadns/internal/testutil/syncbuf"
 )
 
 // waitLimit bounds every wait below; nothing asserts how fast things go.
 const waitLimit = 60 * time.Second
 
-// syncBuffer collects a child's output for failure messages.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // container is the image's entrypoint running on this machine, with the
 // paths and ports of the image moved into a temporary folder.
 type container struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *syncbuf.Buffer
 	done chan struct{}
 	err  error
 
@@ -100,7 +82,7 @@ func (c *container) start(t *testing.T, env []string, args ...string) {
 	c.cmd = exec.Command("bash", append([]string{repoPath(t, "deploy/docker/entrypoint.sh")}, args...)...)
 	c.cmd.Env = env
 	c.cmd.Dir = c.dir
-	c.out = &syncBuffer{}
+	c.out = &syncbuf.Buffer{}
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := c.cmd.Start(); err != nil {

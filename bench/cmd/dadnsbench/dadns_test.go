@@ -1,34 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dadns/dadns/internal/app"
+	"github.com/dadns/dadns/internal/testutil/syncbuf"
 )
-
-// syncBuffer collects dadns's log from its goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestPushAndServeAgainstDadns runs dadns in-process with the bench's
 // config and checks that every pushed zone is acknowledged and then served
@@ -50,7 +31,7 @@ func TestPushAndServeAgainstDadns(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	var log syncBuffer
+	var log syncbuf.Buffer
 	exited := make(chan int, 1)
 	go func() { exited <- app.Main(ctx, []string{"--config", cfg, "serve"}, &log, &log) }()
 	defer func() {

@@ -1,41 +1,22 @@
 package corednsmysql
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/dadns/dadns/internal/backend"
 	"github.com/dadns/dadns/internal/backend/backendtest"
+	"github.com/dadns/dadns/internal/testutil/syncbuf"
 	"github.com/dadns/dadns/internal/zone"
 )
-
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestVerifyRepairsDrift tampers with the rows behind the backend (an
 // extra row, a changed row, a hidden row, a duplicate) and checks Verify
 // puts them back, says so in the log, and keeps the zone's id.
 func TestVerifyRepairsDrift(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	f := newFixtureOn(t, server(t), Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	z := backendtest.Zone(t, "drift.example", 1)
 	if err := f.b.Apply(testCtx(t), []*zone.Zone{z}); err != nil {
