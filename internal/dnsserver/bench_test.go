@@ -9,10 +9,7 @@ import (
 // BenchmarkServeDNS measures one query from its packed form to the packed
 // reply, as the listener does it: unpack, answer, pack, write.
 func BenchmarkServeDNS(b *testing.B) {
-	var set []*Zone
-	for _, tz := range loadTestZones(b) {
-		set = append(set, tz.zone)
-	}
+	set := corpusZones(b, loadTestZones(b))
 	cases := []struct {
 		name  string
 		qname string
@@ -60,10 +57,7 @@ func BenchmarkServeDNS(b *testing.B) {
 // BenchmarkFastReply measures the UDP loop's answer to a cached name:
 // packet in, packet out, no dns.Msg.
 func BenchmarkFastReply(b *testing.B) {
-	var set []*Zone
-	for _, tz := range loadTestZones(b) {
-		set = append(set, tz.zone)
-	}
+	set := corpusZones(b, loadTestZones(b))
 	s := New(Options{Logger: quietLogger()})
 	s.Apply(set, nil)
 	q := new(dns.Msg)

@@ -11,10 +11,7 @@ import (
 // fast path, then the full one) over the test corpus: no panic, and every
 // reply is a well-formed response to the query's ID.
 func FuzzQuery(f *testing.F) {
-	var set []*Zone
-	for _, tz := range loadTestZones(f) {
-		set = append(set, tz.zone)
-	}
+	set := corpusZones(f, loadTestZones(f))
 	s := New(Options{Logger: quietLogger()})
 	s.Apply(set, nil)
 	for _, q := range []struct {

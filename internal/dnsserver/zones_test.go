@@ -114,3 +114,13 @@ func mustZone(t testing.TB, origin, text string) *Zone {
 func quietLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
+
+// corpusZones returns the zones of testdata/zones, ready for Apply.
+func corpusZones(tb testing.TB, zones []testZone) []*Zone {
+	tb.Helper()
+	set := make([]*Zone, 0, len(zones))
+	for _, tz := range zones {
+		set = append(set, tz.zone)
+	}
+	return set
+}
