@@ -45,7 +45,8 @@ type Options struct {
 	Include string
 	// ZonesDir is where the pattern's zone files are; default Dir/zones.
 	ZonesDir string
-	// AllowTransfer lets 127.0.0.1 transfer the zones of the pattern.
+	// AllowTransfer lets 127.0.0.1 transfer the zones of the pattern and
+	// the static zones.
 	AllowTransfer bool
 	// Zones are static zones (origin without the trailing dot → file
 	// text) written into ZonesDir and configured in nsd.conf.
@@ -166,6 +167,8 @@ func (n *NSD) config(port int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "server:\n\tip-address: 127.0.0.1@%d\n\tdo-ip6: no\n\tserver-count: 1\n", port)
 	fmt.Fprintf(&b, "\tusername: \"\"\n\tchroot: \"\"\n\tdatabase: \"\"\n\tverbosity: 2\n")
+	// Tests ask many questions from one address: no response rate limit.
+	b.WriteString("\trrl-ratelimit: 0\n")
 	for _, f := range []string{"zonesdir: .", "zonelistfile: zone.list", "xfrdfile: xfrd.state", "xfrdir: .",
 		"pidfile: nsd.pid", "logfile: nsd.log", "cookie-secret-file: cookies"} {
 		key, name, _ := strings.Cut(f, ": ")
@@ -179,6 +182,9 @@ func (n *NSD) config(port int) string {
 	origins := slices.Sorted(maps.Keys(n.opt.Zones))
 	for _, o := range origins {
 		fmt.Fprintf(&b, "zone:\n\tname: %q\n\tzonefile: %q\n", o, filepath.Join(n.ZonesDir, o+".db"))
+		if n.opt.AllowTransfer {
+			b.WriteString("\tprovide-xfr: 127.0.0.1 NOKEY\n")
+		}
 	}
 	if n.opt.Include != "" {
 		fmt.Fprintf(&b, "include: %q\n", n.opt.Include)
