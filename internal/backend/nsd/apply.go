@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dadns/dadns/internal/backend"
@@ -89,7 +90,7 @@ func (b *Backend) record(files []staged) (added, changed []zone.Name) {
 	defer b.mu.Unlock()
 	for _, s := range files {
 		old, known := b.zones[s.z.Name]
-		b.zones[s.z.Name] = entry{file: s.final, serial: s.z.Serial, hash: s.z.Hash()}
+		b.zones[s.z.Name] = entry{file: s.final, serial: s.z.Serial, hash: s.z.Hash(), active: old.active && known}
 		if !known || old.file != s.final {
 			added = append(added, s.z.Name)
 		} else {
@@ -108,19 +109,19 @@ func (b *Backend) activate(ctx context.Context, files []staged, added, changed [
 	}
 	var fails []error
 	if b.opt.Mode == ModeAddZone {
-		// Every zone of the batch, not only the new ones: NSD answers
-		// "already exists" for those it has, and adds back any its
-		// zonelistfile lost.
-		names := make([]zone.Name, len(files))
-		for i, s := range files {
-			names[i] = s.z.Name
-		}
-		bad, err := b.ctl.list(ctx, "addzones", names, b.opt.Pattern)
-		if err != nil {
-			return []error{fmt.Errorf("nsd: activate: %w", err)}
-		}
-		for n, e := range bad {
-			fails = append(fails, &backend.ZoneError{Zone: n, Err: e})
+		// Every zone NSD has not accepted from this process, not only
+		// the new ones: NSD answers "already exists" for those it has,
+		// and adds back any its zonelistfile lost.
+		names := b.inactive(files)
+		if len(names) > 0 {
+			bad, err := b.ctl.list(ctx, "addzones", names, b.opt.Pattern)
+			if err != nil {
+				return []error{fmt.Errorf("nsd: activate: %w", err)}
+			}
+			for n, e := range bad {
+				fails = append(fails, &backend.ZoneError{Zone: n, Err: e})
+			}
+			b.setActive(names, bad, true)
 		}
 	} else if len(added) > 0 || b.isDirty() {
 		if err := b.ctl.run(ctx, "reconfig"); err != nil {
@@ -146,14 +147,45 @@ func (b *Backend) reload(ctx context.Context, changed []zone.Name) []error {
 	}
 	var fails []error
 	for _, n := range changed {
-		if err := b.ctl.run(ctx, "reload", string(n)); err != nil {
+		err := b.ctl.run(ctx, "reload", string(n))
+		if err != nil && b.opt.Mode == ModeAddZone && strings.Contains(err.Error(), "not configured") {
+			// NSD lost the zone (its zonelistfile was reset): add it back.
+			err = b.ctl.run(ctx, "addzone", string(n), b.opt.Pattern)
+		}
+		if err != nil {
 			fails = append(fails, &backend.ZoneError{Zone: n, Err: err})
-			if b.opt.Mode == ModeInclude {
-				b.setDirty(true) // "not configured": reconfig next time
-			}
+			// "not configured": reconfig or addzone on the retry.
+			b.setDirty(true)
+			b.setActive([]zone.Name{n}, nil, false)
 		}
 	}
 	return fails
+}
+
+// inactive returns the staged zones NSD has not accepted from this
+// process (addzone mode).
+func (b *Backend) inactive(files []staged) []zone.Name {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	var out []zone.Name
+	for _, s := range files {
+		if !b.zones[s.z.Name].active {
+			out = append(out, s.z.Name)
+		}
+	}
+	return out
+}
+
+// setActive marks names (but those in except) as accepted by NSD or not.
+func (b *Backend) setActive(names []zone.Name, except map[zone.Name]error, v bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, n := range names {
+		if e, ok := b.zones[n]; ok && except[n] == nil {
+			e.active = v
+			b.zones[n] = e
+		}
+	}
 }
 
 // settleFrom lets Verify wait up to VerifyTimeout from t for NSD to load.

@@ -127,6 +127,7 @@ type entry struct {
 	file   string // absolute path NSD loads
 	serial uint32 // of the content dadns wrote; 0 when unknown (read the file)
 	hash   string
+	active bool // addzone mode: NSD accepted the zone from this process
 }
 
 // New checks the options, creates the zones directory and an empty
