@@ -169,8 +169,6 @@ func (n *NSD) config(port int) string {
 	fmt.Fprintf(&b, "\tusername: \"\"\n\tchroot: \"\"\n\tdatabase: \"\"\n\tverbosity: 2\n")
 	// Tests ask many questions from one address: no response rate limit.
 	b.WriteString("\trrl-ratelimit: 0\n")
-	// Reload as soon as asked, not at most once a second.
-	b.WriteString("\txfrd-reload-timeout: 0\n")
 	for _, f := range []string{"zonesdir: .", "zonelistfile: zone.list", "xfrdfile: xfrd.state", "xfrdir: .",
 		"pidfile: nsd.pid", "logfile: nsd.log", "cookie-secret-file: cookies"} {
 		key, name, _ := strings.Cut(f, ": ")
