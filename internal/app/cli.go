@@ -195,16 +195,23 @@ func zonesList(ctx context.Context, c *adminClient, failing bool, out io.Writer)
 
 func zonesShow(ctx context.Context, c *adminClient, name string, out io.Writer) error {
 	var z struct {
-		Name, Hash, OwnerHost, OwnerUser, Canonical string
-		Serial                                      uint32
-		Version                                     int64
-		Updated                                     time.Time
-		Backends                                    []struct {
-			Backend, State, LastError      string
-			AppliedVersion, DesiredVersion int64
-			Attempts                       int
-			NextAttempt                    time.Time
-		}
+		Name      string    `json:"name"`
+		Hash      string    `json:"hash"`
+		OwnerHost string    `json:"owner_host"`
+		OwnerUser string    `json:"owner_user"`
+		Canonical string    `json:"canonical"`
+		Serial    uint32    `json:"serial"`
+		Version   int64     `json:"version"`
+		Updated   time.Time `json:"updated"`
+		Backends  []struct {
+			Backend        string    `json:"backend"`
+			State          string    `json:"state"`
+			LastError      string    `json:"last_error"`
+			AppliedVersion int64     `json:"applied_version"`
+			DesiredVersion int64     `json:"desired_version"`
+			Attempts       int       `json:"attempts"`
+			NextAttempt    time.Time `json:"next_attempt"`
+		} `json:"backends"`
 	}
 	if err := c.call(ctx, "GET", "/api/v1/zones/"+url.PathEscape(name), &z); err != nil {
 		return err
