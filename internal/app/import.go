@@ -23,26 +23,15 @@ import (
 	"github.com/dadns/dadns/internal/zone"
 )
 
-const importUsage = `usage: dadns import directdnsonly [--db PATH | --mysql DSN] [options]
-       dadns import zones DIR [--named-conf FILE] [options]
-
-Imports zones through the same path as a DirectAdmin push. Through the
+const importHelp = `Imports zones through the same path as a DirectAdmin push: through the
 running server's admin API when it answers, else directly on the store.
 
   directdnsonly  directdnsonly's domains table: its SQLite file (--db; default
                  datastore.db_location when that is a directdnsonly database,
                  else ./data/directdnsonly.db) or its MySQL datastore (--mysql
                  user:pass@tcp(host:port)/name)
-  zones          DIR/<zone>.db files, or the zone statements of a named.conf /
+  zones DIR      DIR/<zone>.db files, or the zone statements of a named.conf /
                  nsd.conf (--named-conf) naming files relative to DIR
-
-options:
-  --owner HOST   DirectAdmin server recorded for zones whose source names none
-  --dry-run      report what would happen, change nothing
-  --force        overwrite zones dadns holds with a newer serial
-  --direct       write the store directly (dadns must be stopped)
-  --json         print the results as JSON
-  --url URL, --insecure   the running server to talk to
 
 Exit status: 0 every zone imported or unchanged; 3 some were not (refused,
 missing text, kept because dadns holds a newer serial, duplicates); 1 error.
@@ -54,96 +43,97 @@ const (
 	importBatchBytes = 32 << 20
 )
 
-func importCommand(ctx context.Context, cfg *config.Config, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, importUsage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	kind := args[0]
-	fl := flag.NewFlagSet("import "+kind, flag.ContinueOnError)
-	fl.SetOutput(io.Discard)
+// importFlags declares the import flags and returns what runs it.
+func importFlags(fl *flag.FlagSet) func(in *invocation) int {
 	u, insecure := clientFlags(fl)
 	dbPath := fl.String("db", "", "directdnsonly's SQLite database")
-	mysqlDSN := fl.String("mysql", "", "directdnsonly's MySQL datastore DSN")
-	namedConf := fl.String("named-conf", "", "named.conf or nsd.conf listing the zones")
-	owner := fl.String("owner", "", "DirectAdmin server for zones without one")
-	dry := fl.Bool("dry-run", false, "change nothing")
-	force := fl.Bool("force", false, "overwrite newer serials")
-	direct := fl.Bool("direct", false, "write the store directly")
-	asJSON := fl.Bool("json", false, "JSON output")
-	pos, err := parseInterspersed(fl, args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, importUsage)
-		return 0
+	mysqlDSN := fl.String("mysql", "", "directdnsonly's MySQL datastore DSN (user:pass@tcp(host:port)/name)")
+	namedConf := fl.String("named-conf", "", "named.conf or nsd.conf listing the zones (import zones)")
+	owner := fl.String("owner", "", "DirectAdmin server recorded for zones whose source names none")
+	dry := fl.Bool("dry-run", false, "report what would happen, change nothing")
+	force := fl.Bool("force", false, "overwrite zones dadns holds with a newer serial")
+	direct := fl.Bool("direct", false, "write the store directly (dadns must be stopped)")
+	asJSON := fl.Bool("json", false, "print the results as JSON")
+	return func(in *invocation) int {
+		kind, pos := in.args[0], in.args[1:]
+		switch {
+		case kind == "directdnsonly" && len(pos) == 0 && *namedConf == "" && !(*dbPath != "" && *mysqlDSN != ""):
+		case kind == "zones" && len(pos) == 1 && *dbPath == "" && *mysqlDSN == "":
+		default:
+			return in.usageError("")
+		}
+		cfg := in.config()
+		if cfg == nil {
+			return 1
+		}
+		return runImport(in.ctx, cfg, importArgs{kind: kind, pos: pos, url: *u, insecure: *insecure, db: *dbPath,
+			mysql: *mysqlDSN, namedConf: *namedConf, direct: *direct, json: *asJSON,
+			opt: importer.Options{DryRun: *dry, Force: *force, Owner: *owner}}, in.stdout, in.stderr)
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "dadns: import: %v\n%s", err, importUsage)
-		return 2
-	}
+}
 
+// importArgs are one import's parsed arguments.
+type importArgs struct {
+	kind, url, db, mysql, namedConf string
+	pos                             []string
+	insecure, direct, json          bool
+	opt                             importer.Options
+}
+
+func runImport(ctx context.Context, cfg *config.Config, a importArgs, stdout, stderr io.Writer) int {
 	var entries []importer.Entry
 	var notes []string
 	var from string
-	switch {
-	case kind == "directdnsonly" && len(pos) == 0 && *namedConf == "":
-		if *dbPath != "" && *mysqlDSN != "" {
-			fmt.Fprintln(stderr, "dadns: import directdnsonly: give --db or --mysql, not both")
-			return 2
+	var err error
+	if a.kind == "directdnsonly" {
+		entries, from, err = readDirectdnsonly(ctx, cfg, a.db, a.mysql)
+	} else {
+		from = a.pos[0]
+		if a.namedConf != "" {
+			from = a.namedConf + " (files in " + a.pos[0] + ")"
 		}
-		entries, from, err = readDirectdnsonly(ctx, cfg, *dbPath, *mysqlDSN)
-	case kind == "zones" && len(pos) == 1 && *dbPath == "" && *mysqlDSN == "":
-		from = pos[0]
-		if *namedConf != "" {
-			from = *namedConf + " (files in " + pos[0] + ")"
-		}
-		entries, notes, err = importer.ReadZoneDir(pos[0], *namedConf)
-	default:
-		fmt.Fprint(stderr, importUsage)
-		return 2
+		entries, notes, err = importer.ReadZoneDir(a.pos[0], a.namedConf)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "dadns: import %s: %v\n", kind, err)
+		fmt.Fprintf(stderr, "dadns: import %s: %v\n", a.kind, err)
 		return 1
 	}
 	for _, n := range notes {
 		fmt.Fprintf(stderr, "note: %s\n", n)
 	}
-	opt := importer.Options{DryRun: *dry, Force: *force, Owner: *owner}
-
+	opt := a.opt
 	var results []importer.Result
 	var via string
 	start := time.Now()
-	if *direct {
+	if a.direct {
 		results, via, err = importDirect(ctx, cfg, entries, opt)
 	} else {
 		var c *adminClient
-		c, err = newAdminClient(cfg, *u, *insecure)
-		if err == nil {
+		c, err = newAdminClient(cfg, a.url, a.insecure)
+		switch {
+		case err == nil:
 			results, err = importRemote(ctx, c, entries, opt)
 			via = "through the running server's admin API at " + c.base
 			if isConnRefused(err) {
 				results, via, err = importDirect(ctx, cfg, entries, opt)
 			}
-		} else if *u == "" {
+		case a.url == "":
 			// No credentials to reach a server with: there is none to reach.
 			results, via, err = importDirect(ctx, cfg, entries, opt)
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "dadns: import %s: %v\n", kind, err)
+		fmt.Fprintf(stderr, "dadns: import %s: %v\n", a.kind, err)
 		return 1
 	}
 	elapsed := time.Since(start)
-	if *asJSON {
+	if a.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(map[string]any{"from": from, "via": via, "dry_run": *dry, "seconds": elapsed.Seconds(),
+		_ = enc.Encode(map[string]any{"from": from, "via": via, "dry_run": opt.DryRun, "seconds": elapsed.Seconds(),
 			"summary": importer.Summary(results), "results": results})
 	} else {
-		printImportReport(stdout, from, via, *dry, elapsed, results)
+		printImportReport(stdout, from, via, opt.DryRun, elapsed, results)
 	}
 	sum := importer.Summary(results)
 	if sum[importer.Failed] > 0 {
@@ -153,26 +143,6 @@ func importCommand(ctx context.Context, cfg *config.Config, args []string, stdou
 		return 3
 	}
 	return 0
-}
-
-// parseInterspersed parses flags before, between and after positional
-// arguments.
-func parseInterspersed(fl *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fl.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fl.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 func readDirectdnsonly(ctx context.Context, cfg *config.Config, dbPath, dsn string) ([]importer.Entry, string, error) {
