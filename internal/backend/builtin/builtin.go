@@ -34,10 +34,6 @@ func (b *Backend) Server() *dnsserver.Server { return b.srv }
 // from the store on every start.
 func (b *Backend) Volatile() bool { return true }
 
-// Probe implements backend.Prober: the server runs inside dadns, so it is
-// up whenever dadns is.
-func (b *Backend) Probe(ctx context.Context) error { return nil }
-
 // Apply swaps the zones into the served snapshot in one step.
 func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	if err := ctx.Err(); err != nil {
@@ -109,3 +105,7 @@ func (b *Backend) Verify(ctx context.Context, name zone.Name, hash string) error
 	}
 	return nil
 }
+
+// Probe implements backend.Prober: the server runs inside dadns, so it is
+// up whenever dadns is.
+func (b *Backend) Probe(ctx context.Context) error { return nil }
