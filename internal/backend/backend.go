@@ -58,8 +58,9 @@ type Prober interface {
 // Repairer is implemented by backends that find and fix drift around
 // their server (files left behind by an interrupted delete, say). Reads
 // (Zone, Zones, Verify) never repair: the dispatcher calls Repair as its
-// own step, when the worker starts and then periodically while the
-// backend is up. Repair runs beside no Apply or Delete of the same worker.
+// own step, once the worker first drains its queue and then periodically
+// while the backend is up. Repair runs beside no Apply or Delete of the
+// same worker.
 type Repairer interface {
 	Repair(ctx context.Context) error
 }

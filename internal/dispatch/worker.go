@@ -46,7 +46,7 @@ type Options struct {
 	// (default a minute).
 	DownSummary time.Duration
 	// RepairEvery is how often a backend.Repairer repairs drift while it
-	// is up, besides once when the worker starts (default an hour).
+	// is up, besides once after the worker starts (default an hour).
 	RepairEvery time.Duration
 }
 
@@ -141,7 +141,7 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 	}
 }
 
-// maybeRepair runs the backend's drift repair when the worker starts and
+// maybeRepair runs the backend's drift repair once the worker first drains its queue and
 // then every RepairEvery, only while the backend is up and between
 // batches.
 func (w *Worker) maybeRepair(ctx context.Context) {
