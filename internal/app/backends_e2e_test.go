@@ -116,6 +116,7 @@ func TestBindNamedDownQuiet(t *testing.T) {
 	pushZones(t, n, "q", zones, 1)
 	waitServed(t, r.named.Addr, "q", zones, 1, 2*time.Minute)
 
+	linesAtStop := strings.Count(out.String(), "\n")
 	r.named.Stop()
 	stopped := time.Now()
 	pushZones(t, n, "q", zones, 2)
@@ -137,6 +138,15 @@ func TestBindNamedDownQuiet(t *testing.T) {
 	t.Logf("named down for %v: dadns used %.2f%% of a core (%d ticks in %v) and wrote %d log lines",
 		took.Round(time.Second), cpu, cpu1-cpu0, took.Round(time.Millisecond), lines)
 	window1 := strings.Join(strings.Split(logs, "\n")[lines0:], "\n")
+	// Over the whole outage, pushes included, the bind backend's own lines
+	// (its worker's and its own) are few too: the pushes log one line each.
+	outage := strings.Join(strings.Split(logs, "\n")[linesAtStop:], "\n")
+	backendLines := strings.Count(outage, "backend=bind")
+	t.Logf("since named stopped (%v ago, %d pushes meanwhile): %d log lines of the bind backend",
+		time.Since(stopped).Round(time.Second), zones, backendLines)
+	if backendLines >= 100 {
+		t.Errorf("%d log lines of the bind backend while named was down; want under 100:\n%s", backendLines, outage)
+	}
 	if cpu >= 5 {
 		t.Errorf("dadns used %.2f%% of a core while named was down; want under 5%%", cpu)
 	}
