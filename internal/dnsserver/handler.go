@@ -12,6 +12,10 @@ const ednsSize = 1232
 
 // ServeDNS answers one query; it implements dns.Handler.
 func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	if s.isTransfer(r) {
+		s.serveTransfer(w, r)
+		return
+	}
 	_, tcp := w.LocalAddr().(*net.TCPAddr)
 	buf := getBuffer()
 	out, err := s.reply(r, client{tcp: tcp, w: w}, *buf)
