@@ -42,13 +42,15 @@ func (x *xfr) buildCatalog(members []string) *Zone {
 		&dns.NS{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeNS, Class: dns.ClassINET}, Ns: "invalid."},
 		&dns.TXT{Hdr: dns.RR_Header{Name: "version." + name, Rrtype: dns.TypeTXT, Class: dns.ClassINET}, Txt: []string{"2"}},
 	)
+	var groups map[string]string
+	if x.opt.Groups != nil {
+		groups = x.opt.Groups(members)
+	}
 	for _, m := range members {
 		id := memberLabel(m) + ".zones." + name
 		rrs = append(rrs, &dns.PTR{Hdr: dns.RR_Header{Name: id, Rrtype: dns.TypePTR, Class: dns.ClassINET}, Ptr: m})
-		if x.opt.Group != nil {
-			if g := x.opt.Group(m); g != "" {
-				rrs = append(rrs, &dns.TXT{Hdr: dns.RR_Header{Name: "group." + id, Rrtype: dns.TypeTXT, Class: dns.ClassINET}, Txt: []string{g}})
-			}
+		if g := groups[m]; g != "" {
+			rrs = append(rrs, &dns.TXT{Hdr: dns.RR_Header{Name: "group." + id, Rrtype: dns.TypeTXT, Class: dns.ClassINET}, Txt: []string{g}})
 		}
 	}
 	return &Zone{Origin: name, Hash: fmt.Sprintf("catalog-%d", serial), RRs: rrs}

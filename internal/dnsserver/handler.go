@@ -17,6 +17,11 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 		return
 	}
 	_, tcp := w.LocalAddr().(*net.TCPAddr)
+	if s.xfr != nil && r.IsTsig() != nil {
+		m := s.signedAnswer(r, client{tcp: tcp, w: w}, w.TsigStatus())
+		s.writeCounted(w, m)
+		return
+	}
 	buf := getBuffer()
 	out, err := s.reply(r, client{tcp: tcp, w: w}, *buf)
 	if err != nil {

@@ -45,9 +45,9 @@ type TransferOptions struct {
 	NotifyRetries int
 	// Catalog is the catalog zone's name ("" for none).
 	Catalog string
-	// Group returns the RFC 9432 group of a member zone (its owning
-	// DirectAdmin server), "" for none; nil: no groups.
-	Group func(origin string) string
+	// Groups returns the RFC 9432 group of member zones (origin → group,
+	// such as the owning DirectAdmin server); nil: no groups.
+	Groups func(origins []string) map[string]string
 }
 
 // TSIGKey is one shared secret.
@@ -426,6 +426,17 @@ func (s *Server) xfrApplied(old, zones map[string]*zoneIndex, changed []*Zone, r
 	return append(notify, cz)
 }
 
+// SetCatalogGroups sets where the catalog's group properties come from
+// (see TransferOptions.Groups); the next membership change uses it.
+func (s *Server) SetCatalogGroups(groups func(origins []string) map[string]string) {
+	if s.xfr == nil {
+		return
+	}
+	s.mu.Lock()
+	s.xfr.opt.Groups = groups
+	s.mu.Unlock()
+}
+
 // notifyChanged queues NOTIFYs for the zones just swapped in.
 func (s *Server) notifyChanged(zs []*Zone) {
 	if s.xfr == nil {
@@ -438,4 +449,44 @@ func (s *Server) notifyChanged(zs []*Zone) {
 		}
 		s.xfr.notify.enqueue(canonicalOrigin(z.Origin), soa.Serial, s.xfr.notifyTargets(z))
 	}
+}
+
+// signedAnswer answers a TSIG-signed query that is not a transfer (a
+// secondary's SOA check, say): NOTAUTH when the signature did not verify
+// (status), else the usual answer carrying a TSIG record for the writer
+// to sign (RFC 8945: a signed request gets a signed response).
+func (s *Server) signedAnswer(r *dns.Msg, c client, status error) *dns.Msg {
+	tsig := r.IsTsig()
+	if status != nil {
+		return header(r, dns.RcodeNotAuth)
+	}
+	out, err := s.reply(r, c, nil)
+	m := new(dns.Msg)
+	if err != nil || m.Unpack(out) != nil {
+		m = errorReply(r, dns.RcodeServerFailure)
+	}
+	m.SetTsig(tsig.Hdr.Name, tsig.Algorithm, 300, time.Now().Unix())
+	return m
+}
+
+// signedUDPReply is signedAnswer for the UDP loops, which have no
+// miekg/dns server to verify and sign: it does both itself.
+func (s *Server) signedUDPReply(pkt []byte, r *dns.Msg, c client, out []byte) ([]byte, bool) {
+	tsig := r.IsTsig()
+	key, ok := s.xfr.opt.TSIG[strings.ToLower(tsig.Hdr.Name)]
+	var status error = dns.ErrSecret
+	if ok {
+		status = dns.TsigVerify(pkt, key.Secret, "", false)
+	}
+	m := s.signedAnswer(r, c, status)
+	if status != nil {
+		b, err := m.PackBuffer(out)
+		return b, err == nil
+	}
+	b, _, err := dns.TsigGenerate(m, key.Secret, tsig.MAC, false)
+	if err != nil {
+		return nil, false
+	}
+	s.rcodes.count(b)
+	return b, true
 }

@@ -249,7 +249,13 @@ func TestTransferSlowClientCutOff(t *testing.T) {
 
 func TestCatalogZone(t *testing.T) {
 	s, addr := startXFR(t, TransferOptions{Catalog: "catalog.dadns.invalid",
-		Group: func(o string) string { return "da1.example" }})
+		Groups: func(os []string) map[string]string {
+			out := map[string]string{}
+			for _, o := range os {
+				out[o] = "da1.example"
+			}
+			return out
+		}})
 	cat := func() map[string]string {
 		t.Helper()
 		rrs, _, err := transfer(addr, "catalog.dadns.invalid.", dns.TypeAXFR, 0, "", "", "")
