@@ -127,7 +127,10 @@ var (
 		"NOTIFY messages sent by the builtin server, by outcome (sent, acknowledged, failed: given up after retries).", []string{"backend", "outcome"}, nil)
 )
 
-func (c transferCollector) Describe(ch chan<- *prometheus.Desc) { ch <- transfersDesc; ch <- notifiesDesc }
+func (c transferCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- transfersDesc
+	ch <- notifiesDesc
+}
 
 func (c transferCollector) Collect(ch chan<- prometheus.Metric) {
 	for name, srv := range c.servers {

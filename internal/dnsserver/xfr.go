@@ -2,9 +2,9 @@ package dnsserver
 
 import (
 	"errors"
-	"os"
 	"net"
 	"net/netip"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -145,7 +145,7 @@ func (st *xfrStats) count(typ, result string) {
 type TransferStats struct {
 	// Transfers counts transfer requests by type (AXFR, IXFR) and result
 	// (ok, refused, notauth, badtsig, busy, timeout, error).
-	Transfers                      map[[2]string]uint64
+	Transfers                             map[[2]string]uint64
 	NotifySent, NotifyAcked, NotifyFailed uint64
 }
 
