@@ -87,6 +87,9 @@ func init() {
 		"zones": {synopsis: "list [--failing] | show NAME | resync NAME|--all | delete NAME",
 			summary: "the running server's zones, through its admin API",
 			help:    zonesHelp, nargs: [2]int{1, 2}, define: zonesFlags},
+		"import": {synopsis: "directdnsonly [--db PATH | --mysql DSN] | zones DIR [--named-conf FILE]",
+			summary: "import zones from directdnsonly's database or a zone directory",
+			help:    importHelp, nargs: [2]int{1, 2}, define: importFlags},
 		"version": {summary: "print the version and exit", define: noFlags(versionRun)},
 		"help":    {synopsis: "[COMMAND]", summary: "this overview, or a command's usage", nargs: [2]int{0, 1}, define: noFlags(helpRun)},
 	}
