@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -334,6 +335,11 @@ func soaServed(addr, zone string, serial uint32) error {
 // pushes a zone and shows every instance serving it, and that /metrics
 // still answers.
 func TestTwoInstancesOfEveryType(t *testing.T) {
+	for typ := range constructors { // a type added to the factory must be added here too
+		if !slices.ContainsFunc(everyType, func(k instanceKind) bool { return k.typ == typ }) {
+			t.Errorf("backend type %q has no entry in everyType", typ)
+		}
+	}
 	h := &shared{}
 	var backends strings.Builder
 	type inst struct {
