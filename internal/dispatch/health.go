@@ -99,8 +99,9 @@ func (w *Worker) probeDown(ctx context.Context) (next time.Time, up bool) {
 // Nothing is applied and zones that failed before are left as they are:
 // their retry schedule runs on, and every zone whose retry falls in the
 // outage is due the moment the backend answers again. It looks at one
-// batch of due zones per probe: when more zones than a batch are due, the
-// rest are marked at later probes (until then they show as pending).
+// batch of due zones per probe (the store's Due): when more zones than a
+// batch are due, some may show as pending rather than failing until the
+// backend answers; the worker's status shows the outage either way.
 func (w *Worker) markWaiting(ctx context.Context) int {
 	due, _, err := w.st.Due(ctx, w.name, w.opt.BatchSize)
 	if err != nil {
