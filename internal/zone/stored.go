@@ -42,7 +42,8 @@ func FromCanonical(origin Name, text, hash string) (*Zone, error) {
 		if soa, ok := rr.(*dns.SOA); ok {
 			z.Serial = soa.Serial
 		}
-		z.Records, z.rrs = append(z.Records, r), append(z.rrs, rr)
+		lowerNames(rr)
+		z.Records, z.rrs = append(z.Records, r), append(z.rrs, genericForm(rr))
 	}
 	if err := zp.Err(); err != nil {
 		return nil, fmt.Errorf("zone %s: canonical text: %w", origin, err)
