@@ -2,7 +2,6 @@ package zone
 
 import (
 	"errors"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -58,11 +57,21 @@ func (p *parser) rewriteForms() {
 	if len(edits) == 0 {
 		return
 	}
-	for i := len(edits) - 1; i >= 0; i-- {
-		ed := edits[i]
-		p.text = slices.Concat(p.text[:ed.off0], []byte(ed.text), p.text[ed.off1:])
-	}
+	p.text = applyEdits(p.text, edits)
 	p.entries = scanEntries(p.text)
+}
+
+// applyEdits returns text with the edits (in offset order, not
+// overlapping) made, in one pass.
+func applyEdits(text []byte, edits []edit) []byte {
+	out := make([]byte, 0, len(text)+len(edits)*8)
+	at := 0
+	for _, ed := range edits {
+		out = append(out, text[at:ed.off0]...)
+		out = append(out, ed.text...)
+		at = ed.off1
+	}
+	return append(out, text[at:]...)
 }
 
 // nextOrigin follows an $ORIGIN line.

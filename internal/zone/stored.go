@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"iter"
 	"strconv"
 	"strings"
 
@@ -26,10 +27,17 @@ func FromCanonical(origin Name, text, hash string) (*Zone, error) {
 	z := &Zone{Name: origin, text: text, hash: hash}
 	n := strings.Count(text, "\n")
 	z.Records, z.rrs = make([]Record, 0, n), make([]dns.RR, 0, n)
-	zp := dns.NewZoneParser(strings.NewReader(text), origin.FQDN(), "")
-	zp.SetIncludeAllowed(false)
+	next := zoneRecords(origin, text)
+	if strings.Contains(text, "\tIPSECKEY\t") {
+		// The zone parser reads on past an IPSECKEY line; read each line
+		// on its own.
+		next = lineRecords(text)
+	}
 	rest := text
-	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+	for rr, err := range next {
+		if err != nil {
+			return nil, fmt.Errorf("zone %s: canonical text: %w", origin, err)
+		}
 		line, after, found := strings.Cut(rest, "\n")
 		if !found {
 			return nil, fmt.Errorf("zone %s: canonical text: record %d has no line", origin, len(z.rrs)+1)
@@ -45,13 +53,42 @@ func FromCanonical(origin Name, text, hash string) (*Zone, error) {
 		lowerNames(rr)
 		z.Records, z.rrs = append(z.Records, r), append(z.rrs, genericForm(rr))
 	}
-	if err := zp.Err(); err != nil {
-		return nil, fmt.Errorf("zone %s: canonical text: %w", origin, err)
-	}
 	if rest != "" || len(z.rrs) == 0 {
 		return nil, fmt.Errorf("zone %s: canonical text does not hold one record per line", origin)
 	}
 	return z, nil
+}
+
+// zoneRecords yields the records of text read by one zone parser, then
+// its error if it stopped on one.
+func zoneRecords(origin Name, text string) iter.Seq2[dns.RR, error] {
+	return func(yield func(dns.RR, error) bool) {
+		zp := dns.NewZoneParser(strings.NewReader(text), origin.FQDN(), "")
+		zp.SetIncludeAllowed(false)
+		for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+			if !yield(rr, nil) {
+				return
+			}
+		}
+		if err := zp.Err(); err != nil {
+			yield(nil, err)
+		}
+	}
+}
+
+// lineRecords yields the record of each line of text, read alone.
+func lineRecords(text string) iter.Seq2[dns.RR, error] {
+	return func(yield func(dns.RR, error) bool) {
+		for line := range strings.Lines(text) {
+			rr, err := dns.NewRR(line)
+			if err == nil && rr == nil {
+				err = errors.New("empty line")
+			}
+			if !yield(rr, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // canonicalLine splits one line of Text back into its Record.
