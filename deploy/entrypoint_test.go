@@ -309,7 +309,7 @@ func childNamed(t *testing.T, parent int, comm string) int {
 // the image's app.yml (the nsd backend); a zone pushed through the API is
 // served by NSD, and SIGTERM stops both.
 func TestEntrypointNSD(t *testing.T) {
-	requireTool(t, "nsd", true)
+	requireTool(t, "nsd")
 	c := newContainer(t)
 	vol := filepath.Join(c.dir, "volume")
 	conf := c.relocate(t, "deploy/docker/nsd.conf",
