@@ -45,8 +45,11 @@ func newNSDRig(t *testing.T) *nsdRig {
 
 // backendYAML is the dns.backends entry of an nsd instance in mode for
 // this NSD.
-func (r *nsdRig) backendYAML(mode string) string {
-	return fmt.Sprintf(`    nsd:
+func (r *nsdRig) backendYAML(mode string) string { return r.instanceYAML("nsd", mode) }
+
+// instanceYAML is backendYAML for an instance called name.
+func (r *nsdRig) instanceYAML(name, mode string) string {
+	return fmt.Sprintf(`    %s:
       type: nsd
       zones_dir: %s
       nsd_conf: %s
@@ -56,7 +59,7 @@ func (r *nsdRig) backendYAML(mode string) string {
       mode: %s
       verify_address: %s
       verify_transfer: true
-`, filepath.Join(r.dir, "zones"), filepath.Join(r.dir, "dadns.conf"), nsdtest.ControlPath, r.nsd.Conf,
+`, name, filepath.Join(r.dir, "zones"), filepath.Join(r.dir, "dadns.conf"), nsdtest.ControlPath, r.nsd.Conf,
 		nsdtest.PatternName, mode, r.nsd.Addr)
 }
 
@@ -427,7 +430,7 @@ func waitSOASerialWithin(t *testing.T, addr, name string, serial uint32, d time.
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		if soaServed(addr, name, serial) {
+		if soaServed(addr, name, serial) == nil {
 			return
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -435,15 +438,7 @@ func waitSOASerialWithin(t *testing.T, addr, name string, serial uint32, d time.
 	waitSOASerial(t, addr, name, serial)
 }
 
-// soaServed reports whether addr answers name's SOA with serial,
-// authoritatively.
-func soaServed(addr, name string, serial uint32) bool {
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(name), dns.TypeSOA)
-	r, err := dns.Exchange(m, addr)
-	if err != nil || len(r.Answer) != 1 || !r.Authoritative {
-		return false
-	}
-	soa, ok := r.Answer[0].(*dns.SOA)
-	return ok && soa.Serial == serial
+func startNSDInstance(t *testing.T, _ *shared, name string) (string, func(string, uint32) error) {
+	r := newNSDRig(t)
+	return r.instanceYAML(name, "addzone"), func(zone string, serial uint32) error { return soaServed(r.nsd.Addr, zone, serial) }
 }

@@ -1,6 +1,7 @@
 package nsd
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"slices"
@@ -32,7 +33,8 @@ func TestBulkLoadRatio(t *testing.T) {
 	}
 	r := newRig(t, false)
 	b := r.backend(t, mode, false)
-	ctx := testCtx(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
 	all := zones(t, "bulk", total, 1)
 	start := time.Now()
 	var tApply, tVerify time.Duration

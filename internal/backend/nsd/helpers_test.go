@@ -91,8 +91,9 @@ func zones(t *testing.T, prefix string, n, serial int) []*zone.Zone {
 
 func mustVerify(t *testing.T, b *Backend, zs []*zone.Zone) {
 	t.Helper()
+	ctx := testCtx(t)
 	for _, z := range zs {
-		if err := b.Verify(testCtx(t), z.Name, z.Hash()); err != nil {
+		if err := b.Verify(ctx, z.Name, z.Hash()); err != nil {
 			t.Fatal(err)
 		}
 	}
