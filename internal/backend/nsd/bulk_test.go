@@ -76,8 +76,11 @@ func TestBulkLoadRatio(t *testing.T) {
 
 // TestApplyToServed is a measurement, run by hand: DADNS_NSD_LATENCY=50
 // applies one changed zone at a time, as a single push does, to an NSD
-// holding DADNS_NSD_LATENCY_ZONES zones (default 1000), and logs the
+// holding DADNS_NSD_LATENCY_ZONES zones (default 200), and logs the
 // median and p90 from Apply to NSD serving the new serial.
+// DADNS_NSD_LATENCY_GAP (a duration) pauses before each round: NSD
+// reloads at most once per xfrd-reload-timeout (1 s by default), so
+// back-to-back rounds wait for it.
 func TestApplyToServed(t *testing.T) {
 	rounds, _ := strconv.Atoi(os.Getenv("DADNS_NSD_LATENCY"))
 	if rounds <= 0 {
@@ -85,17 +88,20 @@ func TestApplyToServed(t *testing.T) {
 	}
 	held, _ := strconv.Atoi(os.Getenv("DADNS_NSD_LATENCY_ZONES"))
 	if held <= 0 {
-		held = 1000
+		held = 200
 	}
 	for _, mode := range modes {
 		r := newRig(t, false)
 		b := r.backend(t, mode, false)
-		ctx := testCtx(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
 		if err := b.Apply(ctx, zones(t, "held", held, 1)); err != nil {
 			t.Fatal(err)
 		}
+		gap, _ := time.ParseDuration(os.Getenv("DADNS_NSD_LATENCY_GAP"))
 		var lat []time.Duration
 		for i := range rounds {
+			time.Sleep(gap)
 			z := backendtest.Zone(t, fmt.Sprintf("held%03d.example", i%held), 2+i)
 			start := time.Now()
 			if err := b.Apply(ctx, []*zone.Zone{z}); err != nil {
