@@ -84,13 +84,20 @@ type CoreDNSMySQLConfig struct {
 	TimeoutSecs   int    `yaml:"timeout_seconds"`
 }
 
-// NSDConfig configures an NSD instance fed with zone files; keys as in the
-// Python version.
+// NSDConfig configures an NSD instance fed with zone files; zones_dir and
+// nsd_conf as in the Python version.
 type NSDConfig struct {
-	ZonesDir      string `yaml:"zones_dir"`
-	NSDConf       string `yaml:"nsd_conf"` // include file dadns rewrites
-	NSDControl    string `yaml:"nsd_control"`
-	VerifyAddress string `yaml:"verify_address"`
+	ZonesDir       string      `yaml:"zones_dir"`
+	NSDConf        string      `yaml:"nsd_conf"` // file dadns rewrites: zone entries (include mode) or its list
+	NSDControl     string      `yaml:"nsd_control"`
+	NSDControlConf string      `yaml:"nsd_control_conf"` // nsd.conf that nsd-control -c reads
+	Pattern        string      `yaml:"pattern"`          // nsd.conf pattern for addzone / include-pattern
+	Mode           string      `yaml:"mode"`             // addzone or include; default addzone when pattern is set
+	VerifyAddress  string      `yaml:"verify_address"`
+	VerifyTransfer bool        `yaml:"verify_transfer"` // NSD allows AXFR to dadns: verify by content hash
+	NSDCheckzone   string      `yaml:"nsd_checkzone"`
+	FileMode       os.FileMode `yaml:"file_mode"`
+	DirMode        os.FileMode `yaml:"dir_mode"`
 }
 
 // PowerDNSConfig configures a PowerDNS Authoritative server through its HTTP
@@ -136,7 +143,9 @@ var backendKinds = map[string]backendKind{
 	},
 	TypeNSD: {
 		settings: func(b *Backend) any { return &b.NSD },
-		defaults: func(b *Backend) { b.NSD.NSDControl = "nsd-control" },
+		defaults: func(b *Backend) {
+			b.NSD = NSDConfig{NSDControl: "nsd-control", NSDCheckzone: "nsd-checkzone", FileMode: 0o644, DirMode: 0o755}
+		},
 	},
 	TypePowerDNS: {
 		settings: func(b *Backend) any { return &b.PowerDNS },
