@@ -1,0 +1,293 @@
+package knot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/dadns/dadns/internal/backend"
+	"github.com/dadns/dadns/internal/zone"
+)
+
+// Apply writes the zones' files, checks them with knotd's own loader,
+// adds the zones knotd's configuration lacks in one configuration
+// transaction, and reloads the zones knotd already had with one blocking
+// zone-reload. A zone knotd would refuse fails alone and permanently; a
+// knotc failure fails the zones it was for.
+func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b.op.Lock()
+	defer b.op.Unlock()
+	zones, fails := validZones(zones)
+	files, err := b.stage(ctx, zones)
+	if err != nil {
+		return err
+	}
+	bad, err := b.check(ctx, files)
+	if err != nil {
+		discard(files)
+		return err
+	}
+	files = dropBad(files, bad, &fails)
+	if err := b.commit(files); err != nil {
+		return err
+	}
+	b.record(files)
+	names := make([]zone.Name, len(files))
+	for i, s := range files {
+		names[i] = s.z.Name
+	}
+	fails = append(fails, b.activate(ctx, names)...)
+	return errors.Join(fails...)
+}
+
+// validZones drops zones whose names must never reach a file or knotc,
+// and keeps the last of duplicate names.
+func validZones(zones []*zone.Zone) ([]*zone.Zone, []error) {
+	var fails []error
+	last := map[zone.Name]int{}
+	for i, z := range zones {
+		last[z.Name] = i
+	}
+	out := make([]*zone.Zone, 0, len(zones))
+	for i, z := range zones {
+		if err := checkName(z.Name); err != nil {
+			fails = append(fails, &backend.ZoneError{Zone: z.Name, Err: backend.Permanent(err)})
+			continue
+		}
+		if last[z.Name] == i {
+			out = append(out, z)
+		}
+	}
+	return out, fails
+}
+
+// dropBad removes the refused zones' temporary files and records why.
+func dropBad(files []staged, bad map[zone.Name]error, fails *[]error) []staged {
+	if len(bad) == 0 {
+		return files
+	}
+	kept := files[:0]
+	for _, s := range files {
+		if err, ok := bad[s.z.Name]; ok {
+			discard([]staged{s})
+			*fails = append(*fails, &backend.ZoneError{Zone: s.z.Name, Err: err})
+			continue
+		}
+		kept = append(kept, s)
+	}
+	return kept
+}
+
+// record enters the installed files in the zone set.
+func (b *Backend) record(files []staged) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, s := range files {
+		b.zones[s.z.Name] = entry{serial: s.z.Serial, hash: s.z.Hash()}
+	}
+}
+
+// activate makes knotd serve the batch's files: every zone dadns holds
+// that knotd's running configuration lacks (the batch's new zones, and
+// zones a restart of knotd from a text configuration forgot) is added in
+// one configuration transaction, which loads them; the batch's zones knotd
+// already had are reloaded with one blocking zone-reload. It returns a
+// ZoneError per zone knotd refused, or one batch error.
+func (b *Backend) activate(ctx context.Context, names []zone.Name) []error {
+	if len(names) == 0 {
+		return nil
+	}
+	have, err := b.knotc.configured(ctx)
+	if err != nil {
+		return []error{fmt.Errorf("knot: activate: %w", err)}
+	}
+	b.mu.RLock()
+	var add []zone.Name
+	for n := range b.zones {
+		if !have[n] {
+			add = append(add, n)
+		}
+	}
+	b.mu.RUnlock()
+	slices.Sort(add)
+	if err := b.addZones(ctx, add); err != nil {
+		return []error{fmt.Errorf("knot: activate: %w", err)}
+	}
+	var reload []zone.Name
+	for _, n := range names {
+		if have[n] {
+			reload = append(reload, n)
+		}
+	}
+	fails := b.reload(ctx, reload)
+	b.mu.Lock()
+	b.settle = time.Now().Add(b.opt.VerifyTimeout)
+	b.mu.Unlock()
+	return fails
+}
+
+// addZones adds zones to knotd's configuration in one transaction:
+// "conf-set zone.domain" with every name, and, unless the zones use a
+// default template whose storage is zones_dir, each zone's template or
+// file through one knotc session.
+func (b *Backend) addZones(ctx context.Context, add []zone.Name) error {
+	if len(add) == 0 {
+		return nil
+	}
+	per, err := b.perZoneItems(ctx)
+	if err != nil {
+		return err
+	}
+	var lines []string
+	for _, n := range add {
+		switch {
+		case b.opt.Template != "":
+			lines = append(lines, fmt.Sprintf("conf-set zone[%s].template %s", n, b.opt.Template))
+		case per:
+			p, _ := b.zoneFile(n)
+			lines = append(lines, fmt.Sprintf("conf-set zone[%s].file %s", n, p))
+		}
+	}
+	set := append([]string{"conf-set", "zone.domain"}, namesOf(add)...)
+	return b.knotc.transaction(ctx, [][]string{set}, lines)
+}
+
+// perZoneItems reports whether new zones need their file set one by one:
+// when no template is configured and knotd's default template does not
+// load <zones_dir>/<zone>.zone by itself. It asks knotd once.
+func (b *Backend) perZoneItems(ctx context.Context) (bool, error) {
+	if b.opt.Template != "" {
+		return false, nil
+	}
+	b.mu.RLock()
+	known := b.defaultOK
+	b.mu.RUnlock()
+	if known != 0 {
+		return known < 0, nil
+	}
+	out, err := b.knotc.run(ctx, "conf-read", "template[default].storage", "template[default].file")
+	if err != nil {
+		return false, err
+	}
+	storage, file := confValue(out, "template[default].storage"), confValue(out, "template[default].file")
+	ok := storage == b.opt.ZonesDir && (file == "" || file == "%s.zone")
+	if !ok {
+		b.log.Info("knot: the default template does not load zones_dir/<zone>.zone; each new zone gets its file set, which costs a knotc action per zone",
+			"storage", storage, "file", file, "zones_dir", b.opt.ZonesDir)
+	}
+	b.mu.Lock()
+	b.defaultOK = map[bool]int{true: 1, false: -1}[ok]
+	b.mu.Unlock()
+	return !ok, nil
+}
+
+// reload reloads zones knotd already serves from their new files and waits
+// for the loads (knotc -b): a zone knotd fails to load fails alone.
+func (b *Backend) reload(ctx context.Context, reload []zone.Name) []error {
+	if len(reload) == 0 {
+		return nil
+	}
+	out, err := b.knotc.run(ctx, append([]string{"-b", "zone-reload"}, namesOf(reload)...)...)
+	if err == nil {
+		return nil
+	}
+	per := zoneErrors(out)
+	var fails []error
+	for _, n := range reload {
+		if why, ok := per[n]; ok {
+			fails = append(fails, &backend.ZoneError{Zone: n, Err: fmt.Errorf("knot: knotd did not reload zone %s: %s (see knotd's log)", n, why)})
+		}
+	}
+	if len(fails) == 0 {
+		return []error{fmt.Errorf("knot: activate: %w", err)}
+	}
+	return fails
+}
+
+// Delete removes the zones from knotd's configuration in one transaction,
+// then removes their files (also files dadns finds there without having
+// written them: the zone is deleted). Zones knotd holds that dadns never
+// wrote and whose file is not in zones_dir are left alone.
+func (b *Backend) Delete(ctx context.Context, names []zone.Name) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b.op.Lock()
+	defer b.op.Unlock()
+	var fails []error
+	valid := make([]zone.Name, 0, len(names))
+	for _, n := range names {
+		if err := checkName(n); err != nil {
+			fails = append(fails, &backend.ZoneError{Zone: n, Err: backend.Permanent(err)})
+			continue
+		}
+		valid = append(valid, n)
+	}
+	var ours []zone.Name
+	for _, n := range valid {
+		if b.owns(n) {
+			ours = append(ours, n)
+		}
+	}
+	if len(ours) > 0 {
+		have, err := b.knotc.configured(ctx)
+		if err != nil {
+			return fmt.Errorf("knot: delete: %w", err)
+		}
+		var unset []zone.Name
+		for _, n := range ours {
+			if have[n] {
+				unset = append(unset, n)
+			}
+		}
+		if len(unset) > 0 {
+			if err := b.knotc.transaction(ctx, [][]string{append([]string{"conf-unset", "zone.domain"}, namesOf(unset)...)}, nil); err != nil {
+				return fmt.Errorf("knot: delete: %w", err)
+			}
+		}
+	}
+	b.forget(ours)
+	if err := b.removeFiles(ours); err != nil {
+		return err
+	}
+	return errors.Join(fails...)
+}
+
+// owns reports whether n is dadns's to delete: it wrote n's file, or a
+// file for n sits in zones_dir.
+func (b *Backend) owns(n zone.Name) bool {
+	b.mu.RLock()
+	_, ok := b.zones[n]
+	b.mu.RUnlock()
+	if ok {
+		return true
+	}
+	p, err := b.zoneFile(n)
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(p)
+	return err == nil
+}
+
+func (b *Backend) forget(names []zone.Name) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, n := range names {
+		delete(b.zones, n)
+	}
+}
+
+func namesOf(ns []zone.Name) []string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = string(n)
+	}
+	return out
+}
