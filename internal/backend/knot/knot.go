@@ -102,6 +102,10 @@ type entry struct {
 	hash   string
 }
 
+// markerName is the file in zones_dir that exists while dadns has a knotd
+// configuration transaction open.
+const markerName = ".dadns-conf-transaction"
+
 // New checks the options, creates the zones directory when missing and
 // reads the zone files dadns wrote before. knotd need not be running.
 func New(opt Options) (*Backend, error) {
@@ -123,7 +127,8 @@ func New(opt Options) (*Backend, error) {
 	if err := os.MkdirAll(opt.ZonesDir, opt.DirMode); err != nil {
 		return nil, fmt.Errorf("knot: create zones dir: %w", err)
 	}
-	b := &Backend{opt: opt, log: opt.Logger, knotc: &knotc{path: opt.Knotc, socket: opt.Socket, timeout: opt.KnotcTimeout}}
+	b := &Backend{opt: opt, log: opt.Logger, knotc: &knotc{path: opt.Knotc, socket: opt.Socket, timeout: opt.KnotcTimeout,
+		marker: filepath.Join(opt.ZonesDir, markerName)}}
 	if err := b.load(); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ type knotc struct {
 	path    string
 	socket  string
 	timeout time.Duration
+	marker  string // exists while dadns has a configuration transaction open
 	calls   atomic.Int64
 }
 
@@ -126,9 +128,21 @@ func (k *knotc) configured(ctx context.Context) (map[zone.Name]bool, error) {
 // transaction runs a configuration transaction: conf-begin, the actions,
 // conf-commit. A failure after conf-begin aborts the transaction, so none
 // is ever left open; the error says what failed (and whether the abort
-// failed too).
+// failed too). While a transaction is open a marker file says so: a
+// transaction dadns left open when it was killed is aborted before the
+// next one begins, while one an operator opened by hand makes conf-begin
+// fail ("too many transactions") and is left alone.
 func (k *knotc) transaction(ctx context.Context, actions [][]string, session []string) error {
+	if _, err := os.Stat(k.marker); err == nil {
+		if err := k.abort(ctx); err != nil {
+			return fmt.Errorf("knot: abort the transaction an earlier dadns left open: %w", err)
+		}
+	}
+	if err := os.WriteFile(k.marker, nil, 0o600); err != nil {
+		return fmt.Errorf("knot: transaction marker: %w", err)
+	}
 	if _, err := k.run(ctx, "conf-begin"); err != nil {
+		_ = os.Remove(k.marker)
 		return err
 	}
 	err := func() error {
@@ -144,15 +158,25 @@ func (k *knotc) transaction(ctx context.Context, actions [][]string, session []s
 		return err
 	}()
 	if err == nil {
+		_ = os.Remove(k.marker)
 		return nil
 	}
-	// The abort must run even when ctx is done.
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), k.timeout)
-	defer cancel()
-	if _, aerr := k.run(actx, "conf-abort"); aerr != nil {
+	if aerr := k.abort(ctx); aerr != nil {
 		return fmt.Errorf("%w (and the transaction could not be aborted: %v)", err, aerr)
 	}
 	return err
+}
+
+// abort runs conf-abort (which knotd answers OK with no transaction open)
+// even when ctx is done, and removes the marker once it succeeded.
+func (k *knotc) abort(ctx context.Context) error {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), k.timeout)
+	defer cancel()
+	if _, err := k.run(actx, "conf-abort"); err != nil {
+		return err
+	}
+	_ = os.Remove(k.marker)
+	return nil
 }
 
 // confValue returns the value of item in conf-read output, "" when absent.

@@ -1,0 +1,84 @@
+package knot
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/dadns/dadns/internal/testutil/knottest"
+	"github.com/dadns/dadns/internal/zone"
+)
+
+// TestRestartKnowsItsZones builds a second backend on the same files, as
+// after a restart of dadns: it lists the zones, verifies them from their
+// files, and a delete through it reaches knotd.
+func TestRestartKnowsItsZones(t *testing.T) {
+	r := newRig(t, knottest.Options{})
+	ctx := testCtx(t)
+	zs := zones(t, "keep", 3, 9)
+	if err := r.backend(t, false).Apply(ctx, zs); err != nil {
+		t.Fatal(err)
+	}
+	b := r.backend(t, false)
+	names, err := b.Zones(ctx)
+	if err != nil || !slices.Equal(names, []zone.Name{"keep000.example", "keep001.example", "keep002.example"}) {
+		t.Fatalf("Zones after restart = %v, %v", names, err)
+	}
+	mustVerify(t, b, zs)
+	if err := b.Verify(ctx, zs[0].Name, zones(t, "keep", 1, 10)[0].Hash()); err == nil {
+		t.Fatal("Verify accepted a hash the zone file does not hold")
+	}
+	if err := b.Delete(ctx, names[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.soaSerial(ctx, names[0]); err == nil {
+		t.Fatal("deleted zone still served")
+	}
+}
+
+// TestDrift plants files dadns did not write and edits one it did: they
+// are reported, nothing is changed by looking; an unknown file goes when
+// its zone is deleted through dadns.
+func TestDrift(t *testing.T) {
+	r := newRig(t, knottest.Options{})
+	ctx := testCtx(t)
+	b := r.backend(t, false)
+	zs := zones(t, "d", 3, 1)
+	if err := b.Apply(ctx, zs); err != nil {
+		t.Fatal(err)
+	}
+	stray := filepath.Join(r.zones, "stray.example.zone")
+	for p, data := range map[string][]byte{
+		stray: []byte("; hand-made\n"),
+		filepath.Join(r.zones, "d001.example.zone"): append(fileText(zs[1]), "; edited\n"...),
+	} {
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Remove(filepath.Join(r.zones, "d002.example.zone")); err != nil {
+		t.Fatal(err)
+	}
+	before := listTree(t, r.dir)
+	d := b.Drift()
+	if !slices.Equal(d.Stray, []zone.Name{"stray.example"}) || !slices.Equal(d.Modified, []zone.Name{"d001.example"}) ||
+		!slices.Equal(d.Missing, []zone.Name{"d002.example"}) {
+		t.Fatalf("drift = %+v", d)
+	}
+	if _, err := b.Zones(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after := listTree(t, r.dir); len(after) != len(before) {
+		t.Fatalf("looking for drift changed files: %v -> %v", before, after)
+	}
+	if err := b.Delete(ctx, []zone.Name{"stray.example"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stray); !os.IsNotExist(err) {
+		t.Fatal("deleting the zone left its file")
+	}
+	if d := b.Drift(); len(d.Stray) != 0 {
+		t.Fatalf("after delete: %+v", d)
+	}
+}
