@@ -108,11 +108,14 @@ func TestFailedTransactionAborted(t *testing.T) {
 	}
 
 	opt.Template = "dadns"
+	r.failNext(t, "conf-commit") // before New, which also tries to add them
 	b, err = New(opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.failNext(t, "conf-commit")
+	if openTransaction(t, r.knot) {
+		t.Fatal("New left the transaction whose commit failed open")
+	}
 	if err := b.Apply(ctx, zs); err == nil || !strings.Contains(err.Error(), "injected failure") {
 		t.Fatalf("Apply with a failing conf-commit: %v", err)
 	}

@@ -107,16 +107,7 @@ func (b *Backend) activate(ctx context.Context, names []zone.Name) []error {
 	if err != nil {
 		return []error{fmt.Errorf("knot: activate: %w", err)}
 	}
-	b.mu.RLock()
-	var add []zone.Name
-	for n := range b.zones {
-		if !have[n] {
-			add = append(add, n)
-		}
-	}
-	b.mu.RUnlock()
-	slices.Sort(add)
-	if err := b.addZones(ctx, add); err != nil {
+	if err := b.addZones(ctx, b.missing(have)); err != nil {
 		return []error{fmt.Errorf("knot: activate: %w", err)}
 	}
 	var reload []zone.Name
@@ -130,6 +121,20 @@ func (b *Backend) activate(ctx context.Context, names []zone.Name) []error {
 	b.settle = time.Now().Add(b.opt.VerifyTimeout)
 	b.mu.Unlock()
 	return fails
+}
+
+// missing returns the zones dadns holds that are not in have, sorted.
+func (b *Backend) missing(have map[zone.Name]bool) []zone.Name {
+	b.mu.RLock()
+	var add []zone.Name
+	for n := range b.zones {
+		if !have[n] {
+			add = append(add, n)
+		}
+	}
+	b.mu.RUnlock()
+	slices.Sort(add)
+	return add
 }
 
 // addZones adds zones to knotd's configuration in one transaction:

@@ -6,6 +6,7 @@
 package knot
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -133,7 +134,32 @@ func New(opt Options) (*Backend, error) {
 		return nil, err
 	}
 	b.reportDrift(b.drift())
+	b.resync()
 	return b, nil
+}
+
+// resync adds to knotd's running configuration the zones dadns holds that
+// it lacks: knotd started from a text configuration forgets the zones
+// added at run time when it restarts. Best effort: with knotd down, the
+// next batch does the same.
+func (b *Backend) resync() {
+	b.mu.RLock()
+	n := len(b.zones)
+	b.mu.RUnlock()
+	if n == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), b.opt.KnotcTimeout)
+	defer cancel()
+	b.op.Lock()
+	defer b.op.Unlock()
+	have, err := b.knotc.configured(ctx)
+	if err == nil {
+		err = b.addZones(ctx, b.missing(have))
+	}
+	if err != nil {
+		b.log.Warn("knot: could not give knotd the zones it lacks; the next batch tries again", "err", err)
+	}
 }
 
 // load reads the headers of the zone files in zones_dir.

@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/dadns/dadns/internal/testutil/knottest"
 	"github.com/dadns/dadns/internal/zone"
@@ -81,4 +83,24 @@ func TestDrift(t *testing.T) {
 	if d := b.Drift(); len(d.Stray) != 0 {
 		t.Fatalf("after delete: %+v", d)
 	}
+}
+
+// TestKnotRestartForgets: knotd restarted from its text configuration
+// forgets the zones added at run time; a dadns starting then gives them
+// back at once.
+func TestKnotRestartForgets(t *testing.T) {
+	r := newRig(t, knottest.Options{})
+	ctx := testCtx(t)
+	zs := zones(t, "back", 3, 4)
+	if err := r.backend(t, false).Apply(ctx, zs); err != nil {
+		t.Fatal(err)
+	}
+	r.knot.Stop()
+	r.knot.Restart(t)
+	if conf, _ := r.knot.KnotcOutput("conf-read", "zone.domain"); strings.Contains(conf, "back000") {
+		t.Fatalf("knotd kept run-time zones over a restart: %s", conf)
+	}
+	b := r.backend(t, false)
+	b.settle = time.Now().Add(20 * time.Second)
+	mustVerify(t, b, zs)
 }
