@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -358,4 +359,81 @@ func TestKnotDown(t *testing.T) {
 	for _, name := range names {
 		waitSOASerial(t, r.knot.Addr, name, 2)
 	}
+}
+
+// TestKnotMeasure is a measurement, run by hand: DADNS_KNOT_MEASURE=10000
+// pushes that many zones through the API of a dadns whose only backend is
+// knot (8 pushers, as DirectAdmin pushes several at a time) and times
+// until knotd serves them all, then times a second knotd's cold load of
+// the same files listed in its knot.conf, and logs the ratio; then it
+// pushes one zone 50 times and logs the median time from the push to
+// knotd serving the new serial.
+func TestKnotMeasure(t *testing.T) {
+	total, _ := strconv.Atoi(os.Getenv("DADNS_KNOT_MEASURE"))
+	if total <= 0 {
+		t.Skip("set DADNS_KNOT_MEASURE=<zones> to measure")
+	}
+	const pushers = 8
+	r := newKnotRig(t)
+	dir := t.TempDir()
+	httpPort, _ := freePorts(t)
+	n := startNodeWith(t, dir, httpPort, r.backendYAML())
+	name := func(i int) string { return fmt.Sprintf("z%05d.bulk.example", i) }
+	start := time.Now()
+	var wg sync.WaitGroup
+	for p := range pushers {
+		wg.Go(func() {
+			for i := p; i < total; i += pushers {
+				pushZone(t, n, name(i), e2eZone(name(i), 2026010100+i))
+			}
+		})
+	}
+	wg.Wait()
+	pushed := time.Since(start)
+	for i := range total {
+		waitSOASerial(t, r.knot.Addr, name(i), uint32(2026010100+i))
+	}
+	served := time.Since(start)
+
+	files := map[string]string{}
+	for i := range total {
+		files[name(i)] = filepath.Join(r.zones, name(i)+".zone")
+	}
+	start = time.Now()
+	cold := knottest.Start(t, knottest.Options{Zones: files, DefaultStorage: t.TempDir()})
+	for i := range total {
+		if err := cold.WaitServes(name(i), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	coldTime := time.Since(start)
+	t.Logf("%d zones pushed over HTTP in %v, all served by knotd after %v (%.0f zones/s end to end); knotd cold load of the same files %v (%.0f zones/s); ratio %.2f",
+		total, pushed.Round(time.Millisecond), served.Round(time.Millisecond), float64(total)/served.Seconds(),
+		coldTime.Round(time.Millisecond), float64(total)/coldTime.Seconds(), served.Seconds()/coldTime.Seconds())
+
+	const rounds = 50
+	lat := make([]time.Duration, 0, rounds)
+	for i := range rounds {
+		serial := 2027010100 + i
+		t0 := time.Now()
+		pushZone(t, n, "latency.example", e2eZone("latency.example", serial))
+		for {
+			m := new(dns.Msg)
+			m.SetQuestion("latency.example.", dns.TypeSOA)
+			resp, err := dns.Exchange(m, r.knot.Addr)
+			if err == nil && len(resp.Answer) == 1 {
+				if soa, ok := resp.Answer[0].(*dns.SOA); ok && soa.Serial == uint32(serial) {
+					break
+				}
+			}
+			if time.Since(t0) > 30*time.Second {
+				t.Fatalf("latency.example serial %d not served after 30s", serial)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	slices.Sort(lat)
+	t.Logf("push-to-served over %d pushes of one zone: median %v, min %v, max %v",
+		rounds, lat[rounds/2].Round(100*time.Microsecond), lat[0].Round(100*time.Microsecond), lat[rounds-1].Round(100*time.Microsecond))
 }
