@@ -361,7 +361,7 @@ func TestKnotDown(t *testing.T) {
 	}
 }
 
-// TestKnotMeasure is a measurement, run by hand: DADNS_KNOT_MEASURE=10000
+// TestKnotMeasure is a measurement, run by hand: KNOT_MEASURE_ZONES=10000
 // pushes that many zones through the API of a dadns whose only backend is
 // knot (8 pushers, as DirectAdmin pushes several at a time) and times
 // until knotd serves them all, then times a second knotd's cold load of
@@ -369,9 +369,9 @@ func TestKnotDown(t *testing.T) {
 // pushes one zone 50 times and logs the median time from the push to
 // knotd serving the new serial.
 func TestKnotMeasure(t *testing.T) {
-	total, _ := strconv.Atoi(os.Getenv("DADNS_KNOT_MEASURE"))
+	total, _ := strconv.Atoi(os.Getenv("KNOT_MEASURE_ZONES"))
 	if total <= 0 {
-		t.Skip("set DADNS_KNOT_MEASURE=<zones> to measure")
+		t.Skip("set KNOT_MEASURE_ZONES=<zones> to measure")
 	}
 	const pushers = 8
 	r := newKnotRig(t)

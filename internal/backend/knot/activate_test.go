@@ -38,18 +38,22 @@ func TestFewestKnotcCalls(t *testing.T) {
 		want  []string
 	}{
 		{"new zones: one transaction", zones(t, "a", 40, 1),
-			[]string{"zone-check", "conf-read zone.domain", "conf-read template[default].storage", "conf-begin", "conf-set zone.domain", "conf-commit"}},
-		{"one changed zone: reload it", zones(t, "a", 1, 2), []string{"zone-check", "conf-read zone.domain", "-b zone-reload"}},
-		{"many changed zones: one reload", zones(t, "a", 40, 3), []string{"zone-check", "conf-read zone.domain", "-b zone-reload"}},
+			[]string{"conf-read zone.domain", "zone-check", "conf-read template[default].storage", "conf-begin", "conf-set zone.domain", "conf-commit"}},
+		{"one changed zone: reload it", zones(t, "a", 1, 2), []string{"conf-read zone.domain", "zone-check", "-b zone-reload"}},
+		{"many changed zones: one reload", zones(t, "a", 40, 3), []string{"conf-read zone.domain", "zone-check", "-b zone-reload"}},
 		{"new and changed: a transaction and a reload", append(zones(t, "b", 20, 1), zones(t, "a", 2, 5)...),
-			[]string{"zone-check", "conf-read zone.domain", "conf-begin", "conf-set zone.domain", "conf-commit", "-b zone-reload"}},
+			[]string{"conf-read zone.domain", "zone-check", "conf-begin", "conf-set zone.domain", "conf-commit", "-b zone-reload"}},
 	}
 	r.calls(t)
 	for _, s := range steps {
 		if err := b.Apply(ctx, s.zones); err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
-		if got := actions(r.calls(t)); !slices.Equal(got, s.want) {
+		got := actions(r.calls(t))
+		if len(got) >= 2 {
+			slices.Sort(got[:2]) // zone-check and conf-read run at once
+		}
+		if !slices.Equal(got, s.want) {
 			t.Fatalf("%s: knotc calls %q, want %q", s.name, got, s.want)
 		}
 		mustVerify(t, b, s.zones)

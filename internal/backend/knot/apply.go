@@ -24,12 +24,28 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	b.op.Lock()
 	defer b.op.Unlock()
 	zones, fails := validZones(zones)
+	if len(zones) == 0 {
+		return errors.Join(fails...)
+	}
+	// Which zones knotd has is asked while the files are written and
+	// checked: two knotc runs overlap instead of following each other.
+	type confRead struct {
+		have map[zone.Name]bool
+		err  error
+	}
+	conf := make(chan confRead, 1)
+	go func() {
+		have, err := b.knotc.configured(ctx)
+		conf <- confRead{have, err}
+	}()
 	files, err := b.stage(ctx, zones)
 	if err != nil {
+		<-conf
 		return err
 	}
 	bad, err := b.check(ctx, files)
 	if err != nil {
+		<-conf
 		discard(files)
 		return err
 	}
@@ -42,7 +58,8 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	for i, s := range files {
 		names[i] = s.z.Name
 	}
-	fails = append(fails, b.activate(ctx, names)...)
+	c := <-conf
+	fails = append(fails, b.activate(ctx, names, c.have, c.err)...)
 	return errors.Join(fails...)
 }
 
@@ -93,17 +110,17 @@ func (b *Backend) record(files []staged) {
 	}
 }
 
-// activate makes knotd serve the batch's files: every zone dadns holds
-// that knotd's running configuration lacks (the batch's new zones, and
+// activate makes knotd serve the batch's files, given the zones knotd's
+// running configuration has (or why they could not be read): every zone
+// dadns holds that it lacks (the batch's new zones, and
 // zones a restart of knotd from a text configuration forgot) is added in
 // one configuration transaction, which loads them; the batch's zones knotd
 // already had are reloaded with one blocking zone-reload. It returns a
 // ZoneError per zone knotd refused, or one batch error.
-func (b *Backend) activate(ctx context.Context, names []zone.Name) []error {
+func (b *Backend) activate(ctx context.Context, names []zone.Name, have map[zone.Name]bool, err error) []error {
 	if len(names) == 0 {
 		return nil
 	}
-	have, err := b.knotc.configured(ctx)
 	if err != nil {
 		return []error{fmt.Errorf("knot: activate: %w", err)}
 	}
