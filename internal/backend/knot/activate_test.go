@@ -39,8 +39,8 @@ func TestFewestKnotcCalls(t *testing.T) {
 	}{
 		{"new zones: one transaction", zones(t, "a", 40, 1),
 			[]string{"conf-read zone.domain", "zone-check", "conf-read template[default].storage", "conf-begin", "conf-set zone.domain", "conf-commit"}},
-		{"one changed zone: reload it", zones(t, "a", 1, 2), []string{"conf-read zone.domain", "zone-check", "-b zone-reload"}},
-		{"many changed zones: one reload", zones(t, "a", 40, 3), []string{"conf-read zone.domain", "zone-check", "-b zone-reload"}},
+		{"one changed zone: reload it (knotd's reload checks it)", zones(t, "a", 1, 2), []string{"conf-read zone.domain", "-b zone-reload"}},
+		{"many changed zones: one reload", zones(t, "a", 40, 3), []string{"conf-read zone.domain", "-b zone-reload"}},
 		{"new and changed: a transaction and a reload", append(zones(t, "b", 20, 1), zones(t, "a", 2, 5)...),
 			[]string{"conf-read zone.domain", "zone-check", "conf-begin", "conf-set zone.domain", "conf-commit", "-b zone-reload"}},
 	}
@@ -50,7 +50,7 @@ func TestFewestKnotcCalls(t *testing.T) {
 			t.Fatalf("%s: %v", s.name, err)
 		}
 		got := actions(r.calls(t))
-		if len(got) >= 2 {
+		if len(got) >= 2 && slices.Contains(got[:2], "zone-check") {
 			slices.Sort(got[:2]) // zone-check and conf-read run at once
 		}
 		if !slices.Equal(got, s.want) {

@@ -5,18 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
+	"github.com/dadns/dadns/internal/atomicfile"
 	"github.com/dadns/dadns/internal/backend"
 	"github.com/dadns/dadns/internal/zone"
 )
 
-// Apply writes the zones' files, checks them with knotd's own loader,
-// adds the zones knotd's configuration lacks in one configuration
-// transaction, and reloads the zones knotd already had with one blocking
-// zone-reload. A zone knotd would refuse fails alone and permanently; a
-// knotc failure fails the zones it was for.
+// Apply writes the zones' files and makes knotd serve them. Zones new to
+// dadns are checked with knotd's own loader before their file is
+// installed (knotd loads a newly configured zone in the background and
+// reports nothing); zones dadns wrote before are checked by knotd's
+// blocking reload itself, their previous file kept to fall back on. The
+// zones knotd's configuration lacks are added in one configuration
+// transaction, the others reloaded with one blocking zone-reload. A zone
+// knotd refuses fails alone, permanently and with knotd's reason, and
+// keeps the version knotd served; a knotc failure fails the zones it was
+// for.
 func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -43,24 +50,97 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 		<-conf
 		return err
 	}
-	bad, err := b.check(ctx, files)
+	fresh, known := b.split(files)
+	bad, err := b.check(ctx, fresh)
 	if err != nil {
 		<-conf
 		discard(files)
 		return err
 	}
-	files = dropBad(files, bad, &fails)
+	files = append(dropBad(fresh, bad, &fails), known...)
+	prev := b.keepPrevious(known)
+	defer removeAll(prev)
 	if err := b.commit(files); err != nil {
+		<-conf
 		return err
 	}
-	b.record(files)
+	old := b.record(files)
 	names := make([]zone.Name, len(files))
+	byName := make(map[zone.Name]staged, len(files))
 	for i, s := range files {
 		names[i] = s.z.Name
+		byName[s.z.Name] = s
 	}
 	c := <-conf
-	fails = append(fails, b.activate(ctx, names, c.have, c.err)...)
+	refused, errs := b.activate(ctx, names, c.have, c.err)
+	fails = append(fails, errs...)
+	for n, why := range refused {
+		fails = append(fails, &backend.ZoneError{Zone: n, Err: b.fallBack(ctx, byName[n], old[n], prev[n], why)})
+	}
 	return errors.Join(fails...)
+}
+
+// split sorts staged files into zones dadns never wrote and zones it did.
+func (b *Backend) split(files []staged) (fresh, known []staged) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, s := range files {
+		if _, ok := b.zones[s.z.Name]; ok {
+			known = append(known, s)
+		} else {
+			fresh = append(fresh, s)
+		}
+	}
+	return fresh, known
+}
+
+// keepPrevious hard-links the current file of each zone to
+// .<zone>.zone.prev, to fall back on when knotd refuses the new one.
+func (b *Backend) keepPrevious(files []staged) map[zone.Name]string {
+	prev := map[zone.Name]string{}
+	for _, s := range files {
+		p := filepath.Join(b.opt.ZonesDir, "."+string(s.z.Name)+".zone.prev")
+		_ = os.Remove(p)
+		if err := os.Link(s.final, p); err == nil {
+			prev[s.z.Name] = p
+		}
+	}
+	return prev
+}
+
+func removeAll(paths map[zone.Name]string) {
+	for _, p := range paths {
+		_ = os.Remove(p)
+	}
+}
+
+// fallBack handles a zone knotd refused to reload: knotd still serves the
+// previous version, so the previous file goes back in place, and the
+// refused text is checked with knotd's loader for the reason. The error
+// is permanent when the check refuses the text too.
+func (b *Backend) fallBack(ctx context.Context, s staged, old entry, prev, why string) error {
+	reloadErr := fmt.Errorf("knot: knotd did not reload zone %s: %s (see knotd's log)", s.z.Name, why)
+	if prev == "" {
+		return reloadErr
+	}
+	refused := staged{z: s.z, final: s.final, tmp: filepath.Join(b.opt.ZonesDir, "."+string(s.z.Name)+".zone.refused")}
+	if err := os.Rename(s.final, refused.tmp); err != nil {
+		return fmt.Errorf("%w (and the previous file could not be restored: %v)", reloadErr, err)
+	}
+	defer os.Remove(refused.tmp)
+	if err := os.Rename(prev, s.final); err != nil {
+		_ = os.Rename(refused.tmp, s.final)
+		return fmt.Errorf("%w (and the previous file could not be restored: %v)", reloadErr, err)
+	}
+	_ = atomicfile.SyncDir(b.opt.ZonesDir)
+	b.mu.Lock()
+	b.zones[s.z.Name] = old
+	b.mu.Unlock()
+	bad, err := b.check(ctx, []staged{refused})
+	if err == nil && bad[s.z.Name] != nil {
+		return bad[s.z.Name]
+	}
+	return reloadErr
 }
 
 // validZones drops zones whose names must never reach a file or knotc,
@@ -101,13 +181,19 @@ func dropBad(files []staged, bad map[zone.Name]error, fails *[]error) []staged {
 	return kept
 }
 
-// record enters the installed files in the zone set.
-func (b *Backend) record(files []staged) {
+// record enters the installed files in the zone set and returns the
+// entries they replaced.
+func (b *Backend) record(files []staged) map[zone.Name]entry {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	old := map[zone.Name]entry{}
 	for _, s := range files {
+		if e, ok := b.zones[s.z.Name]; ok {
+			old[s.z.Name] = e
+		}
 		b.zones[s.z.Name] = entry{serial: s.z.Serial, hash: s.z.Hash()}
 	}
+	return old
 }
 
 // activate makes knotd serve the batch's files, given the zones knotd's
@@ -115,17 +201,18 @@ func (b *Backend) record(files []staged) {
 // dadns holds that it lacks (the batch's new zones, and
 // zones a restart of knotd from a text configuration forgot) is added in
 // one configuration transaction, which loads them; the batch's zones knotd
-// already had are reloaded with one blocking zone-reload. It returns a
-// ZoneError per zone knotd refused, or one batch error.
-func (b *Backend) activate(ctx context.Context, names []zone.Name, have map[zone.Name]bool, err error) []error {
+// already had are reloaded with one blocking zone-reload. It returns
+// knotd's reason for each zone it did not reload, and otherwise one batch
+// error.
+func (b *Backend) activate(ctx context.Context, names []zone.Name, have map[zone.Name]bool, err error) (map[zone.Name]string, []error) {
 	if len(names) == 0 {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return []error{fmt.Errorf("knot: activate: %w", err)}
+		return nil, []error{fmt.Errorf("knot: activate: %w", err)}
 	}
 	if err := b.addZones(ctx, b.missing(have)); err != nil {
-		return []error{fmt.Errorf("knot: activate: %w", err)}
+		return nil, []error{fmt.Errorf("knot: activate: %w", err)}
 	}
 	var reload []zone.Name
 	for _, n := range names {
@@ -133,11 +220,14 @@ func (b *Backend) activate(ctx context.Context, names []zone.Name, have map[zone
 			reload = append(reload, n)
 		}
 	}
-	fails := b.reload(ctx, reload)
+	refused, err := b.reload(ctx, reload)
 	b.mu.Lock()
 	b.settle = time.Now().Add(b.opt.VerifyTimeout)
 	b.mu.Unlock()
-	return fails
+	if err != nil {
+		return nil, []error{err}
+	}
+	return refused, nil
 }
 
 // missing returns the zones dadns holds that are not in have, sorted.
@@ -210,26 +300,27 @@ func (b *Backend) perZoneItems(ctx context.Context) (bool, error) {
 }
 
 // reload reloads zones knotd already serves from their new files and waits
-// for the loads (knotc -b): a zone knotd fails to load fails alone.
-func (b *Backend) reload(ctx context.Context, reload []zone.Name) []error {
+// for the loads (knotc -b). It returns knotd's reason for each zone it did
+// not reload, or an error when knotc failed without naming zones.
+func (b *Backend) reload(ctx context.Context, reload []zone.Name) (map[zone.Name]string, error) {
 	if len(reload) == 0 {
-		return nil
+		return nil, nil
 	}
 	out, err := b.knotc.run(ctx, append([]string{"-b", "zone-reload"}, namesOf(reload)...)...)
 	if err == nil {
-		return nil
+		return nil, nil
 	}
 	per := zoneErrors(out)
-	var fails []error
+	refused := map[zone.Name]string{}
 	for _, n := range reload {
 		if why, ok := per[n]; ok {
-			fails = append(fails, &backend.ZoneError{Zone: n, Err: fmt.Errorf("knot: knotd did not reload zone %s: %s (see knotd's log)", n, why)})
+			refused[n] = why
 		}
 	}
-	if len(fails) == 0 {
-		return []error{fmt.Errorf("knot: activate: %w", err)}
+	if len(refused) == 0 {
+		return nil, fmt.Errorf("knot: activate: %w", err)
 	}
-	return fails
+	return refused, nil
 }
 
 // Delete removes the zones from knotd's configuration in one transaction,

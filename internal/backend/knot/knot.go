@@ -162,8 +162,16 @@ func (b *Backend) resync() {
 	}
 }
 
-// load reads the headers of the zone files in zones_dir.
+// load removes what an interrupted batch left in zones_dir (temporary,
+// previous and refused files, check configurations) and reads the headers
+// of the zone files.
 func (b *Backend) load() error {
+	for _, pat := range []string{".*.tmp-*", ".*.zone.prev", ".*.zone.refused", ".dadns-check-*.conf"} {
+		left, _ := filepath.Glob(filepath.Join(b.opt.ZonesDir, pat))
+		for _, p := range left {
+			_ = os.Remove(p)
+		}
+	}
 	names, err := b.zoneFiles()
 	if err != nil {
 		return err

@@ -67,6 +67,12 @@ func TestBadZoneFailsAlone(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(r.zones, "bad.example.zone")); err == nil {
 		t.Error("the refused zone's file was installed")
 	}
+	if z, err := readZone("kept.example", filepath.Join(r.zones, "kept.example.zone")); err != nil || z.Hash() != kept.Hash() {
+		t.Errorf("kept.example's file is not the version knotd serves: %v", err)
+	}
+	if d := b.Drift(); len(d.Modified)+len(d.Missing)+len(d.Stray) > 0 {
+		t.Errorf("drift after the refusal: %+v", d)
+	}
 	if left, _ := filepath.Glob(filepath.Join(r.zones, ".*")); len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)
 	}
