@@ -149,7 +149,8 @@ func (b *Backend) resync() {
 	if n == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), b.opt.KnotcTimeout)
+	// A knotd that does not answer must not hold dadns's start for long.
+	ctx, cancel := context.WithTimeout(context.Background(), min(b.opt.KnotcTimeout, 30*time.Second))
 	defer cancel()
 	b.op.Lock()
 	defer b.op.Unlock()
