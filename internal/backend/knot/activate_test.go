@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -31,6 +32,7 @@ func actions(calls []string) []string {
 func TestFewestKnotcCalls(t *testing.T) {
 	r := newRig(t, knottest.Options{})
 	b := r.backend(t, false)
+	b.confFresh = time.Hour // the zone list read by the first batch is trusted throughout
 	ctx := testCtx(t)
 	steps := []struct {
 		name  string
@@ -39,10 +41,10 @@ func TestFewestKnotcCalls(t *testing.T) {
 	}{
 		{"new zones: one transaction", zones(t, "a", 40, 1),
 			[]string{"conf-read zone.domain", "zone-check", "conf-read template[default].storage", "conf-begin", "conf-set zone.domain", "conf-commit"}},
-		{"one changed zone: reload it (knotd's reload checks it)", zones(t, "a", 1, 2), []string{"conf-read zone.domain", "-b zone-reload"}},
-		{"many changed zones: one reload", zones(t, "a", 40, 3), []string{"conf-read zone.domain", "-b zone-reload"}},
+		{"one changed zone: reload it (knotd's reload checks it)", zones(t, "a", 1, 2), []string{"-b zone-reload"}},
+		{"many changed zones: one reload", zones(t, "a", 40, 3), []string{"-b zone-reload"}},
 		{"new and changed: a transaction and a reload", append(zones(t, "b", 20, 1), zones(t, "a", 2, 5)...),
-			[]string{"conf-read zone.domain", "zone-check", "conf-begin", "conf-set zone.domain", "conf-commit", "-b zone-reload"}},
+			[]string{"zone-check", "conf-begin", "conf-set zone.domain", "conf-commit", "-b zone-reload"}},
 	}
 	r.calls(t)
 	for _, s := range steps {
@@ -50,7 +52,7 @@ func TestFewestKnotcCalls(t *testing.T) {
 			t.Fatalf("%s: %v", s.name, err)
 		}
 		got := actions(r.calls(t))
-		if len(got) >= 2 && slices.Contains(got[:2], "zone-check") {
+		if len(got) >= 2 && slices.Contains(got[:2], "zone-check") && slices.Contains(got[:2], "conf-read zone.domain") {
 			slices.Sort(got[:2]) // zone-check and conf-read run at once
 		}
 		if !slices.Equal(got, s.want) {

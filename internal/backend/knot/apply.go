@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dadns/dadns/internal/atomicfile"
@@ -34,17 +35,23 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	if len(zones) == 0 {
 		return errors.Join(fails...)
 	}
-	// Which zones knotd has is asked while the files are written and
-	// checked: two knotc runs overlap instead of following each other.
+	// Which zones knotd has is known from a recent batch, or asked while
+	// the files are written and checked: two knotc runs overlap instead
+	// of following each other.
 	type confRead struct {
 		have map[zone.Name]bool
 		err  error
+		read bool // asked knotd now
 	}
 	conf := make(chan confRead, 1)
-	go func() {
-		have, err := b.knotc.configured(ctx)
-		conf <- confRead{have, err}
-	}()
+	if have := b.recentConf(); have != nil {
+		conf <- confRead{have: have}
+	} else {
+		go func() {
+			have, err := b.knotc.configured(ctx)
+			conf <- confRead{have, err, true}
+		}()
+	}
 	files, err := b.stage(ctx, zones)
 	if err != nil {
 		<-conf
@@ -72,7 +79,11 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 		byName[s.z.Name] = s
 	}
 	c := <-conf
+	if c.read && c.err == nil {
+		b.noteConf(c.have)
+	}
 	refused, errs := b.activate(ctx, names, c.have, c.err)
+	refused, errs = b.healForgotten(ctx, refused, errs)
 	fails = append(fails, errs...)
 	for n, why := range refused {
 		fails = append(fails, &backend.ZoneError{Zone: n, Err: b.fallBack(ctx, byName[n], old[n], prev[n], why)})
@@ -209,9 +220,7 @@ func (b *Backend) activate(ctx context.Context, names []zone.Name, have map[zone
 		return nil, nil
 	}
 	if err != nil {
-		return nil, []error{fmt.Errorf("knot: activate: %w", err)}
-	}
-	if err := b.addZones(ctx, b.missing(have)); err != nil {
+		b.forgetConf()
 		return nil, []error{fmt.Errorf("knot: activate: %w", err)}
 	}
 	var reload []zone.Name
@@ -220,14 +229,67 @@ func (b *Backend) activate(ctx context.Context, names []zone.Name, have map[zone
 			reload = append(reload, n)
 		}
 	}
+	if err := b.addZones(ctx, b.missing(have)); err != nil {
+		b.forgetConf()
+		return nil, []error{fmt.Errorf("knot: activate: %w", err)}
+	}
 	refused, err := b.reload(ctx, reload)
 	b.mu.Lock()
 	b.settle = time.Now().Add(b.opt.VerifyTimeout)
 	b.mu.Unlock()
 	if err != nil {
+		b.forgetConf()
 		return nil, []error{err}
 	}
 	return refused, nil
+}
+
+// confFresh is how long the zone list read from knotd (and kept up to
+// date with dadns's own transactions) is trusted: a burst of batches, or
+// a single change, then costs one knotc run fewer.
+const confFresh = 5 * time.Second
+
+// recentConf returns the zones knotd has, when read recently enough.
+func (b *Backend) recentConf() map[zone.Name]bool {
+	if b.conf == nil || time.Since(b.confAt) > b.confFresh {
+		return nil
+	}
+	return b.conf
+}
+
+// noteConf keeps a zone list just read from knotd.
+func (b *Backend) noteConf(have map[zone.Name]bool) { b.conf, b.confAt = have, time.Now() }
+
+func (b *Backend) forgetConf() { b.conf = nil }
+
+// healForgotten handles zones knotd did not reload because it no longer
+// has them (restarted from a text knot.conf while dadns trusted an older
+// zone list): the list is read again and every zone knotd lacks is added,
+// which loads the batch's files too.
+func (b *Backend) healForgotten(ctx context.Context, refused map[zone.Name]string, errs []error) (map[zone.Name]string, []error) {
+	var gone []zone.Name
+	for n, why := range refused {
+		if strings.Contains(why, "no such zone") {
+			gone = append(gone, n)
+		}
+	}
+	if len(gone) == 0 {
+		return refused, errs
+	}
+	b.forgetConf()
+	have, err := b.knotc.configured(ctx)
+	if err == nil {
+		b.noteConf(have)
+		err = b.addZones(ctx, b.missing(have))
+	}
+	if err != nil {
+		b.forgetConf()
+		return refused, append(errs, fmt.Errorf("knot: activate: %w", err))
+	}
+	for _, n := range gone {
+		delete(refused, n)
+	}
+	return refused, errs
 }
 
 // missing returns the zones dadns holds that are not in have, sorted.
@@ -267,7 +329,15 @@ func (b *Backend) addZones(ctx context.Context, add []zone.Name) error {
 		}
 	}
 	set := append([]string{"conf-set", "zone.domain"}, namesOf(add)...)
-	return b.knotc.transaction(ctx, [][]string{set}, lines)
+	if err := b.knotc.transaction(ctx, [][]string{set}, lines); err != nil {
+		return err
+	}
+	if b.conf != nil {
+		for _, n := range add {
+			b.conf[n] = true
+		}
+	}
+	return nil
 }
 
 // perZoneItems reports whether new zones need their file set one by one:
@@ -351,8 +421,10 @@ func (b *Backend) Delete(ctx context.Context, names []zone.Name) error {
 	if len(ours) > 0 {
 		have, err := b.knotc.configured(ctx)
 		if err != nil {
+			b.forgetConf()
 			return fmt.Errorf("knot: delete: %w", err)
 		}
+		b.noteConf(have)
 		var unset []zone.Name
 		for _, n := range ours {
 			if have[n] {
@@ -361,7 +433,11 @@ func (b *Backend) Delete(ctx context.Context, names []zone.Name) error {
 		}
 		if len(unset) > 0 {
 			if err := b.knotc.transaction(ctx, [][]string{append([]string{"conf-unset", "zone.domain"}, namesOf(unset)...)}, nil); err != nil {
+				b.forgetConf()
 				return fmt.Errorf("knot: delete: %w", err)
+			}
+			for _, n := range unset {
+				delete(have, n)
 			}
 		}
 	}

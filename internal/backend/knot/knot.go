@@ -94,6 +94,12 @@ type Backend struct {
 	zones     map[zone.Name]entry // zones whose file dadns wrote
 	settle    time.Time           // Verify waits for knotd until then
 	defaultOK int                 // default template loads zones_dir: 1 yes, -1 no, 0 not asked
+
+	// The zones knotd's configuration has, as last read and changed by
+	// dadns's own transactions since (guarded by op); nil when unknown.
+	conf      map[zone.Name]bool
+	confAt    time.Time
+	confFresh time.Duration
 	lastDrift string
 }
 
@@ -128,7 +134,7 @@ func New(opt Options) (*Backend, error) {
 	if err := os.MkdirAll(opt.ZonesDir, opt.DirMode); err != nil {
 		return nil, fmt.Errorf("knot: create zones dir: %w", err)
 	}
-	b := &Backend{opt: opt, log: opt.Logger, knotc: &knotc{path: opt.Knotc, socket: opt.Socket, timeout: opt.KnotcTimeout,
+	b := &Backend{opt: opt, log: opt.Logger, confFresh: confFresh, knotc: &knotc{path: opt.Knotc, socket: opt.Socket, timeout: opt.KnotcTimeout,
 		marker: filepath.Join(opt.ZonesDir, markerName)}}
 	if err := b.load(); err != nil {
 		return nil, err
@@ -156,6 +162,7 @@ func (b *Backend) resync() {
 	defer b.op.Unlock()
 	have, err := b.knotc.configured(ctx)
 	if err == nil {
+		b.noteConf(have)
 		err = b.addZones(ctx, b.missing(have))
 	}
 	if err != nil {

@@ -104,3 +104,26 @@ func TestKnotRestartForgets(t *testing.T) {
 	b.settle = time.Now().Add(20 * time.Second)
 	mustVerify(t, b, zs)
 }
+
+// TestKnotRestartWhileTrusted: knotd restarts (forgetting the run-time
+// zones) while dadns still trusts the zone list it read: the next change
+// finds the zone gone, reads the list again and gives knotd every zone it
+// lacks, with no error.
+func TestKnotRestartWhileTrusted(t *testing.T) {
+	r := newRig(t, knottest.Options{})
+	ctx := testCtx(t)
+	b := r.backend(t, false)
+	b.confFresh = time.Hour
+	zs := zones(t, "trust", 3, 1)
+	if err := b.Apply(ctx, zs); err != nil {
+		t.Fatal(err)
+	}
+	mustVerify(t, b, zs)
+	r.knot.Stop()
+	r.knot.Restart(t)
+	changed := zones(t, "trust", 1, 2)
+	if err := b.Apply(ctx, changed); err != nil {
+		t.Fatal(err)
+	}
+	mustVerify(t, b, append(changed, zs[1:]...))
+}
