@@ -60,6 +60,7 @@ func (b *bench) run(ctx context.Context) {
 	b.knotColdPhase(ctx)
 	b.answerPhase(ctx, builtin, daemons)
 	b.qpsPhase(ctx, builtin, daemons)
+	b.secondaryPhase(ctx)
 	b.footprint()
 }
 
