@@ -68,8 +68,8 @@ func startKnot(t *testing.T, c *container, vol string) {
 // non-zero; the restarted container (same volume) serves the zone again
 // although knotd's text configuration lists no zones.
 func TestEntrypointKnot(t *testing.T) {
-	requireTool(t, "knotd", true)
-	requireTool(t, "knotc", true)
+	requireTool(t, "knotd")
+	requireTool(t, "knotc")
 	c := newContainer(t)
 	vol := filepath.Join(c.dir, "volume")
 	startKnot(t, c, vol)
