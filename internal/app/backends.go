@@ -62,14 +62,16 @@ func (s *backendSet) close() {
 	}
 }
 
+// newBuiltin binds the DNS port at once (a port in use fails the start)
+// but answers only once the stored zones are loaded (see loadBuiltins).
 func newBuiltin(ctx context.Context, bc config.Backend, log *slog.Logger) (backend.Backend, error) {
 	srv := dnsserver.New(dnsserver.Options{Logger: log, Transfers: transferOptions(bc.Builtin.Transfers, log)})
-	udp, tcp, err := srv.Listen(ctx, bc.Builtin.Listen)
+	k, err := srv.Bind(bc.Builtin.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("builtin dns listen %s: %w", bc.Builtin.Listen, err)
 	}
-	log.Info("builtin DNS server listening", "udp", udp.String(), "tcp", tcp.String())
-	return builtin.New(srv), nil
+	log.Info("builtin DNS server bound; answering once the stored zones are loaded", "udp", k.UDPAddr().String(), "tcp", k.TCPAddr().String())
+	return builtin.NewHeld(srv, k), nil
 }
 
 // registerMetrics exposes what backends count themselves: the builtin

@@ -18,6 +18,7 @@ type dadnsServer struct {
 	dataDir string
 	da      *daClient
 	dnsAddr string
+	cfgPath string // its app.yml, for a restart
 }
 
 // dadnsConfig renders the app.yml the bench runs dadns with: the builtin
@@ -68,8 +69,8 @@ func (b *bench) startDadnsOn(ctx context.Context, dir string, dnsPort int, backe
 	if err != nil {
 		return nil, err
 	}
-	s := &dadnsServer{dataDir: filepath.Join(dir, "data"), dnsAddr: loopback(dnsPort)}
 	cfg := filepath.Join(dir, "app.yml")
+	s := &dadnsServer{dataDir: filepath.Join(dir, "data"), dnsAddr: loopback(dnsPort), cfgPath: cfg}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("dadnsbench: dadns config: %w", err)
 	}

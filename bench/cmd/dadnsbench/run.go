@@ -62,6 +62,7 @@ func (b *bench) run(ctx context.Context) {
 	b.qpsPhase(ctx, builtin, daemons)
 	b.secondaryPhase(ctx)
 	b.footprint()
+	b.restartPhase(ctx)
 }
 
 // cleanup stops every process and removes the temporary directory.

@@ -105,17 +105,21 @@ func TestIncludeRoundTrip(t *testing.T) {
 		"b.example": {file: "/z/b.example.db"},
 		"a.example": {file: "/z/a.example.db"},
 	}
-	data := renderInclude(zs)
-	want := includeHeader + "zone \"a.example\" { type primary; file \"/z/a.example.db\"; };\n" +
-		"zone \"b.example\" { type primary; file \"/z/b.example.db\"; };\n"
+	opts := zoneOptions{text: " check-names ignore; max-records-per-type 0;"}
+	data := renderInclude(zs, opts)
+	want := includeHeader + "zone \"a.example\" { type primary; file \"/z/a.example.db\"; check-names ignore; max-records-per-type 0; };\n" +
+		"zone \"b.example\" { type primary; file \"/z/b.example.db\"; check-names ignore; max-records-per-type 0; };\n"
 	if string(data) != want {
 		t.Fatalf("include:\n%s", data)
 	}
 	extra := "zone \"c.example\" { type master; file \"c\"; };\n" +
 		"zone \"../x\" { type primary; file \"/z/x.db\"; };\n" +
 		"zone \"rel.example\" { type primary; file \"rel.db\"; };\n// comment\n\n"
-	got, foreign := parseInclude(append(data, extra...))
-	if len(got) != 2 || got["a.example"].file != "/z/a.example.db" || len(foreign) != 3 {
-		t.Fatalf("parse: %v, foreign %q", got, foreign)
+	got, foreign, stale := parseInclude(append(data, extra...), opts)
+	if len(got) != 2 || got["a.example"].file != "/z/a.example.db" || len(foreign) != 3 || stale {
+		t.Fatalf("parse: %v, foreign %q, stale %v", got, foreign, stale)
+	}
+	if _, _, stale := parseInclude(data, zoneOptions{text: " check-names warn;"}); !stale {
+		t.Fatal("statements with other zone options not seen as stale")
 	}
 }
