@@ -147,7 +147,7 @@ func New(opt Options) (*Backend, error) {
 // resync adds to knotd's running configuration the zones dadns holds that
 // it lacks: knotd started from a text configuration forgets the zones
 // added at run time when it restarts. Best effort: with knotd down, the
-// next batch does the same.
+// next batch (or Repair) does the same.
 func (b *Backend) resync() {
 	b.mu.RLock()
 	n := len(b.zones)
@@ -158,16 +158,43 @@ func (b *Backend) resync() {
 	// A knotd that does not answer must not hold dadns's start for long.
 	ctx, cancel := context.WithTimeout(context.Background(), min(b.opt.KnotcTimeout, 30*time.Second))
 	defer cancel()
+	if err := b.addMissing(ctx); err != nil {
+		b.log.Warn("knot: could not give knotd the zones it lacks; the next batch tries again", "err", err)
+	}
+}
+
+// addMissing reads knotd's zone list and adds every zone dadns holds that
+// it lacks, in one transaction.
+func (b *Backend) addMissing(ctx context.Context) error {
 	b.op.Lock()
 	defer b.op.Unlock()
 	have, err := b.knotc.configured(ctx)
-	if err == nil {
-		b.noteConf(have)
-		err = b.addZones(ctx, b.missing(have))
-	}
 	if err != nil {
-		b.log.Warn("knot: could not give knotd the zones it lacks; the next batch tries again", "err", err)
+		b.forgetConf()
+		return err
 	}
+	b.noteConf(have)
+	if err := b.addZones(ctx, b.missing(have)); err != nil {
+		b.forgetConf()
+		return err
+	}
+	return nil
+}
+
+// Repair implements backend.Repairer: the dispatcher calls it between
+// batches while knotd is up. It gives knotd back every zone dadns holds
+// that knotd's configuration lacks (a knotd restarted from a text
+// knot.conf while no zone changed) and logs the drift it finds in
+// zones_dir, once per change.
+func (b *Backend) Repair(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b.reportDrift(b.drift())
+	if err := b.addMissing(ctx); err != nil {
+		return fmt.Errorf("knot: repair: %w", err)
+	}
+	return nil
 }
 
 // load removes what an interrupted batch left in zones_dir (temporary,

@@ -8,6 +8,14 @@ import (
 	"github.com/dadns/dadns/internal/testutil/knottest"
 )
 
+// The capabilities the dispatcher looks for.
+var (
+	_ backend.Batcher  = (*Backend)(nil)
+	_ backend.Verifier = (*Backend)(nil)
+	_ backend.Prober   = (*Backend)(nil)
+	_ backend.Repairer = (*Backend)(nil)
+)
+
 // TestConformance runs the suite against a real knotd that allows zone
 // transfers: Zone reads back by AXFR, Verify compares hashes.
 func TestConformance(t *testing.T) {

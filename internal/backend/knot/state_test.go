@@ -127,3 +127,30 @@ func TestKnotRestartWhileTrusted(t *testing.T) {
 	}
 	mustVerify(t, b, append(changed, zs[1:]...))
 }
+
+// TestRepairGivesZonesBack: knotd restarted from its text knot.conf while
+// no zone changed; Repair (the dispatcher's idle step) gives knotd every
+// zone back, and with nothing missing it changes nothing.
+func TestRepairGivesZonesBack(t *testing.T) {
+	r := newRig(t, knottest.Options{})
+	ctx := testCtx(t)
+	b := r.backend(t, false)
+	zs := zones(t, "rep", 3, 1)
+	if err := b.Apply(ctx, zs); err != nil {
+		t.Fatal(err)
+	}
+	r.knot.Stop()
+	r.knot.Restart(t)
+	if err := b.Repair(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.settle = time.Now().Add(20 * time.Second)
+	mustVerify(t, b, zs)
+	r.calls(t)
+	if err := b.Repair(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(r.calls(t)); !slices.Equal(got, []string{"conf-read zone.domain"}) {
+		t.Fatalf("Repair with nothing missing ran knotc %q", got)
+	}
+}

@@ -146,8 +146,8 @@ func (b *Backend) transfer(ctx context.Context, name zone.Name) (*zone.Zone, err
 	return z, nil
 }
 
-// Probe reports whether knotd answers on its control socket ("knotc
-// status").
+// Probe implements backend.Prober: "knotc status" answers only when knotd
+// runs and its control socket is reachable. It changes nothing.
 func (b *Backend) Probe(ctx context.Context) error {
 	_, err := b.knotc.run(ctx, "status")
 	return err
