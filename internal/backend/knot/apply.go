@@ -32,6 +32,7 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	b.op.Lock()
 	defer b.op.Unlock()
 	zones, fails := validZones(zones)
+	zones = readable(zones, &fails)
 	if len(zones) == 0 {
 		return errors.Join(fails...)
 	}
@@ -173,6 +174,20 @@ func validZones(zones []*zone.Zone) ([]*zone.Zone, []error) {
 		}
 	}
 	return out, fails
+}
+
+// readable drops the zones that cannot be written in a form knotd reads
+// (see knotForm), with why.
+func readable(zones []*zone.Zone, fails *[]error) []*zone.Zone {
+	out := zones[:0]
+	for _, z := range zones {
+		if _, err := knotForm(z); err != nil {
+			*fails = append(*fails, &backend.ZoneError{Zone: z.Name, Err: err})
+			continue
+		}
+		out = append(out, z)
+	}
+	return out
 }
 
 // dropBad removes the refused zones' temporary files and records why.

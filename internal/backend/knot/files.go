@@ -20,10 +20,15 @@ import (
 // zone, serial and canonical hash, so drift can be told from dadns's files.
 const headerPrefix = "; dadns zone "
 
-// fileText is the zone file: the header line, then the canonical text
-// (absolute names, a TTL on every record), which knotd loads as it is.
-func fileText(z *zone.Zone) []byte {
-	return []byte(fmt.Sprintf("%s%s serial %d hash %s\n%s", headerPrefix, z.Name, z.Serial, z.Hash(), z.Text()))
+// fileText is the zone file: the header line (zone, serial and the
+// canonical hash), then the zone in the form knotd loads (see knotForm):
+// absolute names, a TTL on every record.
+func fileText(z *zone.Zone) ([]byte, error) {
+	body, err := knotForm(z)
+	if err != nil {
+		return nil, err
+	}
+	return []byte(fmt.Sprintf("%s%s serial %d hash %s\n%s", headerPrefix, z.Name, z.Serial, z.Hash(), body)), nil
 }
 
 // header reads the header of a zone file; ok is false for a file dadns
@@ -98,7 +103,12 @@ func (b *Backend) stageOne(z *zone.Zone) (staged, error) {
 		return staged{}, err
 	}
 	s := staged{z: z, tmp: f.Name(), final: final}
-	err = writeSync(f, fileText(z), b.opt.FileMode)
+	text, err := fileText(z)
+	if err == nil {
+		err = writeSync(f, text, b.opt.FileMode)
+	} else {
+		_ = f.Close()
+	}
 	if err == nil {
 		// knotd skips a zone-reload when the file's modification time is
 		// the one it loaded; the kernel's coarse file clock can repeat a
@@ -199,5 +209,5 @@ func readZone(name zone.Name, path string) (*zone.Zone, error) {
 	if err != nil {
 		return nil, err
 	}
-	return zone.Parse(name, data, zone.Limits{MaxRecords: 1 << 30})
+	return zone.Parse(name, fromKnotForm(data), zone.Limits{MaxRecords: 1 << 30})
 }

@@ -53,7 +53,7 @@ func TestDrift(t *testing.T) {
 	stray := filepath.Join(r.zones, "stray.example.zone")
 	for p, data := range map[string][]byte{
 		stray: []byte("; hand-made\n"),
-		filepath.Join(r.zones, "d001.example.zone"): append(fileText(zs[1]), "; edited\n"...),
+		filepath.Join(r.zones, "d001.example.zone"): append(mustFileText(t, zs[1]), "www.d001.example. 60 IN A 192.0.2.99\n"...),
 	} {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
@@ -153,4 +153,13 @@ func TestRepairGivesZonesBack(t *testing.T) {
 	if got := actions(r.calls(t)); !slices.Equal(got, []string{"conf-read zone.domain"}) {
 		t.Fatalf("Repair with nothing missing ran knotc %q", got)
 	}
+}
+
+func mustFileText(t *testing.T, z *zone.Zone) []byte {
+	t.Helper()
+	b, err := fileText(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
