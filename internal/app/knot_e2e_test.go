@@ -107,7 +107,7 @@ func TestKnotDifferentialThroughHTTP(t *testing.T) {
 	}
 	var unexpected []string
 	for origin, serial := range serials {
-		if s := knotState(st, origin); s.State == store.StatePermanent {
+		if s := waitKnotSettled(t, st, origin); s.State == store.StatePermanent {
 			unexpected = append(unexpected, fmt.Sprintf("%s: %s", origin, s.LastError))
 			delete(texts, origin)
 			continue
@@ -312,6 +312,23 @@ func knotState(st *store.Store, name string) store.BackendState {
 		}
 	}
 	return store.BackendState{}
+}
+
+// waitKnotSettled waits until the knot backend has applied the zone or
+// failed it permanently, and returns its state.
+func waitKnotSettled(t *testing.T, st *store.Store, name string) store.BackendState {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var last store.BackendState
+	for time.Now().Before(deadline) {
+		last = knotState(st, name)
+		if last.State == store.StateApplied || last.State == store.StatePermanent {
+			return last
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s: knot state %q error %q; want applied or permanent", name, last.State, last.LastError)
+	return last
 }
 
 // waitKnotState waits until the knot backend's state of the zone is state

@@ -128,7 +128,7 @@ func (b *Backend) transfer(ctx context.Context, name zone.Name) (*zone.Zone, err
 			if n > 0 && rr.Header().Rrtype == dns.TypeSOA {
 				continue // the closing SOA
 			}
-			text.WriteString(rr.String())
+			text.WriteString(generic(rr).String())
 			text.WriteByte('\n')
 			n++
 		}
@@ -151,4 +151,24 @@ func (b *Backend) transfer(ctx context.Context, name zone.Name) (*zone.Zone, err
 func (b *Backend) Probe(ctx context.Context) error {
 	_, err := b.knotc.run(ctx, "status")
 	return err
+}
+
+// generic writes in RFC 3597 form ("TYPE10 \\# 4 0a0b0c0d") the records
+// whose presentation form the zone parser cannot read back, as the zone
+// package's canonical text does: NULL, and APL without items.
+func generic(rr dns.RR) dns.RR {
+	switch r := rr.(type) {
+	case *dns.NULL:
+	case *dns.APL:
+		if len(r.Prefixes) > 0 {
+			return rr
+		}
+	default:
+		return rr
+	}
+	g := new(dns.RFC3597)
+	if err := g.ToRFC3597(rr); err != nil {
+		return rr
+	}
+	return g
 }
