@@ -350,7 +350,9 @@ func waitKnotState(t *testing.T, st *store.Store, name string, state store.State
 // TestKnotDown pushes while knotd is down: the pushes are accepted, the
 // knot backend's zones show as failing with knotc's error, and knotd
 // serves them once it is back (restarted from its text configuration,
-// which forgot the zones added at run time), with nothing done by hand.
+// which forgot the zones added at run time), with nothing done by hand:
+// on the dispatcher's retry schedule (its first retry may come 30 s after
+// the failure), so the wait here is longer than waitSOASerial's.
 func TestKnotDown(t *testing.T) {
 	r := newKnotRig(t)
 	dir := t.TempDir()
@@ -373,8 +375,34 @@ func TestKnotDown(t *testing.T) {
 		waitKnotState(t, st, name, store.StateFailed, "knotc")
 	}
 	r.knot.Restart(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("dadns output:\n%s", n.out)
+		}
+	})
 	for _, name := range names {
-		waitSOASerial(t, r.knot.Addr, name, 2)
+		if err := waitKnotSerial(r.knot, name, 2, 90*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// waitKnotSerial waits until knotd answers name's SOA with serial.
+func waitKnotSerial(k *knottest.Knot, name string, serial uint32, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		m := new(dns.Msg)
+		m.SetQuestion(dns.Fqdn(name), dns.TypeSOA)
+		r, err := k.Exchange(m, "udp")
+		if err == nil && r.Authoritative && len(r.Answer) == 1 {
+			if soa, ok := r.Answer[0].(*dns.SOA); ok && soa.Serial == serial {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: serial %d not served after %s (last %v, %v)", name, serial, limit, r, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
