@@ -108,12 +108,17 @@ type PowerDNSConfig struct {
 	ServerID string `yaml:"server_id"`
 }
 
-// KnotConfig configures a Knot DNS instance. Provisional until the backend
-// exists.
+// KnotConfig configures a Knot DNS knotd fed with zone files and driven
+// with knotc (see internal/backend/knot).
 type KnotConfig struct {
-	ZonesDir      string `yaml:"zones_dir"`
-	KnotcPath     string `yaml:"knotc_path"`
-	VerifyAddress string `yaml:"verify_address"`
+	ZonesDir       string      `yaml:"zones_dir"`
+	KnotcPath      string      `yaml:"knotc_path"`
+	KnotSocket     string      `yaml:"knot_socket"` // knotc -s: knotd's control socket
+	VerifyAddress  string      `yaml:"verify_address"`
+	VerifyTransfer bool        `yaml:"verify_transfer"` // knotd allows AXFR to dadns: verify by content hash
+	Template       string      `yaml:"template"`        // knotd template of dadns's zones; "" = default
+	FileMode       os.FileMode `yaml:"file_mode"`
+	DirMode        os.FileMode `yaml:"dir_mode"`
 }
 
 // backendKind ties a type name to its settings struct and defaults; adding a
@@ -153,7 +158,9 @@ var backendKinds = map[string]backendKind{
 	},
 	TypeKnot: {
 		settings: func(b *Backend) any { return &b.Knot },
-		defaults: func(b *Backend) { b.Knot.KnotcPath = "knotc" },
+		defaults: func(b *Backend) {
+			b.Knot = KnotConfig{KnotcPath: "knotc", KnotSocket: "/run/knot/knot.sock", FileMode: 0o644, DirMode: 0o755}
+		},
 	},
 }
 

@@ -119,10 +119,19 @@ func (s *PowerDNSConfig) validate(r *report, key string) {
 func (s *KnotConfig) validate(r *report, key string) {
 	required(r, key+".zones_dir", s.ZonesDir, "the directory dadns writes zone files to")
 	required(r, key+".knotc_path", s.KnotcPath, "the knotc command")
+	required(r, key+".knot_socket", s.KnotSocket, "knotd's control socket, such as /run/knot/knot.sock")
 	if s.VerifyAddress != "" {
 		checkHostPort(r, key+".verify_address", s.VerifyAddress)
 	}
+	if s.Template != "" && !knotTemplateRE.MatchString(s.Template) {
+		r.add(key+".template", "%q is not a knotd template id; use letters, digits, - and _", s.Template)
+	}
+	checkMode(r, key+".file_mode", s.FileMode)
+	checkMode(r, key+".dir_mode", s.DirMode)
 }
+
+// knotTemplateRE is a knotd template id dadns can pass to knotc.
+var knotTemplateRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 func checkTable(r *report, key, name string) {
 	if !sqlIdentRE.MatchString(name) {
