@@ -1,0 +1,108 @@
+package powerdns
+
+import (
+	"reflect"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/dadns/dadns/internal/zone"
+)
+
+// pdnsTypes are the types PowerDNS 4.7 parses from their presentation
+// format (its dnsrecords.cc); any other type is written in the RFC 3597
+// generic form, which PowerDNS serves byte for byte.
+var pdnsTypes = map[string]bool{
+	"A": true, "NS": true, "CNAME": true, "SOA": true, "MB": true, "MG": true, "MR": true, "PTR": true,
+	"HINFO": true, "MINFO": true, "MX": true, "TXT": true, "RP": true, "AFSDB": true, "KEY": true,
+	"AAAA": true, "LOC": true, "SRV": true, "NAPTR": true, "KX": true, "CERT": true, "DNAME": true,
+	"APL": true, "DS": true, "SSHFP": true, "IPSECKEY": true, "DHCID": true, "TLSA": true, "SMIMEA": true,
+	"CDS": true, "CDNSKEY": true, "OPENPGPKEY": true, "CSYNC": true, "SVCB": true, "HTTPS": true,
+	"SPF": true, "NID": true, "L32": true, "L64": true, "LP": true, "EUI48": true, "EUI64": true,
+	"URI": true, "CAA": true,
+}
+
+// noDots removes the trailing dot of every domain name field of rr (the
+// root stays "."), as PowerDNS stores names in content.
+func noDots(rr dns.RR) {
+	v := reflect.ValueOf(rr).Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !strings.Contains(f.Tag.Get("dns"), "domain-name") {
+			continue
+		}
+		switch fv := v.Field(i); fv.Kind() {
+		case reflect.String:
+			fv.SetString(noDot(fv.String()))
+		case reflect.Slice:
+			for j := range fv.Len() {
+				if e := fv.Index(j); e.Kind() == reflect.String {
+					e.SetString(noDot(e.String()))
+				}
+			}
+		}
+	}
+}
+
+func noDot(name string) string {
+	if name == "." || !strings.HasSuffix(name, ".") {
+		return name
+	}
+	return name[:len(name)-1]
+}
+
+// cuts knows a zone's delegation points, for the auth column.
+type cuts struct {
+	apex string
+	at   map[string]bool
+}
+
+func newCuts(z *zone.Zone) cuts {
+	c := cuts{apex: z.Name.FQDN(), at: map[string]bool{}}
+	for _, r := range z.Records {
+		if r.Type == "NS" && r.Name != c.apex {
+			c.at[r.Name] = true
+		}
+	}
+	return c
+}
+
+// auth is 0 for what a delegation makes non-authoritative: the NS records
+// at a cut and glue at or below it (the only data a canonical zone keeps
+// there); 1 for the rest, the DS at a cut included (RFC 4035 §2.4).
+func (c cuts) auth(r zone.Record) int64 {
+	if len(c.at) == 0 {
+		return 1
+	}
+	for n := r.Name; n != c.apex && n != ""; {
+		if c.at[n] && !(n == r.Name && r.Type == "DS") {
+			return 0
+		}
+		_, rest, ok := strings.Cut(n, ".")
+		if !ok {
+			break
+		}
+		n = rest
+	}
+	return 1
+}
+
+// unquoteParams writes SvcParam values without the quotes miekg/dns puts
+// around every value (port="443"): PowerDNS 4.7 refuses quoted values of
+// numeric keys and serves SERVFAIL for the whole name. Values with
+// characters that need quoting keep their quotes.
+func unquoteParams(content string) string {
+	f := strings.Split(content, " ")
+	for i, p := range f {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+			continue
+		}
+		inner := v[1 : len(v)-1]
+		if inner != "" && !strings.ContainsAny(inner, "\"\\ ;()") {
+			f[i] = k + "=" + inner
+		}
+	}
+	return strings.Join(f, " ")
+}
