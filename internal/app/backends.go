@@ -20,6 +20,7 @@ var constructors = map[string]func(ctx context.Context, b config.Backend, log *s
 	config.TypeBuiltin:      newBuiltin,
 	config.TypeBind:         newBind,
 	config.TypeCoreDNSMySQL: newCoreDNSMySQL,
+	config.TypePowerDNS:     newPowerDNS,
 }
 
 type backendSet struct {
