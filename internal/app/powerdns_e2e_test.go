@@ -263,3 +263,78 @@ func pushToServed(t *testing.T, n *node, addr string, count int) []time.Duration
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
+
+// TestPowerDNSTopologyBOutages stops the replica, then the primary in the
+// middle of a burst of pushes: nothing acknowledged is lost, and PowerDNS
+// on the replica converges with no operator action (dadns retries the
+// primary on its schedule, the replica reconnects by itself).
+func TestPowerDNSTopologyBOutages(t *testing.T) {
+	tb := startTopologyB(t)
+	httpPort, _ := freePorts(t)
+	n := startNodeWith(t, t.TempDir(), httpPort, tb.backendYAML("powerdns_dc1"))
+
+	want := pushZones(t, n, "a", 120, 2026010101)
+	waitServed(t, tb.pdns.Addr, want, 60*time.Second)
+
+	// The replica stops: dadns keeps writing the primary; once the replica
+	// is back it catches up and PowerDNS serves the new state.
+	tb.replica.Stop()
+	merge(want, pushZones(t, n, "a", 120, 2026020202))
+	merge(want, pushZones(t, n, "b", 60, 2026020202))
+	if err := tb.replica.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	waitServed(t, tb.pdns.Addr, want, 60*time.Second)
+
+	// The primary stops part-way through a burst.
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		names := make([]string, 0, 120)
+		for i := range 120 {
+			names = append(names, fmt.Sprintf("a%d.example", i))
+		}
+		for range 600 {
+			if countSerial(servedSerials(tb.pdns.Addr, names), 2026030303) >= 20 {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		tb.primary.Stop()
+	}()
+	merge(want, pushZones(t, n, "a", 120, 2026030303))
+	merge(want, pushZones(t, n, "c", 80, 2026030303))
+	<-stopped
+	got := servedSerials(tb.pdns.Addr, []string{"c79.example"})
+	t.Logf("primary stopped with %d of 120 a-zones already served at the new serial; c79 serves %d",
+		countSerial(servedSerials(tb.pdns.Addr, keys(want, "a")), 2026030303), got["c79.example"])
+	time.Sleep(2 * time.Second)
+	if err := tb.primary.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	// First retry of a failed zone comes after 30 s.
+	waitServed(t, tb.pdns.Addr, want, 150*time.Second)
+	if st, err := tb.replica.ReplicaStatus(); err != nil || !strings.Contains(st, "Slave_IO_Running=Yes") {
+		t.Fatalf("replication after the primary's restart: %s %v", st, err)
+	}
+	n.kill()
+	if strings.Contains(n.out.String(), "panic") {
+		t.Fatalf("dadns panicked:\n%s", n.out)
+	}
+}
+
+func merge(dst, src map[string]int) {
+	for k, v := range src {
+		dst[k] = v
+	}
+}
+
+func keys(m map[string]int, prefix string) []string {
+	var out []string
+	for k := range m {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
