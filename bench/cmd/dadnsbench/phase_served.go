@@ -21,6 +21,7 @@ const servedTimeout = 20 * time.Second
 var servedGoals = map[string]time.Duration{
 	"builtin": 5 * time.Millisecond, "bind": 100 * time.Millisecond,
 	"mysql_dc1": 50 * time.Millisecond, "mysql_dc2": 50 * time.Millisecond,
+	"pdns_dc1": 50 * time.Millisecond, "pdns_dc2": 50 * time.Millisecond, "pdns_replica_dns": 100 * time.Millisecond,
 }
 
 // servedProbe reads the serial a backend serves for a zone.
@@ -55,7 +56,7 @@ func (b *bench) servedPhase(ctx context.Context) {
 		return
 	}
 	slog.Info("push-to-served", "samples", b.opt.servedSamples, "backends", b.names)
-	probes := b.probes()
+	probes := append(b.probes(), b.pdnsProbes(ctx)...)
 	times := map[string][]time.Duration{}
 	var acks []time.Duration
 	for i := range b.opt.servedSamples {

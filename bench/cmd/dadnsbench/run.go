@@ -27,6 +27,7 @@ type bench struct {
 	names      []string       // dadns backend instances under test, builtin first
 	bindHost   *bindHost      // the bind backend's named, if under test
 	marias     []*mariaServer // the coredns_mysql backends' databases
+	pdns       *pdnsSetup     // the powerdns backends' databases, replica and readers
 	current    []*benchZone   // each zone as last pushed (b.zones are as first pushed, and on disk)
 	e2e        map[string]time.Duration
 	coldLoad   map[string]time.Duration // NSD's and BIND's, by target name
