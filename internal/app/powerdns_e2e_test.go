@@ -338,3 +338,68 @@ func keys(m map[string]int, prefix string) []string {
 	}
 	return out
 }
+
+// pdnsSerials returns zone → SOA serial as a PowerDNS database holds them.
+func pdnsSerials(d *mysqlDC) (map[string]int, error) {
+	rs, err := d.root.Query(`SELECT d.name, r.content FROM domains d JOIN records r ON r.domain_id = d.id
+WHERE r.type = 'SOA' AND r.name = d.name AND r.disabled = 0`)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	out := map[string]int{}
+	for rs.Next() {
+		var name, content string
+		if err := rs.Scan(&name, &content); err != nil {
+			return nil, err
+		}
+		var serial int
+		if f := strings.Fields(content); len(f) == 7 {
+			fmt.Sscan(f[2], &serial)
+		}
+		out[name] = serial
+	}
+	return out, rs.Err()
+}
+
+// TestPowerDNSThroughput pushes 10,000 zones through the HTTP API into a
+// dadns with two powerdns instances (each its own mariadbd) and reports
+// zones/s from the first push until both databases hold every zone. A
+// measurement, run on demand:
+// POWERDNS_BENCH=1 go test -run PowerDNSThroughput -v ./internal/app
+func TestPowerDNSThroughput(t *testing.T) {
+	if os.Getenv("POWERDNS_BENCH") == "" || testing.Short() {
+		t.Skip("a measurement: set POWERDNS_BENCH=1 (or a zone count) to run it")
+	}
+	mariadbtest.Require(t)
+	count := 10000
+	if v, err := fmt.Sscan(os.Getenv("POWERDNS_BENCH"), &count); v != 1 || err != nil || count < 2 {
+		count = 10000
+	}
+	dc1, dc2 := startDC(t, "pdns_dc1"), startDC(t, "pdns_dc2")
+	yaml := ""
+	for _, d := range []*mysqlDC{dc1, dc2} {
+		yaml += strings.Replace(d.backendYAML(), "type: coredns_mysql", "type: powerdns", 1)
+	}
+	httpPort, _ := freePorts(t)
+	n := startNodeWith(t, t.TempDir(), httpPort, yaml)
+	start := time.Now()
+	want := pushZonesWith(t, n, 64, "bench", count, 2026030303)
+	pushed := time.Since(start)
+	for _, d := range []*mysqlDC{dc1, dc2} {
+		deadline := time.Now().Add(10 * time.Minute)
+		for {
+			got, err := pdnsSerials(d)
+			if err == nil && len(got) == len(want) && countSerial(got, 2026030303) == len(want) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d of %d zones after 10 minutes (%v)", d.name, countSerial(got, 2026030303), len(want), err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	total := time.Since(start)
+	t.Logf("%d zones: HTTP pushes done in %v (%.0f zones/s acknowledged); both PowerDNS databases complete after %v: %.0f zones/s end to end",
+		count, pushed.Round(time.Millisecond), float64(count)/pushed.Seconds(), total.Round(time.Millisecond), float64(count)/total.Seconds())
+}
