@@ -112,6 +112,7 @@ func (s *Server) Handler() http.Handler {
 	adm("DELETE /api/v1/zones/{name}", "/api/v1/zones/{name}", http.HandlerFunc(s.deleteZone))
 	adm("POST /api/v1/zones/{name}/resync", "/api/v1/zones/{name}/resync", http.HandlerFunc(s.resyncZone))
 	adm("POST /api/v1/resync", "/api/v1/resync", http.HandlerFunc(s.resyncAll))
+	adm("POST /api/v1/import", "/api/v1/import", http.HandlerFunc(s.importZones))
 	return s.recoverPanics(mux)
 }
 

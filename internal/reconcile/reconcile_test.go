@@ -126,8 +126,8 @@ func TestDeletedHereRefetched(t *testing.T) {
 	n := newNode(t)
 	da := fakeda.Start(t, fakeda.Options{})
 	fillBoth(n, da, 2, "127.0.0.1")
-	if _, err := n.svc.Delete(context.Background(), "site1.example", ""); err != nil {
-		t.Fatal(err)
+	if out, err := n.svc.DeleteAny(context.Background(), "site1.example"); err != nil || out != push.Deleted {
+		t.Fatalf("operator delete = %v, %v", out, err)
 	}
 	runOnce(t, n.reconciler(server(da, "127.0.0.1")), false)
 	if _, ok := n.get("site1.example"); !ok {
