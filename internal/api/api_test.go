@@ -388,3 +388,24 @@ func TestDeleteWithoutHostnameRefused(t *testing.T) {
 		t.Error("a refused delete woke the backends")
 	}
 }
+
+// TestDuplicateRawsaveAcknowledgedUnchanged: DirectAdmin saves a new
+// domain more than once; the repeats answer error=0 and change nothing.
+func TestDuplicateRawsaveAcknowledgedUnchanged(t *testing.T) {
+	h := newHarness(t, nil)
+	text := sample(t, "example.org")
+	h.push("example.org", hostA, "alice", text)
+	first, _ := h.get("example.org")
+	wakes := h.changed
+	for range 3 {
+		h.push("example.org", hostA, "alice", text)
+	}
+	h.push("example.org", hostA, "", text) // username missing: the stored one stands
+	if z, _ := h.get("example.org"); z.Version != first.Version || !z.Updated.Equal(first.Updated) || h.changed != wakes {
+		t.Fatalf("duplicate saves changed the zone: version %d → %d, wake-ups %d → %d", first.Version, z.Version, wakes, h.changed)
+	}
+	h.push("example.org", hostB, "carol", text) // a migration with the same content
+	if z, _ := h.get("example.org"); z.Version != first.Version+1 || z.OwnerHost != hostB || h.changed != wakes+1 {
+		t.Fatalf("transfer with identical content: %+v (wake-ups %d)", z, h.changed)
+	}
+}

@@ -151,13 +151,14 @@ func (s *Service) DeleteAny(ctx context.Context, name zone.Name) (Outcome, error
 // row it checked; when a push changed the row in between it decides again.
 func (s *Service) remove(ctx context.Context, name zone.Name, requester string, allowed func(store.Zone) bool) (Outcome, error) {
 	for try := 1; ; try++ {
-		cur, err := s.opt.Store.Get(ctx, name.String())
-		if errors.Is(err, store.ErrNotFound) {
-			s.log.Info("delete of unknown zone ignored", "zone", name, "host", requester)
-			return Absent, nil
-		}
+		held, err := s.opt.Store.Live(ctx, []string{name.String()}) // metadata only
 		if err != nil {
 			return 0, err
+		}
+		cur, found := held[name.String()]
+		if !found {
+			s.log.Info("delete of unknown zone ignored", "zone", name, "host", requester)
+			return Absent, nil
 		}
 		if !allowed(cur) {
 			s.log.Warn("delete refused: zone owned by another server", "zone", name, "owner", cur.OwnerHost, "requester", requester)
