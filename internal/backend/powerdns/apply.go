@@ -163,7 +163,9 @@ func (b *Backend) applyTx(ctx context.Context, chunk []planned) (foreign map[str
 	var d diff
 	for _, p := range chunk {
 		if id, ok := doms.ids[p.name()]; ok {
+			del, ins := len(d.del), len(d.ins)
 			d.add(id, p.rows, have[id])
+			b.noteDrift(p, have[id], len(d.del)-del, len(d.ins)-ins)
 		}
 	}
 	del, ins = len(d.del), len(d.ins)
@@ -173,6 +175,28 @@ func (b *Backend) applyTx(ctx context.Context, chunk []planned) (foreign map[str
 		}
 	}
 	return doms.foreign, del, ins, tx.Commit()
+}
+
+// noteDrift logs a zone whose rows changed although its SOA row (and so,
+// as DirectAdmin pushes, its serial) did not: rows someone else added,
+// changed, disabled or removed, now rewritten.
+func (b *Backend) noteDrift(p planned, have []stored, del, ins int) {
+	if del == 0 && ins == 0 {
+		return
+	}
+	var soa string
+	for _, r := range p.rows {
+		if r.typ == "SOA" {
+			soa = r.key()
+		}
+	}
+	for _, h := range have {
+		if h.disabled == 0 && h.key() == soa {
+			b.log.Warn("powerdns rows drifted from the applied zone; repaired",
+				"zone", p.z.Name.String(), "deleted_rows", del, "inserted_rows", ins)
+			return
+		}
+	}
 }
 
 // fixTypes makes dadns's domains NATIVE again if someone changed them

@@ -3,6 +3,7 @@ package powerdns
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/dadns/dadns/internal/backend"
 	"github.com/dadns/dadns/internal/backend/backendtest"
 	"github.com/dadns/dadns/internal/testutil/mariadbtest"
+	"github.com/dadns/dadns/internal/testutil/syncbuf"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -137,11 +139,14 @@ func TestApplyIsADiff(t *testing.T) {
 	}
 }
 
-// TestVerifyRepairsDrift tampers with the rows (an extra row, a changed
-// row, a disabled row, a wrong auth flag, a lost ENT marker) and checks
-// Verify puts them back.
-func TestVerifyRepairsDrift(t *testing.T) {
-	f := newFixture(t)
+// TestDriftFoundByVerifyRepairedByApply tampers with the rows (an extra
+// row, a changed row, a disabled row, a wrong auth flag, a lost ENT
+// marker): Verify reports it without writing, and the next Apply of the
+// same zone puts the rows back, says so in the log, and keeps the ids of
+// the rows that were right.
+func TestDriftFoundByVerifyRepairedByApply(t *testing.T) {
+	var logs syncbuf.Buffer
+	f := newFixtureOn(t, server(t), Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	z := backendtest.Zone(t, "drift.example", 1)
 	if err := f.b.Apply(testCtx(t), []*zone.Zone{z}); err != nil {
 		t.Fatal(err)
@@ -153,11 +158,28 @@ func TestVerifyRepairsDrift(t *testing.T) {
 		"UPDATE records SET disabled = 1 WHERE name = 'sip.drift.example'",
 		"UPDATE records SET auth = 0 WHERE name = 'ns1.drift.example'",
 		"DELETE FROM records WHERE type IS NULL")
-	if err := f.b.Verify(testCtx(t), z.Name, z.Hash()); err != nil {
-		t.Fatalf("Verify did not repair: %v", err)
+	tampered := f.rows(t, "drift.example")
+	if err := f.b.Verify(testCtx(t), z.Name, z.Hash()); !errors.Is(err, backend.ErrMismatch) {
+		t.Fatalf("Verify on drifted rows = %v, want a mismatch", err)
+	}
+	if d := diffLines(f.rows(t, "drift.example"), tampered); d != "" {
+		t.Fatalf("Verify wrote:\n%s", d)
+	}
+	soaID := f.count(t, "SELECT id FROM records WHERE type = 'SOA'")
+	if err := f.b.Apply(testCtx(t), []*zone.Zone{z}); err != nil {
+		t.Fatal(err)
 	}
 	if d := diffLines(f.rows(t, "drift.example"), want); d != "" {
-		t.Fatalf("rows after repair:\n%s", d)
+		t.Fatalf("rows after the re-apply:\n%s", d)
+	}
+	if err := f.b.Verify(testCtx(t), z.Name, z.Hash()); err != nil {
+		t.Fatal(err)
+	}
+	if id := f.count(t, "SELECT id FROM records WHERE type = 'SOA'"); id != soaID {
+		t.Fatalf("the untouched SOA row was rewritten (id %d, was %d)", id, soaID)
+	}
+	if !strings.Contains(logs.String(), "drifted") || !strings.Contains(logs.String(), "zone=drift.example") {
+		t.Fatalf("no drift log line:\n%s", logs.String())
 	}
 }
 
