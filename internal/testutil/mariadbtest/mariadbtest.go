@@ -133,7 +133,10 @@ func (s *Server) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.
 // and buffers, nothing but what a test needs.
 func (s *Server) serverFlags() []string {
 	f := []string{"--no-defaults", "--datadir=" + filepath.Join(s.Dir, "data"),
-		"--innodb-log-file-size=16M", "--innodb-buffer-pool-size=64M"}
+		"--innodb-log-file-size=16M", "--innodb-buffer-pool-size=64M",
+		// Its own temporary directory: servers installed at once in a
+		// shared /tmp have failed on each other's temporary tables.
+		"--tmpdir=" + filepath.Join(s.Dir, "tmp")}
 	if os.Geteuid() == 0 {
 		f = append(f, "--user=root")
 	}
@@ -141,6 +144,9 @@ func (s *Server) serverFlags() []string {
 }
 
 func (s *Server) install() error {
+	if err := os.MkdirAll(filepath.Join(s.Dir, "tmp"), 0o700); err != nil {
+		return fmt.Errorf("mariadbtest: %w", err)
+	}
 	args := append(s.serverFlags(), "--auth-root-authentication-method=normal", "--skip-test-db")
 	out, err := exec.Command(installDB(), args...).CombinedOutput()
 	if err != nil {
