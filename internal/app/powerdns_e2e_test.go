@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -139,7 +141,10 @@ func TestPowerDNSTopologyB(t *testing.T) {
 	namedtest.Require(t)
 	tb := startTopologyB(t)
 	httpPort, _ := freePorts(t)
-	n := startNodeWith(t, t.TempDir(), httpPort, tb.backendYAML("powerdns_dc1"))
+	// dadns verifies each apply against the PowerDNS on the replica: the
+	// serial must come through replication within the verify timeout.
+	n := startNodeWith(t, t.TempDir(), httpPort, tb.backendYAML("powerdns_dc1")+
+		fmt.Sprintf("      verify_address: %s\n      verify_timeout_seconds: 10\n", tb.pdns.Addr))
 
 	files, err := filepath.Glob(filepath.Join("..", "dnsserver", "testdata", "zones", "*.db"))
 	if err != nil || len(files) == 0 {
@@ -172,6 +177,7 @@ func TestPowerDNSTopologyB(t *testing.T) {
 		serials[origin] = int(z.Serial)
 	}
 	waitServed(t, tb.pdns.Addr, serials, 60*time.Second)
+	waitVerified(t, n, len(serials))
 
 	named := namedtest.Start(t, texts)
 	ps := dnsdiff.Probes(zones)
@@ -402,4 +408,34 @@ func TestPowerDNSThroughput(t *testing.T) {
 	total := time.Since(start)
 	t.Logf("%d zones: HTTP pushes done in %v (%.0f zones/s acknowledged); both PowerDNS databases complete after %v: %.0f zones/s end to end",
 		count, pushed.Round(time.Millisecond), float64(count)/pushed.Seconds(), total.Round(time.Millisecond), float64(count)/total.Seconds())
+}
+
+// waitVerified polls /status until the powerdns backend has applied and
+// verified n zones with none behind or failing.
+func waitVerified(t *testing.T, n *node, count int) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequest("GET", n.httpURL+"/status", nil)
+		req.SetBasicAuth("da", e2ePass)
+		resp, err := n.client.Do(req)
+		if err == nil {
+			var doc struct {
+				Backends map[string]struct {
+					Applied, Behind, Failing, Permanent int
+					LastError                           string `json:"last_error"`
+				} `json:"backends"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&doc)
+			resp.Body.Close()
+			b := doc.Backends["powerdns_dc1"]
+			if err == nil && b.Applied == count && b.Behind == 0 && b.Failing == 0 && b.Permanent == 0 {
+				return
+			}
+			last = fmt.Sprintf("%+v %v", b, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("powerdns_dc1 not applied and verified on %d zones: %s", count, last)
 }
