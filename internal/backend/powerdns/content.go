@@ -2,6 +2,7 @@ package powerdns
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -88,6 +89,12 @@ func (c cuts) auth(r zone.Record) int64 {
 	return 1
 }
 
+// certContent writes a CERT record with numbers for its type and
+// algorithm (PowerDNS 4.7 does not read the mnemonics, RFC 4398 §2.2).
+func certContent(c *dns.CERT) string {
+	return strconv.Itoa(int(c.Type)) + " " + strconv.Itoa(int(c.KeyTag)) + " " + strconv.Itoa(int(c.Algorithm)) + " " + c.Certificate
+}
+
 // unquoteParams writes SvcParam values without the quotes miekg/dns puts
 // around every value (port="443"): PowerDNS 4.7 refuses quoted values of
 // numeric keys and serves SERVFAIL for the whole name. Values with
@@ -99,8 +106,10 @@ func unquoteParams(content string) string {
 		if !ok || len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
 			continue
 		}
-		inner := v[1 : len(v)-1]
-		if inner != "" && !strings.ContainsAny(inner, "\"\\ ;()") {
+		switch inner := v[1 : len(v)-1]; {
+		case inner == "": // a key without a value (no-default-alpn)
+			f[i] = k
+		case !strings.ContainsAny(inner, "\"\\ ;()"):
 			f[i] = k + "=" + inner
 		}
 	}

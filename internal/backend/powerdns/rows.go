@@ -140,8 +140,13 @@ func contentOf(rr dns.RR) (typ string, prio int64, content string, err error) {
 		return "", 0, "", errors.New("record cannot be printed")
 	}
 	content = f[4]
-	if t == dns.TypeSVCB || t == dns.TypeHTTPS {
+	switch c := rr.(type) {
+	case *dns.SVCB:
 		content = unquoteParams(content)
+	case *dns.HTTPS:
+		content = unquoteParams(content)
+	case *dns.CERT:
+		content = certContent(c)
 	}
 	if t == dns.TypeMX || t == dns.TypeSRV {
 		p, rest, _ := strings.Cut(content, " ")
