@@ -39,6 +39,9 @@ type Options struct {
 	// Workers reports each backend worker; Reconciler the last pass (nil: none).
 	Workers    func() []dispatch.Status
 	Reconciler func() any
+	// Secondaries reports the secondaries seen by the builtin's transfers
+	// (nil: none configured).
+	Secondaries func() any
 	// Registry receives the API's metrics and is served on /metrics (nil: none).
 	Registry *prometheus.Registry
 	Version  string

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -14,28 +15,69 @@ import (
 // picks a free one). It returns once both are serving, and they stop when
 // ctx ends or Shutdown is called.
 func (s *Server) Listen(ctx context.Context, addr string) (udp, tcp net.Addr, err error) {
+	k, err := s.Bind(addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.Serve(ctx, k); err != nil {
+		return nil, nil, err
+	}
+	return k.UDPAddr(), k.TCPAddr(), nil
+}
+
+// Sockets are the UDP sockets and TCP listener of one address, bound but
+// not answered yet: until Serve, queries wait in the kernel (the UDP
+// receive buffers, the TCP accept backlog) instead of being refused, so a
+// server can bind its port early and answer only once its zones are in.
+type Sockets struct {
+	pcs []net.PacketConn
+	l   net.Listener
+}
+
+// UDPAddr returns the address the UDP sockets are bound to.
+func (k *Sockets) UDPAddr() net.Addr { return k.pcs[0].LocalAddr() }
+
+// TCPAddr returns the address the TCP listener is bound to.
+func (k *Sockets) TCPAddr() net.Addr { return k.l.Addr() }
+
+// Close releases sockets that will not be served.
+func (k *Sockets) Close() error {
+	closeAll(k.pcs)
+	return k.l.Close()
+}
+
+// Bind opens the UDP and TCP sockets of addr without answering on them.
+func (s *Server) Bind(addr string) (*Sockets, error) {
 	pcs, l, err := s.bind(addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("dnsserver: listen %s: %w", addr, err)
+		return nil, fmt.Errorf("dnsserver: listen %s: %w", addr, err)
 	}
-	udp = pcs[0].LocalAddr()
-	servers := []*dns.Server{{Listener: l}}
+	return &Sockets{pcs: pcs, l: l}, nil
+}
+
+// Serve answers on sockets from Bind. It returns once they are all
+// serving; they stop when ctx ends or Shutdown is called. On error the
+// sockets are closed.
+func (s *Server) Serve(ctx context.Context, k *Sockets) error {
+	secrets := s.xfr.tsigSecrets()
+	servers := []*dns.Server{{Listener: deadlineListener{Listener: k.l, timeout: s.tcpWriteTimeout()}, TsigSecret: secrets}}
 	var loops *udpLoops
-	if udp.(*net.UDPAddr).IP.IsUnspecified() {
-		for _, pc := range pcs {
-			servers = append(servers, &dns.Server{PacketConn: pc, UDPSize: dns.MaxMsgSize})
+	if k.UDPAddr().(*net.UDPAddr).IP.IsUnspecified() {
+		for _, pc := range k.pcs {
+			servers = append(servers, &dns.Server{PacketConn: pc, UDPSize: dns.MaxMsgSize, TsigSecret: secrets})
 		}
 	} else {
-		loops = s.startUDPLoops(pcs)
+		loops = s.startUDPLoops(k.pcs)
 	}
 	if err := s.start(servers, loops); err != nil {
-		return nil, nil, fmt.Errorf("dnsserver: listen %s: %w", addr, err)
+		_ = k.Close()
+		return fmt.Errorf("dnsserver: serve %s: %w", k.UDPAddr(), err)
 	}
 	go func() {
 		<-ctx.Done()
 		_ = s.stop(context.WithoutCancel(ctx), servers, loops)
 	}()
-	return udp, l.Addr(), nil
+	return nil
 }
 
 // bind opens the UDP sockets and the TCP listener on one port. When the
@@ -152,4 +194,42 @@ func accept(dh dns.Header) dns.MsgAcceptAction {
 		return dns.MsgReject
 	}
 	return dns.MsgAccept
+}
+
+// tcpWriteTimeout bounds one write to a TCP client: one that does not
+// read for that long is cut off rather than holding a goroutine and its
+// buffers (a transfer's own timeout may be shorter).
+func (s *Server) tcpWriteTimeout() time.Duration {
+	d := 10 * time.Second
+	if s.xfr != nil && s.xfr.opt.Timeout < d {
+		d = s.xfr.opt.Timeout
+	}
+	return d
+}
+
+// deadlineListener hands out connections whose every write has a deadline.
+type deadlineListener struct {
+	net.Listener
+	timeout time.Duration
+}
+
+func (l deadlineListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &deadlineConn{Conn: c, timeout: l.timeout}, nil
+}
+
+// deadlineConn sets a write deadline before each write.
+type deadlineConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *deadlineConn) Write(b []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(b)
 }

@@ -34,6 +34,9 @@ type Options struct {
 	// UDPSockets is how many SO_REUSEPORT UDP sockets Listen opens so that
 	// reads spread over cores; GOMAXPROCS when zero.
 	UDPSockets int
+	// Transfers makes the server a primary (zone transfers out, NOTIFY, a
+	// catalog zone); nil refuses every transfer.
+	Transfers *TransferOptions
 }
 
 // Server is an authoritative DNS server for a set of zones that answers
@@ -49,6 +52,8 @@ type Server struct {
 	listeners []listener
 
 	rcodes rcodeCounts
+
+	xfr *xfr // nil: no transfers
 }
 
 // New returns a Server that serves no zone yet.
@@ -66,38 +71,93 @@ func New(opt Options) *Server {
 		opt.UDPSockets = runtime.GOMAXPROCS(0)
 	}
 	s := &Server{log: opt.Logger, opt: opt}
-	s.snap.Store(newSnapshot(map[string]*zoneIndex{}, opt.CacheEntries))
+	zones := map[string]*zoneIndex{}
+	if opt.Transfers != nil {
+		s.xfr = newXFR(*opt.Transfers, s)
+		s.xfrApplied(zones, zones, nil, nil)
+	}
+	s.snap.Store(newSnapshot(zones, opt.CacheEntries))
 	return s
 }
 
 // Apply serves the zones in set (replacing those with the same origin)
 // and stops serving the origins in remove. Zones whose hash did not change
-// are kept as they are; the others are indexed before the new snapshot is
-// swapped in, so queries never see a half-applied change. A zone that
-// cannot be indexed is logged and left as it was.
-func (s *Server) Apply(set []*Zone, remove []string) {
+// are kept as they are; the others are indexed (on every core when there
+// are many) before the new snapshot is swapped in, so queries never see a
+// half-applied change. One call costs time linear in the zones served and
+// given: a restart loads every zone in one call. A zone that cannot be
+// indexed is logged, left as it was, and reported in the returned map
+// (origin → error; nil when all were indexed).
+func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	zones := maps.Clone(s.snap.Load().zones)
+	old := s.snap.Load().zones
+	zones := maps.Clone(old)
+	var removed []string
 	for _, o := range remove {
-		delete(zones, canonicalOrigin(o))
+		o = canonicalOrigin(o)
+		if _, ok := zones[o]; ok && !s.xfr.isCatalog(o) {
+			delete(zones, o)
+			removed = append(removed, o)
+		}
 	}
-	built := 0
+	var changed []*Zone
+	todo := make([]*Zone, 0, len(set))
 	for _, z := range set {
 		origin := canonicalOrigin(z.Origin)
 		if cur, ok := zones[origin]; ok && z.Hash != "" && cur.zone.Hash == z.Hash {
 			continue
 		}
-		ix, err := buildIndex(z)
-		if err != nil {
-			s.log.Error("zone not served", "zone", origin, "err", err)
+		if s.xfr.isCatalog(origin) {
+			s.log.Error("zone not served: its name is the catalog zone's (transfers.catalog_zone)", "zone", origin)
 			continue
 		}
-		zones[origin] = ix
-		built++
+		todo = append(todo, z)
 	}
+	ixs, errs := indexAll(todo)
+	var failed map[string]error
+	for i, z := range todo {
+		origin := canonicalOrigin(z.Origin)
+		if errs[i] != nil {
+			s.log.Error("zone not served", "zone", origin, "err", errs[i])
+			if failed == nil {
+				failed = map[string]error{}
+			}
+			failed[origin] = errs[i]
+			continue
+		}
+		zones[origin] = ixs[i]
+		changed = append(changed, z)
+	}
+	notify := s.xfrApplied(old, zones, changed, removed)
 	s.snap.Store(newSnapshot(zones, s.opt.CacheEntries))
-	s.log.Debug("zones applied", "indexed", built, "removed", len(remove), "served", len(zones))
+	s.notifyChanged(notify)
+	s.log.Debug("zones applied", "indexed", len(todo)-len(failed), "removed", len(remove), "served", len(zones))
+	return failed
+}
+
+// parallelIndex is the number of zones from which Apply indexes on every
+// core: below it, starting goroutines costs more than it saves.
+const parallelIndex = 64
+
+// indexAll indexes every zone, in parallel for large sets; the results
+// are in the order of zs.
+func indexAll(zs []*Zone) ([]*zoneIndex, []error) {
+	ixs, errs := make([]*zoneIndex, len(zs)), make([]error, len(zs))
+	workers := min(runtime.GOMAXPROCS(0), len(zs)/parallelIndex+1)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(zs); i = int(next.Add(1) - 1) {
+				ixs[i], errs[i] = buildIndex(zs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return ixs, errs
 }
 
 // Served returns the hash of the zone currently served for origin.
@@ -118,9 +178,18 @@ func (s *Server) Zone(origin string) (*Zone, bool) {
 	return ix.zone, true
 }
 
-// Origins lists the origins served, sorted.
+// Origins lists the origins served, sorted; the catalog zone, which the
+// server makes itself, is not among them.
 func (s *Server) Origins() []string {
-	return s.snap.Load().origins()
+	out := s.snap.Load().origins()
+	if s.xfr != nil && s.xfr.opt.Catalog != "" {
+		for i, o := range out {
+			if o == s.xfr.opt.Catalog {
+				return append(out[:i], out[i+1:]...)
+			}
+		}
+	}
+	return out
 }
 
 func canonicalOrigin(o string) string { return canon(dns.Fqdn(o)) }
