@@ -104,9 +104,9 @@ func servedSerials(addr string, names []string) map[string]int {
 	return out
 }
 
-// waitServed waits until PowerDNS serves exactly the serials in want (0:
+// waitPDNSServed waits until PowerDNS serves exactly the serials in want (0:
 // the zone must not be served).
-func waitServed(t *testing.T, addr string, want map[string]int, timeout time.Duration) {
+func waitPDNSServed(t *testing.T, addr string, want map[string]int, timeout time.Duration) {
 	t.Helper()
 	names := make([]string, 0, len(want))
 	for n := range want {
@@ -176,7 +176,7 @@ func TestPowerDNSTopologyB(t *testing.T) {
 		zones = append(zones, dnsdiff.Zone{Origin: z.Name.FQDN(), RRs: z.RRs()})
 		serials[origin] = int(z.Serial)
 	}
-	waitServed(t, tb.pdns.Addr, serials, 60*time.Second)
+	waitPDNSServed(t, tb.pdns.Addr, serials, 60*time.Second)
 	waitVerified(t, n, len(serials))
 
 	named := namedtest.Start(t, texts)
@@ -212,7 +212,7 @@ func TestPowerDNSTopologyB(t *testing.T) {
 		t.Fatalf("delete parent.test: %d %v %v", code, v, err)
 	}
 	serials["example.org"], serials["parent.test"] = 2025031403, 0
-	waitServed(t, tb.pdns.Addr, serials, 30*time.Second)
+	waitPDNSServed(t, tb.pdns.Addr, serials, 30*time.Second)
 	m := new(dns.Msg)
 	m.SetQuestion("www.example.org.", dns.TypeA)
 	r, err := tb.pdns.Exchange(m, "udp")
@@ -280,7 +280,7 @@ func TestPowerDNSTopologyBOutages(t *testing.T) {
 	n := startNodeWith(t, t.TempDir(), httpPort, tb.backendYAML("powerdns_dc1"))
 
 	want := pushZones(t, n, "a", 120, 2026010101)
-	waitServed(t, tb.pdns.Addr, want, 60*time.Second)
+	waitPDNSServed(t, tb.pdns.Addr, want, 60*time.Second)
 
 	// The replica stops: dadns keeps writing the primary; once the replica
 	// is back it catches up and PowerDNS serves the new state.
@@ -290,7 +290,7 @@ func TestPowerDNSTopologyBOutages(t *testing.T) {
 	if err := tb.replica.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	waitServed(t, tb.pdns.Addr, want, 60*time.Second)
+	waitPDNSServed(t, tb.pdns.Addr, want, 60*time.Second)
 
 	// The primary stops part-way through a burst.
 	stopped := make(chan struct{})
@@ -319,7 +319,7 @@ func TestPowerDNSTopologyBOutages(t *testing.T) {
 		t.Fatal(err)
 	}
 	// First retry of a failed zone comes after 30 s.
-	waitServed(t, tb.pdns.Addr, want, 150*time.Second)
+	waitPDNSServed(t, tb.pdns.Addr, want, 150*time.Second)
 	if st, err := tb.replica.ReplicaStatus(); err != nil || !strings.Contains(st, "Slave_IO_Running=Yes") {
 		t.Fatalf("replication after the primary's restart: %s %v", st, err)
 	}

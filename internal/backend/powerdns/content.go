@@ -23,6 +23,12 @@ var pdnsTypes = map[string]bool{
 	"URI": true, "CAA": true,
 }
 
+// pdnsNames are the further types PowerDNS 4.7 knows by name (its
+// QType table) without parsing their text: their rows carry the name, and
+// RFC 3597 content.
+var pdnsNames = map[string]bool{"SIG": true, "A6": true, "RKEY": true, "DLV": true, "NSEC": true, "RRSIG": true,
+	"DNSKEY": true, "NSEC3": true, "NSEC3PARAM": true}
+
 // noDots removes the trailing dot of every domain name field of rr (the
 // root stays "."), as PowerDNS stores names in content.
 func noDots(rr dns.RR) {
@@ -106,11 +112,49 @@ func unquoteParams(content string) string {
 		if !ok || len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
 			continue
 		}
+		if n, known := svcKeyNumber(k); !known {
+			k = "key" + strconv.Itoa(n) // a key PowerDNS 4.7 knows only by number (dohpath, ohttp, ...)
+		}
 		switch inner := v[1 : len(v)-1]; {
 		case inner == "": // a key without a value (no-default-alpn)
 			f[i] = k
 		case !strings.ContainsAny(inner, "\"\\ ;()"):
 			f[i] = k + "=" + inner
+		}
+	}
+	return strings.Join(f, " ")
+}
+
+// pdnsSvcKeys are the SvcParam keys PowerDNS 4.7 knows by name.
+var pdnsSvcKeys = map[string]bool{"mandatory": true, "alpn": true, "no-default-alpn": true, "port": true,
+	"ipv4hint": true, "ech": true, "ipv6hint": true}
+
+// svcKeyNumber returns the number of a SvcParam key as miekg/dns names
+// it, and whether PowerDNS knows that name.
+func svcKeyNumber(name string) (int, bool) {
+	if pdnsSvcKeys[name] || strings.HasPrefix(name, "key") {
+		return 0, true
+	}
+	for k := dns.SVCBKey(0); k < 256; k++ {
+		if k.String() == name {
+			return int(k), false
+		}
+	}
+	return 0, true
+}
+
+// svcKeyNames turns keyN back into the name miekg/dns insists on for the
+// keys it knows (it refuses key7 for dohpath).
+func svcKeyNames(content string) string {
+	f := strings.Split(content, " ")
+	for i, p := range f {
+		k, v, ok := strings.Cut(p, "=")
+		n, err := strconv.Atoi(strings.TrimPrefix(k, "key"))
+		if !ok || !strings.HasPrefix(k, "key") || err != nil || n < 0 || n > 65535 {
+			continue
+		}
+		if name := dns.SVCBKey(n).String(); name != k {
+			f[i] = name + "=" + v
 		}
 	}
 	return strings.Join(f, " ")

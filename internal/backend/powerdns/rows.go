@@ -129,8 +129,15 @@ func rowOf(r zone.Record, rr dns.RR, c cuts, lim limits) (row, error) {
 func contentOf(rr dns.RR) (typ string, prio int64, content string, err error) {
 	t := rr.Header().Rrtype
 	name, ok := dns.TypeToString[t]
-	if !ok || !pdnsTypes[name] {
-		typ, content, err := generic(rr)
+	typ = "TYPE" + strconv.Itoa(int(t))
+	if ok && (pdnsTypes[name] || pdnsNames[name]) {
+		typ = name // PowerDNS looks rows up by its name of the type
+	}
+	if g, ok := rr.(*dns.RFC3597); ok && t == dns.TypeAPL && g.Rdata == "" {
+		return typ, 0, "", nil // PowerDNS reads an APL without items from empty content, not from \# 0
+	}
+	if _, isGeneric := rr.(*dns.RFC3597); isGeneric || !pdnsTypes[name] {
+		content, err := generic(rr)
 		return typ, 0, content, err
 	}
 	c := dns.Copy(rr)
@@ -159,19 +166,18 @@ func contentOf(rr dns.RR) (typ string, prio int64, content string, err error) {
 	return name, 0, content, nil
 }
 
-// generic returns rr as TYPEn with RFC 3597 rdata.
-func generic(rr dns.RR) (string, string, error) {
+// generic returns rr's RDATA in the RFC 3597 form.
+func generic(rr dns.RR) (string, error) {
 	buf := make([]byte, dns.Len(rr)+1)
 	n, err := dns.PackRR(rr, buf, 0, nil, false)
 	if err != nil {
-		return "", "", fmt.Errorf("pack: %w", err)
+		return "", fmt.Errorf("pack: %w", err)
 	}
 	rdata := buf[n-int(rr.Header().Rdlength) : n]
-	typ := "TYPE" + strconv.Itoa(int(rr.Header().Rrtype))
 	if len(rdata) == 0 {
-		return typ, `\# 0`, nil
+		return `\# 0`, nil
 	}
-	return typ, fmt.Sprintf(`\# %d %x`, len(rdata), rdata), nil
+	return fmt.Sprintf(`\# %d %x`, len(rdata), rdata), nil
 }
 
 // record turns a row into the record PowerDNS serves from it, in the
@@ -191,16 +197,44 @@ func record(w row) (zone.Record, error) {
 	if w.typ == "MX" || w.typ == "SRV" {
 		text += strconv.FormatInt(w.prio, 10) + " "
 	}
-	rr, err := dns.NewRR(text + w.content)
+	content := w.content
+	if w.typ == "SVCB" || w.typ == "HTTPS" {
+		content = svcKeyNames(content)
+	}
+	if strings.HasPrefix(w.content, `\# `) && !strings.HasPrefix(w.typ, "TYPE") {
+		text = strings.Replace(text, " IN "+w.typ+" ", " IN TYPE"+strconv.Itoa(int(dns.StringToType[w.typ]))+" ", 1)
+	}
+	rr, err := dns.NewRR(text + content)
 	if err != nil {
 		return zone.Record{}, err
 	}
 	if rr == nil {
 		return zone.Record{}, errors.New("empty record")
 	}
+	rr = genericForm(rr)
 	f := strings.SplitN(rr.String(), "\t", 5)
 	if len(f) < 5 {
 		return zone.Record{}, errors.New("record cannot be printed")
 	}
 	return zone.Record{Name: strings.ToLower(f[0]), TTL: rr.Header().Ttl, Type: f[3], Data: f[4]}, nil
+}
+
+// genericForm keeps in the RFC 3597 form the records whose presentation
+// form does not read back, as the zone package does: NULL, and APL
+// without items.
+func genericForm(rr dns.RR) dns.RR {
+	switch r := rr.(type) {
+	case *dns.NULL:
+	case *dns.APL:
+		if len(r.Prefixes) > 0 {
+			return rr
+		}
+	default:
+		return rr
+	}
+	g := new(dns.RFC3597)
+	if err := g.ToRFC3597(rr); err != nil {
+		return rr
+	}
+	return g
 }
