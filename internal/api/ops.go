@@ -22,6 +22,9 @@ type statusDoc struct {
 	PeerSync   map[string]any           `json:"peer_sync"`
 	Zones      zonesDoc                 `json:"zones"`
 	Backends   map[string]backendStatus `json:"backends"`
+	// Secondaries lists who asked the builtin for transfers (when
+	// transfers are configured).
+	Secondaries any `json:"secondaries,omitempty"`
 }
 
 type queuesDoc struct {
@@ -66,6 +69,9 @@ func (s *Server) buildStatus(ctx context.Context) (statusDoc, error) {
 		if r := s.opt.Reconciler(); r != nil {
 			doc.Reconciler = r
 		}
+	}
+	if s.opt.Secondaries != nil {
+		doc.Secondaries = s.opt.Secondaries()
 	}
 	n, err := s.opt.Store.CountLive(ctx)
 	if err != nil {

@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"errors"
 	"log/slog"
 	"maps"
 	"runtime"
@@ -34,6 +35,9 @@ type Options struct {
 	// UDPSockets is how many SO_REUSEPORT UDP sockets Listen opens so that
 	// reads spread over cores; GOMAXPROCS when zero.
 	UDPSockets int
+	// Transfers makes the server a primary (zone transfers out, NOTIFY, a
+	// catalog zone); nil refuses every transfer.
+	Transfers *TransferOptions
 }
 
 // Server is an authoritative DNS server for a set of zones that answers
@@ -49,6 +53,8 @@ type Server struct {
 	listeners []listener
 
 	rcodes rcodeCounts
+
+	xfr *xfr // nil: no transfers
 }
 
 // New returns a Server that serves no zone yet.
@@ -66,7 +72,12 @@ func New(opt Options) *Server {
 		opt.UDPSockets = runtime.GOMAXPROCS(0)
 	}
 	s := &Server{log: opt.Logger, opt: opt}
-	s.snap.Store(newSnapshot(map[string]*zoneIndex{}, opt.CacheEntries))
+	zones := map[string]*zoneIndex{}
+	if opt.Transfers != nil {
+		s.xfr = newXFR(*opt.Transfers, s)
+		s.xfrApplied(zones, zones, nil, nil)
+	}
+	s.snap.Store(newSnapshot(zones, opt.CacheEntries))
 	return s
 }
 
@@ -81,35 +92,56 @@ func New(opt Options) *Server {
 func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	zones := maps.Clone(s.snap.Load().zones)
+	old := s.snap.Load().zones
+	zones := maps.Clone(old)
+	var removed []string
 	for _, o := range remove {
-		delete(zones, canonicalOrigin(o))
+		o = canonicalOrigin(o)
+		if _, ok := zones[o]; ok && !s.xfr.isCatalog(o) {
+			delete(zones, o)
+			removed = append(removed, o)
+		}
+	}
+	var failed map[string]error
+	fail := func(origin string, err error) {
+		s.log.Error("zone not served", "zone", origin, "err", err)
+		if failed == nil {
+			failed = map[string]error{}
+		}
+		failed[origin] = err
 	}
 	todo := make([]*Zone, 0, len(set))
 	for _, z := range set {
-		if cur, ok := zones[canonicalOrigin(z.Origin)]; ok && z.Hash != "" && cur.zone.Hash == z.Hash {
+		origin := canonicalOrigin(z.Origin)
+		if cur, ok := zones[origin]; ok && z.Hash != "" && cur.zone.Hash == z.Hash {
+			continue
+		}
+		if s.xfr.isCatalog(origin) {
+			fail(origin, errCatalogName)
 			continue
 		}
 		todo = append(todo, z)
 	}
 	ixs, errs := indexAll(todo)
-	var failed map[string]error
+	var changed []*Zone
 	for i, z := range todo {
 		origin := canonicalOrigin(z.Origin)
 		if errs[i] != nil {
-			s.log.Error("zone not served", "zone", origin, "err", errs[i])
-			if failed == nil {
-				failed = map[string]error{}
-			}
-			failed[origin] = errs[i]
+			fail(origin, errs[i])
 			continue
 		}
 		zones[origin] = ixs[i]
+		changed = append(changed, z)
 	}
+	notify := s.xfrApplied(old, zones, changed, removed)
 	s.snap.Store(newSnapshot(zones, s.opt.CacheEntries))
-	s.log.Debug("zones applied", "indexed", len(todo)-len(failed), "removed", len(remove), "served", len(zones))
+	s.notifyChanged(notify)
+	s.log.Debug("zones applied", "indexed", len(changed), "removed", len(remove), "served", len(zones))
 	return failed
 }
+
+// errCatalogName refuses a zone named as the catalog zone.
+var errCatalogName = errors.New("its name is the catalog zone's (transfers.catalog_zone)")
 
 // parallelIndex is the number of zones from which Apply indexes on every
 // core: below it, starting goroutines costs more than it saves.
@@ -153,9 +185,18 @@ func (s *Server) Zone(origin string) (*Zone, bool) {
 	return ix.zone, true
 }
 
-// Origins lists the origins served, sorted.
+// Origins lists the origins served, sorted; the catalog zone, which the
+// server makes itself, is not among them.
 func (s *Server) Origins() []string {
-	return s.snap.Load().origins()
+	out := s.snap.Load().origins()
+	if s.xfr != nil && s.xfr.opt.Catalog != "" {
+		for i, o := range out {
+			if o == s.xfr.opt.Catalog {
+				return append(out[:i], out[i+1:]...)
+			}
+		}
+	}
+	return out
 }
 
 func canonicalOrigin(o string) string { return canon(dns.Fqdn(o)) }

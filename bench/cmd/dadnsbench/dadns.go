@@ -51,11 +51,17 @@ func randomPassword() (string, error) {
 // entries and starts bin with it; it returns once dadns answers
 // DirectAdmin's login test.
 func (b *bench) startDadns(ctx context.Context, dir string, backends ...string) (*dadnsServer, error) {
-	httpPort, err := b.ports.next()
+	dnsPort, err := b.ports.next()
 	if err != nil {
 		return nil, err
 	}
-	dnsPort, err := b.ports.next()
+	return b.startDadnsOn(ctx, dir, dnsPort, backends...)
+}
+
+// startDadnsOn is startDadns with the builtin's DNS port chosen by the
+// caller (the configuration of another server names it).
+func (b *bench) startDadnsOn(ctx context.Context, dir string, dnsPort int, backends ...string) (*dadnsServer, error) {
+	httpPort, err := b.ports.next()
 	if err != nil {
 		return nil, err
 	}

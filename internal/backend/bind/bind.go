@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dadns/dadns/internal/atomicfile"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -112,6 +113,10 @@ type Backend struct {
 	dirty     bool                // the include changed since named last read it
 	settle    time.Time           // Verify waits for named until then
 	lastDrift string
+
+	// writeFile replaces a file atomically (atomicfile.Write; tests inject
+	// failures here).
+	writeFile func(path string, data []byte, perm os.FileMode) error
 }
 
 // entry is one zone statement of the include and what dadns knows of its
@@ -123,7 +128,8 @@ type entry struct {
 }
 
 // New checks the options, creates the zones directory and an empty include
-// file when missing, and reads the include file dadns wrote before.
+// file when missing, and reads the include file dadns wrote before. Drift
+// is looked for by Repair, which the dispatcher runs when it starts.
 func New(opt Options) (*Backend, error) {
 	opt.defaults()
 	if err := opt.absPaths(); err != nil {
@@ -138,14 +144,13 @@ func New(opt Options) (*Backend, error) {
 	if err := os.MkdirAll(opt.ZonesDir, opt.DirMode); err != nil {
 		return nil, fmt.Errorf("bind: create zones dir: %w", err)
 	}
-	b := &Backend{opt: opt, log: opt.Logger, rndc: newRndc(opt.Rndc), dirty: true}
+	b := &Backend{opt: opt, log: opt.Logger, rndc: newRndc(opt.Rndc), dirty: true, writeFile: atomicfile.Write}
 	b.check = newChecker(opt.CheckConf, opt.CheckZone, opt.ZonesDir, b.log)
 	b.zopts = newZoneOptions(&opt, b.check.conf, opt.ZonesDir, b.log)
 	b.check.opts = b.zopts
 	if err := b.load(); err != nil {
 		return nil, err
 	}
-	b.reportDrift(b.drift())
 	return b, nil
 }
 

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dadns/dadns/internal/atomicfile"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -66,8 +65,7 @@ func parseInclude(data []byte, opts zoneOptions) (zones map[zone.Name]entry, for
 func (b *Backend) load() error {
 	data, err := os.ReadFile(b.opt.IncludeFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		b.zones = map[zone.Name]entry{}
-		return b.writeInclude()
+		return b.writeInclude(map[zone.Name]entry{})
 	}
 	if err != nil {
 		return fmt.Errorf("bind: read include: %w", err)
@@ -78,21 +76,21 @@ func (b *Backend) load() error {
 		// The zone options changed (configuration, or a named upgrade):
 		// rewrite the statements now; named reads them at the next apply.
 		b.log.Info("bind include: zone options changed; rewriting the zone statements", "options", strings.TrimSpace(b.zopts.text))
-		return b.writeInclude()
+		return b.writeInclude(b.zones)
 	}
 	return nil
 }
 
-// writeInclude replaces the include file with the statements of b.zones.
-// Foreign lines are dropped: the file is dadns's.
-func (b *Backend) writeInclude() error {
-	b.mu.RLock()
-	data := renderInclude(b.zones, b.zopts)
-	b.mu.RUnlock()
-	if err := atomicfile.Write(b.opt.IncludeFile, data, b.opt.FileMode); err != nil {
+// writeInclude replaces the include file with the statements of zones and,
+// once the file is written, makes zones the zone set. Foreign lines are
+// dropped: the file is dadns's.
+func (b *Backend) writeInclude(zones map[zone.Name]entry) error {
+	data := renderInclude(zones, b.zopts)
+	if err := b.writeFile(b.opt.IncludeFile, data, b.opt.FileMode); err != nil {
 		return fmt.Errorf("bind: write include: %w", err)
 	}
 	b.mu.Lock()
+	b.zones = zones
 	b.dirty = true
 	if len(b.foreign) > 0 {
 		b.log.Warn("bind include: lines dadns did not write were dropped", "lines", len(b.foreign))

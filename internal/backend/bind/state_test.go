@@ -37,8 +37,9 @@ func TestRestartKnowsItsZones(t *testing.T) {
 }
 
 // TestDrift plants files and include lines dadns did not write: they are
-// reported; a file dadns wrote for a zone it no longer holds is removed;
-// an unknown file is left alone until its zone is deleted.
+// reported; reads (Drift, Zones) remove nothing; Repair removes a file
+// dadns wrote for a zone it no longer holds; an unknown file is left alone
+// until its zone is deleted.
 func TestDrift(t *testing.T) {
 	r := newRig(t, false)
 	ctx := testCtx(t)
@@ -73,8 +74,17 @@ func TestDrift(t *testing.T) {
 		len(d.Foreign) != 1 {
 		t.Fatalf("drift = %+v", d)
 	}
+	if _, err := b.Zones(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(leftover); err != nil {
+		t.Fatalf("a read removed the leftover file: %v", err)
+	}
+	if err := b.Repair(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
-		t.Fatal("leftover file not removed")
+		t.Fatal("leftover file not removed by Repair")
 	}
 	if _, err := os.Stat(stray); err != nil {
 		t.Fatal("a file dadns did not write was removed before its zone was deleted")
@@ -85,7 +95,7 @@ func TestDrift(t *testing.T) {
 	if _, err := os.Stat(stray); !os.IsNotExist(err) {
 		t.Fatal("deleting the zone left its file")
 	}
-	if d := b.Drift(); len(d.Stray)+len(d.Leftover) != 0 {
+	if d := b.Drift(); len(d.Stray)+len(d.Leftover) != 0 || len(d.Modified) != 1 {
 		t.Fatalf("after delete: %+v", d)
 	}
 }

@@ -175,3 +175,7 @@ func (b *Backend) Verify(ctx context.Context, name zone.Name, hash string) error
 	}
 	return nil
 }
+
+// Probe implements backend.Prober: the server runs inside dadns, so it is
+// up whenever dadns is.
+func (b *Backend) Probe(ctx context.Context) error { return nil }
