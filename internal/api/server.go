@@ -42,6 +42,9 @@ type Options struct {
 	// Registry receives the API's metrics and is served on /metrics (nil: none).
 	Registry *prometheus.Registry
 	Version  string
+	// UI serves the operator pages under /ui/, behind the admin
+	// credentials and the same failure limiter (nil: no /ui/ route).
+	UI http.Handler
 }
 
 // Server answers DirectAdmin's Multi Server requests.
@@ -112,6 +115,9 @@ func (s *Server) Handler() http.Handler {
 	adm("DELETE /api/v1/zones/{name}", "/api/v1/zones/{name}", http.HandlerFunc(s.deleteZone))
 	adm("POST /api/v1/zones/{name}/resync", "/api/v1/zones/{name}/resync", http.HandlerFunc(s.resyncZone))
 	adm("POST /api/v1/resync", "/api/v1/resync", http.HandlerFunc(s.resyncAll))
+	if s.opt.UI != nil {
+		adm("/ui/", "/ui", s.opt.UI)
+	}
 	return s.recoverPanics(mux)
 }
 

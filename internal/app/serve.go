@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/dadns/dadns/internal/activity"
 	"github.com/dadns/dadns/internal/api"
 	"github.com/dadns/dadns/internal/config"
 	"github.com/dadns/dadns/internal/dispatch"
@@ -32,6 +33,7 @@ import (
 // Serve runs dadns until ctx ends, then shuts down gracefully.
 func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) error {
 	log := newLogger(cfg, stderr)
+	started := time.Now()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
@@ -56,7 +58,9 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 	backends.registerMetrics(reg)
 
 	parsed := zone.NewCache(4096)
-	disp := dispatch.New(st, backends.byName, dispatch.Options{Logger: log, Metrics: dispatch.NewMetrics(reg), Parsed: parsed})
+	act := activity.New(nil)
+	disp := dispatch.New(st, backends.byName, dispatch.Options{Logger: log, Metrics: dispatch.NewMetrics(reg), Parsed: parsed,
+		Observe: func(_ string, took time.Duration, applied, failed int) { act.Batch(took, applied, failed) }})
 	if err := disp.Start(runCtx); err != nil {
 		return err
 	}
@@ -67,7 +71,7 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		MaxZones:   cfg.Limits.MaxZones,
 		ZoneLimits: zone.Limits{MaxRecords: cfg.Limits.MaxRecordsPerZone},
 		Owners:     ownerAliases(cfg),
-		Changed:    disp.Notify,
+		Changed:    func() { disp.Notify(); act.Push() },
 		Logger:     log,
 		Parsed:     parsed,
 	})
@@ -88,6 +92,8 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		Registry:            reg,
 		Version:             Version,
 		Logger:              log,
+		UI: operatorUI(runCtx, cfg, uiDeps{st: st, svc: svc, disp: disp, rec: rec, backends: backends, act: act, started: started},
+			log),
 	})
 	err = serveHTTP(runCtx, cfg, srv.Handler(), log)
 	cancel()

@@ -12,6 +12,9 @@ type Status struct {
 	LastPass  time.Time `json:"last_pass,omitzero"`
 	LastError string    `json:"last_error,omitempty"` // of the last pass (store or backend-wide), "" when it went well
 	Died      string    `json:"died,omitempty"`       // why the loop stopped, when it stopped abnormally
+	// Unreachable is set while the backend's last batch failed as a whole
+	// (it does not answer); cleared once it answers again.
+	Unreachable bool `json:"unreachable,omitempty"`
 }
 
 type statusBox struct {
@@ -34,6 +37,12 @@ func (b *statusBox) stop() {
 func (b *statusBox) die(why string) {
 	b.mu.Lock()
 	b.s.Alive, b.s.Died = false, why
+	b.mu.Unlock()
+}
+
+func (b *statusBox) reach(down bool) {
+	b.mu.Lock()
+	b.s.Unreachable = down
 	b.mu.Unlock()
 }
 

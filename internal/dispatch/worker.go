@@ -37,6 +37,9 @@ type Options struct {
 	Logger    *slog.Logger
 	Metrics   *Metrics    // nil: none
 	Parsed    *zone.Cache // zones parsed at push time (nil: parse each)
+	// Observe hears of every batch: how long it took, the zone changes
+	// applied and failed (nil: nobody); it feeds the UI's activity charts.
+	Observe func(backend string, took time.Duration, applied, failed int)
 }
 
 func (o *Options) defaults() {
@@ -129,6 +132,7 @@ func (w *Worker) recovered(ctx context.Context) bool {
 		return false
 	}
 	w.down = false
+	w.status.reach(false)
 	n, err := w.st.RetryNow(ctx, w.name)
 	if err != nil {
 		w.log.Error("backend recovered but retries not rescheduled", "err", err)
@@ -180,9 +184,13 @@ func (w *Worker) RunOnce(ctx context.Context) (int, time.Time, error) {
 		return 0, next, fmt.Errorf("dispatch: record failures: %w", err)
 	}
 	w.down = len(res.applied) == 0 && res.wholesale
+	w.status.reach(w.down)
 	end := w.opt.Now()
 	w.burst.add(start, end, len(res.applied), len(res.failed))
 	w.opt.Metrics.observe(w.name, end.Sub(start), res, retried(due))
+	if w.opt.Observe != nil {
+		w.opt.Observe(w.name, end.Sub(start), len(res.applied), len(res.failed))
+	}
 	return len(due), next, nil
 }
 
