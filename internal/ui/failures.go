@@ -7,7 +7,7 @@ import (
 )
 
 // maxFailureRows bounds the failures page.
-const maxFailureRows = 500
+const maxFailureRows = 100
 
 type failuresData struct {
 	Rows  []store.BackendState
