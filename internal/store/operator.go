@@ -218,7 +218,8 @@ func (s *Store) RecentFailures(ctx context.Context, limit int) ([]BackendState, 
 		}
 		rows, err := tx.QueryContext(ctx, `
 			SELECT backend, zone, state, desired_version, applied_version, applied_hash, applied_at,
-			       attempts, last_error, failed_at, next_attempt`+where+`
+			       attempts, last_error, failed_at, next_attempt FROM backend_state INDEXED BY backend_state_next
+			WHERE backend IN (SELECT name FROM backends) AND state IN ('failed', 'permanent')
 			ORDER BY failed_at DESC, zone, backend LIMIT ?`, limit)
 		if err != nil {
 			return err

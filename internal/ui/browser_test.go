@@ -359,6 +359,15 @@ func TestBrowserScenario(t *testing.T) {
 	mustContain(t, "run now", b.text("main"), "pass started")
 	b.waitText(n, "/ui/reconcile", "#passes", "live")
 	eventually(t, "missing.example fetched", 30*time.Second, func() bool { return n.version("missing.example") == 1 })
+	// One more zone appears on DirectAdmin: the next dry run plans it,
+	// below the live pass that fetched the first.
+	da.AddLocal("later.example", "carol", fakeda.Zone("later.example", 5))
+	b.click(`#dry-run`)
+	plan := b.text("#plan")
+	mustContain(t, "second plan", plan, "later.example")
+	if strings.Contains(plan, "missing.example") {
+		t.Fatalf("the second plan fetches missing.example again:\n%s", plan)
+	}
 	b.screenshot("reconcile", true)
 
 	if d := b.dialogs.Load(); d != 0 {

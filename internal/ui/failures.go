@@ -12,6 +12,7 @@ const maxFailureRows = 100
 type failuresData struct {
 	Rows  []store.BackendState
 	Total int
+	Live  map[string]bool // zones still held; the others' failures are deletes
 }
 
 func (s *Server) failures(w http.ResponseWriter, r *http.Request) {
@@ -20,8 +21,21 @@ func (s *Server) failures(w http.ResponseWriter, r *http.Request) {
 		s.storeFailed(w, r, err)
 		return
 	}
+	names := make([]string, len(rows))
+	for i, st := range rows {
+		names[i] = st.Zone
+	}
+	held, err := s.opt.Store.Live(r.Context(), names)
+	if err != nil {
+		s.storeFailed(w, r, err)
+		return
+	}
+	live := make(map[string]bool, len(held))
+	for n := range held {
+		live[n] = true
+	}
 	s.render(w, r, http.StatusOK, "failures", page{Title: "Failures", Nav: "failures", Refresh: 15,
-		Data: failuresData{Rows: rows, Total: total}})
+		Data: failuresData{Rows: rows, Total: total, Live: live}})
 }
 
 // retryAll makes every waiting retry on every backend due now.
