@@ -12,7 +12,8 @@ import (
 
 // source is what the shared read models are built from.
 func (s *Server) source() view.Source {
-	return view.Source{Store: s.opt.Store, Workers: s.opt.Workers, Reconciler: s.opt.Reconciler, Version: s.opt.Version}
+	return view.Source{Store: s.opt.Store, Workers: s.opt.Workers, Reconciler: s.opt.Reconciler,
+		Secondaries: s.opt.Secondaries, Version: s.opt.Version}
 }
 
 func (s *Server) workers() []dispatch.Status {

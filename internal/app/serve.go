@@ -56,6 +56,8 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 	}
 	defer backends.close()
 	backends.registerMetrics(reg)
+	backends.setCatalogGroups(cfg, st)
+	secondaries := backends.registerTransfers(reg, cfg)
 
 	parsed := zone.NewCache(4096)
 	act := activity.New(nil)
@@ -89,10 +91,12 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		TrustedProxies:      trustedProxies(cfg),
 		Workers:             disp.Statuses,
 		Reconciler:          reconcileReport(rec),
+		Secondaries:         secondaries,
 		Registry:            reg,
 		Version:             Version,
 		Logger:              log,
-		UI: operatorUI(runCtx, cfg, uiDeps{st: st, svc: svc, disp: disp, rec: rec, backends: backends, act: act, started: started},
+		UI: operatorUI(runCtx, cfg, uiDeps{st: st, svc: svc, disp: disp, rec: rec, backends: backends, act: act, started: started,
+			secondaries: secondaries},
 			log),
 	})
 	err = serveHTTP(runCtx, cfg, srv.Handler(), log)

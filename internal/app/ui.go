@@ -26,6 +26,8 @@ type uiDeps struct {
 	backends *backendSet
 	act      *activity.Recorder
 	started  time.Time
+	// secondaries reports the builtin's transfer clients (nil: none).
+	secondaries func() any
 }
 
 // operatorUI returns the /ui/ handler: the pages when app.ui_enabled is
@@ -51,7 +53,8 @@ func operatorUI(ctx context.Context, cfg *config.Config, d uiDeps, log *slog.Log
 	}
 	srv := ui.New(ui.Options{
 		Store: d.st, Push: d.svc,
-		Source:     view.Source{Store: d.st, Workers: d.disp.Statuses, Reconciler: reconcileReport(d.rec), Version: Version},
+		Source: view.Source{Store: d.st, Workers: d.disp.Statuses, Reconciler: reconcileReport(d.rec),
+			Secondaries: d.secondaries, Version: Version},
 		Reconciler: rec, Activity: d.act, Resolvers: resolvers, Wake: d.disp.Notify,
 		Started: d.started, RunContext: ctx, Logger: log,
 	})

@@ -19,7 +19,9 @@ type Source struct {
 	Workers func() []dispatch.Status
 	// Reconciler reports the last reconciliation pass (nil: none).
 	Reconciler func() any
-	Version    string
+	// Secondaries reports who asked the builtin for transfers (nil: none).
+	Secondaries func() any
+	Version     string
 }
 
 // Status is GET /status: the Python directdnsonly's shape (status,
@@ -34,6 +36,9 @@ type Status struct {
 	PeerSync   map[string]any     `json:"peer_sync"`
 	Zones      ZoneCount          `json:"zones"`
 	Backends   map[string]Backend `json:"backends"`
+	// Secondaries lists who asked the builtin for transfers (when
+	// transfers are configured).
+	Secondaries any `json:"secondaries,omitempty"`
 }
 
 // Queues sums the work not done yet over the backends.
@@ -105,6 +110,9 @@ func BuildStatus(ctx context.Context, src Source) (Status, error) {
 		if r := src.Reconciler(); r != nil {
 			doc.Reconciler = r
 		}
+	}
+	if src.Secondaries != nil {
+		doc.Secondaries = src.Secondaries()
 	}
 	n, err := src.Store.CountLive(ctx)
 	if err != nil {
