@@ -209,12 +209,12 @@ func (s *Server) deleteZone(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, path, "delete-mismatch", 0)
 		return
 	}
-	outcome, err := s.opt.Push.Delete(r.Context(), name, "")
+	outcome, err := s.opt.Push.DeleteAny(r.Context(), name)
 	if err != nil {
 		s.storeFailed(w, r, err)
 		return
 	}
-	if outcome == push.Absent {
+	if outcome != push.Deleted {
 		s.fail(w, r, http.StatusNotFound, "No zone of that name is held.")
 		return
 	}
