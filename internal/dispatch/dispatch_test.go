@@ -355,8 +355,8 @@ func TestRecoveryRetriesAtOnce(t *testing.T) {
 		drain(t, w)
 		e.clk.Advance(5 * time.Minute)
 	}
-	if !w.down {
-		t.Fatal("a wholesale failure did not mark the backend down")
+	if !w.down || !w.Status().Unreachable {
+		t.Fatalf("a wholesale failure did not mark the backend down (status %+v)", w.Status())
 	}
 	if w.recovered(context.Background()) {
 		t.Fatal("recovered while still down")
@@ -364,6 +364,9 @@ func TestRecoveryRetriesAtOnce(t *testing.T) {
 	mem.SetDown(nil)
 	if !w.recovered(context.Background()) {
 		t.Fatal("recovery not noticed")
+	}
+	if w.Status().Unreachable {
+		t.Fatal("status still unreachable after recovery")
 	}
 	if n := drain(t, w); n != len(zs) {
 		t.Fatalf("after recovery %d zones applied at once, want %d", n, len(zs))
@@ -386,5 +389,25 @@ func TestBackendChoosesBatchSize(t *testing.T) {
 	drain(t, e.worker("mem", bigBatches{mem})) // the env's default is 50
 	if _, batches := mem.Stats(); len(batches) != 2 || batches[0] != 70 {
 		t.Fatalf("batches %v, want 70 then 30", batches)
+	}
+}
+
+func TestObserveHearsEveryBatch(t *testing.T) {
+	e := newEnv(t)
+	mem := memory.New()
+	var batches, applied, failed int
+	w := NewWorker("mem", mem, e.st, Options{Now: e.clk.Now, BatchSize: 2, Logger: w0(t),
+		Observe: func(backend string, took time.Duration, a, f int) {
+			if backend != "mem" || took < 0 {
+				t.Errorf("observed %s %v", backend, took)
+			}
+			batches, applied, failed = batches+1, applied+a, failed+f
+		}})
+	for i := range 5 {
+		e.push(fmt.Sprintf("obs%d.example", i), 1)
+	}
+	drain(t, w)
+	if batches != 3 || applied != 5 || failed != 0 {
+		t.Fatalf("observed %d batches, %d applied, %d failed; want 3, 5, 0", batches, applied, failed)
 	}
 }
