@@ -31,8 +31,11 @@ func (b *Backend) Repair(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("coredns_mysql: repair: %w", err)
 	}
-	if !present && len(held) == 0 {
+	if present == 0 && len(held) == 0 {
 		return nil // nothing written, nothing to repair
+	}
+	if present < 2 {
+		b.failed() // dropped behind dadns's back: create them again
 	}
 	if _, err := b.prepare(ctx); err != nil {
 		return fmt.Errorf("coredns_mysql: repair: %w", err)
@@ -61,12 +64,12 @@ func (b *Backend) repairState() (map[zone.Name]planned, []zone.Name) {
 	return maps.Clone(b.held), gone
 }
 
-// tablesPresent reports whether either table exists (read only).
-func (b *Backend) tablesPresent(ctx context.Context) (bool, error) {
+// tablesPresent counts which of the two tables exist (read only).
+func (b *Backend) tablesPresent(ctx context.Context) (int, error) {
 	var n int
 	err := b.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.TABLES
 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?, ?)`, b.opt.ZonesTable, b.opt.RecordsTable).Scan(&n)
-	return n > 0, err
+	return n, err
 }
 
 // repairHeld compares every zone written since start with its rows, a
