@@ -36,7 +36,15 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	plans, errs := b.plan(zones, lim, b.takeAudited())
 	b.remember(zones, plans)
 	for _, chunk := range chunks(plans, b.opt.TxRows) {
-		if _, _, err := b.applyTx(ctx, chunk); err != nil {
+		_, _, err := b.applyTx(ctx, chunk)
+		if noTable(err) {
+			// Dropped since the schema was checked: check (create) again.
+			b.failed()
+			if _, err = b.prepare(ctx); err == nil {
+				_, _, err = b.applyTx(ctx, chunk)
+			}
+		}
+		if err != nil {
 			b.failed()
 			errs = append(errs, failAll(chunk, err)...)
 			continue

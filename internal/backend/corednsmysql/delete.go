@@ -14,7 +14,13 @@ func (b *Backend) Delete(ctx context.Context, names []zone.Name) error {
 		return err
 	}
 	for part := range batches(names, maxArgs) {
-		if err := b.deleteTx(ctx, part); err != nil {
+		err := b.deleteTx(ctx, part)
+		if noTable(err) {
+			// Dropped since the schema was checked: the zones are gone.
+			b.failed()
+			err = nil
+		}
+		if err != nil {
 			b.failed()
 			return fmt.Errorf("coredns_mysql: delete %d zones (%s...): %w", len(part), part[0], err)
 		}

@@ -123,3 +123,23 @@ func TestReadsAfterTablesDropped(t *testing.T) {
 		t.Fatalf("Verify after Repair: %v", err)
 	}
 }
+
+// TestApplyAfterTablesDropped: a backend that checked the schema before
+// the tables were dropped creates them again in the same Apply.
+func TestApplyAfterTablesDropped(t *testing.T) {
+	f := newFixture(t)
+	a, b := backendtest.Zone(t, "a.example", 1), backendtest.Zone(t, "b.example", 1)
+	if err := f.b.Apply(testCtx(t), []*zone.Zone{a}); err != nil {
+		t.Fatal(err)
+	}
+	f.exec(t, "DROP TABLE records", "DROP TABLE zones")
+	if err := f.b.Delete(testCtx(t), []zone.Name{a.Name}); err != nil {
+		t.Fatalf("Delete on dropped tables: %v", err)
+	}
+	if err := f.b.Apply(testCtx(t), []*zone.Zone{b}); err != nil {
+		t.Fatalf("Apply on dropped tables: %v", err)
+	}
+	if err := f.b.Verify(testCtx(t), b.Name, b.Hash()); err != nil {
+		t.Fatal(err)
+	}
+}
