@@ -26,13 +26,16 @@ type Backend struct {
 	zt  string // quoted zones table
 	rt  string // quoted records table
 
-	mu     sync.Mutex
-	ready  bool                   // tables exist and were found compatible
-	lim    limits                 // valid when ready
-	held   map[zone.Name]planned  // zones written since start, by Apply: what their rows must be (for Verify and Repair)
-	gone   map[zone.Name]bool     // zones deleted since start and not applied since (for Repair)
-	signed map[zone.Name]projHash // zones whose projection differs from what was pushed
-	audit  map[string]planned     // AuditZone's work by pushed hash, taken by the next Apply
+	mu    sync.Mutex
+	ready bool                  // tables exist and were found compatible
+	lim   limits                // valid when ready
+	held  map[zone.Name]planned // zones written since start, by Apply: what their rows must be (for Verify and Repair)
+	gone  map[zone.Name]bool    // zones deleted since start and not applied since (for Repair)
+	// reported are the zones not written since start whose rows Repair
+	// found wrong, with what is wrong (to warn once per change).
+	reported map[zone.Name]string
+	signed   map[zone.Name]projHash // zones whose projection differs from what was pushed
+	audit    map[string]planned     // AuditZone's work by pushed hash, taken by the next Apply
 }
 
 // projHash ties the hash of a pushed zone to the hash of what was written.

@@ -261,3 +261,50 @@ func TestDeleteRemovesRowsThenZone(t *testing.T) {
 		t.Fatalf("%d records rows, want %d", n, len(b.Records))
 	}
 }
+
+// TestRepairAfterRestartReportsOnly: a backend started after the zones
+// were written (a new Backend on the same database) does not know their
+// rows: Repair changes nothing, warns once about the zone whose rows are
+// certainly not dadns's (hidden, duplicated), and not about the clean
+// zone; re-applying the zone rewrites it.
+func TestRepairAfterRestartReportsOnly(t *testing.T) {
+	f := newFixture(t)
+	bad, good := backendtest.Zone(t, "bad.example", 1), backendtest.Zone(t, "good.example", 1)
+	if err := f.b.Apply(testCtx(t), []*zone.Zone{bad, good}); err != nil {
+		t.Fatal(err)
+	}
+	want := f.rows(t, "bad.example.")
+	f.tamper(t, "bad.example.")
+
+	var logs syncbuf.Buffer
+	opt := f.b.opt
+	opt.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	again, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	before := f.rowsWithIDs(t)
+	for range 2 {
+		if err := again.Repair(testCtx(t)); err != nil {
+			t.Fatalf("Repair: %v", err)
+		}
+	}
+	if d := diffLines(f.rowsWithIDs(t), before); d != "" {
+		t.Fatalf("Repair of zones it did not write changed rows:\n%s", d)
+	}
+	out := logs.String()
+	if strings.Count(out, "\n") != 1 || !strings.Contains(out, "not repaired") || !strings.Contains(out, "zone=bad.example") ||
+		!strings.Contains(out, "1 rows hidden (online is not 1) (sip A)") || !strings.Contains(out, "duplicates") {
+		t.Fatalf("want one warning about bad.example, got:\n%s", out)
+	}
+	if err := again.Apply(testCtx(t), []*zone.Zone{bad}); err != nil {
+		t.Fatal(err)
+	}
+	if d := diffLines(f.rows(t, "bad.example."), want); d != "" {
+		t.Fatalf("rows after re-apply:\n%s", d)
+	}
+	if err := again.Verify(testCtx(t), bad.Name, bad.Hash()); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/dadns/dadns/internal/zone"
 )
@@ -23,8 +24,10 @@ import (
 //   - records rows whose zone_id has no zones row (left by a writer on
 //     tables without the foreign key dadns creates): removed.
 //
-// Zones written before dadns started are not compared (dadns does not
-// keep their rows); their next apply rewrites any drift.
+// Zones written before dadns started are not compared row by row (dadns
+// does not keep their rows): Repair only reports, once per change, those
+// whose rows the plugin would serve wrongly (hidden or duplicated rows,
+// rows that make no valid zone); their next apply rewrites any drift.
 func (b *Backend) Repair(ctx context.Context) error {
 	held, gone := b.repairState()
 	present, err := b.tablesPresent(ctx)
@@ -48,6 +51,9 @@ func (b *Backend) Repair(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	if err := b.repairOrphans(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := b.reportUnheld(ctx, held); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
@@ -179,4 +185,72 @@ func (b *Backend) repairOrphans(ctx context.Context) error {
 		b.log.Warn("coredns_mysql records rows without a zones row; removed", "zone_id", o.zoneID, "deleted_rows", n)
 	}
 	return nil
+}
+
+// reportUnheld checks the zones not written since start, a batch per
+// read, and warns about each whose rows do not rebuild into a valid zone,
+// once per change of what is wrong.
+func (b *Backend) reportUnheld(ctx context.Context, held map[zone.Name]planned) error {
+	all, err := b.Zones(ctx)
+	if err != nil {
+		return fmt.Errorf("coredns_mysql: repair: %w", err)
+	}
+	var names []string
+	for _, n := range all {
+		if _, ok := held[n]; !ok {
+			names = append(names, n.FQDN())
+		}
+	}
+	seen := map[zone.Name]string{}
+	for part := range batches(names, maxArgs) {
+		ids, err := b.zoneIDs(ctx, b.db, part, false)
+		if err != nil {
+			return fmt.Errorf("coredns_mysql: repair: read zones: %w", err)
+		}
+		have, err := b.readRows(ctx, b.db, ids)
+		if err != nil {
+			return fmt.Errorf("coredns_mysql: repair: read rows: %w", err)
+		}
+		for fqdn, id := range ids {
+			n, ok := zoneName(fqdn)
+			if !ok {
+				continue
+			}
+			if what := unheldDrift(n, have[id]); what != "" {
+				seen[n] = what
+			}
+		}
+	}
+	b.mu.Lock()
+	last := b.reported
+	b.reported = seen
+	b.mu.Unlock()
+	for _, n := range slices.Sorted(maps.Keys(seen)) {
+		if last[n] != seen[n] {
+			b.log.Warn("coredns_mysql rows of a zone not written since dadns started are served wrongly; not repaired (its next apply rewrites them)",
+				"zone", n.String(), "drift", seen[n])
+		}
+	}
+	return nil
+}
+
+// unheldDrift says what is certainly not dadns's in a zone's rows without
+// knowing what it wrote: rows it never writes (online other than 1) and
+// rows that do not rebuild into the zone they read as.
+func unheldDrift(n zone.Name, rows []stored) string {
+	var parts []string
+	var hidden []string
+	for _, r := range rows {
+		if r.online != 1 {
+			hidden = append(hidden, r.label())
+		}
+	}
+	if len(hidden) > 0 {
+		slices.Sort(hidden)
+		parts = append(parts, fmt.Sprintf("%d rows hidden (online is not 1) (%s)", len(hidden), strings.Join(hidden[:min(3, len(hidden))], ", ")))
+	}
+	if _, err := served(n, rows); err != nil {
+		parts = append(parts, err.Error())
+	}
+	return strings.Join(parts, "; ")
 }
