@@ -204,13 +204,27 @@ func (s *Server) Restart() error {
 	return nil
 }
 
-// waitReady polls until root can run a query over TCP.
+// waitReady polls until root can run a query over TCP on this server: a
+// server of another test (or another worktree's) that took the port
+// between freePort and our bind answers with another data directory, and
+// is not taken for ours (ours then exits with "in use" and startFreePort
+// tries another port).
 func (s *Server) waitReady(done chan struct{}) error {
 	deadline := time.Now().Add(startTimeout)
+	want := filepath.Clean(filepath.Join(s.Dir, "data"))
+	if abs, err := filepath.Abs(want); err == nil {
+		want = abs
+	}
+	if real, err := filepath.EvalSymlinks(want); err == nil {
+		want = real
+	}
 	for {
 		db, err := s.open("root", "", "")
 		if err == nil {
-			err = db.Ping()
+			var dir string
+			if err = db.QueryRow("SELECT @@datadir").Scan(&dir); err == nil && !sameDir(dir, want) {
+				err = fmt.Errorf("port %d answered by the server of %s", s.Port, dir)
+			}
 			db.Close()
 		}
 		if err == nil {
@@ -226,6 +240,14 @@ func (s *Server) waitReady(done chan struct{}) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// sameDir reports whether the server's datadir is want (symlinks resolved).
+func sameDir(dir, want string) bool {
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	return filepath.Clean(dir) == want
 }
 
 // Stop shuts the server down (SIGTERM, then SIGKILL after 30 s) and waits
