@@ -35,6 +35,12 @@ var topologies = []topology{
 		ports:    []string{"0.0.0.0:2222/tcp", "0.0.0.0:53/udp", "0.0.0.0:53/tcp", "127.0.0.1:5354/udp", "127.0.0.1:5354/tcp"},
 		required: []string{"DC1_DB_PASSWORD", "DC2_DB_PASSWORD"},
 	},
+	{dir: "knot", ports: []string{"0.0.0.0:2222/tcp", "0.0.0.0:53/udp", "0.0.0.0:53/tcp"}},
+	{
+		dir:      "powerdns",
+		ports:    []string{"0.0.0.0:2222/tcp", "0.0.0.0:53/udp", "0.0.0.0:53/tcp", "127.0.0.1:5355/udp", "127.0.0.1:5355/tcp"},
+		required: []string{"DB_PASSWORD", "REPLICATION_PASSWORD"},
+	},
 }
 
 // composeFile is the path of a topology's compose file.

@@ -376,8 +376,8 @@ func TestEntrypointOtherCommands(t *testing.T) {
 // the container with a message instead of running dadns without DNS.
 func TestEntrypointUnknownServer(t *testing.T) {
 	c := newContainer(t)
-	c.start(t, c.env(t, "knot"), "serve")
-	if code := c.exit(t); code != 2 || !strings.Contains(c.out.String(), "use none, bind or nsd") {
-		t.Errorf("DNS_SERVER=knot: exit %d\n%s", code, c.out)
+	c.start(t, c.env(t, "powerdns"), "serve")
+	if code := c.exit(t); code != 2 || !strings.Contains(c.out.String(), "use none, bind, nsd or knot") {
+		t.Errorf("DNS_SERVER=powerdns: exit %d\n%s", code, c.out)
 	}
 }

@@ -21,6 +21,8 @@ const servedTimeout = 20 * time.Second
 var servedGoals = map[string]time.Duration{
 	"builtin": 5 * time.Millisecond, "bind": 100 * time.Millisecond,
 	"mysql_dc1": 50 * time.Millisecond, "mysql_dc2": 50 * time.Millisecond,
+	"knot": 100 * time.Millisecond,
+	"pdns_dc1": 50 * time.Millisecond, "pdns_dc2": 50 * time.Millisecond, "pdns_replica_dns": 100 * time.Millisecond,
 }
 
 // servedProbe reads the serial a backend serves for a zone.
@@ -44,6 +46,9 @@ func (b *bench) probes() []servedProbe {
 	for _, m := range b.marias {
 		out = append(out, servedProbe{m.name, m.soaSerial})
 	}
+	if b.knotHost != nil {
+		out = append(out, dnsProbe("knot", b.knotHost.addr))
+	}
 	return out
 }
 
@@ -55,7 +60,7 @@ func (b *bench) servedPhase(ctx context.Context) {
 		return
 	}
 	slog.Info("push-to-served", "samples", b.opt.servedSamples, "backends", b.names)
-	probes := b.probes()
+	probes := append(b.probes(), b.pdnsProbes(ctx)...)
 	times := map[string][]time.Duration{}
 	var acks []time.Duration
 	for i := range b.opt.servedSamples {

@@ -11,9 +11,17 @@ import (
 
 // planned is one zone ready to be written.
 type planned struct {
-	z    *zone.Zone // the projection (Stored)
+	z    *zone.Zone // the projection (Stored); nil once kept in held
+	name zone.Name
+	hash string // the projection's canonical hash
 	rows []row
 	lim  limits // the column limits rows were checked against
+}
+
+// slim returns p without its zone, as held keeps it.
+func (p planned) slim() planned {
+	p.z = nil
+	return p
 }
 
 // Apply writes each zone's rows, replacing its previous rows as a diff
@@ -28,10 +36,20 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	plans, errs := b.plan(zones, lim, b.takeAudited())
 	b.remember(zones, plans)
 	for _, chunk := range chunks(plans, b.opt.TxRows) {
-		if _, _, err := b.applyTx(ctx, chunk); err != nil {
+		_, _, err := b.applyTx(ctx, chunk)
+		if noTable(err) {
+			// Dropped since the schema was checked: check (create) again.
+			b.failed()
+			if _, err = b.prepare(ctx); err == nil {
+				_, _, err = b.applyTx(ctx, chunk)
+			}
+		}
+		if err != nil {
 			b.failed()
 			errs = append(errs, failAll(chunk, err)...)
+			continue
 		}
+		b.hold(chunk)
 	}
 	return errors.Join(errs...)
 }
@@ -41,7 +59,7 @@ func (b *Backend) plan(zones []*zone.Zone, lim limits, audited map[string]planne
 	var plans []planned
 	var errs []error
 	for _, z := range zones {
-		if p, ok := audited[z.Hash()]; ok && p.lim == lim && p.z.Name == z.Name {
+		if p, ok := audited[z.Hash()]; ok && p.lim == lim && p.name == z.Name {
 			plans = append(plans, p)
 			continue
 		}
@@ -54,7 +72,7 @@ func (b *Backend) plan(zones []*zone.Zone, lim limits, audited map[string]planne
 			errs = append(errs, &backend.ZoneError{Zone: z.Name, Err: backend.Permanent(fmt.Errorf("coredns_mysql: apply %s: %w", z.Name, err))})
 			continue
 		}
-		plans = append(plans, planned{z: s, rows: rows, lim: lim})
+		plans = append(plans, planned{z: s, name: s.Name, hash: s.Hash(), rows: rows, lim: lim})
 	}
 	return plans, errs
 }
@@ -68,24 +86,33 @@ func (b *Backend) takeAudited() map[string]planned {
 	return a
 }
 
-// remember keeps the batch's projections for Verify, and which pushed
-// hashes stand for a different stored hash.
+// remember notes which pushed hashes stand for a different stored hash.
 func (b *Backend) remember(zones []*zone.Zone, plans []planned) {
 	byName := make(map[zone.Name]planned, len(plans))
 	for _, p := range plans {
-		byName[p.z.Name] = p
+		byName[p.name] = p
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.recent = byName
 	for _, z := range zones {
 		p, ok := byName[z.Name]
 		switch {
 		case ok && p.z != z:
-			b.signed[z.Name] = projHash{full: z.Hash(), stored: p.z.Hash()}
+			b.signed[z.Name] = projHash{full: z.Hash(), stored: p.hash}
 		case ok:
 			delete(b.signed, z.Name)
 		}
+	}
+}
+
+// hold records the rows of committed zones: Verify compares with them and
+// Repair restores them.
+func (b *Backend) hold(chunk []planned) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range chunk {
+		b.held[p.name] = p.slim()
+		delete(b.gone, p.name)
 	}
 }
 
@@ -109,7 +136,7 @@ func chunks(plans []planned, maxRows int) [][]planned {
 func failAll(chunk []planned, err error) []error {
 	out := make([]error, len(chunk))
 	for i, p := range chunk {
-		out[i] = &backend.ZoneError{Zone: p.z.Name, Err: fmt.Errorf("coredns_mysql: apply %s: %w", p.z.Name, err)}
+		out[i] = &backend.ZoneError{Zone: p.name, Err: fmt.Errorf("coredns_mysql: apply %s: %w", p.name, err)}
 	}
 	return out
 }
@@ -124,7 +151,7 @@ func (b *Backend) applyTx(ctx context.Context, chunk []planned) (del, ins int, e
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
 	names := make([]string, len(chunk))
 	for i, p := range chunk {
-		names[i] = p.z.Name.FQDN()
+		names[i] = p.name.FQDN()
 	}
 	ids, err := b.zoneIDs(ctx, tx, names, true)
 	if err != nil {
@@ -136,7 +163,7 @@ func (b *Backend) applyTx(ctx context.Context, chunk []planned) (del, ins int, e
 	}
 	var d diff
 	for _, p := range chunk {
-		id := ids[p.z.Name.FQDN()]
+		id := ids[p.name.FQDN()]
 		d.add(id, p.rows, have[id])
 	}
 	del, ins = len(d.del), len(d.ins)

@@ -23,7 +23,7 @@ func (b *Backend) AuditZone(z *zone.Zone) error {
 	}
 	b.mu.Lock()
 	if len(b.audit) < maxAudited {
-		b.audit[z.Hash()] = planned{z: s, rows: rows, lim: lim}
+		b.audit[z.Hash()] = planned{z: s, name: s.Name, hash: s.Hash(), rows: rows, lim: lim}
 	}
 	b.mu.Unlock()
 	return nil

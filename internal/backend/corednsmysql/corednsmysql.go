@@ -26,20 +26,25 @@ type Backend struct {
 	zt  string // quoted zones table
 	rt  string // quoted records table
 
-	mu     sync.Mutex
-	ready  bool                   // tables exist and were found compatible
-	lim    limits                 // valid when ready
-	recent map[zone.Name]planned  // the last Apply's zones, for Verify
-	signed map[zone.Name]projHash // zones whose projection differs from what was pushed
-	audit  map[string]planned     // AuditZone's work by pushed hash, taken by the next Apply
+	mu    sync.Mutex
+	ready bool                  // tables exist and were found compatible
+	lim   limits                // valid when ready
+	held  map[zone.Name]planned // zones written since start, by Apply: what their rows must be (for Verify and Repair)
+	gone  map[zone.Name]bool    // zones deleted since start and not applied since (for Repair)
+	// reported are the zones not written since start whose rows Repair
+	// found wrong, with what is wrong (to warn once per change).
+	reported map[zone.Name]string
+	signed   map[zone.Name]projHash // zones whose projection differs from what was pushed
+	audit    map[string]planned     // AuditZone's work by pushed hash, taken by the next Apply
 }
 
 // projHash ties the hash of a pushed zone to the hash of what was written.
 type projHash struct{ full, stored string }
 
 // New returns a backend for the database in opt. It does not connect:
-// the tables are created or checked on first use, so dadns starts (and its
-// other backends work) while this database is unreachable.
+// the tables are created or checked on the first write (Apply, Delete,
+// Repair), so dadns starts (and its other backends work) while this
+// database is unreachable. Reads (Zone, Zones, Verify) never create them.
 func New(opt Options) (*Backend, error) {
 	opt.defaults()
 	if err := opt.check(); err != nil {
@@ -62,7 +67,7 @@ func New(opt Options) (*Backend, error) {
 	return &Backend{
 		opt: opt, db: db, log: opt.Logger,
 		zt: "`" + opt.ZonesTable + "`", rt: "`" + opt.RecordsTable + "`",
-		recent: map[zone.Name]planned{}, signed: map[zone.Name]projHash{}, audit: map[string]planned{},
+		held: map[zone.Name]planned{}, gone: map[zone.Name]bool{}, signed: map[zone.Name]projHash{}, audit: map[string]planned{},
 	}, nil
 }
 
@@ -79,7 +84,7 @@ func (b *Backend) Probe(ctx context.Context) error {
 func (b *Backend) Close() error { return b.db.Close() }
 
 // prepare makes sure the tables exist and are compatible, once per
-// connection epoch: a failed statement makes the next call check again,
+// connection epoch (write path only: it may create the tables): a failed statement makes the next call check again,
 // in case the database was replaced meanwhile.
 func (b *Backend) prepare(ctx context.Context) (limits, error) {
 	if err := ctx.Err(); err != nil {

@@ -13,22 +13,31 @@ func (b *Backend) Delete(ctx context.Context, names []zone.Name) error {
 	if _, err := b.prepare(ctx); err != nil {
 		return err
 	}
-	b.forget(names)
 	for part := range batches(names, maxArgs) {
-		if err := b.deleteTx(ctx, part); err != nil {
+		err := b.deleteTx(ctx, part)
+		if noTable(err) {
+			// Dropped since the schema was checked: the zones are gone.
+			b.failed()
+			err = nil
+		}
+		if err != nil {
 			b.failed()
 			return fmt.Errorf("coredns_mysql: delete %d zones (%s...): %w", len(part), part[0], err)
 		}
+		b.forget(part)
 	}
 	return nil
 }
 
+// forget records deleted zones: no longer held, and gone (Repair removes
+// them should they come back).
 func (b *Backend) forget(names []zone.Name) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, n := range names {
 		delete(b.signed, n)
-		delete(b.recent, n)
+		delete(b.held, n)
+		b.gone[n] = true
 	}
 }
 

@@ -3,19 +3,20 @@ package corednsmysql
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/dadns/dadns/internal/backend"
 	"github.com/dadns/dadns/internal/zone"
 )
 
 // Zone reads the zone's rows back and rebuilds the zone the plugin serves
-// from them (the projection of what was pushed: see Stored).
+// from them (the projection of what was pushed: see Stored). It only
+// reads: without the tables, the zone is not found.
 func (b *Backend) Zone(ctx context.Context, name zone.Name) (*zone.Zone, error) {
-	if _, err := b.prepare(ctx); err != nil {
-		return nil, err
-	}
 	rows, err := b.zoneRows(ctx, name)
 	if err != nil {
 		return nil, err
@@ -33,6 +34,9 @@ func (b *Backend) zoneRows(ctx context.Context, name zone.Name) ([]stored, error
 	q := "SELECT z.id, r.id, r.hostname, r.type, r.data, r.ttl, r.online FROM " + b.zt + " z LEFT JOIN " + b.rt +
 		" r ON r.zone_id = z.id WHERE z.zone_name = ?"
 	rows, err := b.db.QueryContext(ctx, q, name.FQDN())
+	if noTable(err) {
+		return nil, fmt.Errorf("coredns_mysql: read %s: %w (%w)", name, backend.ErrNotFound, err)
+	}
 	if err != nil {
 		b.failed()
 		return nil, fmt.Errorf("coredns_mysql: read %s: %w", name, err)
@@ -97,12 +101,16 @@ func served(name zone.Name, rows []stored) (*zone.Zone, error) {
 }
 
 // Zones lists the zones with a zones row, skipping rows whose name the
-// plugin never serves (not lower-case and absolute).
+// plugin never serves (not lower-case and absolute). It only reads:
+// without the tables, there is no zone.
 func (b *Backend) Zones(ctx context.Context) ([]zone.Name, error) {
-	if _, err := b.prepare(ctx); err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	rows, err := b.db.QueryContext(ctx, "SELECT zone_name FROM "+b.zt)
+	if noTable(err) {
+		return nil, nil
+	}
 	if err != nil {
 		b.failed()
 		return nil, fmt.Errorf("coredns_mysql: list zones: %w", err)
@@ -122,6 +130,12 @@ func (b *Backend) Zones(ctx context.Context) ([]zone.Name, error) {
 		return nil, fmt.Errorf("coredns_mysql: list zones: %w", err)
 	}
 	return out, nil
+}
+
+// noTable reports MariaDB's "table doesn't exist" (error 1146).
+func noTable(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1146
 }
 
 func zoneName(s string) (zone.Name, bool) {

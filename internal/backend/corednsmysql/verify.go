@@ -4,53 +4,46 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/dadns/dadns/internal/backend"
 	"github.com/dadns/dadns/internal/zone"
 )
 
-// Verify reads the zone's rows back, rebuilds the zone and compares its
-// canonical hash with what should be stored for the pushed hash. When the
-// rows drifted from a zone of the last Apply (rows added, changed or
-// removed behind dadns's back), it rewrites them as Apply does, logs it,
-// and checks again.
+// Verify reads the zone's rows back and checks that they are the rows
+// Apply wrote for the pushed hash (or, for a zone it did not write since
+// dadns started, that the zone rebuilt from them has the hash). It only
+// reads: rows that drifted are reported as backend.ErrMismatch saying
+// what differs, and left for the dispatcher's next apply (which rewrites
+// the zone's rows as a diff) or for Repair.
 func (b *Backend) Verify(ctx context.Context, name zone.Name, hash string) error {
 	want, proj := b.wanted(name, hash)
 	if proj != nil {
-		same, err := b.sameRows(ctx, *proj)
+		have, err := b.zoneRows(ctx, name)
+		if errors.Is(err, backend.ErrNotFound) {
+			return fmt.Errorf("coredns_mysql: verify %s: %w: the zone has no zones row (%d rows missing)", name, backend.ErrMismatch, len(proj.rows))
+		}
 		if err != nil {
 			return fmt.Errorf("coredns_mysql: verify %s: %w", name, err)
 		}
-		if same {
-			return nil
+		if what := drifted(*proj, have); what != "" {
+			return fmt.Errorf("coredns_mysql: verify %s: %w: %s", name, backend.ErrMismatch, what)
 		}
+		return nil
 	}
 	got, err := b.Zone(ctx, name)
-	if err == nil && got.Hash() == want {
-		return nil
-	}
-	if ctx.Err() != nil || proj == nil || errors.Is(err, ErrSchema) {
-		return verifyError(name, got, want, err)
-	}
-	if rerr := b.repair(ctx, *proj, err); rerr != nil {
-		return fmt.Errorf("coredns_mysql: verify %s: repair: %w", name, rerr)
-	}
-	got, err = b.Zone(ctx, name)
-	if err == nil && got.Hash() == want {
-		return nil
-	}
-	return verifyError(name, got, want, err)
-}
-
-func verifyError(name zone.Name, got *zone.Zone, want string, err error) error {
 	if err != nil {
 		return fmt.Errorf("coredns_mysql: verify %s: %w", name, err)
 	}
-	return fmt.Errorf("coredns_mysql: verify %s: %w (rows give %.12s, want %.12s)", name, backend.ErrMismatch, got.Hash(), want)
+	if got.Hash() != want {
+		return fmt.Errorf("coredns_mysql: verify %s: %w (rows give %.12s, want %.12s)", name, backend.ErrMismatch, got.Hash(), want)
+	}
+	return nil
 }
 
 // wanted returns the hash the rows should give for the pushed hash, and
-// the zone to rewrite them from when it is one of the last Apply.
+// the rows Apply wrote for it when it did since dadns started.
 func (b *Backend) wanted(name zone.Name, hash string) (string, *planned) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -58,39 +51,77 @@ func (b *Backend) wanted(name zone.Name, hash string) (string, *planned) {
 	if s, ok := b.signed[name]; ok && s.full == hash {
 		want = s.stored
 	}
-	if p, ok := b.recent[name]; ok && p.z.Hash() == want {
+	if p, ok := b.held[name]; ok && p.hash == want {
 		return want, &p
 	}
 	return want, nil
 }
 
-// repair rewrites the zone's rows from its projection.
-func (b *Backend) repair(ctx context.Context, proj planned, cause error) error {
-	del, ins, err := b.applyTx(ctx, []planned{proj})
-	if err != nil {
-		b.failed()
-		return err
+// drifted says how the rows a zone has differ from the rows p wrote, or
+// "" when they are the same, or serve the same zone (rows rewritten in an
+// equivalent form, or a schema that changes what it stores).
+func drifted(p planned, have []stored) string {
+	what := describe(p.rows, have)
+	if what == "" {
+		return ""
 	}
-	attrs := []any{"zone", proj.z.Name.String(), "deleted_rows", del, "inserted_rows", ins}
-	if cause != nil {
-		attrs = append(attrs, "cause", cause.Error())
+	if z, err := served(p.name, have); err == nil && z.Hash() == p.hash {
+		return ""
 	}
-	b.log.Warn("coredns_mysql rows drifted from the applied zone; repaired", attrs...)
-	return nil
+	return what
 }
 
-// sameRows reports whether the served rows are exactly the rows of proj,
-// as a multiset: then the zone rebuilt from them is proj, without the cost
-// of parsing it again.
-func (b *Backend) sameRows(ctx context.Context, proj planned) (bool, error) {
-	have, err := b.zoneRows(ctx, proj.z.Name)
-	if errors.Is(err, backend.ErrNotFound) {
-		return false, nil
+// describe says how the rows a zone has differ from the rows it should
+// have (empty when they are the same multiset, all online): rows nobody
+// asked for, rows missing, rows hidden (online other than 1) and rows
+// duplicated, with a few owner/type examples each (never record data).
+func describe(want []row, have []stored) string {
+	need := make(map[string]int, len(want))
+	for _, w := range want {
+		need[w.key()]++
 	}
-	if err != nil {
-		return false, err
+	wanted := make(map[string]bool, len(need))
+	for k := range need {
+		wanted[k] = true
 	}
-	var d diff
-	d.add(0, proj.rows, have)
-	return d.empty(), nil
+	var extra, hidden, dup, missing []string
+	for _, h := range have {
+		k := h.key()
+		switch {
+		case h.online == 1 && need[k] > 0:
+			need[k]--
+		case h.online != 1:
+			hidden = append(hidden, h.label())
+		case wanted[k]:
+			dup = append(dup, h.label())
+		default:
+			extra = append(extra, h.label())
+		}
+	}
+	for _, w := range want {
+		if need[w.key()] > 0 {
+			need[w.key()]--
+			missing = append(missing, w.label())
+		}
+	}
+	var parts []string
+	for _, c := range []struct {
+		what   string
+		labels []string
+	}{{"not written by dadns", extra}, {"missing", missing}, {"hidden (online is not 1)", hidden}, {"duplicated", dup}} {
+		if len(c.labels) == 0 {
+			continue
+		}
+		slices.Sort(c.labels)
+		ex := c.labels[:min(3, len(c.labels))]
+		more := ""
+		if len(c.labels) > len(ex) {
+			more = ", ..."
+		}
+		parts = append(parts, fmt.Sprintf("%d rows %s (%s%s)", len(c.labels), c.what, strings.Join(ex, ", "), more))
+	}
+	return strings.Join(parts, "; ")
 }
+
+// label names a row by owner and type, for messages.
+func (r row) label() string { return r.host + " " + r.typ }

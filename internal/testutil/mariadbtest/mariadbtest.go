@@ -51,6 +51,7 @@ type Server struct {
 
 	sockDir string
 	seq     atomic.Int64
+	extra   []string // further mariadbd flags (replication roles)
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -97,6 +98,11 @@ func Start(t testing.TB) *Server {
 // Launch initialises a data directory under dir, starts mariadbd on a free
 // loopback port and creates User. The caller must Close the server.
 func Launch(dir string) (*Server, error) {
+	return launch(dir, nil)
+}
+
+// launch is Launch with further mariadbd flags.
+func launch(dir string, extra []string) (*Server, error) {
 	if err := Available(); err != nil {
 		return nil, err
 	}
@@ -104,7 +110,7 @@ func Launch(dir string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Host: "127.0.0.1", Dir: dir, sockDir: sock, Password: randomHex(12)}
+	s := &Server{Host: "127.0.0.1", Dir: dir, sockDir: sock, Password: randomHex(12), extra: extra}
 	if err := s.install(); err != nil {
 		s.Close()
 		return nil, err
@@ -126,7 +132,13 @@ func (s *Server) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.
 // serverFlags are shared by mariadb-install-db and mariadbd: small files
 // and buffers, nothing but what a test needs.
 func (s *Server) serverFlags() []string {
-	f := []string{"--no-defaults", "--datadir=" + filepath.Join(s.Dir, "data"),
+	// A temporary directory of its own: in the shared /tmp, another
+	// process's cleanup can remove the temporary tables of a running
+	// mariadb-install-db (seen under load as "Can't find file
+	// '/tmp/#sql-temptable-...'").
+	tmp := filepath.Join(s.Dir, "tmp")
+	_ = os.MkdirAll(tmp, 0o700)
+	f := []string{"--no-defaults", "--datadir=" + filepath.Join(s.Dir, "data"), "--tmpdir=" + tmp,
 		"--innodb-log-file-size=16M", "--innodb-buffer-pool-size=64M"}
 	if os.Geteuid() == 0 {
 		f = append(f, "--user=root")
@@ -135,6 +147,9 @@ func (s *Server) serverFlags() []string {
 }
 
 func (s *Server) install() error {
+	if err := os.MkdirAll(filepath.Join(s.Dir, "tmp"), 0o700); err != nil {
+		return fmt.Errorf("mariadbtest: %w", err)
+	}
 	args := append(s.serverFlags(), "--auth-root-authentication-method=normal", "--skip-test-db")
 	out, err := exec.Command(installDB(), args...).CombinedOutput()
 	if err != nil {
@@ -174,6 +189,7 @@ func (s *Server) Restart() error {
 		"--socket="+filepath.Join(s.sockDir, "s"), "--pid-file="+filepath.Join(s.sockDir, "pid"),
 		"--log-error="+filepath.Join(s.Dir, "error.log"),
 		"--skip-name-resolve", "--performance-schema=OFF", "--max-connections=200")
+	args = append(args, s.extra...)
 	cmd := exec.Command(mariadbd(), args...)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("mariadbtest: start mariadbd: %w", err)
@@ -188,13 +204,27 @@ func (s *Server) Restart() error {
 	return nil
 }
 
-// waitReady polls until root can run a query over TCP.
+// waitReady polls until root can run a query over TCP on this server: a
+// server of another test (or another worktree's) that took the port
+// between freePort and our bind answers with another data directory, and
+// is not taken for ours (ours then exits with "in use" and startFreePort
+// tries another port).
 func (s *Server) waitReady(done chan struct{}) error {
 	deadline := time.Now().Add(startTimeout)
+	want := filepath.Clean(filepath.Join(s.Dir, "data"))
+	if abs, err := filepath.Abs(want); err == nil {
+		want = abs
+	}
+	if real, err := filepath.EvalSymlinks(want); err == nil {
+		want = real
+	}
 	for {
 		db, err := s.open("root", "", "")
 		if err == nil {
-			err = db.Ping()
+			var dir string
+			if err = db.QueryRow("SELECT @@datadir").Scan(&dir); err == nil && !sameDir(dir, want) {
+				err = fmt.Errorf("port %d answered by the server of %s", s.Port, dir)
+			}
 			db.Close()
 		}
 		if err == nil {
@@ -210,6 +240,14 @@ func (s *Server) waitReady(done chan struct{}) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// sameDir reports whether the server's datadir is want (symlinks resolved).
+func sameDir(dir, want string) bool {
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	return filepath.Clean(dir) == want
 }
 
 // Stop shuts the server down (SIGTERM, then SIGKILL after 30 s) and waits
