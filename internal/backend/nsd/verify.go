@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -114,8 +115,41 @@ func (b *Backend) soaSerial(ctx context.Context, name zone.Name) (uint32, error)
 	return 0, errors.New("NSD answered without the SOA")
 }
 
-// transfer reads the zone from NSD by AXFR.
+// transfer reads the zone from NSD by AXFR. Records whose text form the
+// zone parser does not read back (a few rare types print differently from
+// how zone files spell them) are compared with the zone file instead,
+// record for record in wire form: NSD serves the file when they agree.
 func (b *Backend) transfer(ctx context.Context, name zone.Name) (*zone.Zone, error) {
+	rrs, err := b.axfr(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	var text strings.Builder
+	for _, rr := range rrs {
+		text.WriteString(rr.String())
+		text.WriteByte('\n')
+	}
+	z, perr := zone.Parse(name, []byte(text.String()), zone.Limits{MaxRecords: 1 << 30})
+	if perr == nil {
+		return z, nil
+	}
+	e, ok := b.entry(name)
+	if !ok {
+		return nil, fmt.Errorf("nsd: transfer %s: %w", name, perr)
+	}
+	f, err := readZone(name, e.file)
+	if err != nil {
+		return nil, fmt.Errorf("nsd: transfer %s: %w (and the zone file: %v)", name, perr, err)
+	}
+	if !sameRRs(rrs, f.RRs()) {
+		return nil, fmt.Errorf("nsd: transfer %s: %w (NSD serves other records than the zone file)", name, backend.ErrMismatch)
+	}
+	return f, nil
+}
+
+// axfr returns the zone's records as NSD transfers them, without the
+// closing SOA.
+func (b *Backend) axfr(ctx context.Context, name zone.Name) ([]dns.RR, error) {
 	m := new(dns.Msg)
 	m.SetAxfr(name.FQDN())
 	tr := &dns.Transfer{DialTimeout: queryTimeout, ReadTimeout: 30 * time.Second}
@@ -123,20 +157,17 @@ func (b *Backend) transfer(ctx context.Context, name zone.Name) (*zone.Zone, err
 	if err != nil {
 		return nil, fmt.Errorf("nsd: transfer %s: %w", name, err)
 	}
-	var text strings.Builder
-	n := 0
+	var out []dns.RR
 	for e := range env {
 		if e.Error != nil {
 			err = e.Error
 			continue
 		}
 		for _, rr := range e.RR {
-			if n > 0 && rr.Header().Rrtype == dns.TypeSOA {
+			if len(out) > 0 && rr.Header().Rrtype == dns.TypeSOA {
 				continue // the closing SOA
 			}
-			text.WriteString(rr.String())
-			text.WriteByte('\n')
-			n++
+			out = append(out, rr)
 		}
 	}
 	if err != nil {
@@ -145,9 +176,35 @@ func (b *Backend) transfer(ctx context.Context, name zone.Name) (*zone.Zone, err
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	z, err := zone.Parse(name, []byte(text.String()), zone.Limits{MaxRecords: 1 << 30})
-	if err != nil {
-		return nil, fmt.Errorf("nsd: transfer %s: %w", name, err)
+	return out, nil
+}
+
+// sameRRs compares two record sets in uncompressed wire form, owner names
+// case-folded.
+func sameRRs(a, b []dns.RR) bool {
+	if len(a) != len(b) {
+		return false
 	}
-	return z, nil
+	wa, wb := wireSet(a), wireSet(b)
+	if wa == nil || wb == nil {
+		return false
+	}
+	slices.Sort(wa)
+	slices.Sort(wb)
+	return slices.Equal(wa, wb)
+}
+
+func wireSet(rrs []dns.RR) []string {
+	out := make([]string, 0, len(rrs))
+	buf := make([]byte, dns.MaxMsgSize)
+	for _, rr := range rrs {
+		c := dns.Copy(rr)
+		c.Header().Name = strings.ToLower(c.Header().Name)
+		n, err := dns.PackRR(c, buf, 0, nil, false)
+		if err != nil {
+			return nil
+		}
+		out = append(out, string(buf[:n]))
+	}
+	return out
 }
