@@ -48,6 +48,14 @@ func (r *knotRig) backendYAML() string {
 `, r.zones, knottest.KnotcPath, r.knot.Socket, r.knot.Addr)
 }
 
+// startKnotInstance is a knot instance of TestTwoInstancesOfEveryType,
+// with its own knotd.
+func startKnotInstance(t *testing.T, _ *shared, name string) (string, func(string, uint32) error) {
+	r := newKnotRig(t)
+	yaml := strings.Replace(r.backendYAML(), "    knot:\n", "    "+name+":\n", 1)
+	return yaml, func(zone string, serial uint32) error { return soaServed(r.knot.Addr, zone, serial) }
+}
+
 // knotRefusedZones are corpus zones knotd will not load, with knotd's
 // reason: dadns accepts them (BIND loads them), and the knot backend
 // fails them permanently with that reason while the others are served.
