@@ -3,52 +3,12 @@ package api
 import (
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/dadns/dadns/internal/push"
 	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/view"
 	"github.com/dadns/dadns/internal/zone"
 )
-
-// zoneSummary is one zone in GET /api/v1/zones.
-type zoneSummary struct {
-	Name      string    `json:"name"`
-	Serial    uint32    `json:"serial"`
-	Version   int64     `json:"version"`
-	OwnerHost string    `json:"owner_host"`
-	OwnerUser string    `json:"owner_user"`
-	Updated   time.Time `json:"updated"`
-	Failing   []string  `json:"failing,omitempty"` // backends failing this zone
-}
-
-// zoneDetail is GET /api/v1/zones/{name}.
-type zoneDetail struct {
-	zoneSummary
-	Hash      string            `json:"hash"`
-	Created   time.Time         `json:"created"`
-	Canonical string            `json:"canonical"`
-	Original  string            `json:"original"`
-	Backends  []backendStateDoc `json:"backends"`
-}
-
-// backendStateDoc is one backend's state of one zone.
-type backendStateDoc struct {
-	Backend        string    `json:"backend"`
-	State          string    `json:"state"`
-	DesiredVersion int64     `json:"desired_version"`
-	AppliedVersion int64     `json:"applied_version"`
-	AppliedHash    string    `json:"applied_hash,omitempty"`
-	AppliedAt      time.Time `json:"applied_at,omitzero"`
-	Attempts       int       `json:"attempts"`
-	LastError      string    `json:"last_error,omitempty"`
-	FailedAt       time.Time `json:"failed_at,omitzero"`
-	NextAttempt    time.Time `json:"next_attempt,omitzero"`
-}
-
-func summarizeZone(z store.Zone) zoneSummary {
-	return zoneSummary{Name: z.Name, Serial: z.Serial, Version: z.Version,
-		OwnerHost: z.OwnerHost, OwnerUser: z.OwnerUser, Updated: z.Updated}
-}
 
 // listZones answers GET /api/v1/zones[?failing=1].
 func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
@@ -68,9 +28,9 @@ func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	onlyFailing := flag(r.URL.Query(), "failing")
-	out := make([]zoneSummary, 0, len(zones))
+	out := make([]view.ZoneSummary, 0, len(zones))
 	for _, z := range zones {
-		sum := summarizeZone(z)
+		sum := view.Summarize(z)
 		sum.Failing = failing[z.Name]
 		if onlyFailing && len(sum.Failing) == 0 {
 			continue
@@ -96,8 +56,7 @@ func (s *Server) showZone(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ctx := r.Context()
-	z, err := s.opt.Store.Get(ctx, name.String())
+	d, err := view.Zone(r.Context(), s.opt.Store, name.String())
 	if errors.Is(err, store.ErrNotFound) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "zone not held: " + name.String()})
 		return
@@ -105,23 +64,6 @@ func (s *Server) showZone(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.adminStoreFailed(w, err)
 		return
-	}
-	states, err := s.opt.Store.BackendStates(ctx, name.String())
-	if err != nil {
-		s.adminStoreFailed(w, err)
-		return
-	}
-	d := zoneDetail{zoneSummary: summarizeZone(z), Hash: z.Hash, Created: z.Created,
-		Canonical: z.Canonical, Original: z.Original, Backends: []backendStateDoc{}}
-	for _, st := range states {
-		if st.State == store.StateFailed || st.State == store.StatePermanent {
-			d.Failing = append(d.Failing, st.Backend)
-		}
-		d.Backends = append(d.Backends, backendStateDoc{
-			Backend: st.Backend, State: string(st.State), DesiredVersion: st.DesiredVersion,
-			AppliedVersion: st.AppliedVersion, AppliedHash: st.AppliedHash, AppliedAt: st.AppliedAt,
-			Attempts: st.Attempts, LastError: st.LastError, FailedAt: st.FailedAt, NextAttempt: st.NextAttempt,
-		})
 	}
 	writeJSON(w, http.StatusOK, d)
 }

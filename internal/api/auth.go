@@ -34,7 +34,10 @@ func (a authenticator) check(r *http.Request) bool {
 // requireAuth answers 401 with no detail unless the request carries the
 // credentials a checks.
 // Clients that keep failing are refused with 429 for a while (see
-// failLimiter), and each refusal is logged.
+// failLimiter), and each refusal is logged. A request that carries no
+// credentials, or the valid credentials of the other routes (DirectAdmin's
+// on an admin route, the admin's on DirectAdmin's), is answered 401
+// without counting as a failure.
 func (s *Server) requireAuth(a authenticator, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := s.clientIP(r)
@@ -45,6 +48,15 @@ func (s *Server) requireAuth(a authenticator, next http.Handler) http.Handler {
 			return
 		}
 		if !a.check(r) {
+			if r.Header.Get("Authorization") == "" || s.auth.check(r) || s.admin.check(r) {
+				// No credentials, or valid ones for the other set of
+				// routes, are no guess: a browser asks without them first
+				// on a new path, and sends the admin credentials for its
+				// /favicon.ico. Refused, not counted.
+				w.Header().Set("WWW-Authenticate", `Basic realm="dadns", charset="UTF-8"`)
+				fail(w, http.StatusUnauthorized, "authentication required")
+				return
+			}
 			if s.limiter.fail(ip) {
 				s.log.Warn("authentication failed; client now refused for a while", "client", ip, "path", r.URL.Path)
 			} else {

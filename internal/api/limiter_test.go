@@ -4,6 +4,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dadns/dadns/internal/push"
 )
 
 func TestFailLimiter(t *testing.T) {
@@ -60,5 +62,34 @@ func TestRepeatedAuthFailuresGet429(t *testing.T) {
 	code, v := h.doAuth("GET", "/CMD_API_LOGIN_TEST", "", testUser, testPass)
 	if code != 429 || v.Get("error") != "1" {
 		t.Fatalf("after %d failures, right credentials: HTTP %d %v", maxAuthFailures, code, v)
+	}
+}
+
+// TestMissingCredentialsNotCounted: browsers ask without credentials before
+// they answer the challenge; those requests are refused but are no guesses.
+func TestMissingCredentialsNotCounted(t *testing.T) {
+	h := newHarness(t, nil)
+	for i := 0; i < 3*maxAuthFailures; i++ {
+		if code, _ := h.doAuth("GET", "/CMD_API_LOGIN_TEST", "", "", ""); code != 401 {
+			t.Fatalf("request %d without credentials: HTTP %d", i+1, code)
+		}
+	}
+	if code, _ := h.doAuth("GET", "/CMD_API_LOGIN_TEST", "", testUser, testPass); code != 200 {
+		t.Fatalf("right credentials after requests without any: HTTP %d", code)
+	}
+}
+
+// TestOtherValidCredentialsNotCounted: the admin's browser asks for
+// /favicon.ico (a DirectAdmin route) with the admin credentials; refused,
+// but not counted as a guess.
+func TestOtherValidCredentialsNotCounted(t *testing.T) {
+	h := newHarness(t, func(o *Options, _ *push.Options) { o.Admin = Credentials{Username: "ops", Password: "ops-secret"} })
+	for i := 0; i < 3*maxAuthFailures; i++ {
+		if code, _ := h.doAuth("GET", "/favicon.ico", "", "ops", "ops-secret"); code != 401 {
+			t.Fatalf("admin credentials on a DirectAdmin route: HTTP %d", code)
+		}
+	}
+	if code, _ := h.doAuth("GET", "/CMD_API_LOGIN_TEST", "", testUser, testPass); code != 200 {
+		t.Fatalf("right credentials afterwards: HTTP %d", code)
 	}
 }

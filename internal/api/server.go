@@ -45,6 +45,9 @@ type Options struct {
 	// Registry receives the API's metrics and is served on /metrics (nil: none).
 	Registry *prometheus.Registry
 	Version  string
+	// UI serves the operator pages under /ui/, behind the admin
+	// credentials and the same failure limiter (nil: no /ui/ route).
+	UI http.Handler
 }
 
 // Server answers DirectAdmin's Multi Server requests.
@@ -116,6 +119,9 @@ func (s *Server) Handler() http.Handler {
 	adm("POST /api/v1/zones/{name}/resync", "/api/v1/zones/{name}/resync", http.HandlerFunc(s.resyncZone))
 	adm("POST /api/v1/resync", "/api/v1/resync", http.HandlerFunc(s.resyncAll))
 	adm("POST /api/v1/import", "/api/v1/import", http.HandlerFunc(s.importZones))
+	if s.opt.UI != nil {
+		adm("/ui/", "/ui", s.opt.UI)
+	}
 	return s.recoverPanics(mux)
 }
 

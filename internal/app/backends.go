@@ -20,6 +20,8 @@ var constructors = map[string]func(ctx context.Context, b config.Backend, log *s
 	config.TypeBuiltin:      newBuiltin,
 	config.TypeBind:         newBind,
 	config.TypeCoreDNSMySQL: newCoreDNSMySQL,
+	config.TypeNSD:          newNSD,
+	config.TypeKnot:         newKnot,
 	config.TypePowerDNS:     newPowerDNS,
 }
 

@@ -277,6 +277,7 @@ var everyType = []instanceKind{
 	{"builtin", startBuiltinInstance},
 	{"bind", startBindInstance},
 	{"coredns_mysql", startMySQLInstance},
+	{"nsd", startNSDInstance},
 }
 
 func startBuiltinInstance(t *testing.T, _ *shared, name string) (string, func(string, uint32) error) {

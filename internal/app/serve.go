@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/dadns/dadns/internal/activity"
 	"github.com/dadns/dadns/internal/api"
 	"github.com/dadns/dadns/internal/config"
 	"github.com/dadns/dadns/internal/dispatch"
@@ -32,6 +33,7 @@ import (
 // Serve runs dadns until ctx ends, then shuts down gracefully.
 func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) error {
 	log := newLogger(cfg, stderr)
+	started := time.Now()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
@@ -58,7 +60,9 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 	secondaries := backends.registerTransfers(reg, cfg)
 
 	parsed := zone.NewCache(4096)
-	disp := dispatch.New(st, backends.byName, dispatch.Options{Logger: log, Metrics: dispatch.NewMetrics(reg), Parsed: parsed})
+	act := activity.New(nil)
+	disp := dispatch.New(st, backends.byName, dispatch.Options{Logger: log, Metrics: dispatch.NewMetrics(reg), Parsed: parsed,
+		Observe: func(_ string, took time.Duration, applied, failed int) { act.Batch(took, applied, failed) }})
 	registerPending(reg, st, disp)
 	go housekeep(runCtx, st, log)
 	svc := push.New(push.Options{
@@ -66,7 +70,7 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		MaxZones:   cfg.Limits.MaxZones,
 		ZoneLimits: zone.Limits{MaxRecords: cfg.Limits.MaxRecordsPerZone},
 		Owners:     ownerAliases(cfg),
-		Changed:    disp.Notify,
+		Changed:    func() { disp.Notify(); act.Push() },
 		Logger:     log,
 		Parsed:     parsed,
 	})
@@ -88,6 +92,9 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		Registry:            reg,
 		Version:             Version,
 		Logger:              log,
+		UI: operatorUI(runCtx, cfg, uiDeps{st: st, svc: svc, disp: disp, rec: rec, backends: backends, act: act, started: started,
+			secondaries: secondaries},
+			log),
 	})
 	// HTTP first: pushes are taken and /readyz answers 503 (no worker
 	// running yet) while the stored zones are loaded; DNS answers only

@@ -79,6 +79,9 @@ type AppConfig struct {
 	AdminPassword string `yaml:"admin_password" secret:"true"`
 	// HealthzPublic serves /healthz without authentication (load balancers).
 	HealthzPublic bool `yaml:"healthz_public"`
+	// UIEnabled serves the operator pages under /ui/ (behind the admin
+	// credentials, and only when admin_username/admin_password are set).
+	UIEnabled bool `yaml:"ui_enabled"`
 	// TrustedProxies are the addresses (IPs or CIDRs) whose X-Forwarded-For
 	// is believed when proxy_support is on.
 	TrustedProxies []string `yaml:"trusted_proxies"`
@@ -158,6 +161,7 @@ func Default() *Config {
 			AuthUsername:             "directdnsonly",
 			ListenPort:               2222,
 			CheckSubdomainOwner:      true,
+			UIEnabled:                true,
 			MaxBodyBytes:             4 << 20,
 			ReadHeaderTimeoutSeconds: 10,
 			ReadTimeoutSeconds:       60,
@@ -173,7 +177,8 @@ func Default() *Config {
 			IPP:               1000,
 			MaxDeleteFraction: 0.10,
 		},
-		PeerSync: PeerSyncConfig{IntervalMinutes: 15, AuthUsername: "peersync"},
+		PeerSync:  PeerSyncConfig{IntervalMinutes: 15, AuthUsername: "peersync"},
+		Transfers: defaultTransfers(),
 	}
 }
 

@@ -356,3 +356,23 @@ func TestBackendChoosesBatchSize(t *testing.T) {
 		t.Fatalf("batches %v, want 70 then 30", batches)
 	}
 }
+
+func TestObserveHearsEveryBatch(t *testing.T) {
+	e := newEnv(t)
+	mem := memory.New()
+	var batches, applied, failed int
+	w := NewWorker("mem", mem, e.st, Options{Now: e.clk.Now, BatchSize: 2, Logger: w0(t),
+		Observe: func(backend string, took time.Duration, a, f int) {
+			if backend != "mem" || took < 0 {
+				t.Errorf("observed %s %v", backend, took)
+			}
+			batches, applied, failed = batches+1, applied+a, failed+f
+		}})
+	for i := range 5 {
+		e.push(fmt.Sprintf("obs%d.example", i), 1)
+	}
+	drain(t, w)
+	if batches != 3 || applied != 5 || failed != 0 {
+		t.Fatalf("observed %d batches, %d applied, %d failed; want 3, 5, 0", batches, applied, failed)
+	}
+}

@@ -324,6 +324,10 @@ func TestReportKeptAndPersisted(t *testing.T) {
 	if !got.Started.Equal(rep.Started) || got.Applied[reconcile.Fetch] != 1 || len(got.Backends) != 1 || got.Backends[0].Behind != 1 {
 		t.Fatalf("persisted report = %+v", got)
 	}
+	dry, _ := runOnce(t, again, true)
+	if rec := again.Recent(); len(rec) != 2 || !rec[0].DryRun || !rec[0].Started.Equal(dry.Started) || !rec[1].Started.Equal(rep.Started) {
+		t.Fatalf("Recent = %+v", rec)
+	}
 }
 
 func TestRunTimedPasses(t *testing.T) {

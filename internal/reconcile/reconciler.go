@@ -49,10 +49,14 @@ type Reconciler struct {
 	servers []*directadmin.Client
 	owners  push.Owners
 
-	run  sync.Mutex // one pass at a time
-	mu   sync.Mutex
-	last Report
+	run    sync.Mutex // one pass at a time
+	mu     sync.Mutex
+	last   Report
+	recent []Report // the last passes since start, newest last (the persisted one first)
 }
+
+// keepPasses bounds Recent.
+const keepPasses = 20
 
 // New returns a Reconciler, with the last persisted report loaded.
 func New(ctx context.Context, opt Options) *Reconciler {
@@ -74,6 +78,7 @@ func New(ctx context.Context, opt Options) *Reconciler {
 	}
 	if rep, ok := r.load(ctx); ok {
 		r.last = rep
+		r.recent = []Report{rep}
 	}
 	return r
 }
@@ -96,6 +101,18 @@ func (r *Reconciler) Last() Report {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.last
+}
+
+// Recent returns the last passes, newest first: those run since the
+// process started, and the persisted one before them.
+func (r *Reconciler) Recent() []Report {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Report, len(r.recent))
+	for i, rep := range r.recent {
+		out[len(out)-1-i] = rep
+	}
+	return out
 }
 
 // client returns the configured client for host (through aliases).
@@ -163,6 +180,10 @@ func (r *Reconciler) RunOnce(ctx context.Context, dryRun bool) (Report, Plan, er
 func (r *Reconciler) keep(ctx context.Context, rep Report) {
 	r.mu.Lock()
 	r.last = rep
+	r.recent = append(r.recent, rep)
+	if len(r.recent) > keepPasses {
+		r.recent = r.recent[len(r.recent)-keepPasses:]
+	}
 	r.mu.Unlock()
 	if err := r.save(ctx, rep); err != nil {
 		r.log.Warn("reconcile: cannot persist the report", "err", err)

@@ -60,6 +60,9 @@ func tombstone(ctx context.Context, tx *sql.Tx, z Zone) error {
 	if err != nil {
 		return err
 	}
+	if err := recordHistory(ctx, tx, z); err != nil {
+		return err
+	}
 	return markDue(ctx, tx, z.Name, z.Version, seq)
 }
 

@@ -67,6 +67,9 @@ func putTx(ctx context.Context, tx *sql.Tx, z Zone, now time.Time) (Zone, error)
 	if err := upsertZone(ctx, tx, z, seq); err != nil {
 		return Zone{}, err
 	}
+	if err := recordHistory(ctx, tx, z); err != nil {
+		return Zone{}, err
+	}
 	if prev.retired {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM retired WHERE name = ?", z.Name); err != nil {
 			return Zone{}, err

@@ -21,6 +21,7 @@ const servedTimeout = 20 * time.Second
 var servedGoals = map[string]time.Duration{
 	"builtin": 5 * time.Millisecond, "bind": 100 * time.Millisecond,
 	"mysql_dc1": 50 * time.Millisecond, "mysql_dc2": 50 * time.Millisecond,
+	"knot": 100 * time.Millisecond,
 	"pdns_dc1": 50 * time.Millisecond, "pdns_dc2": 50 * time.Millisecond, "pdns_replica_dns": 100 * time.Millisecond,
 }
 
@@ -44,6 +45,9 @@ func (b *bench) probes() []servedProbe {
 	}
 	for _, m := range b.marias {
 		out = append(out, servedProbe{m.name, m.soaSerial})
+	}
+	if b.knotHost != nil {
+		out = append(out, dnsProbe("knot", b.knotHost.addr))
 	}
 	return out
 }
