@@ -278,6 +278,7 @@ var everyType = []instanceKind{
 	{"bind", startBindInstance},
 	{"coredns_mysql", startMySQLInstance},
 	{"nsd", startNSDInstance},
+	{"powerdns", startPowerDNSInstance},
 }
 
 func startBuiltinInstance(t *testing.T, _ *shared, name string) (string, func(string, uint32) error) {

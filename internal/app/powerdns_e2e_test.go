@@ -439,3 +439,28 @@ func waitVerified(t *testing.T, n *node, count int) {
 	}
 	t.Fatalf("powerdns_dc1 not applied and verified on %d zones: %s", count, last)
 }
+
+// startPowerDNSInstance is TestTwoInstancesOfEveryType's powerdns
+// instance: its own database on the shared mariadbd, read by its own
+// pdns_server, which dadns verifies against.
+func startPowerDNSInstance(t *testing.T, h *shared, name string) (string, func(string, uint32) error) {
+	mariadbtest.Require(t)
+	pdnstest.Require(t)
+	h.mysqlOnce.Do(func() { h.mysql = mariadbtest.Start(t) })
+	db := h.mysql.NewDatabase(t)
+	b, err := powerdns.New(powerdns.Options{Host: h.mysql.Host, Port: h.mysql.Port, Database: db,
+		Username: mariadbtest.User, Password: h.mysql.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := b.Zones(t.Context()); err != nil { // the schema, for PowerDNS to start on
+		t.Fatal(err)
+	}
+	p := pdnstest.Start(t, pdnstest.Options{DB: pdnstest.DB{Host: h.mysql.Host, Port: h.mysql.Port, Name: db,
+		User: mariadbtest.User, Password: h.mysql.Password}})
+	yaml := fmt.Sprintf("    %s:\n      type: powerdns\n      host: 127.0.0.1\n      port: %d\n      database: %s\n"+
+		"      username: %s\n      password: %s\n      timeout_seconds: 2\n      verify_address: %s\n",
+		name, h.mysql.Port, db, mariadbtest.User, h.mysql.Password, p.Addr)
+	return yaml, func(zone string, serial uint32) error { return soaServed(p.Addr, zone, serial) }
+}
