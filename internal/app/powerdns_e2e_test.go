@@ -272,8 +272,9 @@ func pushToServed(t *testing.T, n *node, addr string, count int) []time.Duration
 
 // TestPowerDNSTopologyBOutages stops the replica, then the primary in the
 // middle of a burst of pushes: nothing acknowledged is lost, and PowerDNS
-// on the replica converges with no operator action (dadns retries the
-// primary on its schedule, the replica reconnects by itself).
+// on the replica converges with no operator action (dadns probes the
+// primary and applies again once it answers; the replica reconnects by
+// itself).
 func TestPowerDNSTopologyBOutages(t *testing.T) {
 	tb := startTopologyB(t)
 	httpPort, _ := freePorts(t)
@@ -318,7 +319,6 @@ func TestPowerDNSTopologyBOutages(t *testing.T) {
 	if err := tb.primary.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	// First retry of a failed zone comes after 30 s.
 	waitPDNSServed(t, tb.pdns.Addr, want, 150*time.Second)
 	if st, err := tb.replica.ReplicaStatus(); err != nil || !strings.Contains(st, "Slave_IO_Running=Yes") {
 		t.Fatalf("replication after the primary's restart: %s %v", st, err)
