@@ -279,6 +279,7 @@ var everyType = []instanceKind{
 	{"coredns_mysql", startMySQLInstance},
 	{"nsd", startNSDInstance},
 	{"knot", startKnotInstance},
+	{"powerdns", startPowerDNSInstance},
 }
 
 func startBuiltinInstance(t *testing.T, _ *shared, name string) (string, func(string, uint32) error) {
