@@ -56,8 +56,8 @@ func TestNSDDownConverges(t *testing.T) {
 			}
 
 			r.nsd.Stop()
-			if err := b.Probe(ctx); err == nil {
-				t.Fatal("probe with NSD down passed")
+			if err := b.Probe(ctx); err == nil || !strings.Contains(err.Error(), "nsd-control status") {
+				t.Fatalf("probe with NSD down: %v; want nsd-control's error", err)
 			}
 			zs := append(zones(t, "down", 5, 1), backendtest.Zone(t, "old.example", 2))
 			for _, z := range zs {
@@ -72,6 +72,9 @@ func TestNSDDownConverges(t *testing.T) {
 			}
 
 			r.nsd.Restart(t)
+			if err := b.Probe(ctx); err != nil {
+				t.Fatalf("probe after NSD is back: %v", err)
+			}
 			clk.Add(dispatch.DefaultSchedule[0] + time.Second)
 			runOnce(t, w)
 			for _, z := range zs {
