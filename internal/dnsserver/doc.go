@@ -37,7 +37,9 @@
 // compressed case-insensitively.
 //
 // Speed: answers for names that exist are cached per snapshot in packed
-// form. On a specific address, UDP is served by a recvmmsg/sendmmsg loop
-// per SO_REUSEPORT socket that answers cache hits straight from the
-// packet.
+// form. On every address (wildcard ones included, where each reply leaves
+// from the address its query was sent to), UDP is served by a
+// recvmmsg/sendmmsg loop per SO_REUSEPORT socket that answers cache hits
+// straight from the packet: a fixed number of goroutines, whatever the
+// load.
 package dnsserver

@@ -22,13 +22,11 @@ func (s *Server) Listen(ctx context.Context, addr string) (udp, tcp net.Addr, er
 	udp = pcs[0].LocalAddr()
 	secrets := s.xfr.tsigSecrets()
 	servers := []*dns.Server{{Listener: deadlineListener{Listener: l, timeout: s.tcpWriteTimeout()}, TsigSecret: secrets}}
-	var loops *udpLoops
-	if udp.(*net.UDPAddr).IP.IsUnspecified() {
-		for _, pc := range pcs {
-			servers = append(servers, &dns.Server{PacketConn: pc, UDPSize: dns.MaxMsgSize, TsigSecret: secrets})
-		}
-	} else {
-		loops = s.startUDPLoops(pcs)
+	loops, err := s.startUDPLoops(pcs, udp.(*net.UDPAddr).IP.IsUnspecified())
+	if err != nil {
+		closeAll(pcs)
+		_ = l.Close()
+		return nil, nil, fmt.Errorf("dnsserver: listen %s: %w", addr, err)
 	}
 	if err := s.start(servers, loops); err != nil {
 		return nil, nil, fmt.Errorf("dnsserver: listen %s: %w", addr, err)

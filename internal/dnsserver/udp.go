@@ -10,11 +10,13 @@ import (
 	"golang.org/x/net/ipv6"
 )
 
-// UDP on a specific address is served by our own loop: recvmmsg and
-// sendmmsg move up to udpBatch packets per system call, and cached
-// answers skip dns.Msg entirely (fastpath.go). One loop runs per socket.
-// A wildcard address goes through miekg/dns's server instead, which
-// replies from the address each query was sent to.
+// UDP is served by our own loops on every address: recvmmsg and sendmmsg
+// move up to udpBatch packets per system call, and cached answers skip
+// dns.Msg entirely (fastpath.go). One loop (one goroutine) runs per
+// socket, whatever arrives: there is no goroutine per packet. On a
+// wildcard address each packet's destination is read from its
+// IP_PKTINFO / IPV6_PKTINFO control message and the reply is sent from
+// that address (pktinfo.go).
 const (
 	udpBatch = 32
 	udpRead  = 4096 // larger queries are dropped
@@ -26,11 +28,25 @@ type batchConn interface {
 	WriteBatch(ms []ipv4.Message, flags int) (int, error)
 }
 
-func newBatchConn(pc net.PacketConn) batchConn {
+// newBatchConn wraps pc; with wildcard set it also asks the kernel for
+// each packet's destination address.
+func newBatchConn(pc net.PacketConn, wildcard bool) (batchConn, error) {
 	if a, ok := pc.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() == nil {
-		return ipv6.NewPacketConn(pc)
+		c := ipv6.NewPacketConn(pc)
+		if wildcard {
+			if err := c.SetControlMessage(ipv6.FlagDst|ipv6.FlagInterface, true); err != nil {
+				return nil, err
+			}
+		}
+		return c, nil
 	}
-	return ipv4.NewPacketConn(pc)
+	c := ipv4.NewPacketConn(pc)
+	if wildcard {
+		if err := c.SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // udpLoop serves one UDP socket until it is closed.
@@ -41,24 +57,43 @@ type udpLoop struct {
 	rx, tx []ipv4.Message
 	out    [][]byte
 	key    []byte
+	// wildcard: rx carry control messages, and tx the source to use.
+	wildcard bool
+	oob      [][]byte
 }
 
-func newUDPLoop(s *Server, pc net.PacketConn) *udpLoop {
-	l := &udpLoop{s: s, pc: pc, conn: newBatchConn(pc), key: make([]byte, 0, 260)}
+func newUDPLoop(s *Server, pc net.PacketConn, wildcard bool) (*udpLoop, error) {
+	conn, err := newBatchConn(pc, wildcard)
+	if err != nil {
+		return nil, err
+	}
+	l := &udpLoop{s: s, pc: pc, conn: conn, key: make([]byte, 0, 260), wildcard: wildcard}
 	l.rx = make([]ipv4.Message, udpBatch)
 	l.tx = make([]ipv4.Message, udpBatch)
 	l.out = make([][]byte, udpBatch)
+	if wildcard {
+		l.oob = make([][]byte, udpBatch)
+	}
 	for i := range l.rx {
 		l.rx[i].Buffers = [][]byte{make([]byte, udpRead)}
 		l.tx[i].Buffers = make([][]byte, 1)
 		l.out[i] = make([]byte, 0, 1024)
+		if wildcard {
+			l.rx[i].OOB = make([]byte, oobSize)
+			l.oob[i] = make([]byte, oobSize)
+		}
 	}
-	return l
+	return l, nil
 }
 
 // serve reads batches, answers them and writes the answers back.
 func (l *udpLoop) serve() {
 	for {
+		if l.wildcard {
+			for i := range l.rx {
+				l.rx[i].OOB = l.rx[i].OOB[:cap(l.rx[i].OOB)]
+			}
+		}
 		n, err := l.conn.ReadBatch(l.rx, 0)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
@@ -74,6 +109,9 @@ func (l *udpLoop) serve() {
 				l.s.rcodes.count(out)
 				l.out[k] = out
 				l.tx[k].Buffers[0], l.tx[k].Addr = out, l.rx[i].Addr
+				if l.wildcard {
+					l.tx[k].OOB = replySource(l.oob[k], l.rx[i].OOB[:cap(l.rx[i].OOB)], l.rx[i].NN)
+				}
 				k++
 			}
 		}
@@ -144,17 +182,24 @@ type udpLoops struct {
 	wg  sync.WaitGroup
 }
 
-func (s *Server) startUDPLoops(pcs []net.PacketConn) *udpLoops {
+func (s *Server) startUDPLoops(pcs []net.PacketConn, wildcard bool) (*udpLoops, error) {
 	ls := &udpLoops{pcs: pcs}
-	for _, pc := range pcs {
-		l := newUDPLoop(s, pc)
+	loops := make([]*udpLoop, len(pcs))
+	for i, pc := range pcs {
+		l, err := newUDPLoop(s, pc, wildcard)
+		if err != nil {
+			return nil, err
+		}
+		loops[i] = l
+	}
+	for _, l := range loops {
 		ls.wg.Add(1)
 		go func() {
 			defer ls.wg.Done()
 			l.serve()
 		}()
 	}
-	return ls
+	return ls, nil
 }
 
 // stop closes the sockets and waits for the loops to finish.
