@@ -21,7 +21,8 @@ func (s *Server) Listen(ctx context.Context, addr string) (udp, tcp net.Addr, er
 	}
 	udp = pcs[0].LocalAddr()
 	secrets := s.xfr.tsigSecrets()
-	servers := []*dns.Server{{Listener: deadlineListener{Listener: l, timeout: s.tcpWriteTimeout()}, TsigSecret: secrets}}
+	tl := newLimitListener(l, s.opt.TCPMaxConns, s.opt.TCPMaxConnsPerPrefix, s.tcpWriteTimeout())
+	servers := []*dns.Server{{Listener: tl, TsigSecret: secrets}}
 	loops, err := s.startUDPLoops(pcs, udp.(*net.UDPAddr).IP.IsUnspecified())
 	if err != nil {
 		closeAll(pcs)
@@ -163,31 +164,4 @@ func (s *Server) tcpWriteTimeout() time.Duration {
 		d = s.xfr.opt.Timeout
 	}
 	return d
-}
-
-// deadlineListener hands out connections whose every write has a deadline.
-type deadlineListener struct {
-	net.Listener
-	timeout time.Duration
-}
-
-func (l deadlineListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &deadlineConn{Conn: c, timeout: l.timeout}, nil
-}
-
-// deadlineConn sets a write deadline before each write.
-type deadlineConn struct {
-	net.Conn
-	timeout time.Duration
-}
-
-func (c *deadlineConn) Write(b []byte) (int, error) {
-	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
-		return 0, err
-	}
-	return c.Conn.Write(b)
 }

@@ -34,6 +34,10 @@ type Options struct {
 	// UDPSockets is how many SO_REUSEPORT UDP sockets Listen opens so that
 	// reads spread over cores; GOMAXPROCS when zero.
 	UDPSockets int
+	// TCPMaxConns caps the TCP connections open at once per Listen call,
+	// and TCPMaxConnsPerPrefix those from one client /24 (IPv4) or /56
+	// (IPv6); 1000 and 100 when zero (tcplimit.go).
+	TCPMaxConns, TCPMaxConnsPerPrefix int
 	// Transfers makes the server a primary (zone transfers out, NOTIFY, a
 	// catalog zone); nil refuses every transfer.
 	Transfers *TransferOptions
@@ -66,6 +70,12 @@ func New(opt Options) *Server {
 	}
 	if opt.CacheEntries == 0 {
 		opt.CacheEntries = 65536
+	}
+	if opt.TCPMaxConns <= 0 {
+		opt.TCPMaxConns = defaultTCPMaxConns
+	}
+	if opt.TCPMaxConnsPerPrefix <= 0 {
+		opt.TCPMaxConnsPerPrefix = defaultTCPMaxConnsPerPrefix
 	}
 	if opt.UDPSockets <= 0 {
 		opt.UDPSockets = runtime.GOMAXPROCS(0)
