@@ -33,7 +33,7 @@
 //     with it.
 //
 // Deliberate differences from BIND: NOTIFY and UPDATE get NOTIMP, zone
-// transfers are refused, EDNS cookies are not returned, and names are
+// transfers are refused, and names are
 // compressed case-insensitively.
 //
 // Speed: answers for names that exist are cached per snapshot in packed

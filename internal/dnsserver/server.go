@@ -38,6 +38,10 @@ type Options struct {
 	// and TCPMaxConnsPerPrefix those from one client /24 (IPv4) or /56
 	// (IPv6); 1000 and 100 when zero (tcplimit.go).
 	TCPMaxConns, TCPMaxConnsPerPrefix int
+	// Cookies turns DNS cookies on (cookie.go); nil: off.
+	Cookies *CookieOptions
+	// RRL turns response rate limiting on for UDP (rrl.go); nil: off.
+	RRL *RRLOptions
 	// Transfers makes the server a primary (zone transfers out, NOTIFY, a
 	// catalog zone); nil refuses every transfer.
 	Transfers *TransferOptions
@@ -58,6 +62,9 @@ type Server struct {
 	rcodes rcodeCounts
 
 	xfr *xfr // nil: no transfers
+	rrl *rrl // nil: no rate limiting
+
+	cookies *cookies // nil: no cookies
 }
 
 // New returns a Server that serves no zone yet.
@@ -81,6 +88,13 @@ func New(opt Options) *Server {
 		opt.UDPSockets = runtime.GOMAXPROCS(0)
 	}
 	s := &Server{log: opt.Logger, opt: opt}
+	if opt.Cookies != nil {
+		s.cookies = newCookies(*opt.Cookies)
+	}
+	if opt.RRL != nil {
+		s.rrl = newRRL(*opt.RRL)
+		s.rrl.logf = s.logLimited
+	}
 	zones := map[string]*zoneIndex{}
 	if opt.Transfers != nil {
 		s.xfr = newXFR(*opt.Transfers, s)

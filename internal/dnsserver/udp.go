@@ -3,7 +3,9 @@ package dnsserver
 import (
 	"errors"
 	"net"
+	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 	"golang.org/x/net/ipv4"
@@ -57,6 +59,8 @@ type udpLoop struct {
 	rx, tx []ipv4.Message
 	out    [][]byte
 	key    []byte
+	// scratch space for RRL
+	qname, zone, scratch []byte
 	// wildcard: rx carry control messages, and tx the source to use.
 	wildcard bool
 	oob      [][]byte
@@ -103,9 +107,28 @@ func (l *udpLoop) serve() {
 			continue
 		}
 		snap := l.s.snap.Load()
+		now := time.Now().Unix()
 		k := 0
 		for i := range n {
-			if out, ok := l.answer(snap, &l.rx[i], l.out[k]); ok {
+			var info replyInfo
+			var ck queryCookieInfo
+			if l.s.cookies != nil {
+				ck = l.s.readCookie(&l.rx[i], now)
+			}
+			var out []byte
+			var ok bool
+			if ck.state == cookieMalformed {
+				out, ok = formErr(l.rx[i].Buffers[0][:l.rx[i].N], l.out[k])
+			} else {
+				out, ok = l.answer(snap, &l.rx[i], l.out[k], &info)
+			}
+			if ok && l.s.rrl != nil && ck.state != cookieValid {
+				out, ok = l.limit(now, &l.rx[i], out, &info, &ck)
+			}
+			if ok && ck.state != cookieNone && ck.state != cookieMalformed {
+				out = l.s.addCookie(out, &ck, uint32(now))
+			}
+			if ok {
 				l.s.rcodes.count(out)
 				l.out[k] = out
 				l.tx[k].Buffers[0], l.tx[k].Addr = out, l.rx[i].Addr
@@ -133,40 +156,102 @@ func (l *udpLoop) write(k int) {
 }
 
 // answer builds the reply to one packet; false drops the packet.
-func (l *udpLoop) answer(snap *snapshot, m *ipv4.Message, out []byte) ([]byte, bool) {
+func (l *udpLoop) answer(snap *snapshot, m *ipv4.Message, out []byte, info *replyInfo) ([]byte, bool) {
 	if m.N == len(m.Buffers[0]) {
 		return nil, false // possibly cut short: too big to be a query we take
 	}
 	pkt := m.Buffers[0][:m.N]
 	if out, ok := l.s.fastReply(snap, pkt, l.key, out); ok {
+		info.exists = true // the cache holds names that exist
 		return out, true
 	}
-	return l.s.slowReply(pkt, m.Addr, out)
+	return l.s.slowReplyInfo(pkt, m.Addr, out, info)
+}
+
+// limit applies RRL to the reply out to packet m: the reply, a truncated
+// one (slip), or false to drop it.
+func (l *udpLoop) limit(now int64, m *ipv4.Message, out []byte, info *replyInfo, ck *queryCookieInfo) ([]byte, bool) {
+	ua, ok := m.Addr.(*net.UDPAddr)
+	if !ok || len(out) < 12 {
+		return out, true
+	}
+	ip, ok := netip.AddrFromSlice(ua.IP)
+	if !ok {
+		return out, true
+	}
+	ip = ip.Unmap()
+	t := l.s.rrl
+	pkt := m.Buffers[0][:m.N]
+	if t.exempt(ip) {
+		return out, true
+	}
+	qname, off, ok := readName(pkt, 12, l.qname[:0])
+	l.qname = qname
+	var qtype uint16
+	if ok && off+2 <= len(pkt) {
+		qtype = uint16(pkt[off])<<8 | uint16(pkt[off+1])
+	}
+	l.zone = append(l.zone[:0], info.zone...)
+	class, name := rrlClass(out, info, qname, l.zone)
+	if class != rrlAnswer {
+		qtype = 0 // one bucket per zone (or name) for the other classes
+	}
+	p := t.prefix(ip)
+	var key uint64
+	key, l.scratch = t.key(p, class, qtype, name, l.scratch)
+	act, first := t.check(now, key)
+	if first && t.logf != nil {
+		t.logf(p, class, info.zone)
+	}
+	switch act {
+	case rrlDrop:
+		return nil, false
+	case rrlSlip:
+		if ck.state == cookieClient {
+			return badCookie(pkt, out)
+		}
+		return slipReply(pkt, out, l.scratch)
+	}
+	return out, true
 }
 
 // slowReply unpacks pkt and answers it like ServeDNS does, rejecting what
 // the miekg/dns server rejects with the same replies.
 func (s *Server) slowReply(pkt []byte, from net.Addr, out []byte) ([]byte, bool) {
-	var dh dns.Msg
+	return s.slowReplyInfo(pkt, from, out, nil)
+}
+
+// slowReplyInfo is slowReply that also tells RRL about the reply.
+func (s *Server) slowReplyInfo(pkt []byte, from net.Addr, out []byte, info *replyInfo) ([]byte, bool) {
 	if len(pkt) < 12 || pkt[2]&0x80 != 0 {
 		return nil, false // not a query, or not even a header
 	}
 	r := new(dns.Msg)
 	if err := r.Unpack(pkt); err != nil || accept(headerOf(pkt)) != dns.MsgAccept {
-		dh.Id = uint16(pkt[0])<<8 | uint16(pkt[1])
-		dh.Response, dh.Rcode = true, dns.RcodeFormatError
-		dh.Opcode = int(pkt[2]>>3) & 0xF
-		b, err := dh.PackBuffer(out)
-		return b, err == nil
+		return formErr(pkt, out)
 	}
 	if s.xfr != nil && r.IsTsig() != nil {
 		return s.signedUDPReply(pkt, r, client{addr: from}, out)
 	}
-	b, err := s.reply(r, client{addr: from}, out)
+	b, err := s.reply(r, client{addr: from, info: info}, out)
 	if err != nil {
 		s.log.Warn("answer not packed", "err", err)
 		b, err = errorReply(r, dns.RcodeServerFailure).PackBuffer(out)
 	}
+	return b, err == nil
+}
+
+// formErr is the FORMERR reply to a query packet that cannot be read:
+// its ID and opcode, nothing else.
+func formErr(pkt, out []byte) ([]byte, bool) {
+	if len(pkt) < 12 || pkt[2]&0x80 != 0 {
+		return nil, false
+	}
+	var dh dns.Msg
+	dh.Id = uint16(pkt[0])<<8 | uint16(pkt[1])
+	dh.Response, dh.Rcode = true, dns.RcodeFormatError
+	dh.Opcode = int(pkt[2]>>3) & 0xF
+	b, err := dh.PackBuffer(out)
 	return b, err == nil
 }
 
