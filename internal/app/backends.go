@@ -62,7 +62,7 @@ func (s *backendSet) close() {
 }
 
 func newBuiltin(ctx context.Context, bc config.Backend, log *slog.Logger) (backend.Backend, error) {
-	srv := dnsserver.New(dnsserver.Options{Logger: log, Transfers: transferOptions(bc.Builtin.Transfers, log), RRL: rrlOptions(bc.Builtin.RRL), Cookies: cookieOptions(bc.Builtin)})
+	srv := dnsserver.New(dnsserver.Options{Logger: log, Transfers: transferOptions(bc.Builtin.Transfers, log), RRL: rrlOptions(bc.Builtin.RRL), Cookies: cookieOptions(bc.Builtin), MinimalANY: bc.Builtin.MinimalANY})
 	udp, tcp, err := srv.Listen(ctx, bc.Builtin.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("builtin dns listen %s: %w", bc.Builtin.Listen, err)

@@ -41,6 +41,9 @@ type BuiltinConfig struct {
 	// CookieSecret is 32 hex digits shared by every node behind one
 	// address (empty: random per process); CookieSecretPrevious is still
 	// accepted while a new secret rolls out.
+	// MinimalANY answers ANY over UDP with one RRset (RFC 8482; default
+	// true); over TCP the answer stays complete.
+	MinimalANY           bool   `yaml:"minimal_any"`
 	Cookies              bool   `yaml:"cookies"`
 	CookieSecret         string `yaml:"cookie_secret" secret:"true"`
 	CookieSecretPrevious string `yaml:"cookie_secret_previous" secret:"true"`
@@ -123,6 +126,7 @@ var backendKinds = map[string]backendKind{
 			b.Builtin.Listen = "127.0.0.1:5353"
 			b.Builtin.RRL = DefaultRRL()
 			b.Builtin.Cookies = true
+			b.Builtin.MinimalANY = true
 		},
 	},
 	TypeBind: {

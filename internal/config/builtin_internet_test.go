@@ -57,12 +57,12 @@ func TestBuiltinRRLValidation(t *testing.T) {
 
 func TestBuiltinCookieKeys(t *testing.T) {
 	c := mustLoad(t, "")
-	if b := c.DNS.Backends["builtin"].Builtin; !b.Cookies || b.CookieSecret != "" {
+	if b := c.DNS.Backends["builtin"].Builtin; !b.Cookies || b.CookieSecret != "" || !b.MinimalANY {
 		t.Fatalf("cookie defaults: %v %q", b.Cookies, b.CookieSecret)
 	}
-	c = mustLoad(t, "", "DADNS_DNS_BACKENDS_BUILTIN_COOKIE_SECRET=e5e973e5a6b2a43f48e7dc849e37bfcf", "DADNS_DNS_BACKENDS_BUILTIN_COOKIES=false")
+	c = mustLoad(t, "", "DADNS_DNS_BACKENDS_BUILTIN_COOKIE_SECRET=e5e973e5a6b2a43f48e7dc849e37bfcf", "DADNS_DNS_BACKENDS_BUILTIN_COOKIES=false", "DADNS_DNS_BACKENDS_BUILTIN_MINIMAL_ANY=false")
 	b := c.DNS.Backends["builtin"].Builtin
-	if k, ok := CookieSecretBytes(b.CookieSecret); !ok || k[0] != 0xe5 || b.Cookies {
+	if k, ok := CookieSecretBytes(b.CookieSecret); !ok || k[0] != 0xe5 || b.Cookies || b.MinimalANY {
 		t.Fatalf("cookie keys from env: %+v", b)
 	}
 	_, err := loadYAML(t, "dns: {backends: {edge: {type: builtin, cookie_secret: short, cookie_secret_previous: zz}}}")

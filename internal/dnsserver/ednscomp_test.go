@@ -218,3 +218,47 @@ func TestEDNSCompliance(t *testing.T) {
 		})
 	}
 }
+
+// TestMinimalANY: over UDP one RRset (RFC 8482), over TCP all of them.
+func TestMinimalANY(t *testing.T) {
+	s := New(Options{Logger: quietLogger(), MinimalANY: true})
+	s.Apply([]*Zone{mustZone(t, "any.test.", `$TTL 300
+@ SOA ns.any.test. h.any.test. 1 3600 600 86400 300
+@ NS ns
+@ A 192.0.2.1
+@ MX 10 mail
+@ TXT "v=spf1 -all"
+ns A 192.0.2.2
+mail A 192.0.2.3
+`)}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	udp, tcp, err := s.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ask := func(netw, addr string) *dns.Msg {
+		m := new(dns.Msg)
+		m.SetQuestion("any.test.", dns.TypeANY)
+		m.SetEdns0(1232, false)
+		r, _, err := (&dns.Client{Net: netw, Timeout: 5 * time.Second}).Exchange(m, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for range 2 { // before and after a TCP ANY fills the cache
+		full := ask("tcp", tcp.String())
+		if len(full.Answer) != 5 {
+			t.Fatalf("TCP ANY: %d records, want all 5 (SOA NS A MX TXT)", len(full.Answer))
+		}
+		r := ask("udp", udp.String())
+		types := map[uint16]bool{}
+		for _, rr := range r.Answer {
+			types[rr.Header().Rrtype] = true
+		}
+		if len(types) != 1 || r.Rcode != dns.RcodeSuccess || !r.Authoritative {
+			t.Fatalf("UDP ANY: %v, want one RRset", r.Answer)
+		}
+	}
+}

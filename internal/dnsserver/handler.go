@@ -79,8 +79,10 @@ func (s *Server) reply(r *dns.Msg, c client, buf []byte) ([]byte, error) {
 		noAuth:  r.RecursionDesired,
 		minimal: opt != nil && !c.tcp && opt.UDPSize() <= dns.MinMsgSize,
 	}
+	q.minimalAny = q.qtype == dns.TypeANY && !c.tcp && s.opt.MinimalANY
 	snap := s.snap.Load()
 	key, keyed := slowKey(qname, q, opt != nil)
+	keyed = keyed && !q.minimalAny // the cache holds full ANY answers (TCP)
 	if wire, ok := snap.cache.get(key); keyed && ok && len(wire) <= limit {
 		if c.info != nil {
 			c.info.exists = true // only names that exist are cached

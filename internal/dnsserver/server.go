@@ -38,6 +38,10 @@ type Options struct {
 	// and TCPMaxConnsPerPrefix those from one client /24 (IPv4) or /56
 	// (IPv6); 1000 and 100 when zero (tcplimit.go).
 	TCPMaxConns, TCPMaxConnsPerPrefix int
+	// MinimalANY answers ANY over UDP with one RRset (RFC 8482), or a
+	// synthesized HINFO "RFC8482" ""; over TCP ANY stays complete. Off
+	// (BIND 9.18's answers) in the zero value.
+	MinimalANY bool
 	// Cookies turns DNS cookies on (cookie.go); nil: off.
 	Cookies *CookieOptions
 	// RRL turns response rate limiting on for UDP (rrl.go); nil: off.

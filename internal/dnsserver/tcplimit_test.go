@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,20 +39,39 @@ func childServer() int {
 			return 1
 		}
 	}
-	s := New(Options{Logger: quietLogger(), TCPMaxConns: 10000, TCPMaxConnsPerPrefix: 10000})
-	z, err := parseZone("example.test.", "$TTL 300\n@ SOA ns.example.test. h.example.test. 1 3600 600 86400 300\n@ NS ns\nns A 192.0.2.250\n@ A 192.0.2.1\n")
+	opt := Options{Logger: quietLogger(), TCPMaxConns: 10000, TCPMaxConnsPerPrefix: 10000}
+	if os.Getenv("DNSSERVER_DEFAULTS") == "1" { // as dadns ships it, loopback not exempt
+		opt = Options{Logger: quietLogger(), RRL: &RRLOptions{ResponsesPerSecond: 20, Slip: 2, Window: 15}, Cookies: &CookieOptions{}, MinimalANY: true}
+		if r, err := strconv.Atoi(os.Getenv("DNSSERVER_RRL_RATE")); err == nil {
+			opt.RRL.ResponsesPerSecond = r
+		}
+	}
+	s := New(opt)
+	text := "$TTL 300\n@ SOA ns.example.test. h.example.test. 1 3600 600 86400 300\n@ NS ns\nns A 192.0.2.250\n@ A 192.0.2.1\n"
+	for i := range 20 {
+		text += fmt.Sprintf("n%d A 192.0.2.%d\n", i, i+10)
+	}
+	z, err := parseZone("example.test.", text)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	s.Apply([]*Zone{z}, nil)
-	udp, _, err := s.Listen(context.Background(), "127.0.0.1:0")
+	listen := os.Getenv("DNSSERVER_LISTEN")
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	udp, _, err := s.Listen(context.Background(), listen)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	fmt.Println(udp.(*net.UDPAddr).Port)
-	_, _ = io.Copy(io.Discard, os.Stdin)
+	// Each line on stdin asks for the goroutine count.
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		fmt.Println(runtime.NumGoroutine())
+	}
 	return 0
 }
 
