@@ -39,32 +39,39 @@ func cookieOptions(b config.BuiltinConfig) *dnsserver.CookieOptions {
 	return &o
 }
 
-// registerInternet exposes the builtin's rate-limiting counters, never
-// labelled by client.
-func registerInternet(reg *prometheus.Registry, backend string, srv *dnsserver.Server) {
-	if _, ok := srv.RRLStats(); !ok {
-		return
+// registerInternet exposes the builtin instances' rate-limiting
+// counters, never labelled by client: one collector for every instance
+// (labelled by backend), as for the answer counts.
+func registerInternet(reg prometheus.Registerer, servers []namedServer) {
+	c := &rrlCollector{}
+	for _, ns := range servers {
+		if _, ok := ns.srv.RRLStats(); ok {
+			c.servers = append(c.servers, ns)
+		}
 	}
-	reg.MustRegister(&rrlCollector{backend: backend, srv: srv})
+	if len(c.servers) > 0 {
+		reg.MustRegister(c)
+	}
 }
 
 var rrlDesc = prometheus.NewDesc("dadns_dns_rrl_responses_total",
-	"UDP answers over the response rate limit, by what was done: slipped (sent truncated), dropped, or limited (all of them; in log-only mode answered anyway).",
+	"UDP answers over the response rate limit, by what was done: slipped (sent truncated, or BADCOOKIE), dropped, or limited (all of them; in log-only mode answered anyway).",
 	[]string{"backend", "action"}, nil)
 
 type rrlCollector struct {
-	backend string
-	srv     *dnsserver.Server
+	servers []namedServer
 }
 
 func (c *rrlCollector) Describe(ch chan<- *prometheus.Desc) { ch <- rrlDesc }
 
 func (c *rrlCollector) Collect(ch chan<- prometheus.Metric) {
-	st, ok := c.srv.RRLStats()
-	if !ok {
-		return
-	}
-	for action, n := range map[string]uint64{"limited": st.Limited, "slipped": st.Slipped, "dropped": st.Dropped} {
-		ch <- prometheus.MustNewConstMetric(rrlDesc, prometheus.CounterValue, float64(n), c.backend, action)
+	for _, ns := range c.servers {
+		st, ok := ns.srv.RRLStats()
+		if !ok {
+			continue
+		}
+		for action, n := range map[string]uint64{"limited": st.Limited, "slipped": st.Slipped, "dropped": st.Dropped} {
+			ch <- prometheus.MustNewConstMetric(rrlDesc, prometheus.CounterValue, float64(n), ns.backend, action)
+		}
 	}
 }
