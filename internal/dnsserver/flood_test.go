@@ -93,6 +93,12 @@ func TestFloodBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load test")
 	}
+	if raceEnabled {
+		// Several times slower, the server cannot drain a full-speed flood:
+		// the kernel drops the second client's packets with the flood's
+		// at the socket, which says nothing about the server.
+		t.Skip("load test: run without -race")
+	}
 	dnsperf := needTool(t, "dnsperf")
 	qf := filepath.Join(t.TempDir(), "queries")
 	if err := os.WriteFile(qf, []byte("www.example.test A\nexample.test A\nn1.example.test A\nx.example.test A\n"), 0o644); err != nil {
