@@ -59,6 +59,8 @@ func TestRedactedHidesEverySecret(t *testing.T) {
 		"app.admin_password",
 		"app.auth_password",
 		"datastore.pass",
+		"dns.backends.builtin.cookie_secret",
+		"dns.backends.builtin.cookie_secret_previous",
 		"dns.backends.coredns_mysql.password",
 		"dns.backends.powerdns.dsn",
 		"dns.backends.powerdns.password",
