@@ -7,6 +7,7 @@
 #   docker build -t dadns .                                   # none: dadns's builtin DNS server
 #   docker build -t dadns:bind --build-arg DNS_SERVER=bind .  # + BIND 9 (named, rndc)
 #   docker build -t dadns:nsd  --build-arg DNS_SERVER=nsd  .  # + NSD
+#   docker build -t dadns:knot --build-arg DNS_SERVER=knot .  # + Knot DNS (knotd, knotc)
 #
 # State lives in the volume /var/lib/dadns; the configuration is
 # /etc/directdnsonly/app.yml (deploy/docker/app-<DNS_SERVER>.yml) plus
@@ -30,7 +31,7 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
 FROM debian:${DEBIAN_RELEASE}-slim AS runtime
 ARG DNS_SERVER=none
 ARG VERSION=dev
-COPY deploy/docker/named.conf deploy/docker/nsd.conf /etc/dadns/
+COPY deploy/docker/named.conf deploy/docker/nsd.conf deploy/docker/knot.conf /etc/dadns/
 # ca-certificates: dadns verifies TLS to MySQL and to DirectAdmin. The BIND
 # and NSD packages generate control keys at install time (rndc.key,
 # nsd_server.*, nsd_control.*): removed, because every copy of the image
@@ -41,7 +42,8 @@ RUN set -eu; \
       none) pkgs="" ;; \
       bind) pkgs="bind9 bind9-utils" ;; \
       nsd) pkgs="nsd" ;; \
-      *) echo "DNS_SERVER must be none, bind or nsd, not \"$DNS_SERVER\"" >&2; exit 1 ;; \
+      knot) pkgs="knot" ;; \
+      *) echo "DNS_SERVER must be none, bind, nsd or knot, not \"$DNS_SERVER\"" >&2; exit 1 ;; \
     esac; \
     apt-get update; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates $pkgs; \

@@ -29,11 +29,13 @@ type topology struct {
 var topologies = []topology{
 	{dir: "builtin", ports: []string{"0.0.0.0:2222/tcp", "0.0.0.0:53/udp", "0.0.0.0:53/tcp"}},
 	{dir: "bind", ports: []string{"0.0.0.0:2222/tcp", "0.0.0.0:53/udp", "0.0.0.0:53/tcp"}},
+	{dir: "nsd", ports: []string{"0.0.0.0:2222/tcp", "0.0.0.0:53/udp", "0.0.0.0:53/tcp"}},
 	{
 		dir:      "coredns-mysql",
 		ports:    []string{"0.0.0.0:2222/tcp", "0.0.0.0:53/udp", "0.0.0.0:53/tcp", "127.0.0.1:5354/udp", "127.0.0.1:5354/tcp"},
 		required: []string{"DC1_DB_PASSWORD", "DC2_DB_PASSWORD"},
 	},
+	{dir: "knot", ports: []string{"0.0.0.0:2222/tcp", "0.0.0.0:53/udp", "0.0.0.0:53/tcp"}},
 }
 
 // composeFile is the path of a topology's compose file.

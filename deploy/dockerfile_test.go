@@ -365,7 +365,7 @@ func TestBuildMatchesMakefile(t *testing.T) {
 }
 
 // variants are the values of the Dockerfile's DNS_SERVER build argument.
-var variants = []string{"none", "bind", "nsd"}
+var variants = []string{"none", "bind", "nsd", "knot"}
 
 func TestDockerfile(t *testing.T) {
 	df := loadDockerfile(t, "Dockerfile")

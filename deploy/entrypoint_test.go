@@ -305,9 +305,9 @@ func childNamed(t *testing.T, parent int, comm string) int {
 }
 
 // TestEntrypointNSD: the DNS_SERVER=nsd image starts NSD with the image's
-// nsd.conf and waits for its control socket before starting dadns (here
-// with the builtin backend, on another port, until dadns has an nsd
-// backend).
+// nsd.conf and waits for its control socket before starting dadns with
+// the image's app.yml (the nsd backend); a zone pushed through the API is
+// served by NSD, and SIGTERM stops both.
 func TestEntrypointNSD(t *testing.T) {
 	requireTool(t, "nsd")
 	c := newContainer(t)
@@ -316,12 +316,14 @@ func TestEntrypointNSD(t *testing.T) {
 		"/var/lib/dadns", vol,
 		"ip-address: 0.0.0.0@53", fmt.Sprintf("ip-address: 127.0.0.1@%d", c.dnsPort),
 	)
-	builtin := freePort(t)
+	app := c.relocate(t, "deploy/docker/app-nsd.yml",
+		"/var/lib/dadns", vol,
+		"/etc/dadns/nsd.conf", conf,
+		"verify_address: 127.0.0.1:53", fmt.Sprintf("verify_address: 127.0.0.1:%d", c.dnsPort),
+	)
 	c.start(t, c.env(t, "nsd",
 		"NSD_CONF="+conf, "NSD_DIR="+filepath.Join(vol, "nsd"),
-		"DADNS_DATA_DIR="+filepath.Join(vol, "data"),
-		"DADNS_DNS_BACKENDS_BUILTIN_LISTEN=127.0.0.1:"+strconv.Itoa(builtin),
-	), "--config", repoPath(t, "deploy/docker/app-none.yml"))
+	), "--config", app, "serve")
 	eventually(t, "the health check to pass", func() error {
 		select {
 		case <-c.done:
@@ -336,6 +338,14 @@ func TestEntrypointNSD(t *testing.T) {
 	if err != nil || r.Rcode != dns.RcodeRefused {
 		t.Errorf("NSD without zones: %v, %v; want REFUSED", err, r)
 	}
+	c.push(t)
+	eventually(t, "NSD to serve the pushed zone", func() error {
+		serial, err := c.soaSerial()
+		if err == nil && serial != 2026112801 {
+			err = fmt.Errorf("serial %d", serial)
+		}
+		return err
+	})
 	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -366,8 +376,8 @@ func TestEntrypointOtherCommands(t *testing.T) {
 // the container with a message instead of running dadns without DNS.
 func TestEntrypointUnknownServer(t *testing.T) {
 	c := newContainer(t)
-	c.start(t, c.env(t, "knot"), "serve")
-	if code := c.exit(t); code != 2 || !strings.Contains(c.out.String(), "use none, bind or nsd") {
-		t.Errorf("DNS_SERVER=knot: exit %d\n%s", code, c.out)
+	c.start(t, c.env(t, "powerdns"), "serve")
+	if code := c.exit(t); code != 2 || !strings.Contains(c.out.String(), "use none, bind, nsd or knot") {
+		t.Errorf("DNS_SERVER=powerdns: exit %d\n%s", code, c.out)
 	}
 }

@@ -20,6 +20,7 @@ check rsync rsync
 checkfile /usr/lib/galera/libgalera_smm.so galera-4
 check nsd nsd
 check knotd knot
+check knotc knot
 check kdig knot-dnsutils
 check pdns_server pdns-server
 checkfile /usr/lib/x86_64-linux-gnu/pdns/libgmysqlbackend.so pdns-backend-mysql

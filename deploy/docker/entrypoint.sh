@@ -2,16 +2,16 @@
 # Entrypoint of the dadns image (deploy/README.md).
 #
 # `serve`, the default command, first starts the DNS server bundled in this
-# image variant (DNS_SERVER: none, bind or nsd, fixed at build time) and
+# image variant (DNS_SERVER: none, bind, nsd or knot, fixed at build time) and
 # waits until it answers on its control channel, then starts dadns. When
 # either process stops, the other is stopped too and the container exits
 # non-zero, so that its restart policy brings both back. SIGTERM and SIGINT
 # stop dadns first, then the DNS server. Every other command (check-config,
 # version, reconcile) runs dadns alone.
 #
-# Tests move the paths with NAMED_CONF, BIND_DIR, RNDC_PORT, NSD_CONF and
-# NSD_DIR. No variable here may start with DADNS_: dadns reads those as
-# configuration and refuses unknown ones.
+# Tests move the paths with NAMED_CONF, BIND_DIR, RNDC_PORT, NSD_CONF,
+# NSD_DIR, KNOT_CONF and KNOT_DIR. No variable here may start with DADNS_:
+# dadns reads those as configuration and refuses unknown ones.
 set -euo pipefail
 
 DNS_SERVER=${DNS_SERVER:-none}
@@ -20,6 +20,8 @@ BIND_DIR=${BIND_DIR:-/var/lib/dadns/bind}
 RNDC_PORT=${RNDC_PORT:-953}
 NSD_CONF=${NSD_CONF:-/etc/dadns/nsd.conf}
 NSD_DIR=${NSD_DIR:-/var/lib/dadns/nsd}
+KNOT_CONF=${KNOT_CONF:-/etc/dadns/knot.conf}
+KNOT_DIR=${KNOT_DIR:-/var/lib/dadns/knot}
 START_TIMEOUT=${START_TIMEOUT:-30} # seconds the DNS server may take to answer
 
 server_pid=""
@@ -62,6 +64,14 @@ nsd_ready() {
 	nsd-control -c "$NSD_CONF" status >/dev/null 2>&1
 }
 
+prepare_knot() {
+	mkdir -p "$KNOT_DIR/zones" "$KNOT_DIR/db"
+}
+
+knot_ready() {
+	knotc -s "$KNOT_DIR/knot.sock" status >/dev/null 2>&1
+}
+
 # stop sends SIGTERM to a child, if any, and waits for it.
 stop() {
 	[[ -n $1 ]] || return 0
@@ -86,8 +96,12 @@ start_server() {
 		prepare_nsd
 		nsd -d -c "$NSD_CONF" &
 		;;
+	knot)
+		prepare_knot
+		knotd -c "$KNOT_CONF" &
+		;;
 	*)
-		log "DNS_SERVER is \"$DNS_SERVER\"; use none, bind or nsd"
+		log "DNS_SERVER is \"$DNS_SERVER\"; use none, bind, nsd or knot"
 		exit 2
 		;;
 	esac

@@ -26,7 +26,7 @@ func transferOptions(t *config.TransfersConfig, log *slog.Logger) *dnsserver.Tra
 	keys := map[string]dnsserver.TSIGKey{}
 	for _, k := range t.TSIGKeys {
 		name := dns.CanonicalName(k.Name)
-		keys[name] = dnsserver.TSIGKey{Algorithm: dns.CanonicalName(k.Algorithm), Secret: k.Secret}
+		keys[name] = dnsserver.TSIGKey{Algorithm: dns.CanonicalName(k.AlgorithmOrDefault()), Secret: k.Secret}
 		if _, err := base64.StdEncoding.DecodeString(k.Secret); err != nil {
 			log.Error("transfers: TSIG key secret is not base64", "key", k.Name)
 		}

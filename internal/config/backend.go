@@ -54,6 +54,16 @@ type BindConfig struct {
 	NamedCheckconf string      `yaml:"named_checkconf"` // checks a batch of zone files in one run
 	FileMode       os.FileMode `yaml:"file_mode"`
 	DirMode        os.FileMode `yaml:"dir_mode"`
+	// CheckNames is written into every zone statement: "ignore" (default;
+	// named then loads the owner names every other backend serves, such as
+	// under_score or -leading-hyphen), "warn" or "fail" (named's own
+	// default for primaries).
+	CheckNames string `yaml:"check_names"`
+	// MaxRecordsPerType and MaxTypesPerName are written into every zone
+	// statement when named supports them (BIND 9.18.28+, whose default of
+	// 100 refuses zones the other backends serve); 0 means no limit.
+	MaxRecordsPerType int `yaml:"max_records_per_type"`
+	MaxTypesPerName   int `yaml:"max_types_per_name"`
 }
 
 // CoreDNSMySQLConfig configures a MySQL database read by CoreDNS's mysql
@@ -74,13 +84,20 @@ type CoreDNSMySQLConfig struct {
 	TimeoutSecs   int    `yaml:"timeout_seconds"`
 }
 
-// NSDConfig configures an NSD instance fed with zone files; keys as in the
-// Python version.
+// NSDConfig configures an NSD instance fed with zone files; zones_dir and
+// nsd_conf as in the Python version.
 type NSDConfig struct {
-	ZonesDir      string `yaml:"zones_dir"`
-	NSDConf       string `yaml:"nsd_conf"` // include file dadns rewrites
-	NSDControl    string `yaml:"nsd_control"`
-	VerifyAddress string `yaml:"verify_address"`
+	ZonesDir       string      `yaml:"zones_dir"`
+	NSDConf        string      `yaml:"nsd_conf"` // file dadns rewrites: zone entries (include mode) or its list
+	NSDControl     string      `yaml:"nsd_control"`
+	NSDControlConf string      `yaml:"nsd_control_conf"` // nsd.conf that nsd-control -c reads
+	Pattern        string      `yaml:"pattern"`          // nsd.conf pattern for addzone / include-pattern
+	Mode           string      `yaml:"mode"`             // addzone or include; default addzone when pattern is set
+	VerifyAddress  string      `yaml:"verify_address"`
+	VerifyTransfer bool        `yaml:"verify_transfer"` // NSD allows AXFR to dadns: verify by content hash
+	NSDCheckzone   string      `yaml:"nsd_checkzone"`
+	FileMode       os.FileMode `yaml:"file_mode"`
+	DirMode        os.FileMode `yaml:"dir_mode"`
 }
 
 // PowerDNSConfig configures a PowerDNS Authoritative server through its HTTP
@@ -91,12 +108,17 @@ type PowerDNSConfig struct {
 	ServerID string `yaml:"server_id"`
 }
 
-// KnotConfig configures a Knot DNS instance. Provisional until the backend
-// exists.
+// KnotConfig configures a Knot DNS knotd fed with zone files and driven
+// with knotc (see internal/backend/knot).
 type KnotConfig struct {
-	ZonesDir      string `yaml:"zones_dir"`
-	KnotcPath     string `yaml:"knotc_path"`
-	VerifyAddress string `yaml:"verify_address"`
+	ZonesDir       string      `yaml:"zones_dir"`
+	KnotcPath      string      `yaml:"knotc_path"`
+	KnotSocket     string      `yaml:"knot_socket"` // knotc -s: knotd's control socket
+	VerifyAddress  string      `yaml:"verify_address"`
+	VerifyTransfer bool        `yaml:"verify_transfer"` // knotd allows AXFR to dadns: verify by content hash
+	Template       string      `yaml:"template"`        // knotd template of dadns's zones; "" = default
+	FileMode       os.FileMode `yaml:"file_mode"`
+	DirMode        os.FileMode `yaml:"dir_mode"`
 }
 
 // backendKind ties a type name to its settings struct and defaults; adding a
@@ -115,7 +137,7 @@ var backendKinds = map[string]backendKind{
 		settings: func(b *Backend) any { return &b.Bind },
 		defaults: func(b *Backend) {
 			b.Bind = BindConfig{RndcPath: "rndc", NamedCheckzone: "named-checkzone", NamedCheckconf: "named-checkconf",
-				FileMode: 0o644, DirMode: 0o755}
+				FileMode: 0o644, DirMode: 0o755, CheckNames: "ignore"}
 		},
 	},
 	TypeCoreDNSMySQL: {
@@ -126,7 +148,9 @@ var backendKinds = map[string]backendKind{
 	},
 	TypeNSD: {
 		settings: func(b *Backend) any { return &b.NSD },
-		defaults: func(b *Backend) { b.NSD.NSDControl = "nsd-control" },
+		defaults: func(b *Backend) {
+			b.NSD = NSDConfig{NSDControl: "nsd-control", NSDCheckzone: "nsd-checkzone", FileMode: 0o644, DirMode: 0o755}
+		},
 	},
 	TypePowerDNS: {
 		settings: func(b *Backend) any { return &b.PowerDNS },
@@ -134,7 +158,9 @@ var backendKinds = map[string]backendKind{
 	},
 	TypeKnot: {
 		settings: func(b *Backend) any { return &b.Knot },
-		defaults: func(b *Backend) { b.Knot.KnotcPath = "knotc" },
+		defaults: func(b *Backend) {
+			b.Knot = KnotConfig{KnotcPath: "knotc", KnotSocket: "/run/knot/knot.sock", FileMode: 0o644, DirMode: 0o755}
+		},
 	},
 }
 

@@ -177,7 +177,8 @@ func Default() *Config {
 			IPP:               1000,
 			MaxDeleteFraction: 0.10,
 		},
-		PeerSync: PeerSyncConfig{IntervalMinutes: 15, AuthUsername: "peersync"},
+		PeerSync:  PeerSyncConfig{IntervalMinutes: 15, AuthUsername: "peersync"},
+		Transfers: defaultTransfers(),
 	}
 }
 

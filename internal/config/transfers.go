@@ -44,7 +44,7 @@ type TransfersConfig struct {
 // TSIGKey is one shared secret (RFC 8945).
 type TSIGKey struct {
 	Name      string `yaml:"name"`
-	Algorithm string `yaml:"algorithm"` // hmac-sha256 (default), hmac-sha512, hmac-sha384, hmac-sha224, hmac-sha1
+	Algorithm string `yaml:"algorithm"` // hmac-sha256 when empty; hmac-sha512, hmac-sha384, hmac-sha224, hmac-sha1
 	Secret    string `yaml:"secret" secret:"true"`
 }
 
@@ -54,22 +54,20 @@ var TSIGAlgorithms = []string{"hmac-sha256", "hmac-sha512", "hmac-sha384", "hmac
 // Enabled reports whether anyone may transfer.
 func (t *TransfersConfig) Enabled() bool { return len(t.Allow) > 0 }
 
-func (t *TransfersConfig) setDefaults() {
-	if t.TimeoutSeconds == 0 {
-		t.TimeoutSeconds = 300
+// defaultTransfers are the transfers section's defaults: closed.
+func defaultTransfers() TransfersConfig {
+	return TransfersConfig{TimeoutSeconds: 300, MaxConcurrent: 16}
+}
+
+// AlgorithmOrDefault returns the key's algorithm, hmac-sha256 when not given.
+func (k TSIGKey) AlgorithmOrDefault() string {
+	if k.Algorithm == "" {
+		return "hmac-sha256"
 	}
-	if t.MaxConcurrent == 0 {
-		t.MaxConcurrent = 16
-	}
-	for i := range t.TSIGKeys {
-		if t.TSIGKeys[i].Algorithm == "" {
-			t.TSIGKeys[i].Algorithm = "hmac-sha256"
-		}
-	}
+	return strings.ToLower(k.Algorithm)
 }
 
 func (t *TransfersConfig) validate(r *report) {
-	t.setDefaults()
 	keys := map[string]bool{}
 	for i, k := range t.TSIGKeys {
 		key := fmt.Sprintf("transfers.tsig_keys.%d", i)
@@ -81,7 +79,7 @@ func (t *TransfersConfig) validate(r *report) {
 			r.add(key+".name", "%q is listed twice; keep one", k.Name)
 		}
 		keys[name] = true
-		if !slices.Contains(TSIGAlgorithms, strings.ToLower(k.Algorithm)) {
+		if !slices.Contains(TSIGAlgorithms, k.AlgorithmOrDefault()) {
 			r.add(key+".algorithm", "%q is not supported; use one of %s", k.Algorithm, strings.Join(TSIGAlgorithms, ", "))
 		}
 		if b, err := base64.StdEncoding.DecodeString(k.Secret); err != nil || len(b) < 16 {

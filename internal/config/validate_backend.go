@@ -60,6 +60,11 @@ func (s *BindConfig) validate(r *report, key string) {
 	}
 	checkMode(r, key+".file_mode", s.FileMode)
 	checkMode(r, key+".dir_mode", s.DirMode)
+	if !slices.Contains([]string{"ignore", "warn", "fail"}, s.CheckNames) {
+		r.add(key+".check_names", "%q is not a check-names mode; use ignore (named loads every name the other backends serve), warn or fail", s.CheckNames)
+	}
+	checkAtLeast(r, key+".max_records_per_type", s.MaxRecordsPerType, 0)
+	checkAtLeast(r, key+".max_types_per_name", s.MaxTypesPerName, 0)
 }
 
 func (s *CoreDNSMySQLConfig) validate(r *report, key string) {
@@ -82,10 +87,26 @@ func (s *NSDConfig) validate(r *report, key string) {
 	required(r, key+".zones_dir", s.ZonesDir, "the directory dadns writes zone files to")
 	required(r, key+".nsd_conf", s.NSDConf, "the file dadns writes zone entries to, included from nsd.conf")
 	required(r, key+".nsd_control", s.NSDControl, "the nsd-control command")
+	switch s.Mode {
+	case "", "include":
+	case "addzone":
+		required(r, key+".pattern", s.Pattern, "the nsd.conf pattern zones are added with (nsd-control addzone NAME PATTERN)")
+	default:
+		r.add(key+".mode", "%q is not a mode; use addzone or include (default: addzone when pattern is set)", s.Mode)
+	}
+	if s.Pattern != "" && !nsdPatternRE.MatchString(s.Pattern) {
+		r.add(key+".pattern", "%q is not a pattern name; use letters, digits, '-', '_' and '.'", s.Pattern)
+	}
 	if s.VerifyAddress != "" {
 		checkHostPort(r, key+".verify_address", s.VerifyAddress)
 	}
+	checkMode(r, key+".file_mode", s.FileMode)
+	checkMode(r, key+".dir_mode", s.DirMode)
 }
+
+// nsdPatternRE keeps a pattern name safe on nsd-control's command line and
+// in nsd.conf.
+var nsdPatternRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
 
 func (s *PowerDNSConfig) validate(r *report, key string) {
 	if u, err := url.Parse(s.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -98,10 +119,19 @@ func (s *PowerDNSConfig) validate(r *report, key string) {
 func (s *KnotConfig) validate(r *report, key string) {
 	required(r, key+".zones_dir", s.ZonesDir, "the directory dadns writes zone files to")
 	required(r, key+".knotc_path", s.KnotcPath, "the knotc command")
+	required(r, key+".knot_socket", s.KnotSocket, "knotd's control socket, such as /run/knot/knot.sock")
 	if s.VerifyAddress != "" {
 		checkHostPort(r, key+".verify_address", s.VerifyAddress)
 	}
+	if s.Template != "" && !knotTemplateRE.MatchString(s.Template) {
+		r.add(key+".template", "%q is not a knotd template id; use letters, digits, - and _", s.Template)
+	}
+	checkMode(r, key+".file_mode", s.FileMode)
+	checkMode(r, key+".dir_mode", s.DirMode)
 }
+
+// knotTemplateRE is a knotd template id dadns can pass to knotc.
+var knotTemplateRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 func checkTable(r *report, key, name string) {
 	if !sqlIdentRE.MatchString(name) {

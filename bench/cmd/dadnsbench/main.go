@@ -32,6 +32,8 @@ type options struct {
 	rndcBin         string
 	mariadbdBin     string
 	mariaInstallBin string
+	knotdBin        string
+	knotcBin        string
 	backends        string
 	zones           int
 	seed            uint64
@@ -64,7 +66,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fl.StringVar(&o.rndcBin, "rndc", "/usr/sbin/rndc", "rndc binary (the bind backend runs it)")
 	fl.StringVar(&o.mariadbdBin, "mariadbd", "/usr/sbin/mariadbd", "mariadbd binary (the coredns_mysql backends' databases)")
 	fl.StringVar(&o.mariaInstallBin, "mariadb-install-db", "/usr/bin/mariadb-install-db", "mariadb-install-db binary")
-	fl.StringVar(&o.backends, "backends", "bind,coredns_mysql", "backends under test besides builtin: bind (with its own named), coredns_mysql (two instances, each with its own mariadbd); empty for builtin only")
+	fl.StringVar(&o.knotdBin, "knotd", "/usr/sbin/knotd", "knotd binary (the knot backend's server and its cold load)")
+	fl.StringVar(&o.knotcBin, "knotc", "/usr/sbin/knotc", "knotc binary (the knot backend runs it)")
+	fl.StringVar(&o.backends, "backends", "bind,coredns_mysql,knot", "backends under test besides builtin: bind (with its own named), coredns_mysql (two instances, each with its own mariadbd), knot (with its own knotd); empty for builtin only")
 	fl.IntVar(&o.zones, "zones", 10000, "zones to generate and push")
 	fl.Uint64Var(&o.seed, "seed", 1, "seed of the zone and query generators")
 	fl.IntVar(&o.pushers, "pushers", 16, "concurrent DirectAdmin pushers of the initial load")
@@ -121,10 +125,10 @@ func (o options) extraBackends() (map[string]bool, error) {
 	for f := range strings.SplitSeq(o.backends, ",") {
 		switch f = strings.TrimSpace(f); f {
 		case "":
-		case "bind", "coredns_mysql":
+		case "bind", "coredns_mysql", "knot":
 			out[f] = true
 		default:
-			return nil, fmt.Errorf("dadnsbench: -backends: unknown backend %q (bind, coredns_mysql)", f)
+			return nil, fmt.Errorf("dadnsbench: -backends: unknown backend %q (bind, coredns_mysql, knot)", f)
 		}
 	}
 	return out, nil

@@ -38,7 +38,18 @@ func (b *bench) backendsPhase(ctx context.Context) []string {
 			entries = append(entries, s.backendYAML())
 		}
 	}
-	b.rep.fact("backends", "%s, all in one dadns; bind drives its own named (rndc, SOA verification); each coredns_mysql instance writes into its own mariadbd (InnoDB, durable commits)", strings.Join(b.names, ", "))
+	if want["knot"] {
+		slog.Info("starting the knot backend's knotd")
+		h, err := b.startKnotHost(ctx, filepath.Join(b.tmp, "knot-backend"))
+		if err != nil {
+			b.rep.fail("backends", "knot backend's knotd", err)
+		} else {
+			b.knotHost = h
+			b.names = append(b.names, "knot")
+			entries = append(entries, h.backendYAML(b.opt.knotcBin))
+		}
+	}
+	b.rep.fact("backends", "%s, all in one dadns; bind drives its own named (rndc, SOA verification); each coredns_mysql instance writes into its own mariadbd (InnoDB, durable commits); knot drives its own knotd (knotc, SOA verification)", strings.Join(b.names, ", "))
 	return entries
 }
 

@@ -21,6 +21,7 @@ const servedTimeout = 20 * time.Second
 var servedGoals = map[string]time.Duration{
 	"builtin": 5 * time.Millisecond, "bind": 100 * time.Millisecond,
 	"mysql_dc1": 50 * time.Millisecond, "mysql_dc2": 50 * time.Millisecond,
+	"knot": 100 * time.Millisecond,
 }
 
 // servedProbe reads the serial a backend serves for a zone.
@@ -43,6 +44,9 @@ func (b *bench) probes() []servedProbe {
 	}
 	for _, m := range b.marias {
 		out = append(out, servedProbe{m.name, m.soaSerial})
+	}
+	if b.knotHost != nil {
+		out = append(out, dnsProbe("knot", b.knotHost.addr))
 	}
 	return out
 }

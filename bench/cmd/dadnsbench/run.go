@@ -27,6 +27,7 @@ type bench struct {
 	names      []string       // dadns backend instances under test, builtin first
 	bindHost   *bindHost      // the bind backend's named, if under test
 	marias     []*mariaServer // the coredns_mysql backends' databases
+	knotHost   *knotHost      // the knot backend's knotd, if under test
 	current    []*benchZone   // each zone as last pushed (b.zones are as first pushed, and on disk)
 	e2e        map[string]time.Duration
 	coldLoad   map[string]time.Duration // NSD's and BIND's, by target name
@@ -56,9 +57,12 @@ func (b *bench) run(ctx context.Context) {
 	b.servedPhase(ctx)
 	daemons := b.daemonPhase(ctx)
 	b.reportBindVsCold()
+	b.knotColdPhase(ctx)
 	b.answerPhase(ctx, builtin, daemons)
 	b.qpsPhase(ctx, builtin, daemons)
+	b.secondaryPhase(ctx)
 	b.footprint()
+	b.restartPhase(ctx)
 }
 
 // cleanup stops every process and removes the temporary directory.

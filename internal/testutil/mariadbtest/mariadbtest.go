@@ -126,7 +126,13 @@ func (s *Server) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.
 // serverFlags are shared by mariadb-install-db and mariadbd: small files
 // and buffers, nothing but what a test needs.
 func (s *Server) serverFlags() []string {
-	f := []string{"--no-defaults", "--datadir=" + filepath.Join(s.Dir, "data"),
+	// A temporary directory of its own: in the shared /tmp, another
+	// process's cleanup can remove the temporary tables of a running
+	// mariadb-install-db (seen under load as "Can't find file
+	// '/tmp/#sql-temptable-...'").
+	tmp := filepath.Join(s.Dir, "tmp")
+	_ = os.MkdirAll(tmp, 0o700)
+	f := []string{"--no-defaults", "--datadir=" + filepath.Join(s.Dir, "data"), "--tmpdir=" + tmp,
 		"--innodb-log-file-size=16M", "--innodb-buffer-pool-size=64M"}
 	if os.Geteuid() == 0 {
 		f = append(f, "--user=root")

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// knotHost is the knotd that dadns's knot backend drives: no zones of its
+// own, a default template loading the files dadns writes, and a control
+// socket.
+type knotHost struct {
+	dir      string
+	zonesDir string
+	socket   string
+	addr     string // where it answers DNS
+	proc     *proc
+}
+
+// knotConfig is a knot.conf keeping every file knotd writes inside dir:
+// the default template loads <zonesDir>/<zone>.zone (or, for zones listed,
+// the file given), never writes zone files back, and keeps no journal.
+func knotConfig(dir, zonesDir, socket string, port, threads int, files map[string]string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "server:\n    rundir: %q\n    listen: 127.0.0.1@%d\n", dir, port)
+	fmt.Fprintf(&b, "    udp-workers: %d\n    tcp-workers: %d\n    background-workers: %d\n", threads, threads, threads)
+	fmt.Fprintf(&b, "database:\n    storage: %q\n", filepath.Join(dir, "db"))
+	if socket != "" {
+		fmt.Fprintf(&b, "control:\n    listen: %q\n", socket)
+	}
+	b.WriteString("log:\n  - target: stderr\n    any: notice\n")
+	fmt.Fprintf(&b, "template:\n  - id: default\n    storage: %q\n    file: \"%%s.zone\"\n", zonesDir)
+	b.WriteString("    zonefile-sync: -1\n    zonefile-load: whole\n    journal-content: none\n")
+	if len(files) > 0 {
+		b.WriteString("zone:\n")
+		for name, file := range files {
+			fmt.Fprintf(&b, "  - domain: %s\n    file: %q\n", name, file)
+		}
+	}
+	return b.String()
+}
+
+// startKnotHost configures and starts knotd in dir and waits until knotc
+// reaches it.
+func (b *bench) startKnotHost(ctx context.Context, dir string) (*knotHost, error) {
+	port, err := b.ports.next()
+	if err != nil {
+		return nil, err
+	}
+	h := &knotHost{dir: dir, zonesDir: filepath.Join(dir, "zones"), socket: filepath.Join(dir, "knot.sock"), addr: loopback(port)}
+	if err := os.MkdirAll(h.zonesDir, 0o755); err != nil {
+		return nil, err
+	}
+	conf := filepath.Join(dir, "knot.conf")
+	if err := os.WriteFile(conf, []byte(knotConfig(dir, h.zonesDir, h.socket, port, b.opt.serverThreads, nil)), 0o644); err != nil {
+		return nil, err
+	}
+	h.proc, err = b.procs.start("knotd (knot backend)", filepath.Join(dir, "knotd.log"), serverEnv(), b.opt.knotdBin, "-c", conf)
+	if err != nil {
+		return nil, err
+	}
+	return h, h.waitControl(ctx, b.opt.knotcBin)
+}
+
+// waitControl runs `knotc status` until it succeeds, for at most 30 s, or
+// until knotd exits.
+func (h *knotHost) waitControl(ctx context.Context, knotc string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		out, err := exec.CommandContext(ctx, knotc, "-s", h.socket, "status").CombinedOutput()
+		if err == nil {
+			return nil
+		}
+		if dead := h.proc.alive(); dead != nil {
+			return dead
+		}
+		if perr := pause(ctx, 100*time.Millisecond); perr != nil {
+			return fmt.Errorf("dadnsbench: knot backend's knotd: knotc status: %w (last: %v: %.300s)", perr, err, out)
+		}
+	}
+}
+
+// backendYAML is the dns.backends entry of the knot instance driving h.
+func (h *knotHost) backendYAML(knotc string) string {
+	return fmt.Sprintf("    knot:\n      type: knot\n      zones_dir: %s\n      knotc_path: %s\n      knot_socket: %s\n      verify_address: %s\n",
+		strconv.Quote(h.zonesDir), strconv.Quote(knotc), strconv.Quote(h.socket), h.addr)
+}
+
+// knotColdPhase times knotd's own cold load of the bench's zone files
+// (listed in its knot.conf), then stops it, and compares the knot
+// backend's end-to-end time with it.
+func (b *bench) knotColdPhase(ctx context.Context) {
+	if b.knotHost == nil || ctx.Err() != nil {
+		return
+	}
+	measure := fmt.Sprintf("Knot: start → all %d zones answer SOA", len(b.zones))
+	port, err := b.ports.next()
+	if err != nil {
+		b.rep.fail("cold load", measure, err)
+		return
+	}
+	dir := filepath.Join(b.tmp, "knot")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.rep.fail("cold load", measure, err)
+		return
+	}
+	files := make(map[string]string, len(b.zones))
+	for _, z := range b.zones {
+		files[z.name] = zoneFile(b.zoneDir, z)
+	}
+	cfg := filepath.Join(dir, "knot.conf")
+	d := daemon{
+		name:    "knotd",
+		bin:     b.opt.knotdBin,
+		check:   []string{b.opt.knotcBin, "-c", cfg, "conf-check"},
+		args:    []string{"-c", cfg},
+		config:  knotConfig(dir, b.zoneDir, "", port, b.opt.serverThreads, files),
+		cfgPath: cfg,
+		addr:    loopback(port),
+	}
+	slog.Info("starting knotd", "zones", len(b.zones))
+	p, load, err := b.startDaemon(ctx, d, dir)
+	if p != nil {
+		p.stop()
+	}
+	if err != nil {
+		b.rep.fail("cold load", measure, err)
+		return
+	}
+	b.rep.add("cold load", measure, "%s", secs(load))
+	e2e, ok := b.e2e["knot"]
+	if !ok || load <= 0 {
+		return
+	}
+	ratio := e2e.Seconds() / load.Seconds()
+	b.rep.addGoal("end-to-end", "knot: end-to-end / knotd's own cold load of the same zones", goal{"≤ 3×", ratio <= 3},
+		"%s / %s = %.1f×", secs(e2e), secs(load), ratio)
+}

@@ -1,0 +1,111 @@
+package nsd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/dadns/dadns/internal/backend/backendtest"
+	"github.com/dadns/dadns/internal/zone"
+)
+
+// TestBulkLoadRatio is a measurement, run by hand: DADNS_NSD_BULK=10000
+// applies that many zones in this backend's batches (apply, then verify
+// each), then restarts NSD to time its cold load of the same files, and
+// logs both and their ratio. DADNS_NSD_BULK_MODE picks the mode (default
+// addzone), DADNS_NSD_BULK_BATCH the batch size.
+func TestBulkLoadRatio(t *testing.T) {
+	total, _ := strconv.Atoi(os.Getenv("DADNS_NSD_BULK"))
+	if total <= 0 {
+		t.Skip("set DADNS_NSD_BULK=<zones> to measure")
+	}
+	size, _ := strconv.Atoi(os.Getenv("DADNS_NSD_BULK_BATCH"))
+	if size <= 0 {
+		size = batchSize
+	}
+	mode := os.Getenv("DADNS_NSD_BULK_MODE")
+	if mode == "" {
+		mode = ModeAddZone
+	}
+	r := newRig(t, false)
+	b := r.backend(t, mode, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	all := zones(t, "bulk", total, 1)
+	start := time.Now()
+	var tApply, tVerify time.Duration
+	for i := 0; i < total; i += size {
+		batch := all[i:min(i+size, total)]
+		t0 := time.Now()
+		if err := b.Apply(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		t1 := time.Now()
+		mustVerify(t, b, batch)
+		tApply, tVerify = tApply+t1.Sub(t0), tVerify+time.Since(t1)
+	}
+	ours := time.Since(start)
+	calls := len(r.calls(t))
+	r.nsd.Stop()
+	start = time.Now()
+	r.nsd.Restart(t)
+	names := make([]string, total)
+	for i, z := range all {
+		names[i] = string(z.Name)
+	}
+	if err := r.nsd.WaitZones(names, 5*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	cold := time.Since(start)
+	t.Logf("%s mode, %d zones in batches of %d: dadns nsd %v (%.0f zones/s; apply %v, verify %v), NSD cold load %v, ratio %.2f; nsd-control calls %d",
+		mode, total, size, ours.Round(time.Millisecond), float64(total)/ours.Seconds(), tApply.Round(time.Millisecond),
+		tVerify.Round(time.Millisecond), cold.Round(time.Millisecond), ours.Seconds()/cold.Seconds(), calls)
+}
+
+// TestApplyToServed is a measurement, run by hand: DADNS_NSD_LATENCY=50
+// applies one changed zone at a time, as a single push does, to an NSD
+// holding DADNS_NSD_LATENCY_ZONES zones (default 1000), and logs the
+// median and p90 from Apply to NSD serving the new serial.
+func TestApplyToServed(t *testing.T) {
+	rounds, _ := strconv.Atoi(os.Getenv("DADNS_NSD_LATENCY"))
+	if rounds <= 0 {
+		t.Skip("set DADNS_NSD_LATENCY=<rounds> to measure")
+	}
+	held, _ := strconv.Atoi(os.Getenv("DADNS_NSD_LATENCY_ZONES"))
+	if held <= 0 {
+		held = 1000
+	}
+	for _, mode := range modes {
+		r := newRig(t, false)
+		b := r.backend(t, mode, false)
+		ctx := testCtx(t)
+		if err := b.Apply(ctx, zones(t, "held", held, 1)); err != nil {
+			t.Fatal(err)
+		}
+		var lat []time.Duration
+		for i := range rounds {
+			z := backendtest.Zone(t, fmt.Sprintf("held%03d.example", i%held), 2+i)
+			start := time.Now()
+			if err := b.Apply(ctx, []*zone.Zone{z}); err != nil {
+				t.Fatal(err)
+			}
+			for {
+				if got, err := b.soaSerial(ctx, z.Name); err == nil && got == z.Serial {
+					break
+				}
+				if time.Since(start) > 30*time.Second {
+					t.Fatalf("%s not served", z.Name)
+				}
+				time.Sleep(time.Millisecond)
+			}
+			lat = append(lat, time.Since(start))
+		}
+		slices.Sort(lat)
+		t.Logf("%s mode, %d zones held: apply → new serial served, median %v, p90 %v, of %d", mode, held,
+			lat[len(lat)/2].Round(100*time.Microsecond), lat[len(lat)*9/10].Round(100*time.Microsecond), rounds)
+	}
+}
