@@ -36,6 +36,11 @@ var topologies = []topology{
 		required: []string{"DC1_DB_PASSWORD", "DC2_DB_PASSWORD"},
 	},
 	{dir: "knot", ports: []string{"0.0.0.0:2222/tcp", "0.0.0.0:53/udp", "0.0.0.0:53/tcp"}},
+	{
+		dir:      "powerdns",
+		ports:    []string{"0.0.0.0:2222/tcp", "0.0.0.0:53/udp", "0.0.0.0:53/tcp", "127.0.0.1:5355/udp", "127.0.0.1:5355/tcp"},
+		required: []string{"DB_PASSWORD", "REPLICATION_PASSWORD"},
+	},
 }
 
 // composeFile is the path of a topology's compose file.

@@ -22,6 +22,7 @@ var constructors = map[string]func(ctx context.Context, b config.Backend, log *s
 	config.TypeCoreDNSMySQL: newCoreDNSMySQL,
 	config.TypeNSD:          newNSD,
 	config.TypeKnot:         newKnot,
+	config.TypePowerDNS:     newPowerDNS,
 }
 
 type backendSet struct {

@@ -100,12 +100,24 @@ type NSDConfig struct {
 	DirMode        os.FileMode `yaml:"dir_mode"`
 }
 
-// PowerDNSConfig configures a PowerDNS Authoritative server through its HTTP
-// API. Provisional until the backend exists.
+// PowerDNSConfig configures a MySQL/MariaDB database in PowerDNS's generic
+// MySQL (gmysql) schema, read by PowerDNS Authoritative servers. dadns
+// writes the rows itself, as for coredns_mysql: no PowerDNS API is used.
 type PowerDNSConfig struct {
-	APIURL   string `yaml:"api_url"`
-	APIKey   string `yaml:"api_key" secret:"true"`
-	ServerID string `yaml:"server_id"`
+	Host          string `yaml:"host"`
+	Port          int    `yaml:"port"`
+	Database      string `yaml:"database"`
+	Username      string `yaml:"username"`
+	Password      string `yaml:"password" secret:"true"`
+	DSN           string `yaml:"dsn" secret:"true"` // go-sql-driver DSN; replaces the connection keys above and tls*
+	TLS           bool   `yaml:"tls"`
+	TLSCA         string `yaml:"tls_ca"`
+	TLSSkipVerify bool   `yaml:"tls_skip_verify"`
+	Account       string `yaml:"account"`        // domains.account marking dadns's zones
+	VerifyAddress string `yaml:"verify_address"` // a PowerDNS reading this database: SOA serial checked over DNS
+	VerifySecs    int    `yaml:"verify_timeout_seconds"`
+	PoolSize      int    `yaml:"pool_size"`
+	TimeoutSecs   int    `yaml:"timeout_seconds"`
 }
 
 // KnotConfig configures a Knot DNS knotd fed with zone files and driven
@@ -154,7 +166,9 @@ var backendKinds = map[string]backendKind{
 	},
 	TypePowerDNS: {
 		settings: func(b *Backend) any { return &b.PowerDNS },
-		defaults: func(b *Backend) { b.PowerDNS.ServerID = "localhost" },
+		defaults: func(b *Backend) {
+			b.PowerDNS = PowerDNSConfig{Port: 3306, Account: "dadns", VerifySecs: 5, PoolSize: 4, TimeoutSecs: 10}
+		},
 	},
 	TypeKnot: {
 		settings: func(b *Backend) any { return &b.Knot },

@@ -147,7 +147,7 @@ dns:
 	}
 	b := c.DNS.Backends["zbind"]
 	if b.Bind.RndcPath != "rndc" || b.Bind.FileMode != 0o644 || !b.Enabled ||
-		b.Bind.NamedCheckconf != "named-checkconf" || b.Bind.VerifyTransfer {
+		b.Bind.NamedCheckconf != "named-checkconf" || b.Bind.VerifyTransfer || b.Bind.CheckNames != "ignore" || b.Bind.MaxRecordsPerType != 0 {
 		t.Errorf("bind defaults not applied: %+v", b.Bind)
 	}
 	if _, ok := c.DNS.Backends["builtin"]; ok {

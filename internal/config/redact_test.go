@@ -60,7 +60,8 @@ func TestRedactedHidesEverySecret(t *testing.T) {
 		"app.auth_password",
 		"datastore.pass",
 		"dns.backends.coredns_mysql.password",
-		"dns.backends.powerdns.api_key",
+		"dns.backends.powerdns.dsn",
+		"dns.backends.powerdns.password",
 		"peer_sync.auth_password",
 		"peer_sync.peers.0.password",
 		"reconciliation.directadmin_servers.0.password",
@@ -114,7 +115,7 @@ dns:
   backends:
     b: {type: bind, zones_dir: /z, named_conf: /n, file_mode: "0640", rndc_port: 953}
     k: {type: knot, zones_dir: /k}
-    p: {type: powerdns, api_url: "http://127.0.0.1:8081", api_key: k}
+    p: {type: powerdns, host: db1, database: pdns, username: dadns, password: k, verify_address: "127.0.0.1:53"}
     n: {type: nsd, zones_dir: /z, nsd_conf: /c, enabled: false}
     s: {type: builtin, listen: "[::1]:5353"}
 `,

@@ -2,7 +2,6 @@ package config
 
 import (
 	"maps"
-	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -109,11 +108,30 @@ func (s *NSDConfig) validate(r *report, key string) {
 var nsdPatternRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
 
 func (s *PowerDNSConfig) validate(r *report, key string) {
-	if u, err := url.Parse(s.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		r.add(key+".api_url", "%q is not an http(s) URL; set the PowerDNS API address, such as http://127.0.0.1:8081", s.APIURL)
+	if s.DSN != "" {
+		if s.Host != "" || s.Database != "" || s.Username != "" || s.Password != "" || s.TLS {
+			r.add(key+".dsn", "is set together with host, database, username, password or tls; use either dsn or those keys")
+		}
+	} else {
+		if !validHost(s.Host) {
+			r.add(key+".host", "%q is not a host name or IP address; set the MySQL server PowerDNS reads (or dsn)", s.Host)
+		}
+		checkPort(r, key+".port", s.Port)
+		required(r, key+".database", s.Database, "the database PowerDNS reads (gmysql-dbname)")
+		required(r, key+".username", s.Username, "the MySQL user dadns writes as")
 	}
-	required(r, key+".api_key", s.APIKey, "the PowerDNS API key")
-	required(r, key+".server_id", s.ServerID, "the PowerDNS server id, usually localhost")
+	if !sqlIdentRE.MatchString(s.Account) || len(s.Account) > 40 {
+		r.add(key+".account", "%q is not usable; use up to 40 letters, digits and _ (default dadns)", s.Account)
+	}
+	if s.VerifyAddress != "" {
+		checkHostPort(r, key+".verify_address", s.VerifyAddress)
+	}
+	checkAtLeast(r, key+".verify_timeout_seconds", s.VerifySecs, 1)
+	checkAtLeast(r, key+".pool_size", s.PoolSize, 1)
+	checkAtLeast(r, key+".timeout_seconds", s.TimeoutSecs, 1)
+	if !s.TLS && (s.TLSCA != "" || s.TLSSkipVerify) {
+		r.add(key+".tls", "tls_ca or tls_skip_verify is set but tls is false; set tls: true or remove them")
+	}
 }
 
 func (s *KnotConfig) validate(r *report, key string) {

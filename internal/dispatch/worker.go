@@ -38,9 +38,6 @@ type Options struct {
 	Logger    *slog.Logger
 	Metrics   *Metrics    // nil: none
 	Parsed    *zone.Cache // zones parsed at push time (nil: parse each)
-	// Observe hears of every batch: how long it took, the zone changes
-	// applied and failed (nil: nobody); it feeds the UI's activity charts.
-	Observe func(backend string, took time.Duration, applied, failed int)
 	// ProbeMin and ProbeMax bound the wait between probes of a backend
 	// that is down: the first after ProbeMin, doubling up to ProbeMax
 	// (defaults 1s and 30s).
@@ -51,6 +48,9 @@ type Options struct {
 	// RepairEvery is how often a backend.Repairer repairs drift while it
 	// is up, besides once after the worker starts (default an hour).
 	RepairEvery time.Duration
+	// Observe hears of every batch: how long it took, the zone changes
+	// applied and failed (nil: nobody); it feeds the UI's activity charts.
+	Observe func(backend string, took time.Duration, applied, failed int)
 }
 
 func (o *Options) defaults() {

@@ -73,6 +73,7 @@ func (s *Server) Serve(ctx context.Context, k *Sockets) error {
 		_ = k.Close()
 		return fmt.Errorf("dnsserver: serve %s: %w", k.UDPAddr(), err)
 	}
+	s.notifyCatalog()
 	go func() {
 		<-ctx.Done()
 		_ = s.stop(context.WithoutCancel(ctx), servers, loops)

@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"errors"
 	"log/slog"
 	"maps"
 	"runtime"
@@ -101,7 +102,14 @@ func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 			removed = append(removed, o)
 		}
 	}
-	var changed []*Zone
+	var failed map[string]error
+	fail := func(origin string, err error) {
+		s.log.Error("zone not served", "zone", origin, "err", err)
+		if failed == nil {
+			failed = map[string]error{}
+		}
+		failed[origin] = err
+	}
 	todo := make([]*Zone, 0, len(set))
 	for _, z := range set {
 		origin := canonicalOrigin(z.Origin)
@@ -109,21 +117,17 @@ func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 			continue
 		}
 		if s.xfr.isCatalog(origin) {
-			s.log.Error("zone not served: its name is the catalog zone's (transfers.catalog_zone)", "zone", origin)
+			fail(origin, errCatalogName)
 			continue
 		}
 		todo = append(todo, z)
 	}
 	ixs, errs := indexAll(todo)
-	var failed map[string]error
+	var changed []*Zone
 	for i, z := range todo {
 		origin := canonicalOrigin(z.Origin)
 		if errs[i] != nil {
-			s.log.Error("zone not served", "zone", origin, "err", errs[i])
-			if failed == nil {
-				failed = map[string]error{}
-			}
-			failed[origin] = errs[i]
+			fail(origin, errs[i])
 			continue
 		}
 		zones[origin] = ixs[i]
@@ -132,9 +136,12 @@ func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 	notify := s.xfrApplied(old, zones, changed, removed)
 	s.snap.Store(newSnapshot(zones, s.opt.CacheEntries))
 	s.notifyChanged(notify)
-	s.log.Debug("zones applied", "indexed", len(todo)-len(failed), "removed", len(remove), "served", len(zones))
+	s.log.Debug("zones applied", "indexed", len(changed), "removed", len(remove), "served", len(zones))
 	return failed
 }
+
+// errCatalogName refuses a zone named as the catalog zone.
+var errCatalogName = errors.New("its name is the catalog zone's (transfers.catalog_zone)")
 
 // parallelIndex is the number of zones from which Apply indexes on every
 // core: below it, starting goroutines costs more than it saves.

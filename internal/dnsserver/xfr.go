@@ -490,3 +490,16 @@ func (s *Server) signedUDPReply(pkt []byte, r *dns.Msg, c client, out []byte) ([
 	s.rcodes.count(b)
 	return b, true
 }
+
+// notifyCatalog tells the secondaries about the catalog once the server
+// answers: a secondary that tried before dadns was up learns at once that
+// it can fetch the catalog (a primary notifies the zones it starts with).
+func (s *Server) notifyCatalog() {
+	x := s.xfr
+	if x == nil || x.opt.Catalog == "" {
+		return
+	}
+	if ix := s.snap.Load().zones[x.opt.Catalog]; ix != nil {
+		s.notifyChanged([]*Zone{ix.zone})
+	}
+}

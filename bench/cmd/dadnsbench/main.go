@@ -68,7 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fl.StringVar(&o.mariaInstallBin, "mariadb-install-db", "/usr/bin/mariadb-install-db", "mariadb-install-db binary")
 	fl.StringVar(&o.knotdBin, "knotd", "/usr/sbin/knotd", "knotd binary (the knot backend's server and its cold load)")
 	fl.StringVar(&o.knotcBin, "knotc", "/usr/sbin/knotc", "knotc binary (the knot backend runs it)")
-	fl.StringVar(&o.backends, "backends", "bind,coredns_mysql,knot", "backends under test besides builtin: bind (with its own named), coredns_mysql (two instances, each with its own mariadbd), knot (with its own knotd); empty for builtin only")
+	fl.StringVar(&o.backends, "backends", "bind,coredns_mysql,knot,powerdns", "backends under test besides builtin: bind (with its own named), coredns_mysql (two instances, each with its own mariadbd), knot (with its own knotd), powerdns (two instances, each with its own mariadbd, the first replicated to a third that pdns_server reads); empty for builtin only")
 	fl.IntVar(&o.zones, "zones", 10000, "zones to generate and push")
 	fl.Uint64Var(&o.seed, "seed", 1, "seed of the zone and query generators")
 	fl.IntVar(&o.pushers, "pushers", 16, "concurrent DirectAdmin pushers of the initial load")
@@ -125,10 +125,10 @@ func (o options) extraBackends() (map[string]bool, error) {
 	for f := range strings.SplitSeq(o.backends, ",") {
 		switch f = strings.TrimSpace(f); f {
 		case "":
-		case "bind", "coredns_mysql", "knot":
+		case "bind", "coredns_mysql", "knot", "powerdns":
 			out[f] = true
 		default:
-			return nil, fmt.Errorf("dadnsbench: -backends: unknown backend %q (bind, coredns_mysql, knot)", f)
+			return nil, fmt.Errorf("dadnsbench: -backends: unknown backend %q (bind, coredns_mysql, knot, powerdns)", f)
 		}
 	}
 	return out, nil

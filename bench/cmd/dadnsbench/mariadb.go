@@ -44,7 +44,7 @@ func mariaFlags(dir string) []string {
 
 // startMaria initialises a data directory under dir, starts mariadbd on
 // port and creates the database and the user dadns writes as.
-func (b *bench) startMaria(ctx context.Context, name, dir string, port int) (*mariaServer, error) {
+func (b *bench) startMaria(ctx context.Context, name, dir string, port int, extra ...string) (*mariaServer, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("dadnsbench: %s: %w", name, err)
 	}
@@ -57,6 +57,7 @@ func (b *bench) startMaria(ctx context.Context, name, dir string, port int) (*ma
 	args := append(mariaFlags(dir), "--port="+strconv.Itoa(port), "--bind-address=127.0.0.1",
 		"--socket="+filepath.Join(dir, "s"), "--pid-file="+filepath.Join(dir, "mariadbd.pid"),
 		"--skip-name-resolve", "--performance-schema=OFF", "--max-connections=200")
+	args = append(args, extra...)
 	p, err := b.procs.start(name+" mariadbd", filepath.Join(dir, "mariadbd.log"), serverEnv(), b.opt.mariadbdBin, args...)
 	if err != nil {
 		return nil, err

@@ -49,7 +49,10 @@ func (b *bench) backendsPhase(ctx context.Context) []string {
 			entries = append(entries, h.backendYAML(b.opt.knotcBin))
 		}
 	}
-	b.rep.fact("backends", "%s, all in one dadns; bind drives its own named (rndc, SOA verification); each coredns_mysql instance writes into its own mariadbd (InnoDB, durable commits); knot drives its own knotd (knotc, SOA verification)", strings.Join(b.names, ", "))
+	if want["powerdns"] {
+		entries = append(entries, b.startPowerDNS(ctx)...)
+	}
+	b.rep.fact("backends", "%s, all in one dadns; bind drives its own named (rndc, SOA verification); each coredns_mysql and powerdns instance writes into its own mariadbd (InnoDB, durable commits); pdns_dc1's is followed by a GTID replica that PowerDNS reads; knot drives its own knotd (knotc, SOA verification)", strings.Join(b.names, ", "))
 	return entries
 }
 

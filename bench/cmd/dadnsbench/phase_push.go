@@ -89,7 +89,7 @@ func (b *bench) reportServed(st *pushStats, seen map[int]time.Time, err error) {
 }
 
 // e2eGoals are the end-to-end throughput goals, in zones/s.
-var e2eGoals = map[string]float64{"builtin": 5000, "mysql_dc1": 1000, "mysql_dc2": 1000}
+var e2eGoals = map[string]float64{"builtin": 5000, "mysql_dc1": 1000, "mysql_dc2": 1000, "pdns_dc1": 1000, "pdns_dc2": 1000}
 
 // reportApplied reports, per backend, the time from the first push until
 // /status showed every zone applied and verified on it.
@@ -113,6 +113,7 @@ func (b *bench) reportApplied(st *pushStats, doneAt map[string]time.Time, err er
 		}
 	}
 	b.reportBothDatabases(n)
+	b.reportBothPowerDNS(n)
 	if err != nil {
 		b.rep.problem("end-to-end: " + err.Error())
 	}

@@ -22,6 +22,7 @@ var servedGoals = map[string]time.Duration{
 	"builtin": 5 * time.Millisecond, "bind": 100 * time.Millisecond,
 	"mysql_dc1": 50 * time.Millisecond, "mysql_dc2": 50 * time.Millisecond,
 	"knot": 100 * time.Millisecond,
+	"pdns_dc1": 50 * time.Millisecond, "pdns_dc2": 50 * time.Millisecond, "pdns_replica_dns": 100 * time.Millisecond,
 }
 
 // servedProbe reads the serial a backend serves for a zone.
@@ -59,7 +60,7 @@ func (b *bench) servedPhase(ctx context.Context) {
 		return
 	}
 	slog.Info("push-to-served", "samples", b.opt.servedSamples, "backends", b.names)
-	probes := b.probes()
+	probes := append(b.probes(), b.pdnsProbes(ctx)...)
 	times := map[string][]time.Duration{}
 	var acks []time.Duration
 	for i := range b.opt.servedSamples {

@@ -50,7 +50,7 @@ func (b *bench) daemonPhase(ctx context.Context) []*target {
 		b.coldLoad[name] = load
 		b.rep.add("cold load", measure, "%s", secs(load))
 	}
-	return out
+	return append(out, b.pdnsTargets(ctx)...)
 }
 
 // answerPhase checks that the servers answer a sample of the queries

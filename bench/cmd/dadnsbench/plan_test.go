@@ -85,7 +85,7 @@ func TestStatusPollStaysWithinBounds(t *testing.T) {
 
 func TestParseFlagsRejectsUnknownBackendAndBadConcurrency(t *testing.T) {
 	var errs strings.Builder
-	if _, err := parseFlags([]string{"-backends", "bind,powerdns"}, &errs); err == nil || !strings.Contains(err.Error(), "powerdns") {
+	if _, err := parseFlags([]string{"-backends", "bind,knotd"}, &errs); err == nil || !strings.Contains(err.Error(), "knotd") {
 		t.Errorf("unknown backend: %v", err)
 	}
 	if _, err := parseFlags([]string{"-concurrency", "1,0"}, &errs); err == nil {

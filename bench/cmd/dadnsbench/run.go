@@ -28,6 +28,7 @@ type bench struct {
 	bindHost   *bindHost      // the bind backend's named, if under test
 	marias     []*mariaServer // the coredns_mysql backends' databases
 	knotHost   *knotHost      // the knot backend's knotd, if under test
+	pdns       *pdnsSetup     // the powerdns backends' databases, replica and readers
 	current    []*benchZone   // each zone as last pushed (b.zones are as first pushed, and on disk)
 	e2e        map[string]time.Duration
 	coldLoad   map[string]time.Duration // NSD's and BIND's, by target name

@@ -116,3 +116,30 @@ func TestZoneLimitsOnlyWhenNamedKnowsThem(t *testing.T) {
 		t.Errorf("probe files left behind: %v", entries)
 	}
 }
+
+// TestIncludeRewrittenWhenOptionsChange: an include written before the
+// zone options existed (or with others) is rewritten at start, so named
+// reads the new options at the next apply.
+func TestIncludeRewrittenWhenOptionsChange(t *testing.T) {
+	dir := t.TempDir()
+	inc := filepath.Join(dir, "dadns.conf")
+	old := includeHeader + "zone \"a.example\" { type primary; file \"" + filepath.Join(dir, "z", "a.example.db") + "\"; };\n"
+	if err := os.WriteFile(inc, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Options{ZonesDir: filepath.Join(dir, "z"), IncludeFile: inc, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(inc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := includeHeader + b.zopts.stanza(zone.Name("a.example"), filepath.Join(dir, "z", "a.example.db"))
+	if string(got) != want || !strings.Contains(want, "check-names ignore;") {
+		t.Fatalf("include:\n%s\nwant\n%s", got, want)
+	}
+	if _, ok := b.zones["a.example"]; !ok {
+		t.Fatal("zone statement lost in the rewrite")
+	}
+}

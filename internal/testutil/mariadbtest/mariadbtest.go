@@ -51,6 +51,7 @@ type Server struct {
 
 	sockDir string
 	seq     atomic.Int64
+	extra   []string // further mariadbd flags (replication roles)
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -97,6 +98,11 @@ func Start(t testing.TB) *Server {
 // Launch initialises a data directory under dir, starts mariadbd on a free
 // loopback port and creates User. The caller must Close the server.
 func Launch(dir string) (*Server, error) {
+	return launch(dir, nil)
+}
+
+// launch is Launch with further mariadbd flags.
+func launch(dir string, extra []string) (*Server, error) {
 	if err := Available(); err != nil {
 		return nil, err
 	}
@@ -104,7 +110,7 @@ func Launch(dir string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Host: "127.0.0.1", Dir: dir, sockDir: sock, Password: randomHex(12)}
+	s := &Server{Host: "127.0.0.1", Dir: dir, sockDir: sock, Password: randomHex(12), extra: extra}
 	if err := s.install(); err != nil {
 		s.Close()
 		return nil, err
@@ -141,6 +147,9 @@ func (s *Server) serverFlags() []string {
 }
 
 func (s *Server) install() error {
+	if err := os.MkdirAll(filepath.Join(s.Dir, "tmp"), 0o700); err != nil {
+		return fmt.Errorf("mariadbtest: %w", err)
+	}
 	args := append(s.serverFlags(), "--auth-root-authentication-method=normal", "--skip-test-db")
 	out, err := exec.Command(installDB(), args...).CombinedOutput()
 	if err != nil {
@@ -180,6 +189,7 @@ func (s *Server) Restart() error {
 		"--socket="+filepath.Join(s.sockDir, "s"), "--pid-file="+filepath.Join(s.sockDir, "pid"),
 		"--log-error="+filepath.Join(s.Dir, "error.log"),
 		"--skip-name-resolve", "--performance-schema=OFF", "--max-connections=200")
+	args = append(args, s.extra...)
 	cmd := exec.Command(mariadbd(), args...)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("mariadbtest: start mariadbd: %w", err)

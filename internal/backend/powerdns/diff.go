@@ -1,0 +1,42 @@
+package powerdns
+
+// insert is a row to write for a zone.
+type insert struct {
+	domainID int64
+	row
+}
+
+// diff is what turns the rows a zone has into the rows it should have.
+type diff struct {
+	del []int64
+	ins []insert
+}
+
+// add diffs one zone: a row is kept when an enabled row with the same
+// content exists (once: duplicates go); every other row is deleted and
+// every missing one inserted. ordername is not compared: an operator's
+// pdnsutil rectify-zone survives re-applies of unchanged rows.
+func (d *diff) add(domainID int64, want []row, have []stored) {
+	need := make(map[string]int, len(want))
+	for _, w := range want {
+		need[w.key()]++
+	}
+	for _, h := range have {
+		k := h.key()
+		if h.disabled == 0 && need[k] > 0 {
+			need[k]--
+			continue
+		}
+		d.del = append(d.del, h.id)
+	}
+	for _, w := range want {
+		k := w.key()
+		if need[k] > 0 {
+			need[k]--
+			d.ins = append(d.ins, insert{domainID: domainID, row: w})
+		}
+	}
+}
+
+// empty reports a diff that writes nothing.
+func (d *diff) empty() bool { return len(d.del) == 0 && len(d.ins) == 0 }
