@@ -65,7 +65,8 @@ type ZoneCount struct {
 // Backend is one backend instance's progress.
 type Backend struct {
 	Alive                   bool      `json:"alive"`
-	Unreachable             bool      `json:"unreachable,omitempty"` // down: it does not answer its probe
+	Down                    bool      `json:"down,omitempty"` // it does not answer its probe; nothing is applied
+	DownSince               time.Time `json:"down_since,omitzero"`
 	Applied                 int       `json:"applied"`
 	Behind                  int       `json:"behind"`
 	Failing                 int       `json:"failing"`
@@ -92,7 +93,7 @@ const (
 // retry or failed for good), behind (zones not applied yet) or ok.
 func (b Backend) State() string {
 	switch {
-	case !b.Alive || b.Unreachable || b.PassError != "":
+	case !b.Alive || b.Down || b.PassError != "":
 		return StateDown
 	case b.Failing > 0 || b.Permanent > 0:
 		return StateFailing
@@ -162,7 +163,7 @@ func BackendOf(ctx context.Context, st *store.Store, w dispatch.Status) (Backend
 		return Backend{}, err
 	}
 	bs := Backend{
-		Alive: w.Alive, Unreachable: w.Down, Applied: sum.Applied, Behind: sum.Behind, Failing: sum.Failing,
+		Alive: w.Alive, Down: w.Down, DownSince: w.DownSince, Applied: sum.Applied, Behind: sum.Behind, Failing: sum.Failing,
 		Permanent: sum.Permanent, LastApply: sum.LastApplied, LastError: sum.LastError, LastErrorZone: sum.LastErrorZone,
 		LastPass: w.LastPass, PassError: w.LastError, Died: w.Died,
 	}
