@@ -18,7 +18,7 @@ import (
 
 // Options configure a Server.
 type Options struct {
-	Store       *store.Store
+	Store       store.Store
 	Push        *push.Service
 	Credentials Credentials
 	// MaxBodyBytes bounds a request body (HTTP 413 past it).

@@ -19,7 +19,7 @@ import (
 // startReconciler starts the timed reconciliation passes when enabled and
 // returns the reconciler (nil when disabled), whose Last report the status
 // endpoint shows.
-func startReconciler(ctx context.Context, cfg *config.Config, st *store.Store, svc *push.Service, log *slog.Logger) *reconcile.Reconciler {
+func startReconciler(ctx context.Context, cfg *config.Config, st store.Store, svc *push.Service, log *slog.Logger) *reconcile.Reconciler {
 	if !cfg.Reconciliation.Enabled {
 		return nil
 	}
@@ -29,7 +29,7 @@ func startReconciler(ctx context.Context, cfg *config.Config, st *store.Store, s
 }
 
 // reconcilerOptions maps the reconciliation section onto the reconciler.
-func reconcilerOptions(cfg *config.Config, st *store.Store, svc *push.Service, log *slog.Logger) reconcile.Options {
+func reconcilerOptions(cfg *config.Config, st store.Store, svc *push.Service, log *slog.Logger) reconcile.Options {
 	rc := cfg.Reconciliation
 	var backends []string
 	for _, b := range cfg.EnabledBackends() {

@@ -26,6 +26,7 @@ import (
 	"github.com/dadns/dadns/internal/push"
 	"github.com/dadns/dadns/internal/reconcile"
 	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -104,7 +105,7 @@ func newRegistry() *prometheus.Registry {
 
 // registerPending exposes, per backend, the zones it has not applied yet;
 // read from the store at scrape time.
-func registerPending(reg *prometheus.Registry, st *store.Store, disp *dispatch.Dispatcher) {
+func registerPending(reg *prometheus.Registry, st store.Store, disp *dispatch.Dispatcher) {
 	for _, w := range disp.Workers() {
 		name := w.Name()
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -245,6 +246,10 @@ func lastSuccess(last func() reconcile.Report) func() float64 {
 }
 
 // openStore opens the configured database.
-func openStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
-	return store.Open(ctx, cfg.DBPath(), store.Options{MaxSizeBytes: int64(cfg.Datastore.MaxSizeMB) << 20})
+func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	st, err := sqlite.Open(ctx, cfg.DBPath(), sqlite.Options{MaxSizeBytes: int64(cfg.Datastore.MaxSizeMB) << 20})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }

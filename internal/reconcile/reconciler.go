@@ -17,7 +17,7 @@ import (
 
 // Options configure a Reconciler.
 type Options struct {
-	Store *store.Store
+	Store store.Store
 	Push  *push.Service
 	// Servers are the DirectAdmin servers to poll (reconciliation.directadmin_servers).
 	Servers   []config.DirectAdminServer

@@ -1,13 +1,15 @@
-package store
+package storetest
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
-func TestPendingAndTroubled(t *testing.T) {
-	s, clk := openTest(t)
+func testPendingAndTroubled(t *testing.T, o Opener) {
+	s, clk := openTest(t, o)
 	ctx := context.Background()
 	mustPut(t, s, "a.example", 1)
 	mustPut(t, s, "b.example", 1)
@@ -15,7 +17,7 @@ func TestPendingAndTroubled(t *testing.T) {
 	applyAll(t, s, "be")
 	mustDelete(t, s, "c.example")
 	mustPut(t, s, "b.example", 2)
-	if err := s.Failed(ctx, "be", []Failure{{Name: "b.example", Version: 2, Err: "boom", Next: clk.Now().Add(time.Minute)}}); err != nil {
+	if err := s.Failed(ctx, "be", []store.Failure{{Name: "b.example", Version: 2, Err: "boom", Next: clk.Now().Add(time.Minute)}}); err != nil {
 		t.Fatal(err)
 	}
 	applies, deletes, err := s.Pending(ctx, "be")
@@ -28,12 +30,12 @@ func TestPendingAndTroubled(t *testing.T) {
 	}
 }
 
-func TestRetryNow(t *testing.T) {
-	s, clk := openTest(t)
+func testRetryNow(t *testing.T, o Opener) {
+	s, clk := openTest(t, o)
 	ctx := context.Background()
 	mustPut(t, s, "r.example", 1)
 	mustDue(t, s, "be", 10)
-	if err := s.Failed(ctx, "be", []Failure{{Name: "r.example", Version: 1, Err: "down", Next: clk.Now().Add(30 * time.Minute)}}); err != nil {
+	if err := s.Failed(ctx, "be", []store.Failure{{Name: "r.example", Version: 1, Err: "down", Next: clk.Now().Add(30 * time.Minute)}}); err != nil {
 		t.Fatal(err)
 	}
 	if due, _ := mustDue(t, s, "be", 10); len(due) != 0 {

@@ -1,10 +1,12 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
 // Purge removes tombstones last changed before `before` that every
@@ -32,7 +34,7 @@ func purgeTx(ctx context.Context, tx *sql.Tx, before time.Time) (int, error) {
 		WHERE deleted = 1 AND updated < ?
 		  AND NOT EXISTS (SELECT 1 FROM backend_state bs
 		                  WHERE bs.zone = zones.name AND bs.state != 'applied')
-		RETURNING name, version`, unixNano(before))
+		RETURNING name, version`, store.UnixNano(before))
 	if err != nil {
 		return 0, err
 	}

@@ -1,31 +1,16 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
 	"time"
-)
 
-// State is the condition of one zone on one backend instance.
-type State string
-
-// The states of a (zone, backend) row.
-const (
-	StatePending   State = "pending"   // behind, never tried for the current version
-	StateApplied   State = "applied"   // the backend serves the desired version
-	StateFailed    State = "failed"    // behind; retried at NextAttempt
-	StatePermanent State = "permanent" // behind; not retried until the zone changes
+	"github.com/dadns/dadns/internal/store"
 )
 
 // defaultLimit caps Due when the caller gives no limit.
 const defaultLimit = 500
-
-// Work is one zone a backend must bring up to date.
-type Work struct {
-	Zone     Zone // latest desired state (Canonical filled; Deleted for tombstones)
-	Attempts int  // failed attempts so far for this version (reset by a newer push)
-}
 
 // Due returns up to limit (default 500) zones for backend whose applied
 // version is behind the desired one and which are due now: never tried for
@@ -36,15 +21,15 @@ type Work struct {
 // future next attempt among failing zones (zero if none), so the caller
 // knows how long it may sleep. A backend never seen before is registered:
 // every zone is due for it.
-func (s *Store) Due(ctx context.Context, backend string, limit int) ([]Work, time.Time, error) {
+func (s *Store) Due(ctx context.Context, backend string, limit int) ([]store.Work, time.Time, error) {
 	if limit <= 0 {
 		limit = defaultLimit
 	}
 	if err := s.ensureBackend(ctx, backend); err != nil {
 		return nil, time.Time{}, fmt.Errorf("store: due %s: %w", backend, err)
 	}
-	now := unixNano(s.now())
-	var work []Work
+	now := store.UnixNano(s.now())
+	var work []store.Work
 	var next time.Time
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -81,15 +66,15 @@ var dueQuery = `
 	ORDER BY due.seq
 	LIMIT ?3`
 
-func dueRows(ctx context.Context, tx *sql.Tx, backend string, now int64, limit int) ([]Work, error) {
+func dueRows(ctx context.Context, tx *sql.Tx, backend string, now int64, limit int) ([]store.Work, error) {
 	rows, err := tx.QueryContext(ctx, dueQuery, backend, now, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Work
+	var out []store.Work
 	for rows.Next() {
-		var w Work
+		var w store.Work
 		if w.Zone, err = scanZone(attemptsScanner{rows, &w.Attempts}, true); err != nil {
 			return nil, err
 		}
@@ -114,5 +99,5 @@ func nextAttempt(ctx context.Context, tx *sql.Tx, backend string, now int64) (ti
 	err := tx.QueryRowContext(ctx, `
 		SELECT min(next_attempt) FROM backend_state
 		WHERE backend = ? AND state = 'failed' AND next_attempt > ?`, backend, now).Scan(&next)
-	return fromUnixNano(next.Int64), err
+	return store.FromUnixNano(next.Int64), err
 }

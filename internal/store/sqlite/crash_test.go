@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"bufio"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
 // crashEnv, when set to a database path, turns TestCrashDurability into the
@@ -121,7 +123,7 @@ func crashPusher(s *Store, g int, mu *sync.Mutex) {
 	for i := range 100_000 {
 		name := fmt.Sprintf("crash%d-%d.example", g, i%crashNamesEach)
 		v := uint32(i/crashNamesEach + 1)
-		z, err := s.Put(context.Background(), Zone{Name: name, Canonical: zoneText(name, v, 20), Serial: v})
+		z, err := s.Put(context.Background(), store.Zone{Name: name, Canonical: zoneText(name, v, 20), Serial: v})
 		if err != nil || z.Version != int64(v) {
 			fmt.Fprintln(os.Stderr, "push:", z.Version, err)
 			os.Exit(2)

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
 // TestGroupCommitIsolatesFailures queues writes behind a held writer lock so
@@ -43,7 +45,7 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 	for i, err := range errs {
 		_, getErr := s.GetSetting(ctx, fmt.Sprintf("k%d", i))
 		if i == 3 {
-			if err == nil || !errors.Is(getErr, ErrNotFound) {
+			if err == nil || !errors.Is(getErr, store.ErrNotFound) {
 				t.Fatalf("failed write: err %v, row present %v", err, getErr == nil)
 			}
 			continue

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
 // A backend instance gets state rows the first time the store hears of it
-// (Forget's keep list, or Due/Applied/Failed naming it). Registration
+// (Forget's keep list, or Due/store.Applied/Failed naming it). Registration
 // creates one pending row per zone, live or tombstoned, which is what "a
 // backend never seen has applied version 0" means: a new instance is filled
 // automatically. A tombstone of a zone the instance never held is therefore
@@ -33,7 +35,7 @@ func (s *Store) ensureBackend(ctx context.Context, backend string) error {
 func register(ctx context.Context, tx *sql.Tx, backend string, now time.Time) error {
 	res, err := tx.ExecContext(ctx,
 		"INSERT INTO backends (name, added) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-		backend, unixNano(now))
+		backend, store.UnixNano(now))
 	if err != nil {
 		return err
 	}

@@ -1,18 +1,20 @@
-package store
+package storetest
 
 import (
 	"context"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
-func TestVersionsMonotonicAcrossDelete(t *testing.T) {
+func testVersionsMonotonicAcrossDelete(t *testing.T, o Opener) {
 	ctx := context.Background()
-	s, clock := openTest(t)
+	s, clock := openTest(t, o)
 
 	v1 := mustPut(t, s, "example.com", 1)
-	if v1.Version != 1 || v1.Hash != hashText(v1.Canonical) || v1.Deleted {
+	if v1.Version != 1 || v1.Hash != store.HashText(v1.Canonical) || v1.Deleted {
 		t.Fatalf("first put: %+v", v1)
 	}
 	clock.Advance(time.Minute)
@@ -47,9 +49,9 @@ func TestVersionsMonotonicAcrossDelete(t *testing.T) {
 	}
 }
 
-func TestNotFound(t *testing.T) {
+func testNotFound(t *testing.T, o Opener) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := openTest(t, o)
 	_, err := s.Get(ctx, "nowhere.example")
 	wantNotFound(t, err)
 	_, err = s.Lookup(ctx, "nowhere.example")
@@ -58,9 +60,9 @@ func TestNotFound(t *testing.T) {
 	wantNotFound(t, err)
 }
 
-func TestPutNormalizesAndChecks(t *testing.T) {
+func testPutNormalizesAndChecks(t *testing.T, o Opener) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := openTest(t, o)
 	z := testZone("Example.ORG.", 7)
 	got, err := s.Put(ctx, z)
 	if err != nil || got.Name != "example.org" {
@@ -69,7 +71,7 @@ func TestPutNormalizesAndChecks(t *testing.T) {
 	if _, err := s.Get(ctx, "EXAMPLE.org."); err != nil {
 		t.Fatalf("case-insensitive Get: %v", err)
 	}
-	bad := []Zone{
+	bad := []store.Zone{
 		{Name: "", Canonical: "x"},
 		{Name: ".", Canonical: "x"},
 		{Name: "example.net"},
@@ -80,14 +82,14 @@ func TestPutNormalizesAndChecks(t *testing.T) {
 			t.Errorf("Put(%+v) succeeded", z)
 		}
 	}
-	if _, err := s.Put(ctx, Zone{Name: "example.net", Canonical: "x", Hash: hashText("x")}); err != nil {
+	if _, err := s.Put(ctx, store.Zone{Name: "example.net", Canonical: "x", Hash: store.HashText("x")}); err != nil {
 		t.Errorf("Put with the right hash: %v", err)
 	}
 }
 
-func TestLiveListCount(t *testing.T) {
+func testLiveListCount(t *testing.T, o Opener) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := openTest(t, o)
 	for _, n := range []string{"b.example", "a.example", "c.example", "gone.example"} {
 		mustPut(t, s, n, 1)
 	}
@@ -134,9 +136,9 @@ func TestLiveListCount(t *testing.T) {
 	}
 }
 
-func TestEmptyStore(t *testing.T) {
+func testEmptyStore(t *testing.T, o Opener) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := openTest(t, o)
 	if l, err := s.List(ctx); err != nil || len(l) != 0 {
 		t.Fatalf("List = %v, %v", l, err)
 	}
@@ -148,9 +150,9 @@ func TestEmptyStore(t *testing.T) {
 	}
 }
 
-func TestOriginalTextRoundTrip(t *testing.T) {
+func testOriginalTextRoundTrip(t *testing.T, o Opener) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := openTest(t, o)
 	z := testZone("example.com", 1)
 	z.Original = "; odd bytes \x00\xff\xfe ünïcode\r\n" + z.Original
 	if _, err := s.Put(ctx, z); err != nil {

@@ -1,14 +1,16 @@
-package store
+package storetest
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
-func TestForget(t *testing.T) {
+func testForget(t *testing.T, o Opener) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := openTest(t, o)
 	mustPut(t, s, "a.example", 1)
 	mustPut(t, s, "b.example", 1)
 	applyAll(t, s, "bind")
@@ -46,9 +48,9 @@ func TestForget(t *testing.T) {
 	}
 }
 
-func TestPurge(t *testing.T) {
+func testPurge(t *testing.T, o Opener) {
 	ctx := context.Background()
-	s, clock := openTest(t)
+	s, clock := openTest(t, o)
 	mustPut(t, s, "gone.example", 1)
 	mustPut(t, s, "slow.example", 1)
 	mustPut(t, s, "live.example", 1)
@@ -58,7 +60,7 @@ func TestPurge(t *testing.T) {
 	mustDelete(t, s, "slow.example")
 	applyAll(t, s, "bind")
 	// nsd applies every delete but slow.example's.
-	err := s.Applied(ctx, "nsd", []Applied{{Name: "gone.example", Version: 2}, {Name: "live.example", Version: 1}})
+	err := s.Applied(ctx, "nsd", []store.Applied{{Name: "gone.example", Version: 2}, {Name: "live.example", Version: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,9 +90,9 @@ func TestPurge(t *testing.T) {
 	}
 }
 
-func TestSettings(t *testing.T) {
+func testSettings(t *testing.T, o Opener) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := openTest(t, o)
 	_, err := s.GetSetting(ctx, "ui.theme")
 	wantNotFound(t, err)
 	for _, v := range []string{"dark", "light"} {

@@ -1,14 +1,15 @@
-package store
+package storetest
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
 // fakeClock is an injected clock: tests move time instead of sleeping.
@@ -33,20 +34,15 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// openTest opens a fresh store in a temporary directory, closed at cleanup.
-func openTest(t testing.TB) (*Store, *fakeClock) {
+// Opener opens a fresh, empty store whose clock is now and arranges for it
+// to be closed when t ends.
+type Opener func(t testing.TB, now func() time.Time) store.Store
+
+// openTest opens a fresh store on an injected clock.
+func openTest(t testing.TB, o Opener) (store.Store, *fakeClock) {
 	t.Helper()
 	clock := newClock()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "dadns.db"), Options{Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return s, clock
+	return o(t, clock.Now), clock
 }
 
 // zoneText is a canonical-looking zone with extra A records.
@@ -61,12 +57,12 @@ func zoneText(name string, serial uint32, extra int) string {
 }
 
 // testZone is a push of name at serial.
-func testZone(name string, serial uint32) Zone {
-	return Zone{Name: name, Canonical: zoneText(name, serial, 3), Original: "; as pushed\n" + zoneText(name, serial, 3),
+func testZone(name string, serial uint32) store.Zone {
+	return store.Zone{Name: name, Canonical: zoneText(name, serial, 3), Original: "; as pushed\n" + zoneText(name, serial, 3),
 		Serial: serial, OwnerHost: "da1.example.net", OwnerUser: "alice"}
 }
 
-func mustPut(t testing.TB, s *Store, name string, serial uint32) Zone {
+func mustPut(t testing.TB, s store.Store, name string, serial uint32) store.Zone {
 	t.Helper()
 	z, err := s.Put(context.Background(), testZone(name, serial))
 	if err != nil {
@@ -75,7 +71,7 @@ func mustPut(t testing.TB, s *Store, name string, serial uint32) Zone {
 	return z
 }
 
-func mustDelete(t testing.TB, s *Store, name string) Zone {
+func mustDelete(t testing.TB, s store.Store, name string) store.Zone {
 	t.Helper()
 	z, err := s.Delete(context.Background(), name)
 	if err != nil {
@@ -84,7 +80,7 @@ func mustDelete(t testing.TB, s *Store, name string) Zone {
 	return z
 }
 
-func mustDue(t testing.TB, s *Store, backend string, limit int) ([]Work, time.Time) {
+func mustDue(t testing.TB, s store.Store, backend string, limit int) ([]store.Work, time.Time) {
 	t.Helper()
 	w, next, err := s.Due(context.Background(), backend, limit)
 	if err != nil {
@@ -94,7 +90,7 @@ func mustDue(t testing.TB, s *Store, backend string, limit int) ([]Work, time.Ti
 }
 
 // dueNames lists the names and versions of due work as "name@v".
-func dueNames(w []Work) []string {
+func dueNames(w []store.Work) []string {
 	out := make([]string, len(w))
 	for i, x := range w {
 		out[i] = fmt.Sprintf("%s@%d", x.Zone.Name, x.Zone.Version)
@@ -103,19 +99,19 @@ func dueNames(w []Work) []string {
 }
 
 // applyAll records every due zone of backend as applied.
-func applyAll(t testing.TB, s *Store, backend string) {
+func applyAll(t testing.TB, s store.Store, backend string) {
 	t.Helper()
 	w, _ := mustDue(t, s, backend, 100000)
-	var done []Applied
+	var done []store.Applied
 	for _, x := range w {
-		done = append(done, Applied{Name: x.Zone.Name, Version: x.Zone.Version, Hash: x.Zone.Hash})
+		done = append(done, store.Applied{Name: x.Zone.Name, Version: x.Zone.Version, Hash: x.Zone.Hash})
 	}
 	if err := s.Applied(context.Background(), backend, done); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func stateOf(t testing.TB, s *Store, zone, backend string) BackendState {
+func stateOf(t testing.TB, s store.Store, zone, backend string) store.BackendState {
 	t.Helper()
 	states, err := s.BackendStates(context.Background(), zone)
 	if err != nil {
@@ -127,13 +123,13 @@ func stateOf(t testing.TB, s *Store, zone, backend string) BackendState {
 		}
 	}
 	t.Fatalf("no state for %s on %s in %+v", zone, backend, states)
-	return BackendState{}
+	return store.BackendState{}
 }
 
 func wantNotFound(t testing.TB, err error) {
 	t.Helper()
-	if !errors.Is(err, ErrNotFound) {
-		t.Fatalf("err = %v, want ErrNotFound", err)
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("err = %v, want store.ErrNotFound", err)
 	}
 }
 

@@ -1,9 +1,11 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
 // Pending counts the work a backend has not done yet (pending or failed,
@@ -31,7 +33,7 @@ func (s *Store) Pending(ctx context.Context, backend string) (applies, deletes i
 
 // Troubled lists every (zone, backend) row that failed, permanently or
 // awaiting a retry, sorted by zone then backend.
-func (s *Store) Troubled(ctx context.Context) ([]BackendState, error) {
+func (s *Store) Troubled(ctx context.Context) ([]store.BackendState, error) {
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT backend, zone, state, desired_version, applied_version, applied_hash, applied_at,
 		       attempts, last_error, failed_at, next_attempt
@@ -40,7 +42,7 @@ func (s *Store) Troubled(ctx context.Context) ([]BackendState, error) {
 		return nil, fmt.Errorf("store: troubled: %w", err)
 	}
 	defer rows.Close()
-	var out []BackendState
+	var out []store.BackendState
 	for rows.Next() {
 		st, err := scanBackendState(rows)
 		if err != nil {
@@ -54,7 +56,7 @@ func (s *Store) Troubled(ctx context.Context) ([]BackendState, error) {
 // RetryNow makes every zone waiting for a retry on backend due at once
 // (the backend was seen to recover); their attempt counts are kept.
 func (s *Store) RetryNow(ctx context.Context, backend string) (int, error) {
-	now := unixNano(s.now())
+	now := store.UnixNano(s.now())
 	var n int64
 	err := s.writeRelaxed(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE backend_state SET next_attempt = ?

@@ -1,13 +1,15 @@
-package store
+package storetest
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
-func TestDueNewBackendGetsEverything(t *testing.T) {
-	s, _ := openTest(t)
+func testDueNewBackendGetsEverything(t *testing.T, o Opener) {
+	s, _ := openTest(t, o)
 	mustPut(t, s, "b.example", 1)
 	mustPut(t, s, "a.example", 1)
 	mustPut(t, s, "gone.example", 1)
@@ -33,19 +35,19 @@ func TestDueNewBackendGetsEverything(t *testing.T) {
 	}
 }
 
-func TestAppliedStopsDue(t *testing.T) {
+func testAppliedStopsDue(t *testing.T, o Opener) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := openTest(t, o)
 	z := mustPut(t, s, "example.com", 1)
 	mustDue(t, s, "bind", 10)
-	if err := s.Applied(ctx, "bind", []Applied{{Name: z.Name, Version: z.Version, Hash: z.Hash}}); err != nil {
+	if err := s.Applied(ctx, "bind", []store.Applied{{Name: z.Name, Version: z.Version, Hash: z.Hash}}); err != nil {
 		t.Fatal(err)
 	}
 	if w, _ := mustDue(t, s, "bind", 10); len(w) != 0 {
 		t.Fatalf("still due: %v", dueNames(w))
 	}
 	st := stateOf(t, s, "example.com", "bind")
-	if st.State != StateApplied || st.AppliedVersion != 1 || st.AppliedHash != z.Hash || st.AppliedAt.IsZero() {
+	if st.State != store.StateApplied || st.AppliedVersion != 1 || st.AppliedHash != z.Hash || st.AppliedAt.IsZero() {
 		t.Fatalf("state %+v", st)
 	}
 	// Other backends are independent.
@@ -54,13 +56,13 @@ func TestAppliedStopsDue(t *testing.T) {
 	}
 }
 
-func TestNewerPushResetsAttempts(t *testing.T) {
+func testNewerPushResetsAttempts(t *testing.T, o Opener) {
 	ctx := context.Background()
-	s, clock := openTest(t)
+	s, clock := openTest(t, o)
 	z := mustPut(t, s, "example.com", 1)
 	mustDue(t, s, "bind", 10)
-	fail := Failure{Name: z.Name, Version: 1, Err: "connection refused", Next: clock.Now().Add(30 * time.Second)}
-	if err := s.Failed(ctx, "bind", []Failure{fail}); err != nil {
+	fail := store.Failure{Name: z.Name, Version: 1, Err: "connection refused", Next: clock.Now().Add(30 * time.Second)}
+	if err := s.Failed(ctx, "bind", []store.Failure{fail}); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(30 * time.Second)
@@ -69,10 +71,10 @@ func TestNewerPushResetsAttempts(t *testing.T) {
 		t.Fatalf("retry = %+v", w)
 	}
 	fail.Next = clock.Now().Add(2 * time.Minute)
-	if err := s.Failed(ctx, "bind", []Failure{fail}); err != nil {
+	if err := s.Failed(ctx, "bind", []store.Failure{fail}); err != nil {
 		t.Fatal(err)
 	}
-	if st := stateOf(t, s, z.Name, "bind"); st.Attempts != 2 || st.State != StateFailed {
+	if st := stateOf(t, s, z.Name, "bind"); st.Attempts != 2 || st.State != store.StateFailed {
 		t.Fatalf("after 2 failures: %+v", st)
 	}
 
@@ -82,19 +84,19 @@ func TestNewerPushResetsAttempts(t *testing.T) {
 		t.Fatalf("after newer push: %+v next %v", w, next)
 	}
 	st := stateOf(t, s, z.Name, "bind")
-	if st.State != StatePending || st.LastError != "connection refused" {
+	if st.State != store.StatePending || st.LastError != "connection refused" {
 		t.Fatalf("state %+v: want pending with the last error kept", st)
 	}
 }
 
-func TestFailureWaitsForNextAttempt(t *testing.T) {
+func testFailureWaitsForNextAttempt(t *testing.T, o Opener) {
 	ctx := context.Background()
-	s, clock := openTest(t)
+	s, clock := openTest(t, o)
 	z := mustPut(t, s, "example.com", 1)
 	other := mustPut(t, s, "other.example", 1)
 	mustDue(t, s, "bind", 10)
 	retry := clock.Now().Add(30 * time.Second)
-	err := s.Failed(ctx, "bind", []Failure{{Name: z.Name, Version: z.Version, Err: "boom", Next: retry}})
+	err := s.Failed(ctx, "bind", []store.Failure{{Name: z.Name, Version: z.Version, Err: "boom", Next: retry}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +104,7 @@ func TestFailureWaitsForNextAttempt(t *testing.T) {
 	if !equalStrings(dueNames(w), []string{"other.example@1"}) || !next.Equal(retry) {
 		t.Fatalf("Due = %v next %v; want other only, next %v", dueNames(w), next, retry)
 	}
-	if err := s.Applied(ctx, "bind", []Applied{{Name: other.Name, Version: 1, Hash: other.Hash}}); err != nil {
+	if err := s.Applied(ctx, "bind", []store.Applied{{Name: other.Name, Version: 1, Hash: other.Hash}}); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(29 * time.Second)
@@ -116,12 +118,12 @@ func TestFailureWaitsForNextAttempt(t *testing.T) {
 	}
 }
 
-func TestPermanentFailureWaitsForNewVersion(t *testing.T) {
+func testPermanentFailureWaitsForNewVersion(t *testing.T, o Opener) {
 	ctx := context.Background()
-	s, clock := openTest(t)
+	s, clock := openTest(t, o)
 	z := mustPut(t, s, "example.com", 1)
 	mustDue(t, s, "bind", 10)
-	err := s.Failed(ctx, "bind", []Failure{{Name: z.Name, Version: 1, Err: "unsupported type", Permanent: true,
+	err := s.Failed(ctx, "bind", []store.Failure{{Name: z.Name, Version: 1, Err: "unsupported type", Permanent: true,
 		Next: clock.Now().Add(time.Second)}})
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +132,7 @@ func TestPermanentFailureWaitsForNewVersion(t *testing.T) {
 	if w, next := mustDue(t, s, "bind", 10); len(w) != 0 || !next.IsZero() {
 		t.Fatalf("permanent failure due: %v next %v", dueNames(w), next)
 	}
-	if st := stateOf(t, s, z.Name, "bind"); st.State != StatePermanent || st.LastError != "unsupported type" {
+	if st := stateOf(t, s, z.Name, "bind"); st.State != store.StatePermanent || st.LastError != "unsupported type" {
 		t.Fatalf("state %+v", st)
 	}
 	mustPut(t, s, "example.com", 2)
@@ -139,40 +141,40 @@ func TestPermanentFailureWaitsForNewVersion(t *testing.T) {
 	}
 }
 
-func TestStaleAppliedKeepsNewerPushDue(t *testing.T) {
+func testStaleAppliedKeepsNewerPushDue(t *testing.T, o Opener) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := openTest(t, o)
 	v1 := mustPut(t, s, "example.com", 1)
 	mustDue(t, s, "bind", 10) // worker takes v1...
 	v2 := mustPut(t, s, "example.com", 2)
 	// ...and records v1 after v2 was pushed.
-	if err := s.Applied(ctx, "bind", []Applied{{Name: v1.Name, Version: 1, Hash: v1.Hash}}); err != nil {
+	if err := s.Applied(ctx, "bind", []store.Applied{{Name: v1.Name, Version: 1, Hash: v1.Hash}}); err != nil {
 		t.Fatal(err)
 	}
 	w, _ := mustDue(t, s, "bind", 10)
 	if !equalStrings(dueNames(w), []string{"example.com@2"}) {
 		t.Fatalf("Due = %v, want v2", dueNames(w))
 	}
-	if st := stateOf(t, s, v1.Name, "bind"); st.AppliedVersion != 1 || st.DesiredVersion != 2 || st.State != StatePending {
+	if st := stateOf(t, s, v1.Name, "bind"); st.AppliedVersion != 1 || st.DesiredVersion != 2 || st.State != store.StatePending {
 		t.Fatalf("state %+v", st)
 	}
 	// A stale failure of v1 does not touch v2's schedule either.
-	if err := s.Failed(ctx, "bind", []Failure{{Name: v1.Name, Version: 1, Err: "late"}}); err != nil {
+	if err := s.Failed(ctx, "bind", []store.Failure{{Name: v1.Name, Version: 1, Err: "late"}}); err != nil {
 		t.Fatal(err)
 	}
-	if st := stateOf(t, s, v1.Name, "bind"); st.Attempts != 0 || st.State != StatePending {
+	if st := stateOf(t, s, v1.Name, "bind"); st.Attempts != 0 || st.State != store.StatePending {
 		t.Fatalf("stale failure changed state: %+v", st)
 	}
-	if err := s.Applied(ctx, "bind", []Applied{{Name: v2.Name, Version: 2, Hash: v2.Hash}}); err != nil {
+	if err := s.Applied(ctx, "bind", []store.Applied{{Name: v2.Name, Version: 2, Hash: v2.Hash}}); err != nil {
 		t.Fatal(err)
 	}
 	// Neither a replayed older record nor a version never issued moves it.
-	err := s.Applied(ctx, "bind", []Applied{{Name: v1.Name, Version: 1, Hash: v1.Hash}, {Name: v1.Name, Version: 9}})
+	err := s.Applied(ctx, "bind", []store.Applied{{Name: v1.Name, Version: 1, Hash: v1.Hash}, {Name: v1.Name, Version: 9}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	st := stateOf(t, s, v1.Name, "bind")
-	if st.AppliedVersion != 2 || st.AppliedHash != v2.Hash || st.State != StateApplied {
+	if st.AppliedVersion != 2 || st.AppliedHash != v2.Hash || st.State != store.StateApplied {
 		t.Fatalf("state %+v", st)
 	}
 	if w, _ := mustDue(t, s, "bind", 10); len(w) != 0 {
@@ -180,9 +182,9 @@ func TestStaleAppliedKeepsNewerPushDue(t *testing.T) {
 	}
 }
 
-func TestDeleteAndRecreateInOrder(t *testing.T) {
+func testDeleteAndRecreateInOrder(t *testing.T, o Opener) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := openTest(t, o)
 	mustPut(t, s, "example.com", 1)
 	applyAll(t, s, "bind")
 	mustDelete(t, s, "example.com")
@@ -196,7 +198,7 @@ func TestDeleteAndRecreateInOrder(t *testing.T) {
 		t.Fatalf("after re-create = %+v", w)
 	}
 	// The late delete record (v2) must not hide v3.
-	if err := s.Applied(ctx, "bind", []Applied{{Name: "example.com", Version: 2}}); err != nil {
+	if err := s.Applied(ctx, "bind", []store.Applied{{Name: "example.com", Version: 2}}); err != nil {
 		t.Fatal(err)
 	}
 	if w, _ := mustDue(t, s, "bind", 10); !equalStrings(dueNames(w), []string{"example.com@3"}) {
@@ -204,8 +206,8 @@ func TestDeleteAndRecreateInOrder(t *testing.T) {
 	}
 }
 
-func TestDueEmptyBackendName(t *testing.T) {
-	s, _ := openTest(t)
+func testDueEmptyBackendName(t *testing.T, o Opener) {
+	s, _ := openTest(t, o)
 	if _, _, err := s.Due(context.Background(), "", 10); err == nil {
 		t.Fatal("Due with empty backend succeeded")
 	}

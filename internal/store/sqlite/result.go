@@ -1,41 +1,26 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
-// Applied says that a backend now serves version Version of zone Name.
-type Applied struct {
-	Name    string
-	Version int64
-	Hash    string // hash the backend serves; "" for a delete
-}
-
-// Failure says that applying version Version of zone Name failed.
-type Failure struct {
-	Name      string
-	Version   int64
-	Err       string
-	Next      time.Time // when to retry (ignored when Permanent)
-	Permanent bool      // do not retry until the zone changes
-}
-
-// Applied records that backend now serves each zone at its version, in one
+// store.Applied records that backend now serves each zone at its version, in one
 // transaction. applied_version never moves backwards, and a record for a
 // version older than the desired one (a newer push arrived meanwhile) keeps
 // the zone due. Records for versions the store never issued, and for zones
 // purged meanwhile, are ignored.
-func (s *Store) Applied(ctx context.Context, backend string, done []Applied) error {
+func (s *Store) Applied(ctx context.Context, backend string, done []store.Applied) error {
 	if len(done) == 0 {
 		return nil
 	}
 	if err := s.ensureBackend(ctx, backend); err != nil {
 		return fmt.Errorf("store: applied %s: %w", backend, err)
 	}
-	now := unixNano(s.now())
+	now := store.UnixNano(s.now())
 	err := s.writeRelaxed(ctx, func(tx *sql.Tx) error {
 		for _, a := range done {
 			if err := applied(ctx, tx, backend, a, now); err != nil {
@@ -50,8 +35,8 @@ func (s *Store) Applied(ctx context.Context, backend string, done []Applied) err
 	return nil
 }
 
-func applied(ctx context.Context, tx *sql.Tx, backend string, a Applied, now int64) error {
-	name, err := normName(a.Name)
+func applied(ctx context.Context, tx *sql.Tx, backend string, a store.Applied, now int64) error {
+	name, err := store.NormName(a.Name)
 	if err != nil {
 		return err
 	}
@@ -73,14 +58,14 @@ func applied(ctx context.Context, tx *sql.Tx, backend string, a Applied, now int
 // error, the next attempt, and state failed or permanent. A failure of a
 // version that is no longer the desired one is ignored: the newer version
 // is already pending with a fresh schedule.
-func (s *Store) Failed(ctx context.Context, backend string, fails []Failure) error {
+func (s *Store) Failed(ctx context.Context, backend string, fails []store.Failure) error {
 	if len(fails) == 0 {
 		return nil
 	}
 	if err := s.ensureBackend(ctx, backend); err != nil {
 		return fmt.Errorf("store: failed %s: %w", backend, err)
 	}
-	now := unixNano(s.now())
+	now := store.UnixNano(s.now())
 	err := s.writeRelaxed(ctx, func(tx *sql.Tx) error {
 		for _, f := range fails {
 			if err := failed(ctx, tx, backend, f, now); err != nil {
@@ -95,14 +80,14 @@ func (s *Store) Failed(ctx context.Context, backend string, fails []Failure) err
 	return nil
 }
 
-func failed(ctx context.Context, tx *sql.Tx, backend string, f Failure, now int64) error {
-	name, err := normName(f.Name)
+func failed(ctx context.Context, tx *sql.Tx, backend string, f store.Failure, now int64) error {
+	name, err := store.NormName(f.Name)
 	if err != nil {
 		return err
 	}
-	state, next := StateFailed, unixNano(f.Next)
+	state, next := store.StateFailed, store.UnixNano(f.Next)
 	if f.Permanent {
-		state, next = StatePermanent, 0
+		state, next = store.StatePermanent, 0
 	}
 	_, err = tx.ExecContext(ctx, `
 		UPDATE backend_state SET

@@ -1,32 +1,18 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
-)
 
-// BackendState is what one backend instance has done with one zone.
-type BackendState struct {
-	Backend        string
-	Zone           string
-	State          State
-	DesiredVersion int64
-	AppliedVersion int64 // 0 if never applied
-	AppliedHash    string
-	AppliedAt      time.Time
-	Attempts       int       // failures of the desired version
-	LastError      string    // latest failure; kept when a newer push resets the schedule
-	FailedAt       time.Time // when LastError happened
-	NextAttempt    time.Time // zero unless State is failed
-}
+	"github.com/dadns/dadns/internal/store"
+)
 
 // BackendStates returns the per-backend rows of one zone (for `zones
 // show`), sorted by backend. Backends not yet registered have no row.
-func (s *Store) BackendStates(ctx context.Context, zone string) ([]BackendState, error) {
-	n, err := normName(zone)
+func (s *Store) BackendStates(ctx context.Context, zone string) ([]store.BackendState, error) {
+	n, err := store.NormName(zone)
 	if err != nil {
 		return nil, fmt.Errorf("store: backend states %q: %w", zone, err)
 	}
@@ -38,7 +24,7 @@ func (s *Store) BackendStates(ctx context.Context, zone string) ([]BackendState,
 		return nil, fmt.Errorf("store: backend states %s: %w", n, err)
 	}
 	defer rows.Close()
-	var out []BackendState
+	var out []store.BackendState
 	for rows.Next() {
 		st, err := scanBackendState(rows)
 		if err != nil {
@@ -49,32 +35,19 @@ func (s *Store) BackendStates(ctx context.Context, zone string) ([]BackendState,
 	return out, rows.Err()
 }
 
-func scanBackendState(sc scanner) (BackendState, error) {
-	var b BackendState
+func scanBackendState(sc scanner) (store.BackendState, error) {
+	var b store.BackendState
 	var appliedAt, failedAt, next int64
 	err := sc.Scan(&b.Backend, &b.Zone, &b.State, &b.DesiredVersion, &b.AppliedVersion, &b.AppliedHash,
 		&appliedAt, &b.Attempts, &b.LastError, &failedAt, &next)
-	b.AppliedAt, b.FailedAt, b.NextAttempt = fromUnixNano(appliedAt), fromUnixNano(failedAt), fromUnixNano(next)
+	b.AppliedAt, b.FailedAt, b.NextAttempt = store.FromUnixNano(appliedAt), store.FromUnixNano(failedAt), store.FromUnixNano(next)
 	return b, err
 }
 
-// Summary counts one backend instance's progress.
-type Summary struct {
-	Backend       string
-	Applied       int       // live zones served at their desired version
-	Behind        int       // zones or tombstones pending, not yet tried for their version
-	Failing       int       // failed, retried later
-	Permanent     int       // failed permanently until the zone changes
-	OldestPending time.Time // push time of the oldest zone still behind (pending or failing); zero if none
-	LastApplied   time.Time // latest successful apply; zero if none
-	LastError     string    // latest error among failing and permanent zones
-	LastErrorZone string
-}
-
-// Summary returns the counts of backend. For an instance not registered yet
+// store.Summary returns the counts of backend. For an instance not registered yet
 // every zone and tombstone counts as behind.
-func (s *Store) Summary(ctx context.Context, backend string) (Summary, error) {
-	sum := Summary{Backend: backend}
+func (s *Store) Summary(ctx context.Context, backend string) (store.Summary, error) {
+	sum := store.Summary{Backend: backend}
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		known, err := isRegistered(ctx, tx, backend)
 		if err != nil || !known {
@@ -83,7 +56,7 @@ func (s *Store) Summary(ctx context.Context, backend string) (Summary, error) {
 		return summarize(ctx, tx, &sum)
 	})
 	if err != nil {
-		return Summary{}, fmt.Errorf("store: summary %s: %w", backend, err)
+		return store.Summary{}, fmt.Errorf("store: summary %s: %w", backend, err)
 	}
 	return sum, nil
 }
@@ -97,16 +70,16 @@ func isRegistered(ctx context.Context, tx *sql.Tx, backend string) (bool, error)
 	return err == nil, err
 }
 
-func unregisteredSummary(ctx context.Context, tx *sql.Tx, sum *Summary) error {
+func unregisteredSummary(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
 	var oldest sql.NullInt64
 	err := tx.QueryRowContext(ctx, "SELECT count(*), min(updated) FROM zones").Scan(&sum.Behind, &oldest)
-	sum.OldestPending = fromUnixNano(oldest.Int64)
+	sum.OldestPending = store.FromUnixNano(oldest.Int64)
 	return err
 }
 
 // summarize fills sum for a registered backend.
-func summarize(ctx context.Context, tx *sql.Tx, sum *Summary) error {
-	steps := []func(context.Context, *sql.Tx, *Summary) error{
+func summarize(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
+	steps := []func(context.Context, *sql.Tx, *store.Summary) error{
 		countStates, countAppliedTombstones, oldestPending, lastApplied, lastError,
 	}
 	for _, step := range steps {
@@ -117,7 +90,7 @@ func summarize(ctx context.Context, tx *sql.Tx, sum *Summary) error {
 	return nil
 }
 
-func countStates(ctx context.Context, tx *sql.Tx, sum *Summary) error {
+func countStates(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
 	rows, err := tx.QueryContext(ctx,
 		"SELECT state, count(*) FROM backend_state WHERE backend = ? GROUP BY state", sum.Backend)
 	if err != nil {
@@ -125,28 +98,28 @@ func countStates(ctx context.Context, tx *sql.Tx, sum *Summary) error {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var st State
+		var st store.State
 		var n int
 		if err := rows.Scan(&st, &n); err != nil {
 			return err
 		}
 		switch st {
-		case StateApplied:
+		case store.StateApplied:
 			sum.Applied = n
-		case StatePending:
+		case store.StatePending:
 			sum.Behind = n
-		case StateFailed:
+		case store.StateFailed:
 			sum.Failing = n
-		case StatePermanent:
+		case store.StatePermanent:
 			sum.Permanent = n
 		}
 	}
 	return rows.Err()
 }
 
-// countAppliedTombstones takes applied deletes out of Applied, which counts
+// countAppliedTombstones takes applied deletes out of store.Applied, which counts
 // zones served.
-func countAppliedTombstones(ctx context.Context, tx *sql.Tx, sum *Summary) error {
+func countAppliedTombstones(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
 	var n int
 	err := tx.QueryRowContext(ctx, `
 		SELECT count(*) FROM zones z
@@ -156,24 +129,24 @@ func countAppliedTombstones(ctx context.Context, tx *sql.Tx, sum *Summary) error
 	return err
 }
 
-func oldestPending(ctx context.Context, tx *sql.Tx, sum *Summary) error {
+func oldestPending(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
 	var t sql.NullInt64
 	err := tx.QueryRowContext(ctx, `
 		SELECT min(z.updated) FROM backend_state bs JOIN zones z ON z.name = bs.zone
 		WHERE bs.backend = ? AND bs.state IN ('pending', 'failed')`, sum.Backend).Scan(&t)
-	sum.OldestPending = fromUnixNano(t.Int64)
+	sum.OldestPending = store.FromUnixNano(t.Int64)
 	return err
 }
 
-func lastApplied(ctx context.Context, tx *sql.Tx, sum *Summary) error {
+func lastApplied(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
 	var t sql.NullInt64
 	err := tx.QueryRowContext(ctx,
 		"SELECT max(applied_at) FROM backend_state WHERE backend = ?", sum.Backend).Scan(&t)
-	sum.LastApplied = fromUnixNano(t.Int64)
+	sum.LastApplied = store.FromUnixNano(t.Int64)
 	return err
 }
 
-func lastError(ctx context.Context, tx *sql.Tx, sum *Summary) error {
+func lastError(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
 	err := tx.QueryRowContext(ctx, `
 		SELECT zone, last_error FROM backend_state
 		WHERE backend = ? AND state IN ('failed', 'permanent')

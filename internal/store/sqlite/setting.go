@@ -1,19 +1,21 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
-// GetSetting returns the value stored under key; ErrNotFound if none. Settings
+// GetSetting returns the value stored under key; store.ErrNotFound if none. Settings
 // are small application values; secrets do not belong here.
 func (s *Store) GetSetting(ctx context.Context, key string) (string, error) {
 	var v string
 	err := s.db.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = ?", key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
+		err = store.ErrNotFound
 	}
 	if err != nil {
 		return "", fmt.Errorf("store: get setting %s: %w", key, err)

@@ -1,9 +1,11 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
 // inChunk bounds the names bound into one IN list.
@@ -13,7 +15,7 @@ const inChunk = 500
 // one query per 500 names (for the `exists` ancestor walk). The map holds
 // only found names, keyed by stored (lower-case, dotless) name; its zones
 // carry metadata, not texts.
-func (s *Store) Live(ctx context.Context, names []string) (map[string]Zone, error) {
+func (s *Store) Live(ctx context.Context, names []string) (map[string]store.Zone, error) {
 	out, err := s.byNames(ctx, names, "deleted = 0 AND", false)
 	if err != nil {
 		return nil, fmt.Errorf("store: live: %w", err)
@@ -23,7 +25,7 @@ func (s *Store) Live(ctx context.Context, names []string) (map[string]Zone, erro
 
 // Zones returns full rows (texts included) for the given names, live or
 // tombstoned; names never seen are absent from the map.
-func (s *Store) Zones(ctx context.Context, names []string) (map[string]Zone, error) {
+func (s *Store) Zones(ctx context.Context, names []string) (map[string]store.Zone, error) {
 	out, err := s.byNames(ctx, names, "", true)
 	if err != nil {
 		return nil, fmt.Errorf("store: zones: %w", err)
@@ -33,16 +35,16 @@ func (s *Store) Zones(ctx context.Context, names []string) (map[string]Zone, err
 
 // byNames selects the rows of names matching filter (a SQL prefix ending
 // in AND, or "") in one snapshot.
-func (s *Store) byNames(ctx context.Context, names []string, filter string, full bool) (map[string]Zone, error) {
+func (s *Store) byNames(ctx context.Context, names []string, filter string, full bool) (map[string]store.Zone, error) {
 	cols := metaCols
 	if full {
 		cols = fullCols
 	}
-	out := make(map[string]Zone)
+	out := make(map[string]store.Zone)
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		for _, part := range chunks(normNames(names), inChunk) {
+		for _, part := range chunks(store.NormNames(names), inChunk) {
 			q := "SELECT " + cols + " FROM zones WHERE " + filter + " name IN (" + placeholders(len(part)) + ")"
-			if err := collect(ctx, tx, q, anys(part), full, func(z Zone) { out[z.Name] = z }); err != nil {
+			if err := collect(ctx, tx, q, anys(part), full, func(z store.Zone) { out[z.Name] = z }); err != nil {
 				return err
 			}
 		}
@@ -53,10 +55,10 @@ func (s *Store) byNames(ctx context.Context, names []string, filter string, full
 
 // List returns live zones' metadata (Canonical and Original empty), sorted
 // by name.
-func (s *Store) List(ctx context.Context) ([]Zone, error) {
-	var out []Zone
+func (s *Store) List(ctx context.Context) ([]store.Zone, error) {
+	var out []store.Zone
 	q := "SELECT " + metaCols + " FROM zones WHERE deleted = 0 ORDER BY name"
-	if err := collect(ctx, s.db, q, nil, false, func(z Zone) { out = append(out, z) }); err != nil {
+	if err := collect(ctx, s.db, q, nil, false, func(z store.Zone) { out = append(out, z) }); err != nil {
 		return nil, fmt.Errorf("store: list: %w", err)
 	}
 	return out, nil
@@ -72,7 +74,7 @@ func (s *Store) CountLive(ctx context.Context) (int, error) {
 }
 
 // collect runs a zone query and hands each row to fn.
-func collect(ctx context.Context, q querier, query string, args []any, full bool, fn func(Zone)) error {
+func collect(ctx context.Context, q querier, query string, args []any, full bool, fn func(store.Zone)) error {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err

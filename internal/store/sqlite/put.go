@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
 // Put stores a push: it inserts or replaces the zone's desired state
@@ -14,68 +16,50 @@ import (
 // Canonical; a non-empty z.Hash that disagrees is an error. z.Version,
 // Created, Updated and Deleted are ignored. When Put returns a nil error the
 // push is durable. It returns the stored row.
-func (s *Store) Put(ctx context.Context, z Zone) (Zone, error) {
-	z, err := preparePut(z)
+func (s *Store) Put(ctx context.Context, z store.Zone) (store.Zone, error) {
+	z, err := store.PreparePut(z)
 	if err != nil {
-		return Zone{}, fmt.Errorf("store: put %q: %w", z.Name, err)
+		return store.Zone{}, fmt.Errorf("store: put %q: %w", z.Name, err)
 	}
-	now := fromUnixNano(unixNano(s.now()))
-	var saved Zone
+	now := store.FromUnixNano(store.UnixNano(s.now()))
+	var saved store.Zone
 	err = s.grouped(ctx, func(tx *sql.Tx) error {
 		var err error
 		saved, err = putTx(ctx, tx, z, now)
 		return err
 	})
 	if err != nil {
-		return Zone{}, fmt.Errorf("store: put %s: %w", z.Name, err)
+		return store.Zone{}, fmt.Errorf("store: put %s: %w", z.Name, err)
 	}
 	return saved, nil
 }
 
-// preparePut normalizes the name and checks the text and hash.
-func preparePut(z Zone) (Zone, error) {
-	name, err := normName(z.Name)
-	if err != nil {
-		return z, err
-	}
-	z.Name = name
-	if z.Canonical == "" {
-		return z, errors.New("empty canonical text")
-	}
-	h := hashText(z.Canonical)
-	if z.Hash != "" && z.Hash != h {
-		return z, fmt.Errorf("hash %.12s does not match the canonical text (%.12s)", z.Hash, h)
-	}
-	z.Hash, z.Deleted = h, false
-	return z, nil
-}
-
 // putTx writes z as the next version of its name inside tx.
-func putTx(ctx context.Context, tx *sql.Tx, z Zone, now time.Time) (Zone, error) {
+func putTx(ctx context.Context, tx *sql.Tx, z store.Zone, now time.Time) (store.Zone, error) {
 	prev, err := previous(ctx, tx, z.Name)
 	if err != nil {
-		return Zone{}, err
+		return store.Zone{}, err
 	}
 	seq, err := nextSeq(ctx, tx)
 	if err != nil {
-		return Zone{}, err
+		return store.Zone{}, err
 	}
 	z.Version, z.Updated, z.Created = prev.version+1, now, now
 	if prev.live {
 		z.Created = prev.created
 	}
 	if err := upsertZone(ctx, tx, z, seq); err != nil {
-		return Zone{}, err
+		return store.Zone{}, err
 	}
 	if prev.retired {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM retired WHERE name = ?", z.Name); err != nil {
-			return Zone{}, err
+			return store.Zone{}, err
 		}
 	}
 	return z, markDue(ctx, tx, z.Name, z.Version, seq)
 }
 
-func upsertZone(ctx context.Context, tx *sql.Tx, z Zone, seq int64) error {
+func upsertZone(ctx context.Context, tx *sql.Tx, z store.Zone, seq int64) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO zones (name, version, seq, deleted, hash, serial, owner_host, owner_user,
 		                   created, updated, canonical, original)
@@ -87,7 +71,7 @@ func upsertZone(ctx context.Context, tx *sql.Tx, z Zone, seq int64) error {
 			created = excluded.created, updated = excluded.updated,
 			canonical = excluded.canonical, original = excluded.original`,
 		z.Name, z.Version, seq, z.Hash, z.Serial, z.OwnerHost, z.OwnerUser,
-		unixNano(z.Created), unixNano(z.Updated), z.Canonical, z.Original)
+		store.UnixNano(z.Created), store.UnixNano(z.Updated), z.Canonical, z.Original)
 	return err
 }
 
@@ -108,7 +92,7 @@ func previous(ctx context.Context, tx *sql.Tx, name string) (prevState, error) {
 	err := tx.QueryRowContext(ctx, "SELECT version, deleted, created FROM zones WHERE name = ?", name).
 		Scan(&p.version, &deleted, &created)
 	if err == nil {
-		p.live, p.created = !deleted, fromUnixNano(created)
+		p.live, p.created = !deleted, store.FromUnixNano(created)
 		return p, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {

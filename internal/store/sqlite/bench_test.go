@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
 // BenchmarkPut measures one push: a ~2 KB zone, two registered backends,
@@ -16,10 +18,10 @@ func BenchmarkPut(b *testing.B) {
 	if err := s.Forget(ctx, []string{"bind", "coredns"}); err != nil {
 		b.Fatal(err)
 	}
-	zones := make([]Zone, 1000)
+	zones := make([]store.Zone, 1000)
 	for i := range zones {
 		name := fmt.Sprintf("z%d.example", i)
-		zones[i] = Zone{Name: name, Canonical: zoneText(name, 1, 40), OwnerHost: "da1"}
+		zones[i] = store.Zone{Name: name, Canonical: zoneText(name, 1, 40), OwnerHost: "da1"}
 	}
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
@@ -76,8 +78,8 @@ func bulkPut(b *testing.B, s *Store, n int, now time.Time) {
 	err := s.write(context.Background(), func(tx *sql.Tx) error {
 		for i := range n {
 			name := fmt.Sprintf("z%d.example", i)
-			z := Zone{Name: name, Canonical: zoneText(name, 1, 3), OwnerHost: "da1"}
-			z.Hash = hashText(z.Canonical)
+			z := store.Zone{Name: name, Canonical: zoneText(name, 1, 3), OwnerHost: "da1"}
+			z.Hash = store.HashText(z.Canonical)
 			if _, err := putTx(context.Background(), tx, z, now); err != nil {
 				return err
 			}

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
 // TestMaxSizeRefusesWritesAndKeepsData fills a capped store: the push that
@@ -28,7 +30,7 @@ func TestMaxSizeRefusesWritesAndKeepsData(t *testing.T) {
 		z.Canonical = zoneText(name, 1, 200)
 		if _, err := s.Put(ctx, z); err != nil {
 			full = err
-			if _, gerr := s.Get(ctx, name); !errors.Is(gerr, ErrNotFound) {
+			if _, gerr := s.Get(ctx, name); !errors.Is(gerr, store.ErrNotFound) {
 				t.Fatalf("refused put of %s left a row: %v", name, gerr)
 			}
 			break
@@ -70,7 +72,7 @@ func TestFullGroupStoresNothing(t *testing.T) {
 	}
 	defer s.Close()
 	put := func(name string, extra int) *groupWrite {
-		z, err := preparePut(Zone{Name: name, Canonical: zoneText(name, 1, extra), Serial: 1, OwnerHost: "da1"})
+		z, err := store.PreparePut(store.Zone{Name: name, Canonical: zoneText(name, 1, extra), Serial: 1, OwnerHost: "da1"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +89,7 @@ func TestFullGroupStoresNothing(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"a.group.example", "big.group.example", "c.group.example"} {
-		if _, err := s.Get(ctx, name); !errors.Is(err, ErrNotFound) {
+		if _, err := s.Get(ctx, name); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("%s stored by a failed group: %v", name, err)
 		}
 	}

@@ -1,21 +1,23 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
 // Delete tombstones the zone: Version+1, Canonical/Original/Hash cleared,
 // owner and serial kept, and the tombstone due for every backend so each
-// removes the zone. ErrNotFound when the name is absent or already deleted.
-func (s *Store) Delete(ctx context.Context, name string) (Zone, error) {
-	n, err := normName(name)
+// removes the zone. store.ErrNotFound when the name is absent or already deleted.
+func (s *Store) Delete(ctx context.Context, name string) (store.Zone, error) {
+	n, err := store.NormName(name)
 	if err != nil {
-		return Zone{}, fmt.Errorf("store: delete %q: %w", name, err)
+		return store.Zone{}, fmt.Errorf("store: delete %q: %w", name, err)
 	}
-	now := fromUnixNano(unixNano(s.now()))
-	var z Zone
+	now := store.FromUnixNano(store.UnixNano(s.now()))
+	var z store.Zone
 	err = s.grouped(ctx, func(tx *sql.Tx) error {
 		var err error
 		z, err = deleteTx(ctx, tx, n)
@@ -26,20 +28,20 @@ func (s *Store) Delete(ctx context.Context, name string) (Zone, error) {
 		return tombstone(ctx, tx, z)
 	})
 	if err != nil {
-		return Zone{}, fmt.Errorf("store: delete %s: %w", n, err)
+		return store.Zone{}, fmt.Errorf("store: delete %s: %w", n, err)
 	}
 	return z, nil
 }
 
 // deleteTx returns the live row of name turned into its next tombstone
 // (not yet written).
-func deleteTx(ctx context.Context, tx *sql.Tx, name string) (Zone, error) {
+func deleteTx(ctx context.Context, tx *sql.Tx, name string) (store.Zone, error) {
 	z, err := lookup(ctx, tx, name)
 	if err != nil {
-		return Zone{}, err
+		return store.Zone{}, err
 	}
 	if z.Deleted {
-		return Zone{}, fmt.Errorf("already deleted: %w", ErrNotFound)
+		return store.Zone{}, fmt.Errorf("already deleted: %w", store.ErrNotFound)
 	}
 	z.Version++
 	z.Deleted, z.Canonical, z.Original, z.Hash = true, "", "", ""
@@ -47,7 +49,7 @@ func deleteTx(ctx context.Context, tx *sql.Tx, name string) (Zone, error) {
 }
 
 // tombstone writes z (a tombstone) and makes it due.
-func tombstone(ctx context.Context, tx *sql.Tx, z Zone) error {
+func tombstone(ctx context.Context, tx *sql.Tx, z store.Zone) error {
 	seq, err := nextSeq(ctx, tx)
 	if err != nil {
 		return err
@@ -55,7 +57,7 @@ func tombstone(ctx context.Context, tx *sql.Tx, z Zone) error {
 	_, err = tx.ExecContext(ctx, `
 		UPDATE zones SET version = ?, seq = ?, deleted = 1, hash = '',
 			canonical = '', original = '', updated = ?
-		WHERE name = ?`, z.Version, seq, unixNano(z.Updated), z.Name)
+		WHERE name = ?`, z.Version, seq, store.UnixNano(z.Updated), z.Name)
 	if err != nil {
 		return err
 	}

@@ -1,18 +1,20 @@
-package store
+package storetest
 
 import (
 	"context"
 	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
 // TestConcurrentPuts runs 16 pushers (on shared and own names), a backend
 // worker and readers at once: no call may fail (no SQLITE_BUSY), and no
 // version may be lost.
-func TestConcurrentPuts(t *testing.T) {
+func testConcurrentPuts(t *testing.T, o Opener) {
 	ctx := context.Background()
-	s, _ := openTest(t)
+	s, _ := openTest(t, o)
 	const pushers, each = 16, 10
 	errs := make(chan error, 100)
 	stop := make(chan struct{})
@@ -58,7 +60,7 @@ func TestConcurrentPuts(t *testing.T) {
 }
 
 // workLoop behaves like a dispatcher worker until stop.
-func workLoop(ctx context.Context, s *Store, stop chan struct{}, errs chan<- error) {
+func workLoop(ctx context.Context, s store.Store, stop chan struct{}, errs chan<- error) {
 	for {
 		select {
 		case <-stop:
@@ -70,14 +72,14 @@ func workLoop(ctx context.Context, s *Store, stop chan struct{}, errs chan<- err
 			report(errs, err)
 			return
 		}
-		var done []Applied
-		var fails []Failure
+		var done []store.Applied
+		var fails []store.Failure
 		for i, x := range w {
 			if i%7 == 0 {
-				fails = append(fails, Failure{Name: x.Zone.Name, Version: x.Zone.Version, Err: "flaky"})
+				fails = append(fails, store.Failure{Name: x.Zone.Name, Version: x.Zone.Version, Err: "flaky"})
 				continue
 			}
-			done = append(done, Applied{Name: x.Zone.Name, Version: x.Zone.Version, Hash: x.Zone.Hash})
+			done = append(done, store.Applied{Name: x.Zone.Name, Version: x.Zone.Version, Hash: x.Zone.Hash})
 		}
 		if err := s.Applied(ctx, "bind", done); err != nil {
 			report(errs, err)
@@ -89,7 +91,7 @@ func workLoop(ctx context.Context, s *Store, stop chan struct{}, errs chan<- err
 }
 
 // readLoop exercises the read paths until stop.
-func readLoop(ctx context.Context, s *Store, stop chan struct{}, errs chan<- error) {
+func readLoop(ctx context.Context, s store.Store, stop chan struct{}, errs chan<- error) {
 	for {
 		select {
 		case <-stop:

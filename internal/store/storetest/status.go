@@ -1,14 +1,16 @@
-package store
+package storetest
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
-func TestSummary(t *testing.T) {
+func testSummary(t *testing.T, o Opener) {
 	ctx := context.Background()
-	s, clock := openTest(t)
+	s, clock := openTest(t, o)
 	first := clock.Now()
 	for _, n := range []string{"ok.example", "tomb.example", "fail.example", "perm.example", "new.example"} {
 		mustPut(t, s, n, 1)
@@ -20,12 +22,12 @@ func TestSummary(t *testing.T) {
 		mustPut(t, s, n, 2)
 	}
 	clock.Advance(time.Minute)
-	err := s.Failed(ctx, "bind", []Failure{{Name: "fail.example", Version: 2, Err: "timeout", Next: clock.Now().Add(time.Hour)}})
+	err := s.Failed(ctx, "bind", []store.Failure{{Name: "fail.example", Version: 2, Err: "timeout", Next: clock.Now().Add(time.Hour)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(time.Second)
-	err = s.Failed(ctx, "bind", []Failure{{Name: "perm.example", Version: 2, Err: "bad record", Permanent: true}})
+	err = s.Failed(ctx, "bind", []store.Failure{{Name: "perm.example", Version: 2, Err: "bad record", Permanent: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +36,7 @@ func TestSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Summary{Backend: "bind", Applied: 1, Behind: 1, Failing: 1, Permanent: 1,
+	want := store.Summary{Backend: "bind", Applied: 1, Behind: 1, Failing: 1, Permanent: 1,
 		LastError: "bad record", LastErrorZone: "perm.example"}
 	got := sum
 	got.OldestPending, got.LastApplied = time.Time{}, time.Time{}
@@ -51,17 +53,17 @@ func TestSummary(t *testing.T) {
 	}
 }
 
-func TestBackendStatesDetail(t *testing.T) {
+func testBackendStatesDetail(t *testing.T, o Opener) {
 	ctx := context.Background()
-	s, clock := openTest(t)
+	s, clock := openTest(t, o)
 	z := mustPut(t, s, "example.com", 1)
 	mustDue(t, s, "bind", 1)
 	mustDue(t, s, "nsd", 1)
 	next := clock.Now().Add(5 * time.Minute)
-	if err := s.Failed(ctx, "nsd", []Failure{{Name: z.Name, Version: 1, Err: "refused", Next: next}}); err != nil {
+	if err := s.Failed(ctx, "nsd", []store.Failure{{Name: z.Name, Version: 1, Err: "refused", Next: next}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Applied(ctx, "bind", []Applied{{Name: z.Name, Version: 1, Hash: z.Hash}}); err != nil {
+	if err := s.Applied(ctx, "bind", []store.Applied{{Name: z.Name, Version: 1, Hash: z.Hash}}); err != nil {
 		t.Fatal(err)
 	}
 	states, err := s.BackendStates(ctx, "EXAMPLE.com.")
@@ -69,10 +71,10 @@ func TestBackendStatesDetail(t *testing.T) {
 		t.Fatalf("BackendStates = %+v, %v", states, err)
 	}
 	b, n := states[0], states[1]
-	if b.Backend != "bind" || b.State != StateApplied || b.AppliedHash != z.Hash || !b.AppliedAt.Equal(clock.Now()) {
+	if b.Backend != "bind" || b.State != store.StateApplied || b.AppliedHash != z.Hash || !b.AppliedAt.Equal(clock.Now()) {
 		t.Errorf("bind: %+v", b)
 	}
-	if n.Backend != "nsd" || n.State != StateFailed || n.Attempts != 1 || n.LastError != "refused" ||
+	if n.Backend != "nsd" || n.State != store.StateFailed || n.Attempts != 1 || n.LastError != "refused" ||
 		!n.NextAttempt.Equal(next) || !n.FailedAt.Equal(clock.Now()) || n.AppliedVersion != 0 {
 		t.Errorf("nsd: %+v", n)
 	}
