@@ -22,6 +22,7 @@ type statusDoc struct {
 	PeerSync   map[string]any           `json:"peer_sync"`
 	Zones      zonesDoc                 `json:"zones"`
 	Backends   map[string]backendStatus `json:"backends"`
+	Cluster    any                      `json:"cluster,omitempty"`
 }
 
 type queuesDoc struct {
@@ -70,6 +71,11 @@ func (s *Server) buildStatus(ctx context.Context) (statusDoc, error) {
 	n, err := s.opt.Store.CountLive(ctx)
 	if err != nil {
 		return doc, err
+	}
+	if s.opt.Cluster != nil {
+		if doc.Cluster, err = s.opt.Cluster(ctx); err != nil {
+			return doc, err
+		}
 	}
 	doc.Zones.Total = n
 	degraded, dead := false, false

@@ -2,6 +2,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -39,6 +40,8 @@ type Options struct {
 	// Workers reports each backend worker; Reconciler the last pass (nil: none).
 	Workers    func() []dispatch.Status
 	Reconciler func() any
+	// Cluster reports the nodes sharing the store (nil: one node).
+	Cluster func(context.Context) (any, error)
 	// Registry receives the API's metrics and is served on /metrics (nil: none).
 	Registry *prometheus.Registry
 	Version  string

@@ -26,7 +26,6 @@ import (
 	"github.com/dadns/dadns/internal/push"
 	"github.com/dadns/dadns/internal/reconcile"
 	"github.com/dadns/dadns/internal/store"
-	"github.com/dadns/dadns/internal/store/sqlite"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -48,6 +47,10 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	st, cl := joinCluster(cfg, st)
+	if cl != nil {
+		go cl.heartbeat(runCtx, log)
+	}
 	reg := newRegistry()
 	backends, err := buildBackends(runCtx, cfg, log)
 	if err != nil {
@@ -72,7 +75,7 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		Logger:     log,
 		Parsed:     parsed,
 	})
-	rec := startReconciler(runCtx, cfg, st, svc, log)
+	rec := startReconciler(runCtx, cfg, st, svc, log, cl)
 	registerReconcile(reg, rec)
 	srv := api.New(api.Options{
 		Store:               st,
@@ -89,6 +92,7 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		Registry:            reg,
 		Version:             Version,
 		Logger:              log,
+		Cluster:             clusterStatus(cl),
 	})
 	err = serveHTTP(runCtx, cfg, srv.Handler(), log)
 	cancel()
@@ -243,13 +247,4 @@ func lastSuccess(last func() reconcile.Report) func() float64 {
 		}
 		return float64(best.Unix())
 	}
-}
-
-// openStore opens the configured database.
-func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
-	st, err := sqlite.Open(ctx, cfg.DBPath(), sqlite.Options{MaxSizeBytes: int64(cfg.Datastore.MaxSizeMB) << 20})
-	if err != nil {
-		return nil, err
-	}
-	return st, nil
 }

@@ -58,6 +58,7 @@ func TestRedactedHidesEverySecret(t *testing.T) {
 	wantKeys := []string{
 		"app.admin_password",
 		"app.auth_password",
+		"datastore.dsn",
 		"datastore.pass",
 		"dns.backends.coredns_mysql.password",
 		"dns.backends.powerdns.api_key",

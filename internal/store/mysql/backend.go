@@ -26,7 +26,7 @@ func (s *Store) ensureBackend(ctx context.Context, backend string) error {
 // register adds backend with every zone pending, unless it is known.
 func register(ctx context.Context, tx *sql.Tx, backend string, now time.Time) error {
 	res, err := tx.ExecContext(ctx,
-		"INSERT INTO backends (name, added) VALUES (?, ?) ON DUPLICATE KEY UPDATE name = name",
+		"INSERT IGNORE INTO backends (name, added) VALUES (?, ?)",
 		backend, store.UnixNano(now))
 	if err != nil {
 		return err

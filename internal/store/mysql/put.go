@@ -101,14 +101,16 @@ func previous(ctx context.Context, tx *sql.Tx, name string) (prevState, error) {
 }
 
 // markDue makes version of zone pending for every known backend, resetting
-// any retry schedule and any claim: a newer push starts afresh.
+// any retry schedule: a newer push starts afresh. A claim stays: the node
+// applying the older version finishes before another node may apply the
+// newer one, so two nodes never write one zone to a shared backend at once.
 func markDue(ctx context.Context, tx *sql.Tx, zone string, version, seq int64) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO backend_state (backend, zone, desired_version, seq, state, last_error)
 		SELECT name, ?, ?, ?, 'pending', '' FROM backends
 		ON DUPLICATE KEY UPDATE
 			desired_version = VALUES(desired_version), seq = VALUES(seq),
-			state = 'pending', attempts = 0, next_attempt = 0, claimed_by = '', claim_until = 0`,
+			state = 'pending', attempts = 0, next_attempt = 0`,
 		zone, version, seq)
 	return err
 }

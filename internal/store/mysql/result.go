@@ -23,6 +23,9 @@ func (s *Store) Applied(ctx context.Context, backend string, done []store.Applie
 			if err := applied(ctx, tx, backend, a, now); err != nil {
 				return fmt.Errorf("%s: %w", a.Name, err)
 			}
+			if err := release(ctx, tx, backend, a.Name); err != nil {
+				return fmt.Errorf("%s: %w", a.Name, err)
+			}
 		}
 		return nil
 	})
@@ -46,12 +49,10 @@ func applied(ctx context.Context, tx *sql.Tx, backend string, a store.Applied, n
 			attempts     = CASE WHEN `+caught+` THEN 0 ELSE attempts END,
 			next_attempt = CASE WHEN `+caught+` THEN 0 ELSE next_attempt END,
 			last_error   = CASE WHEN `+caught+` THEN '' ELSE last_error END,
-			claimed_by   = CASE WHEN `+caught+` THEN '' ELSE claimed_by END,
-			claim_until  = CASE WHEN `+caught+` THEN 0 ELSE claim_until END,
 			state        = CASE WHEN `+caught+` THEN 'applied' ELSE state END,
 			applied_version = ?, applied_hash = ?, applied_at = ?
 		WHERE backend = ? AND zone = ? AND applied_version < ? AND ? <= desired_version`,
-		a.Version, a.Version, a.Version, a.Version, a.Version, a.Version,
+		a.Version, a.Version, a.Version, a.Version,
 		a.Version, a.Hash, now, backend, name, a.Version, a.Version)
 	return err
 }
@@ -69,6 +70,9 @@ func (s *Store) Failed(ctx context.Context, backend string, fails []store.Failur
 		now := store.UnixNano(s.now())
 		for _, f := range fails {
 			if err := failed(ctx, tx, backend, f, now); err != nil {
+				return fmt.Errorf("%s: %w", f.Name, err)
+			}
+			if err := release(ctx, tx, backend, f.Name); err != nil {
 				return fmt.Errorf("%s: %w", f.Name, err)
 			}
 		}
@@ -91,8 +95,7 @@ func failed(ctx context.Context, tx *sql.Tx, backend string, f store.Failure, no
 	}
 	_, err = tx.ExecContext(ctx, `
 		UPDATE backend_state SET
-			state = ?, attempts = attempts + 1, last_error = ?, failed_at = ?, next_attempt = ?,
-			claimed_by = '', claim_until = 0
+			state = ?, attempts = attempts + 1, last_error = ?, failed_at = ?, next_attempt = ?
 		WHERE backend = ? AND zone = ? AND desired_version = ? AND applied_version < desired_version`,
 		string(state), f.Err, now, next, backend, name, f.Version)
 	return err

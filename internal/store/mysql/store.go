@@ -39,16 +39,22 @@ var _ store.Store = (*Store)(nil)
 // "failover(host1:3306,host2:3306)" tries each host in turn), creates or
 // upgrades the schema and returns the store.
 func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
+	cfg, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: mysql: %w", err)
+	}
+	return OpenConfig(ctx, cfg, opt)
+}
+
+// OpenConfig is Open with a parsed driver configuration (see Keys.Config).
+func OpenConfig(ctx context.Context, cfg *mysql.Config, opt Options) (*Store, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
 	if opt.MaxConns <= 0 {
 		opt.MaxConns = 16
 	}
-	cfg, err := ParseDSN(dsn)
-	if err != nil {
-		return nil, fmt.Errorf("store: mysql: %w", err)
-	}
+	prepare(cfg)
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: mysql: %w", err)
@@ -65,9 +71,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	return s, nil
 }
 
-// ParseDSN parses a go-sql-driver DSN and sets what the store relies on:
-// parsed time off (it stores integers), multi-statements off, and a
-// connect timeout. It is exported for `dadns store copy`.
+// ParseDSN parses a go-sql-driver DSN that names a database.
 func ParseDSN(dsn string) (*mysql.Config, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
@@ -76,6 +80,14 @@ func ParseDSN(dsn string) (*mysql.Config, error) {
 	if cfg.DBName == "" {
 		return nil, errors.New("the DSN names no database")
 	}
+	return cfg, nil
+}
+
+// prepare sets what the store relies on: a connect timeout and strict mode.
+func prepare(cfg *mysql.Config) {
+	// Rows affected counts rows matched, not rows changed: a claim renewed
+	// with the same values is still a claim held.
+	cfg.ClientFoundRows = true
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 5 * time.Second
 	}
@@ -84,7 +96,6 @@ func ParseDSN(dsn string) (*mysql.Config, error) {
 	}
 	// Strict mode: a value that does not fit is an error, never truncated.
 	cfg.Params["sql_mode"] = "'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'"
-	return cfg, nil
 }
 
 // Close releases the pool. The store must not be used afterwards.

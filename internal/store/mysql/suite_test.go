@@ -27,3 +27,19 @@ func TestSuite(t *testing.T) {
 		return s
 	})
 }
+
+// TestClusterSuite runs the cases of several nodes sharing one database.
+func TestClusterSuite(t *testing.T) {
+	srv := mariadbtest.Start(t)
+	storetest.RunCluster(t, func(t testing.TB, now func() time.Time) func() store.Store {
+		dsn := srv.DSN(srv.NewDatabase(t))
+		return func() store.Store {
+			s, err := Open(context.Background(), dsn, Options{Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		}
+	})
+}
