@@ -24,6 +24,8 @@ commands:
   status                the running server's status (exit 3 unless ok)
   zones list [--failing] | show NAME | resync NAME|--all | delete NAME
                         the running server's zones, through its admin API
+  store copy --from sqlite:PATH|mysql:DSN --to sqlite:PATH|mysql:DSN
+                        copy the state into an empty store (one node → a cluster, and back)
   version               print the version and exit
 `
 
@@ -69,6 +71,7 @@ var commands = map[string]command{
 	"reconcile":    reconcileCommand,
 	"status":       statusCommand,
 	"zones":        zonesCommand,
+	"store":        storeCommand,
 	"version":      nil, // answered before the configuration is read
 }
 

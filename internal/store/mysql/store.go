@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -55,6 +56,9 @@ func OpenConfig(ctx context.Context, cfg *mysql.Config, opt Options) (*Store, er
 		opt.MaxConns = 16
 	}
 	prepare(cfg)
+	if err := causalOnGalera(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("store: mysql: %w", err)
+	}
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: mysql: %w", err)
@@ -96,6 +100,32 @@ func prepare(cfg *mysql.Config) {
 	}
 	// Strict mode: a value that does not fit is an error, never truncated.
 	cfg.Params["sql_mode"] = "'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'"
+}
+
+// causalOnGalera turns on causal reads (wsrep_sync_wait=1) when the server
+// is a Galera node: a read on one node then sees every transaction the
+// cluster committed before it, so a push acknowledged by one dadns node is
+// visible to the next request on any other. Plain MariaDB and MySQL have
+// no such variable and need none.
+func causalOnGalera(ctx context.Context, cfg *mysql.Config) error {
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(conn)
+	defer db.Close()
+	var name, value string
+	err = db.QueryRowContext(ctx, "SHOW VARIABLES LIKE 'wsrep_on'").Scan(&name, &value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if strings.EqualFold(value, "ON") {
+		cfg.Params["wsrep_sync_wait"] = "1"
+	}
+	return nil
 }
 
 // Close releases the pool. The store must not be used afterwards.

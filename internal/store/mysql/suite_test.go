@@ -2,10 +2,12 @@ package mysql
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"github.com/dadns/dadns/internal/store/storetest"
 	"github.com/dadns/dadns/internal/testutil/mariadbtest"
 )
@@ -42,4 +44,27 @@ func TestClusterSuite(t *testing.T) {
 			return s
 		}
 	})
+}
+
+// TestCopy copies SQLite → MariaDB → SQLite.
+func TestCopy(t *testing.T) {
+	srv := mariadbtest.Start(t)
+	my := func(t testing.TB, now func() time.Time) store.Store {
+		s, err := Open(context.Background(), srv.DSN(srv.NewDatabase(t)), Options{Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	lite := func(t testing.TB, now func() time.Time) store.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "d.db"), sqlite.Options{Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	t.Run("SQLiteToMariaDB", func(t *testing.T) { storetest.RunCopy(t, lite, my) })
+	t.Run("MariaDBToSQLite", func(t *testing.T) { storetest.RunCopy(t, my, lite) })
 }

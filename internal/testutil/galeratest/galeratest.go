@@ -165,6 +165,9 @@ func (c *Cluster) NewDatabase(t testing.TB) string {
 	if err := n.rootExec("CREATE DATABASE `"+name+"`", fmt.Sprintf("GRANT ALL ON `%s`.* TO '%s'@'%%'", name, User)); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.waitVisible(name); err != nil {
+		t.Fatal(err)
+	}
 	return name
 }
 
@@ -205,6 +208,30 @@ func (c *Cluster) running() *Node {
 	for _, n := range c.Nodes {
 		if n.Running() {
 			return n
+		}
+	}
+	return nil
+}
+
+// waitVisible waits until every running node has applied the creation of
+// database name (Galera applies replicated DDL asynchronously).
+func (c *Cluster) waitVisible(name string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for _, n := range c.Nodes {
+		for n.Running() {
+			db, err := n.open("")
+			if err == nil {
+				var one int
+				err = db.QueryRow(`SELECT 1 FROM mysql.db WHERE Db = ? AND User = ?`, name, User).Scan(&one)
+				db.Close()
+			}
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("galeratest: database %s not visible on node %d: %w", name, n.Index, err)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
 	return nil
@@ -296,8 +323,15 @@ func (n *Node) Stop() {
 	n.cmd, n.done = nil, nil
 }
 
-// Rejoin starts a stopped or killed node again; it rejoins by IST or SST.
+// Rejoin starts a stopped or killed node again with an empty data
+// directory: it receives a full copy (SST) from a member.
 func (n *Node) Rejoin() error {
+	if err := os.RemoveAll(filepath.Join(n.Dir, "data")); err != nil {
+		return err
+	}
+	if err := n.prepareJoiner(); err != nil {
+		return err
+	}
 	return n.start(false)
 }
 
