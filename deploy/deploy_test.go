@@ -152,16 +152,17 @@ func TestBinaryVersion(t *testing.T) {
 }
 
 // requireTool returns the path of an installed program, or skips the test
-// when it is missing (fails under CI=true when ciNeeds).
-func requireTool(t testing.TB, name string, ciNeeds bool) string {
+// when it is missing; under CI=true a missing program fails the test
+// (scripts/install-test-deps.sh installs every one of them).
+func requireTool(t testing.TB, name string) string {
 	t.Helper()
 	for _, dir := range []string{"", "/usr/sbin/", "/usr/bin/", "/sbin/"} {
 		if p, err := exec.LookPath(dir + name); err == nil {
 			return p
 		}
 	}
-	if ciNeeds && os.Getenv("CI") == "true" {
-		t.Fatalf("%s is not installed and CI=true", name)
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is not installed and CI=true (scripts/install-test-deps.sh installs it)", name)
 	}
 	t.Skipf("%s is not installed", name)
 	return ""

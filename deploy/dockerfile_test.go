@@ -696,7 +696,7 @@ func TestDockerignore(t *testing.T) {
 // TestDockerfileShellSyntax: every RUN of both Dockerfiles parses as the
 // /bin/sh -c script Docker hands it to.
 func TestDockerfileShellSyntax(t *testing.T) {
-	sh := requireTool(t, "sh", true)
+	sh := requireTool(t, "sh")
 	for _, rel := range []string{"Dockerfile", "deploy/coredns-mysql/coredns/Dockerfile"} {
 		df := loadDockerfile(t, rel)
 		for _, st := range df.stages {

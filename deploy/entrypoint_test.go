@@ -309,7 +309,7 @@ func childNamed(t *testing.T, parent int, comm string) int {
 // with the builtin backend, on another port, until dadns has an nsd
 // backend).
 func TestEntrypointNSD(t *testing.T) {
-	requireTool(t, "nsd", true)
+	requireTool(t, "nsd")
 	c := newContainer(t)
 	vol := filepath.Join(c.dir, "volume")
 	conf := c.relocate(t, "deploy/docker/nsd.conf",

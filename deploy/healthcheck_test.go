@@ -11,7 +11,7 @@ import (
 // TestHealthcheckScript runs the image's health check against servers
 // that answer /healthz in each way it must tell apart.
 func TestHealthcheckScript(t *testing.T) {
-	requireTool(t, "bash", true)
+	requireTool(t, "bash")
 	for _, tc := range []struct {
 		name    string
 		server  *httptest.Server

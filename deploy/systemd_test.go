@@ -123,7 +123,7 @@ func TestSystemdBindDropIn(t *testing.T) {
 // TestSystemdAnalyze lints the unit, alone and with the bind drop-in, with
 // systemd's own verifier, and holds its sandbox to an exposure score.
 func TestSystemdAnalyze(t *testing.T) {
-	analyze := requireTool(t, "systemd-analyze", false)
+	analyze := requireTool(t, "systemd-analyze")
 	bin := dadnsBinary(t)
 	dir := t.TempDir()
 	// ExecStart must name an existing executable: point it at the test

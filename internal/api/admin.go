@@ -169,7 +169,7 @@ func (s *Server) deleteZone(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	outcome, err := s.push.Delete(r.Context(), name, "")
+	outcome, err := s.push.DeleteAny(r.Context(), name)
 	if err != nil {
 		s.adminStoreFailed(w, err)
 		return

@@ -356,3 +356,56 @@ func TestReplyEncoding(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// TestDeleteWithoutHostnameRefused: DirectAdmin always names the deleting
+// server; a delete without hostname (empty or blank) is refused with
+// error=1 and a reason, and no zone changes, whoever owns it.
+func TestDeleteWithoutHostnameRefused(t *testing.T) {
+	h := newHarness(t, nil)
+	h.push("a.example", hostA, "u", minimalZone("a.example", 1))
+	h.push("b.example", "", "u", minimalZone("b.example", 1)) // stored without owner
+	before := h.changed
+	for _, body := range []string{
+		"action=delete&cluster=yes&select0=a.example",
+		"action=delete&hostname=&select0=a.example&select1=b.example",
+		"action=delete&hostname=%20&select0=b.example",
+	} {
+		code, v := h.do("POST", "/CMD_API_DNS_ADMIN", body)
+		if code != 400 || v.Get("error") != "1" || !strings.Contains(v.Get("text"), "hostname") {
+			t.Errorf("%s: HTTP %d %v", body, code, v)
+		}
+	}
+	code, v := h.do("POST", "/CMD_API_DNS_ADMIN?action=delete&domain=a.example", "")
+	if code != 400 || v.Get("error") != "1" {
+		t.Errorf("domain= form without hostname: HTTP %d %v", code, v)
+	}
+	for _, d := range []string{"a.example", "b.example"} {
+		if _, ok := h.get(d); !ok {
+			t.Errorf("%s deleted by a delete without hostname", d)
+		}
+	}
+	if h.changed != before {
+		t.Error("a refused delete woke the backends")
+	}
+}
+
+// TestDuplicateRawsaveAcknowledgedUnchanged: DirectAdmin saves a new
+// domain more than once; the repeats answer error=0 and change nothing.
+func TestDuplicateRawsaveAcknowledgedUnchanged(t *testing.T) {
+	h := newHarness(t, nil)
+	text := sample(t, "example.org")
+	h.push("example.org", hostA, "alice", text)
+	first, _ := h.get("example.org")
+	wakes := h.changed
+	for range 3 {
+		h.push("example.org", hostA, "alice", text)
+	}
+	h.push("example.org", hostA, "", text) // username missing: the stored one stands
+	if z, _ := h.get("example.org"); z.Version != first.Version || !z.Updated.Equal(first.Updated) || h.changed != wakes {
+		t.Fatalf("duplicate saves changed the zone: version %d → %d, wake-ups %d → %d", first.Version, z.Version, wakes, h.changed)
+	}
+	h.push("example.org", hostB, "carol", text) // a migration with the same content
+	if z, _ := h.get("example.org"); z.Version != first.Version+1 || z.OwnerHost != hostB || h.changed != wakes+1 {
+		t.Fatalf("transfer with identical content: %+v (wake-ups %d)", z, h.changed)
+	}
+}

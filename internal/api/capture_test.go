@@ -18,9 +18,11 @@ type captured struct {
 	Body   *string `json:"body"`
 }
 
+// loadCapture reads testdata/directadmin-capture-2021.jsonl, a copy of the
+// real DirectAdmin traffic in shared/fixtures.
 func loadCapture(t *testing.T) []captured {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "..", "shared", "fixtures", "directadmin-capture-2021.jsonl"))
+	f, err := os.Open(filepath.Join("testdata", "directadmin-capture-2021.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -184,9 +184,15 @@ func deleteNames(p params) ([]zone.Name, error) {
 	return names, nil
 }
 
+// errNoHostname refuses a DA delete that does not say which server sends it.
+const errNoHostname = "delete without hostname refused: DirectAdmin names the server that deletes, " +
+	"and only the zone's owner may delete it (an operator deletes with `dadns zones delete NAME`)"
+
 // delete tombstones each named zone the pushing server owns. A delete from
 // another server is refused quietly (error=0): it is the normal aftermath of
-// a domain that moved between DA servers.
+// a domain that moved between DA servers. A delete that names no server is
+// refused (error=1): DirectAdmin always names itself, and an anonymous
+// delete must not remove whatever server owns the zone.
 func (s *Server) delete(w http.ResponseWriter, r *http.Request, p params) {
 	names, err := deleteNames(p)
 	if err != nil {
@@ -194,6 +200,11 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, p params) {
 		return
 	}
 	host := strings.TrimSpace(p.Get("hostname"))
+	if host == "" {
+		s.log.Warn("delete without hostname refused", "zones", len(names))
+		fail(w, http.StatusBadRequest, errNoHostname)
+		return
+	}
 	deleted := 0
 	for _, name := range names {
 		outcome, err := s.push.Delete(r.Context(), name, host)

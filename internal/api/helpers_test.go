@@ -119,10 +119,10 @@ func (h *harness) get(name string) (store.Zone, bool) {
 	return z, true
 }
 
-// sample reads a zone from shared/zones.
+// sample reads a sample zone (a copy of the project's shared/zones).
 func sample(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "zones", name+".db"))
+	b, err := os.ReadFile(filepath.Join("testdata", "zones", name+".db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,9 @@ type statusDoc struct {
 	Zones      zonesDoc                 `json:"zones"`
 	Backends   map[string]backendStatus `json:"backends"`
 	Cluster    any                      `json:"cluster,omitempty"`
+	// Secondaries lists who asked the builtin for transfers (when
+	// transfers are configured).
+	Secondaries any `json:"secondaries,omitempty"`
 }
 
 type queuesDoc struct {
@@ -67,6 +70,9 @@ func (s *Server) buildStatus(ctx context.Context) (statusDoc, error) {
 		if r := s.opt.Reconciler(); r != nil {
 			doc.Reconciler = r
 		}
+	}
+	if s.opt.Secondaries != nil {
+		doc.Secondaries = s.opt.Secondaries()
 	}
 	n, err := s.opt.Store.CountLive(ctx)
 	if err != nil {

@@ -42,6 +42,9 @@ type Options struct {
 	Reconciler func() any
 	// Cluster reports the nodes sharing the store (nil: one node).
 	Cluster func(context.Context) (any, error)
+	// Secondaries reports the secondaries seen by the builtin's transfers
+	// (nil: none configured).
+	Secondaries func() any
 	// Registry receives the API's metrics and is served on /metrics (nil: none).
 	Registry *prometheus.Registry
 	Version  string
@@ -115,6 +118,7 @@ func (s *Server) Handler() http.Handler {
 	adm("DELETE /api/v1/zones/{name}", "/api/v1/zones/{name}", http.HandlerFunc(s.deleteZone))
 	adm("POST /api/v1/zones/{name}/resync", "/api/v1/zones/{name}/resync", http.HandlerFunc(s.resyncZone))
 	adm("POST /api/v1/resync", "/api/v1/resync", http.HandlerFunc(s.resyncAll))
+	adm("POST /api/v1/import", "/api/v1/import", http.HandlerFunc(s.importZones))
 	return s.recoverPanics(mux)
 }
 

@@ -35,6 +35,9 @@ func buildBackends(ctx context.Context, cfg *config.Config, log *slog.Logger) (*
 			set.close()
 			return nil, fmt.Errorf("dns.backends.%s: backend type %q is not available in this version of dadns", bc.Name, bc.Type)
 		}
+		if bc.Type == config.TypeBuiltin {
+			bc.Builtin.Transfers = &cfg.Transfers
+		}
 		b, err := mk(ctx, bc, log.With("backend", bc.Name))
 		if err != nil {
 			set.close()
@@ -59,7 +62,7 @@ func (s *backendSet) close() {
 }
 
 func newBuiltin(ctx context.Context, bc config.Backend, log *slog.Logger) (backend.Backend, error) {
-	srv := dnsserver.New(dnsserver.Options{Logger: log})
+	srv := dnsserver.New(dnsserver.Options{Logger: log, Transfers: transferOptions(bc.Builtin.Transfers, log)})
 	udp, tcp, err := srv.Listen(ctx, bc.Builtin.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("builtin dns listen %s: %w", bc.Builtin.Listen, err)

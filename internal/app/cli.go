@@ -30,7 +30,7 @@ type adminClient struct {
 
 // clientFlags are the flags every admin command takes.
 func clientFlags(fl *flag.FlagSet) (urlFlag *string, insecure *bool) {
-	return fl.String("url", "", "dadns to talk to (default: the configured listen address and port)"),
+	return fl.String("url", "", "`URL` of the dadns to talk to (default: the configured listen address and port)"),
 		fl.Bool("insecure", false, "do not verify the server's TLS certificate")
 }
 
@@ -94,79 +94,88 @@ func (c *adminClient) call(ctx context.Context, method, path string, out any) er
 	return json.Unmarshal(body, out)
 }
 
-func statusCommand(ctx context.Context, cfg *config.Config, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("status", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+// statusFlags defines `dadns status`.
+func statusFlags(fl *flag.FlagSet) func(in *invocation) int {
 	u, insecure := clientFlags(fl)
-	if fl.Parse(args) != nil || fl.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: dadns status [--url URL] [--insecure]")
-		return 2
+	return func(in *invocation) int {
+		c := in.adminClient(*u, *insecure)
+		if c == nil {
+			return 1
+		}
+		var doc map[string]any
+		if err := c.call(in.ctx, "GET", "/status", &doc); err != nil {
+			fmt.Fprintf(in.stderr, "dadns: status: %v\n", err)
+			return 1
+		}
+		enc := json.NewEncoder(in.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(doc)
+		if doc["status"] != "ok" {
+			return 3
+		}
+		return 0
 	}
-	c, err := newAdminClient(cfg, *u, *insecure)
-	if err != nil {
-		fmt.Fprintf(stderr, "dadns: %v\n", err)
-		return 1
-	}
-	var doc map[string]any
-	if err := c.call(ctx, "GET", "/status", &doc); err != nil {
-		fmt.Fprintf(stderr, "dadns: status: %v\n", err)
-		return 1
-	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(doc)
-	if doc["status"] != "ok" {
-		return 3
-	}
-	return 0
 }
 
-const zonesUsage = `usage: dadns zones list [--failing]
-       dadns zones show NAME
-       dadns zones resync NAME | --all
-       dadns zones delete NAME
-(each also takes --url URL and --insecure)
+// adminClient builds the admin API client from the configuration; nil
+// (after saying why) when it cannot.
+func (in *invocation) adminClient(rawURL string, insecure bool) *adminClient {
+	cfg := in.config()
+	if cfg == nil {
+		return nil
+	}
+	c, err := newAdminClient(cfg, rawURL, insecure)
+	if err != nil {
+		fmt.Fprintf(in.stderr, "dadns: %v\n", err)
+		return nil
+	}
+	return c
+}
+
+const zonesHelp = `  list [--failing]     every zone (or those some backend fails to apply)
+  show NAME            stored text, owner, version, per-backend state
+  resync NAME | --all  apply the zone (or every zone) again on every backend
+  delete NAME          an operator's delete, whoever owns the zone
 `
 
-func zonesCommand(ctx context.Context, cfg *config.Config, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, zonesUsage)
-		return 2
-	}
-	fl := flag.NewFlagSet("zones "+args[0], flag.ContinueOnError)
-	fl.SetOutput(stderr)
+// zonesFlags defines `dadns zones SUBCOMMAND`.
+func zonesFlags(fl *flag.FlagSet) func(in *invocation) int {
 	u, insecure := clientFlags(fl)
-	failing := fl.Bool("failing", false, "only zones some backend fails to apply")
-	all := fl.Bool("all", false, "every zone (resync)")
-	if fl.Parse(args[1:]) != nil {
-		return 2
+	failing := fl.Bool("failing", false, "list: only zones some backend fails to apply")
+	all := fl.Bool("all", false, "resync: every zone")
+	return func(in *invocation) int {
+		sub, args := in.args[0], in.args[1:]
+		var call func(ctx context.Context, c *adminClient) error
+		switch {
+		case sub == "list" && len(args) == 0 && !*all:
+			call = func(ctx context.Context, c *adminClient) error { return zonesList(ctx, c, *failing, in.stdout) }
+		case sub == "show" && len(args) == 1:
+			call = func(ctx context.Context, c *adminClient) error { return zonesShow(ctx, c, args[0], in.stdout) }
+		case sub == "resync" && *all && len(args) == 0:
+			call = func(ctx context.Context, c *adminClient) error {
+				return printCall(ctx, c, "POST", "/api/v1/resync", in.stdout)
+			}
+		case sub == "resync" && !*all && len(args) == 1:
+			call = func(ctx context.Context, c *adminClient) error {
+				return printCall(ctx, c, "POST", "/api/v1/zones/"+url.PathEscape(args[0])+"/resync", in.stdout)
+			}
+		case sub == "delete" && len(args) == 1:
+			call = func(ctx context.Context, c *adminClient) error {
+				return printCall(ctx, c, "DELETE", "/api/v1/zones/"+url.PathEscape(args[0]), in.stdout)
+			}
+		default:
+			return in.usageError(fmt.Sprintf("bad use of zones %q", in.args))
+		}
+		c := in.adminClient(*u, *insecure)
+		if c == nil {
+			return 1
+		}
+		if err := call(in.ctx, c); err != nil {
+			fmt.Fprintf(in.stderr, "dadns: zones %s: %v\n", sub, err)
+			return 1
+		}
+		return 0
 	}
-	c, err := newAdminClient(cfg, *u, *insecure)
-	if err != nil {
-		fmt.Fprintf(stderr, "dadns: %v\n", err)
-		return 1
-	}
-	name := fl.Arg(0)
-	switch {
-	case args[0] == "list" && fl.NArg() == 0:
-		err = zonesList(ctx, c, *failing, stdout)
-	case args[0] == "show" && fl.NArg() == 1:
-		err = zonesShow(ctx, c, name, stdout)
-	case args[0] == "resync" && *all && fl.NArg() == 0:
-		err = printCall(ctx, c, "POST", "/api/v1/resync", stdout)
-	case args[0] == "resync" && !*all && fl.NArg() == 1:
-		err = printCall(ctx, c, "POST", "/api/v1/zones/"+url.PathEscape(name)+"/resync", stdout)
-	case args[0] == "delete" && fl.NArg() == 1:
-		err = printCall(ctx, c, "DELETE", "/api/v1/zones/"+url.PathEscape(name), stdout)
-	default:
-		fmt.Fprint(stderr, zonesUsage)
-		return 2
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "dadns: zones %s: %v\n", args[0], err)
-		return 1
-	}
-	return 0
 }
 
 func zonesList(ctx context.Context, c *adminClient, failing bool, out io.Writer) error {
@@ -195,16 +204,22 @@ func zonesList(ctx context.Context, c *adminClient, failing bool, out io.Writer)
 
 func zonesShow(ctx context.Context, c *adminClient, name string, out io.Writer) error {
 	var z struct {
-		Name, Hash, OwnerHost, OwnerUser, Canonical string
-		Serial                                      uint32
-		Version                                     int64
-		Updated                                     time.Time
-		Backends                                    []struct {
-			Backend, State, LastError      string
-			AppliedVersion, DesiredVersion int64
-			Attempts                       int
-			NextAttempt                    time.Time
-		}
+		Name      string    `json:"name"`
+		Hash      string    `json:"hash"`
+		OwnerHost string    `json:"owner_host"`
+		OwnerUser string    `json:"owner_user"`
+		Canonical string    `json:"canonical"`
+		Serial    uint32    `json:"serial"`
+		Version   int64     `json:"version"`
+		Updated   time.Time `json:"updated"`
+		Backends  []struct {
+			Backend        string `json:"backend"`
+			State          string `json:"state"`
+			LastError      string `json:"last_error"`
+			AppliedVersion int64  `json:"applied_version"`
+			DesiredVersion int64  `json:"desired_version"`
+			Attempts       int    `json:"attempts"`
+		} `json:"backends"`
 	}
 	if err := c.call(ctx, "GET", "/api/v1/zones/"+url.PathEscape(name), &z); err != nil {
 		return err

@@ -57,25 +57,25 @@ func ownerAliases(cfg *config.Config) push.Owners {
 	return push.NewOwners(reconcile.Aliases(cfg.Reconciliation.DirectAdminServers, cfg.App.OwnerAliases))
 }
 
-// reconcileCommand runs `dadns reconcile [--dry-run]`: one pass, the plan
-// printed; with --dry-run (or reconciliation.dry_run) nothing changes.
-func reconcileCommand(ctx context.Context, cfg *config.Config, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("reconcile", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+// reconcileFlags defines `dadns reconcile [--dry-run]`: one pass, the
+// plan printed; with --dry-run (or reconciliation.dry_run) nothing changes.
+func reconcileFlags(fl *flag.FlagSet) func(in *invocation) int {
 	dry := fl.Bool("dry-run", false, "print the plan and change nothing")
-	if err := fl.Parse(args); err != nil || fl.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: dadns reconcile [--dry-run]")
-		return 2
+	return func(in *invocation) int {
+		cfg := in.config()
+		if cfg == nil {
+			return 1
+		}
+		if len(cfg.Reconciliation.DirectAdminServers) == 0 {
+			fmt.Fprintln(in.stderr, "dadns: reconcile: no reconciliation.directadmin_servers configured")
+			return 1
+		}
+		if err := reconcileOnce(in.ctx, cfg, *dry || cfg.Reconciliation.DryRun, in.stdout, in.stderr); err != nil {
+			fmt.Fprintf(in.stderr, "dadns: reconcile: %v\n", err)
+			return 1
+		}
+		return 0
 	}
-	if len(cfg.Reconciliation.DirectAdminServers) == 0 {
-		fmt.Fprintln(stderr, "dadns: reconcile: no reconciliation.directadmin_servers configured")
-		return 1
-	}
-	if err := reconcileOnce(ctx, cfg, *dry || cfg.Reconciliation.DryRun, stdout, stderr); err != nil {
-		fmt.Fprintf(stderr, "dadns: reconcile: %v\n", err)
-		return 1
-	}
-	return 0
 }
 
 func reconcileOnce(ctx context.Context, cfg *config.Config, dry bool, stdout, stderr io.Writer) error {

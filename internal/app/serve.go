@@ -58,6 +58,8 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 	}
 	defer backends.close()
 	backends.registerMetrics(reg)
+	backends.setCatalogGroups(cfg, st)
+	secondaries := backends.registerTransfers(reg, cfg)
 
 	parsed := zone.NewCache(4096)
 	disp := dispatch.New(st, backends.byName, dispatch.Options{Logger: log, Metrics: dispatch.NewMetrics(reg), Parsed: parsed})
@@ -89,6 +91,7 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		TrustedProxies:      trustedProxies(cfg),
 		Workers:             disp.Statuses,
 		Reconciler:          reconcileReport(rec),
+		Secondaries:         secondaries,
 		Registry:            reg,
 		Version:             Version,
 		Logger:              log,

@@ -4,42 +4,35 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"strings"
 
-	"github.com/dadns/dadns/internal/config"
 	"github.com/dadns/dadns/internal/store"
 	"github.com/dadns/dadns/internal/store/mysql"
 	"github.com/dadns/dadns/internal/store/sqlite"
 )
 
-const storeUsage = `usage: dadns store copy --from sqlite:PATH|mysql:DSN --to sqlite:PATH|mysql:DSN
-  copies every zone (live and deleted, versions kept) into an empty store;
-  backends then apply every zone once from the new store.
-  DSN is go-sql-driver syntax: user:pass@tcp(host:3306)/dadns
+const storeHelp = `copy reads every zone (live and deleted, versions kept) from --from and
+writes it into --to, which must hold no zone; backends then apply every zone
+once from the new store. Stop dadns first. DSN is go-sql-driver syntax:
+user:pass@tcp(host:3306)/dadns
 `
 
-// storeCommand runs `dadns store copy`.
-func storeCommand(ctx context.Context, _ *config.Config, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "copy" {
-		fmt.Fprint(stderr, storeUsage)
-		return 2
-	}
-	fl := flag.NewFlagSet("store copy", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+// storeFlags defines `dadns store copy`.
+func storeFlags(fl *flag.FlagSet) func(in *invocation) int {
 	from := fl.String("from", "", "source store: sqlite:PATH or mysql:DSN")
 	to := fl.String("to", "", "target store (empty): sqlite:PATH or mysql:DSN")
-	if fl.Parse(args[1:]) != nil || fl.NArg() > 0 || *from == "" || *to == "" {
-		fmt.Fprint(stderr, storeUsage)
-		return 2
+	return func(in *invocation) int {
+		if in.args[0] != "copy" || *from == "" || *to == "" {
+			return in.usageError("")
+		}
+		live, tombs, err := copyStores(in.ctx, *from, *to)
+		if err != nil {
+			fmt.Fprintf(in.stderr, "dadns: store copy: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(in.stdout, "copied %d zones and %d deleted zones' tombstones from %s to %s\n", live, tombs, scheme(*from), scheme(*to))
+		return 0
 	}
-	live, tombs, err := copyStores(ctx, *from, *to)
-	if err != nil {
-		fmt.Fprintf(stderr, "dadns: store copy: %v\n", err)
-		return 1
-	}
-	fmt.Fprintf(stdout, "copied %d zones and %d deleted zones' tombstones from %s to %s\n", live, tombs, scheme(*from), scheme(*to))
-	return 0
 }
 
 func copyStores(ctx context.Context, from, to string) (int, int, error) {

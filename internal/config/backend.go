@@ -34,6 +34,9 @@ type Backend struct {
 // BuiltinConfig configures the in-process DNS server.
 type BuiltinConfig struct {
 	Listen string `yaml:"listen"` // host:port for UDP and TCP
+	// Transfers is the top-level transfers section, handed to every
+	// builtin instance by the backend factory (not a key of its own).
+	Transfers *TransfersConfig `yaml:"-"`
 }
 
 // BindConfig configures a BIND (named) instance fed with zone files.

@@ -26,6 +26,8 @@ type Config struct {
 	DNS            DNSConfig            `yaml:"dns"`
 	Reconciliation ReconciliationConfig `yaml:"reconciliation"`
 	PeerSync       PeerSyncConfig       `yaml:"peer_sync"`
+	// Transfers makes the builtin backend a primary for secondaries.
+	Transfers TransfersConfig `yaml:"transfers"`
 
 	// Source is the file the configuration was read from; empty when none.
 	Source string `yaml:"-"`

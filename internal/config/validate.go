@@ -34,6 +34,7 @@ func (c *Config) validate(r *report) {
 	c.validateBackends(r)
 	c.Reconciliation.validate(r)
 	c.PeerSync.validate(r)
+	c.Transfers.validate(r)
 }
 
 func normalizeLevel(s string) string {

@@ -12,7 +12,16 @@ const ednsSize = 1232
 
 // ServeDNS answers one query; it implements dns.Handler.
 func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	if s.isTransfer(r) {
+		s.serveTransfer(w, r)
+		return
+	}
 	_, tcp := w.LocalAddr().(*net.TCPAddr)
+	if s.xfr != nil && r.IsTsig() != nil {
+		m := s.signedAnswer(r, client{tcp: tcp, w: w}, w.TsigStatus())
+		s.writeCounted(w, m)
+		return
+	}
 	buf := getBuffer()
 	out, err := s.reply(r, client{tcp: tcp, w: w}, *buf)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -19,11 +20,12 @@ func (s *Server) Listen(ctx context.Context, addr string) (udp, tcp net.Addr, er
 		return nil, nil, fmt.Errorf("dnsserver: listen %s: %w", addr, err)
 	}
 	udp = pcs[0].LocalAddr()
-	servers := []*dns.Server{{Listener: l}}
+	secrets := s.xfr.tsigSecrets()
+	servers := []*dns.Server{{Listener: deadlineListener{Listener: l, timeout: s.tcpWriteTimeout()}, TsigSecret: secrets}}
 	var loops *udpLoops
 	if udp.(*net.UDPAddr).IP.IsUnspecified() {
 		for _, pc := range pcs {
-			servers = append(servers, &dns.Server{PacketConn: pc, UDPSize: dns.MaxMsgSize})
+			servers = append(servers, &dns.Server{PacketConn: pc, UDPSize: dns.MaxMsgSize, TsigSecret: secrets})
 		}
 	} else {
 		loops = s.startUDPLoops(pcs)
@@ -152,4 +154,42 @@ func accept(dh dns.Header) dns.MsgAcceptAction {
 		return dns.MsgReject
 	}
 	return dns.MsgAccept
+}
+
+// tcpWriteTimeout bounds one write to a TCP client: one that does not
+// read for that long is cut off rather than holding a goroutine and its
+// buffers (a transfer's own timeout may be shorter).
+func (s *Server) tcpWriteTimeout() time.Duration {
+	d := 10 * time.Second
+	if s.xfr != nil && s.xfr.opt.Timeout < d {
+		d = s.xfr.opt.Timeout
+	}
+	return d
+}
+
+// deadlineListener hands out connections whose every write has a deadline.
+type deadlineListener struct {
+	net.Listener
+	timeout time.Duration
+}
+
+func (l deadlineListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &deadlineConn{Conn: c, timeout: l.timeout}, nil
+}
+
+// deadlineConn sets a write deadline before each write.
+type deadlineConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *deadlineConn) Write(b []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(b)
 }

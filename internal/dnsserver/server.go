@@ -34,6 +34,9 @@ type Options struct {
 	// UDPSockets is how many SO_REUSEPORT UDP sockets Listen opens so that
 	// reads spread over cores; GOMAXPROCS when zero.
 	UDPSockets int
+	// Transfers makes the server a primary (zone transfers out, NOTIFY, a
+	// catalog zone); nil refuses every transfer.
+	Transfers *TransferOptions
 }
 
 // Server is an authoritative DNS server for a set of zones that answers
@@ -49,6 +52,8 @@ type Server struct {
 	listeners []listener
 
 	rcodes rcodeCounts
+
+	xfr *xfr // nil: no transfers
 }
 
 // New returns a Server that serves no zone yet.
@@ -66,7 +71,12 @@ func New(opt Options) *Server {
 		opt.UDPSockets = runtime.GOMAXPROCS(0)
 	}
 	s := &Server{log: opt.Logger, opt: opt}
-	s.snap.Store(newSnapshot(map[string]*zoneIndex{}, opt.CacheEntries))
+	zones := map[string]*zoneIndex{}
+	if opt.Transfers != nil {
+		s.xfr = newXFR(*opt.Transfers, s)
+		s.xfrApplied(zones, zones, nil, nil)
+	}
+	s.snap.Store(newSnapshot(zones, opt.CacheEntries))
 	return s
 }
 
@@ -78,14 +88,25 @@ func New(opt Options) *Server {
 func (s *Server) Apply(set []*Zone, remove []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	zones := maps.Clone(s.snap.Load().zones)
+	old := s.snap.Load().zones
+	zones := maps.Clone(old)
+	var removed []string
 	for _, o := range remove {
-		delete(zones, canonicalOrigin(o))
+		o = canonicalOrigin(o)
+		if _, ok := zones[o]; ok && !s.xfr.isCatalog(o) {
+			delete(zones, o)
+			removed = append(removed, o)
+		}
 	}
+	var changed []*Zone
 	built := 0
 	for _, z := range set {
 		origin := canonicalOrigin(z.Origin)
 		if cur, ok := zones[origin]; ok && z.Hash != "" && cur.zone.Hash == z.Hash {
+			continue
+		}
+		if s.xfr.isCatalog(origin) {
+			s.log.Error("zone not served: its name is the catalog zone's (transfers.catalog_zone)", "zone", origin)
 			continue
 		}
 		ix, err := buildIndex(z)
@@ -94,9 +115,12 @@ func (s *Server) Apply(set []*Zone, remove []string) {
 			continue
 		}
 		zones[origin] = ix
+		changed = append(changed, z)
 		built++
 	}
+	notify := s.xfrApplied(old, zones, changed, removed)
 	s.snap.Store(newSnapshot(zones, s.opt.CacheEntries))
+	s.notifyChanged(notify)
 	s.log.Debug("zones applied", "indexed", built, "removed", len(remove), "served", len(zones))
 }
 
@@ -118,9 +142,18 @@ func (s *Server) Zone(origin string) (*Zone, bool) {
 	return ix.zone, true
 }
 
-// Origins lists the origins served, sorted.
+// Origins lists the origins served, sorted; the catalog zone, which the
+// server makes itself, is not among them.
 func (s *Server) Origins() []string {
-	return s.snap.Load().origins()
+	out := s.snap.Load().origins()
+	if s.xfr != nil && s.xfr.opt.Catalog != "" {
+		for i, o := range out {
+			if o == s.xfr.opt.Catalog {
+				return append(out[:i], out[i+1:]...)
+			}
+		}
+	}
+	return out
 }
 
 func canonicalOrigin(o string) string { return canon(dns.Fqdn(o)) }

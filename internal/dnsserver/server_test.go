@@ -173,7 +173,14 @@ func TestSwapUnderQueries(t *testing.T) {
 	for i := range 200 {
 		s.Apply([]*Zone{versions[i%len(versions)]}, nil)
 	}
-	for queries.Load() < 1000 {
+	// The readers run on until 1,000 answers were checked; one that found an
+	// inconsistency stops early, so the wait also ends at the first error
+	// and after 30 s at most.
+	for deadline := time.Now().Add(30 * time.Second); queries.Load() < 1000 && len(errs) == 0; {
+		if time.Now().After(deadline) {
+			t.Errorf("only %d answers checked in 30 s", queries.Load())
+			break
+		}
 		time.Sleep(time.Millisecond)
 	}
 	stop.Store(true)

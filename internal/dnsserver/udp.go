@@ -121,6 +121,9 @@ func (s *Server) slowReply(pkt []byte, from net.Addr, out []byte) ([]byte, bool)
 		b, err := dh.PackBuffer(out)
 		return b, err == nil
 	}
+	if s.xfr != nil && r.IsTsig() != nil {
+		return s.signedUDPReply(pkt, r, client{addr: from}, out)
+	}
 	b, err := s.reply(r, client{addr: from}, out)
 	if err != nil {
 		s.log.Warn("answer not packed", "err", err)

@@ -3,6 +3,7 @@ package push
 import (
 	"context"
 	"fmt"
+	"github.com/dadns/dadns/internal/zone"
 	"sync"
 	"time"
 )
@@ -39,3 +40,6 @@ func (s *Service) checkZoneLimit(ctx context.Context) error {
 	s.live.n++ // this save adds one; deletes are caught by the refresh
 	return nil
 }
+
+// Limits returns the bounds a pushed zone is parsed with.
+func (s *Service) Limits() zone.Limits { return s.opt.ZoneLimits }

@@ -40,6 +40,9 @@ type Service struct {
 	opt  Options
 	log  *slog.Logger
 	live liveCount
+	// beforeTombstone, when set (by tests), runs between a delete's
+	// ownership check and its tombstone.
+	beforeTombstone func()
 }
 
 // New returns a Service.
@@ -61,7 +64,9 @@ func (s *Service) Owners() Owners { return s.opt.Owners }
 
 // Save validates body as zone name and stores it as pushed by host/user.
 // A refused zone returns a *zone.Error and changes nothing. When Save
-// returns nil the zone is durable.
+// returns nil the zone is durable. A push identical to the held zone (same
+// canonical hash, same owner and user) changes nothing: no new version, no
+// backend work; Save then returns the held row's metadata (no texts).
 func (s *Service) Save(ctx context.Context, name zone.Name, body []byte, host, user string) (store.Zone, error) {
 	z, err := zone.Parse(name, body, s.opt.ZoneLimits)
 	if err != nil {
@@ -72,7 +77,7 @@ func (s *Service) Save(ctx context.Context, name zone.Name, body []byte, host, u
 		s.log.Warn("zone warning", "zone", name, "line", w.Line, "warning", w.Msg)
 	}
 	s.opt.Parsed.Put(z)
-	// Only the owner is needed: Live reads metadata, not the zone texts.
+	// Only owner and hash are needed: Live reads metadata, not the zone texts.
 	held, err := s.opt.Store.Live(ctx, []string{name.String()})
 	if err != nil {
 		return store.Zone{}, err
@@ -87,9 +92,20 @@ func (s *Service) Save(ctx context.Context, name zone.Name, body []byte, host, u
 	switch {
 	case isNew:
 	case !s.opt.Owners.Same(prev.OwnerHost, host):
+		// Even with identical content this is stored as a new version: the
+		// version marks every change of the row, so a delete or a
+		// reconciliation planned against the old owner sees it changed.
 		s.log.Warn("zone ownership transferred", "zone", name, "from", prev.OwnerHost, "to", host)
-	case user == "":
-		user = prev.OwnerUser
+	default:
+		if user == "" {
+			user = prev.OwnerUser
+		}
+		if prev.Hash == z.Hash() && user == prev.OwnerUser {
+			// DirectAdmin pushes a new domain more than once: the held row
+			// already says all this push says.
+			s.log.Info("zone unchanged: identical push acknowledged", "zone", name, "host", host, "version", prev.Version)
+			return prev, nil
+		}
 	}
 	saved, err := s.opt.Store.Put(ctx, store.Zone{
 		Name: name.String(), Canonical: z.Text(), Original: string(body), Hash: z.Hash(),
@@ -113,28 +129,57 @@ const (
 	NotOwner                // held by another DA server: refused
 )
 
-// Delete tombstones name when host owns it (any host when host is empty).
+// maxDeleteTries bounds how often a delete decides afresh on a zone that
+// concurrent pushes keep changing under it.
+const maxDeleteTries = 8
+
+// Delete tombstones name when host owns it, as a DA server's delete: the
+// ownership check and the tombstone commit together, so a push that
+// transfers the zone meanwhile wins. host is compared as given (through
+// the aliases): an empty host matches only a zone stored without owner.
+// Operators delete with DeleteAny.
 func (s *Service) Delete(ctx context.Context, name zone.Name, host string) (Outcome, error) {
-	cur, err := s.opt.Store.Get(ctx, name.String())
-	if errors.Is(err, store.ErrNotFound) {
-		s.log.Info("delete of unknown zone ignored", "zone", name, "host", host)
-		return Absent, nil
+	return s.remove(ctx, name, host, func(cur store.Zone) bool { return s.opt.Owners.Same(cur.OwnerHost, host) })
+}
+
+// DeleteAny tombstones name whoever owns it: an operator's delete.
+func (s *Service) DeleteAny(ctx context.Context, name zone.Name) (Outcome, error) {
+	return s.remove(ctx, name, "(operator)", func(store.Zone) bool { return true })
+}
+
+// remove reads the zone, checks allowed on it and tombstones exactly the
+// row it checked; when a push changed the row in between it decides again.
+func (s *Service) remove(ctx context.Context, name zone.Name, requester string, allowed func(store.Zone) bool) (Outcome, error) {
+	for try := 1; ; try++ {
+		held, err := s.opt.Store.Live(ctx, []string{name.String()}) // metadata only
+		if err != nil {
+			return 0, err
+		}
+		cur, found := held[name.String()]
+		if !found {
+			s.log.Info("delete of unknown zone ignored", "zone", name, "host", requester)
+			return Absent, nil
+		}
+		if !allowed(cur) {
+			s.log.Warn("delete refused: zone owned by another server", "zone", name, "owner", cur.OwnerHost, "requester", requester)
+			return NotOwner, nil
+		}
+		if s.beforeTombstone != nil {
+			s.beforeTombstone()
+		}
+		_, err = s.opt.Store.DeleteIfCurrent(ctx, name.String(), cur.Version, cur.OwnerHost)
+		switch {
+		case errors.Is(err, store.ErrChanged) && try < maxDeleteTries:
+			continue
+		case errors.Is(err, store.ErrNotFound):
+			return Absent, nil
+		case err != nil:
+			return 0, err
+		}
+		s.opt.Changed()
+		s.log.Info("zone deleted", "zone", name, "host", requester)
+		return Deleted, nil
 	}
-	if err != nil {
-		return 0, err
-	}
-	if host != "" && !s.opt.Owners.Same(cur.OwnerHost, host) {
-		s.log.Warn("delete refused: zone owned by another server", "zone", name, "owner", cur.OwnerHost, "requester", host)
-		return NotOwner, nil
-	}
-	if _, err := s.opt.Store.Delete(ctx, name.String()); errors.Is(err, store.ErrNotFound) {
-		return Absent, nil
-	} else if err != nil {
-		return 0, err
-	}
-	s.opt.Changed()
-	s.log.Info("zone deleted", "zone", name, "host", host)
-	return Deleted, nil
 }
 
 // Resync stores the zone's current content again as a new version, so that

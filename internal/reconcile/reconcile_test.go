@@ -127,8 +127,8 @@ func TestDeletedHereRefetched(t *testing.T) {
 	n := newNode(t)
 	da := fakeda.Start(t, fakeda.Options{})
 	fillBoth(n, da, 2, "127.0.0.1")
-	if _, err := n.svc.Delete(context.Background(), "site1.example", ""); err != nil {
-		t.Fatal(err)
+	if out, err := n.svc.DeleteAny(context.Background(), "site1.example"); err != nil || out != push.Deleted {
+		t.Fatalf("operator delete = %v, %v", out, err)
 	}
 	runOnce(t, n.reconciler(server(da, "127.0.0.1")), false)
 	if _, ok := n.get("site1.example"); !ok {
@@ -336,11 +336,19 @@ func TestRunTimedPasses(t *testing.T) {
 		DryRun: true, Interval: time.Millisecond, Logger: quiet()})
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
-	for r.Last().Finished.IsZero() {
+	for deadline := time.Now().Add(30 * time.Second); r.Last().Finished.IsZero(); {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatal("no timed pass finished in 30 s")
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	cancel()
-	<-done
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return within 30 s of its context's end")
+	}
 	if last := r.Last(); !last.DryRun || last.Planned[reconcile.Fetch] != 1 {
 		t.Fatalf("timed dry-run pass: %+v", last)
 	}

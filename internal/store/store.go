@@ -14,6 +14,10 @@ import (
 // ErrNotFound is returned (wrapped) when a zone or setting does not exist.
 var ErrNotFound = errors.New("store: not found")
 
+// ErrChanged is returned (wrapped) by DeleteIfCurrent when the zone's row
+// no longer has the version and owner the caller checked.
+var ErrChanged = errors.New("store: changed since read")
+
 // Store is the durable state. Implementations are safe for concurrent use.
 // A push (Put, Delete) is durable when it returns nil: the database
 // committed it.
@@ -28,6 +32,12 @@ type Store interface {
 	// cleared, owner and serial kept, and the tombstone due for every
 	// backend. ErrNotFound when the name is absent or already deleted.
 	Delete(ctx context.Context, name string) (Zone, error)
+	// DeleteIfCurrent is Delete as a compare-and-set: it tombstones the
+	// zone only if its live row still has exactly version and ownerHost
+	// (byte for byte), checked and tombstoned in one transaction. A row
+	// that moved on returns ErrChanged and stays; an absent or tombstoned
+	// name returns ErrNotFound.
+	DeleteIfCurrent(ctx context.Context, name string, version int64, ownerHost string) (Zone, error)
 
 	// Lookup returns the zone row even if tombstoned; ErrNotFound if the
 	// name was never seen or its tombstone was purged.

@@ -9,13 +9,13 @@ import (
 	"github.com/dadns/dadns/internal/zone"
 )
 
-// TestSharedZonesRoundTrip writes every zone of ../shared/zones and
-// rebuilds it from the rows: the canonical hash must be that of the zone
-// as pushed (minus DNSSEC records, which none of them carry in-zone).
+// TestSharedZonesRoundTrip writes every sample zone (testdata/zones, a
+// copy of the project's shared/zones) and rebuilds it from the rows: the
+// canonical hash must be that of the zone as pushed (minus DNSSEC records, which none of them carry in-zone).
 func TestSharedZonesRoundTrip(t *testing.T) {
-	files, err := filepath.Glob("../../../../shared/zones/*.db")
+	files, err := filepath.Glob(filepath.Join("testdata", "zones", "*.db"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no shared zones found (%v)", err)
+		t.Fatalf("no sample zones found in testdata/zones (%v)", err)
 	}
 	f := newFixture(t)
 	var zones []*zone.Zone

@@ -32,6 +32,8 @@ var tests = []struct {
 	{"OriginalTextRoundTrip", testOriginalTextRoundTrip},
 	{"PendingAndTroubled", testPendingAndTroubled},
 	{"RetryNow", testRetryNow},
+	{"DeleteIfCurrent", testDeleteIfCurrent},
+	{"DeleteIfCurrentLosesToTransfer", testDeleteIfCurrentLosesToTransfer},
 }
 
 // Run runs the whole suite, each case on a fresh store from open.

@@ -47,6 +47,7 @@ type Named struct {
 	done    chan error
 	include string         // StartWithInclude: the included file
 	opts    IncludeOptions // StartWithInclude: its options
+	sec     *SecondaryOptions
 }
 
 // Require skips the test when named is not installed, or fails it when the
@@ -131,8 +132,10 @@ func (n *Named) namedConf(zones map[string]string, port, cport int, key string) 
 	notify no;
 	dnssec-validation no;
 	%s
+	%s
 };
-`, n.Dir, n.path("named.pid"), n.path("session.key"), port, transfer)
+%s
+`, n.Dir, n.path("named.pid"), n.path("session.key"), port, transfer, n.sec.options(), n.sec.statements())
 	if n.include != "" {
 		fmt.Fprintf(&b, "include %q;\n", n.include)
 	}

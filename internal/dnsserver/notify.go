@@ -1,0 +1,195 @@
+package dnsserver
+
+import (
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// notifier sends NOTIFY (RFC 1996) for changed zones to secondaries, with
+// retries, a bounded number in flight and no goroutine while idle: a newer
+// change of a zone replaces the pending NOTIFY for it.
+type notifier struct {
+	x   *xfr
+	log *slog.Logger
+
+	mu      sync.Mutex
+	jobs    map[notifyKey]*notifyJob
+	running bool
+	wake    chan struct{}
+	sem     chan struct{}
+}
+
+type notifyKey struct{ target, origin string }
+
+type notifyJob struct {
+	serial  uint32
+	attempt int
+	due     time.Time
+	busy    bool // a send is in flight
+	again   bool // changed while in flight: send once more
+}
+
+// notifyTimeout is how long one NOTIFY waits for its answer.
+const notifyTimeout = 2 * time.Second
+
+// notifyInFlight bounds concurrent NOTIFYs.
+const notifyInFlight = 16
+
+func newNotifier(x *xfr, log *slog.Logger) *notifier {
+	return &notifier{x: x, log: log, jobs: map[notifyKey]*notifyJob{},
+		wake: make(chan struct{}, 1), sem: make(chan struct{}, notifyInFlight)}
+}
+
+// enqueue schedules a NOTIFY of origin at serial to each target now.
+func (n *notifier) enqueue(origin string, serial uint32, targets []string) {
+	if len(targets) == 0 {
+		return
+	}
+	now := time.Now()
+	n.mu.Lock()
+	for _, t := range targets {
+		k := notifyKey{t, origin}
+		j, ok := n.jobs[k]
+		if !ok {
+			n.jobs[k] = &notifyJob{serial: serial, due: now}
+			continue
+		}
+		j.serial, j.attempt, j.due = serial, 0, now
+		if j.busy {
+			j.again = true
+		}
+	}
+	start := !n.running
+	n.running = true
+	n.mu.Unlock()
+	if start {
+		go n.pump()
+	}
+	n.poke()
+}
+
+func (n *notifier) poke() {
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pump starts the sends that are due until no job is left.
+func (n *notifier) pump() {
+	for {
+		n.mu.Lock()
+		if len(n.jobs) == 0 {
+			n.running = false
+			n.mu.Unlock()
+			return
+		}
+		now := time.Now()
+		var due []notifyKey
+		next := now.Add(time.Second)
+		for k, j := range n.jobs {
+			switch {
+			case j.busy:
+			case !j.due.After(now):
+				j.busy = true
+				due = append(due, k)
+			case j.due.Before(next):
+				next = j.due
+			}
+		}
+		n.mu.Unlock()
+		for _, k := range due {
+			n.sem <- struct{}{}
+			go func() {
+				defer func() { <-n.sem }()
+				n.send(k)
+			}()
+		}
+		t := time.NewTimer(time.Until(next))
+		select {
+		case <-n.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// send sends one NOTIFY and reschedules or retires the job.
+func (n *notifier) send(k notifyKey) {
+	n.mu.Lock()
+	serial := n.jobs[k].serial
+	n.mu.Unlock()
+
+	m := new(dns.Msg)
+	m.SetNotify(k.origin)
+	m.Authoritative = true
+	m.Answer = []dns.RR{&dns.SOA{Hdr: dns.RR_Header{Name: k.origin, Rrtype: dns.TypeSOA, Class: dns.ClassINET}, Serial: serial,
+		Ns: ".", Mbox: "."}}
+	c := &dns.Client{Net: "udp", Timeout: notifyTimeout}
+	if key := n.x.opt.NotifyKey; key != "" {
+		if k, ok := n.x.opt.TSIG[key]; ok {
+			m.SetTsig(key, k.Algorithm, 300, time.Now().Unix())
+			c.TsigSecret = map[string]string{key: k.Secret}
+		}
+	}
+	n.x.stats.notifies[0].Add(1)
+	r, _, err := c.Exchange(m, k.target)
+	ok := err == nil && r != nil && r.Rcode == dns.RcodeSuccess && r.Opcode == dns.OpcodeNotify
+
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	defer n.poke()
+	j := n.jobs[k]
+	j.busy = false
+	switch {
+	case j.again:
+		j.again, j.attempt, j.due = false, 0, time.Now()
+	case ok:
+		n.x.stats.notifies[1].Add(1)
+		delete(n.jobs, k)
+	case j.attempt >= n.x.opt.NotifyRetries:
+		n.x.stats.notifies[2].Add(1)
+		delete(n.jobs, k)
+		why := "no answer"
+		if err != nil {
+			why = err.Error()
+		} else if r != nil {
+			why = dns.RcodeToString[r.Rcode]
+		}
+		n.log.Warn("NOTIFY not acknowledged", "target", k.target, "zone", k.origin, "serial", serial, "attempts", j.attempt+1, "reason", why)
+	default:
+		j.due = time.Now().Add(time.Second << j.attempt)
+		j.attempt++
+	}
+}
+
+// notifyTargets are the secondaries to tell about zone z.
+func (x *xfr) notifyTargets(z *Zone) []string {
+	out := append([]string(nil), x.opt.Notify...)
+	if !x.opt.NotifyNS {
+		return out
+	}
+	origin := canonicalOrigin(z.Origin)
+	hosts := map[string]bool{}
+	for _, rr := range z.RRs {
+		if ns, ok := rr.(*dns.NS); ok && canon(ns.Hdr.Name) == origin {
+			hosts[canon(ns.Ns)] = true
+		}
+	}
+	for _, rr := range z.RRs {
+		if !hosts[canon(rr.Header().Name)] {
+			continue
+		}
+		switch a := rr.(type) {
+		case *dns.A:
+			out = append(out, net.JoinHostPort(a.A.String(), "53"))
+		case *dns.AAAA:
+			out = append(out, net.JoinHostPort(a.AAAA.String(), "53"))
+		}
+	}
+	return out
+}
