@@ -108,12 +108,35 @@ func (s *Store) Claim(ctx context.Context, backend, node string, lease time.Dura
 			}
 		}
 		next, err = nextAttempt(ctx, tx, backend, now)
+		if err != nil {
+			return err
+		}
+		expiry, err := nextExpiry(ctx, tx, backend, node, now)
+		if !expiry.IsZero() && (next.IsZero() || expiry.Before(next)) {
+			next = expiry
+		}
 		return err
 	})
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("store: claim %s: %w", backend, err)
 	}
 	return got, next, nil
+}
+
+// nextExpiry is when the first claim another node holds on work still
+// behind expires: the caller looks again then, to take over a dead node's
+// work without waiting for its idle poll.
+func nextExpiry(ctx context.Context, tx *sql.Tx, backend, node string, now int64) (time.Time, error) {
+	var until sql.NullInt64
+	err := tx.QueryRowContext(ctx, `
+		SELECT min(claim_until) FROM backend_state
+		WHERE backend = ? AND claimed_by NOT IN ('', ?) AND claim_until >= ?
+		  AND state IN ('pending', 'failed')`, backend, node, now).Scan(&until)
+	if err != nil || !until.Valid {
+		return time.Time{}, err
+	}
+	// claim_until < now is the takeover test: one nanosecond past it.
+	return store.FromUnixNano(until.Int64 + 1), nil
 }
 
 func claimRow(ctx context.Context, tx *sql.Tx, backend, node string, z store.Zone, now, until int64) (bool, error) {

@@ -71,8 +71,13 @@ func testClaimsExclusive(t *testing.T, open SharedOpener) {
 		t.Fatal(err)
 	}
 	clock.Advance(30 * time.Second)
-	if w := claim(t, cb, "n2", 10); !equalStrings(dueNames(w), []string{"z2.example@1"}) {
-		t.Fatalf("n2 took an unexpired claim: %v", dueNames(w))
+	w, next, err := cb.Claim(ctx, "sql", "n2", time.Minute, 10)
+	if err != nil || !equalStrings(dueNames(w), []string{"z2.example@1"}) {
+		t.Fatalf("n2 took an unexpired claim: %v, %v", dueNames(w), err)
+	}
+	// n2 is told when n1's claim on z1 expires, to look again then.
+	if want := clock.Now().Add(30 * time.Second); next.Before(want) || next.After(want.Add(time.Millisecond)) {
+		t.Fatalf("next = %v, want n1's claim expiry %v", next, want)
 	}
 	clock.Advance(time.Minute)
 	if w := claim(t, cb, "n2", 10); !equalStrings(dueNames(w), []string{"z1.example@1", "z2.example@1"}) {
