@@ -33,6 +33,7 @@ type options struct {
 	mariadbdBin     string
 	mariaInstallBin string
 	backends        string
+	stores          string // datastores of the stores phase
 	zones           int
 	seed            uint64
 	pushers         int
@@ -65,6 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fl.StringVar(&o.mariadbdBin, "mariadbd", "/usr/sbin/mariadbd", "mariadbd binary (the coredns_mysql backends' databases)")
 	fl.StringVar(&o.mariaInstallBin, "mariadb-install-db", "/usr/bin/mariadb-install-db", "mariadb-install-db binary")
 	fl.StringVar(&o.backends, "backends", "bind,coredns_mysql", "backends under test besides builtin: bind (with its own named), coredns_mysql (two instances, each with its own mariadbd); empty for builtin only")
+	fl.StringVar(&o.stores, "stores", "sqlite,mariadb,galera", "datastores to load every zone into, each with a fresh dadns (builtin only): sqlite, mariadb (one server), galera (3 nodes on this host); empty for none")
 	fl.IntVar(&o.zones, "zones", 10000, "zones to generate and push")
 	fl.Uint64Var(&o.seed, "seed", 1, "seed of the zone and query generators")
 	fl.IntVar(&o.pushers, "pushers", 16, "concurrent DirectAdmin pushers of the initial load")
@@ -98,6 +100,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if _, err := o.extraBackends(); err != nil {
 		return o, err
+	}
+	for _, k := range o.storeKinds() {
+		if k != "sqlite" && k != "mariadb" && k != "galera" {
+			return o, fmt.Errorf("dadnsbench: -stores: unknown store %q (sqlite, mariadb, galera)", k)
+		}
 	}
 	return o, nil
 }

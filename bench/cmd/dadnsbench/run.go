@@ -59,6 +59,7 @@ func (b *bench) run(ctx context.Context) {
 	b.answerPhase(ctx, builtin, daemons)
 	b.qpsPhase(ctx, builtin, daemons)
 	b.footprint()
+	b.storesPhase(ctx)
 }
 
 // cleanup stops every process and removes the temporary directory.

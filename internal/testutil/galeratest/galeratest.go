@@ -158,14 +158,7 @@ func (c *Cluster) Addrs() string {
 func (c *Cluster) NewDatabase(t testing.TB) string {
 	t.Helper()
 	name := fmt.Sprintf("g%d", c.seq.Add(1))
-	n := c.running()
-	if n == nil {
-		t.Fatal("galeratest: no node running")
-	}
-	if err := n.rootExec("CREATE DATABASE `"+name+"`", fmt.Sprintf("GRANT ALL ON `%s`.* TO '%s'@'%%'", name, User)); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.waitVisible(name); err != nil {
+	if err := c.CreateDatabase(name); err != nil {
 		t.Fatal(err)
 	}
 	return name
@@ -543,4 +536,18 @@ func tail(s string) string {
 		return "..." + s[len(s)-8000:]
 	}
 	return s
+}
+
+// CreateDatabase creates database name (a plain identifier) through the
+// first running node, grants it to User, and waits until every running
+// node has it.
+func (c *Cluster) CreateDatabase(name string) error {
+	n := c.running()
+	if n == nil {
+		return errors.New("galeratest: no node running")
+	}
+	if err := n.rootExec("CREATE DATABASE `"+name+"`", fmt.Sprintf("GRANT ALL ON `%s`.* TO '%s'@'%%'", name, User)); err != nil {
+		return err
+	}
+	return c.waitVisible(name)
 }
