@@ -24,6 +24,10 @@ func newBind(ctx context.Context, bc config.Backend, log *slog.Logger) (backend.
 		CheckZone:  c.NamedCheckzone,
 		FileMode:   c.FileMode,
 		DirMode:    c.DirMode,
+		CheckNames: c.CheckNames,
 		Logger:     log,
+		// Limits named may have (BIND 9.18.28+) that the other backends do not.
+		MaxRecordsPerType: c.MaxRecordsPerType,
+		MaxTypesPerName:   c.MaxTypesPerName,
 	})
 }

@@ -61,30 +61,41 @@ func (s *backendSet) close() {
 	}
 }
 
+// newBuiltin binds the DNS port at once (a port in use fails the start)
+// but answers only once the stored zones are loaded (see loadBuiltins).
 func newBuiltin(ctx context.Context, bc config.Backend, log *slog.Logger) (backend.Backend, error) {
 	srv := dnsserver.New(dnsserver.Options{Logger: log, Transfers: transferOptions(bc.Builtin.Transfers, log)})
-	udp, tcp, err := srv.Listen(ctx, bc.Builtin.Listen)
+	k, err := srv.Bind(bc.Builtin.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("builtin dns listen %s: %w", bc.Builtin.Listen, err)
 	}
-	log.Info("builtin DNS server listening", "udp", udp.String(), "tcp", tcp.String())
-	return builtin.New(srv), nil
+	log.Info("builtin DNS server bound; answering once the stored zones are loaded", "udp", k.UDPAddr().String(), "tcp", k.TCPAddr().String())
+	return builtin.NewHeld(srv, k), nil
 }
 
 // registerMetrics exposes what backends count themselves: the builtin
-// server's answers by rcode.
-func (s *backendSet) registerMetrics(reg *prometheus.Registry) {
+// servers' answers by rcode. One collector serves every builtin instance
+// (labelled by backend): a registry accepts each metric description once,
+// so a collector per instance would clash as soon as two are configured.
+func (s *backendSet) registerMetrics(reg prometheus.Registerer) {
+	c := &answersCollector{}
 	for name, b := range s.byName {
-		bb, ok := b.(*builtin.Backend)
-		if !ok {
-			continue
+		if bb, ok := b.(*builtin.Backend); ok {
+			c.servers = append(c.servers, namedServer{backend: name, srv: bb.Server()})
 		}
-		reg.MustRegister(&answersCollector{backend: name, srv: bb.Server()})
+	}
+	if len(c.servers) > 0 {
+		reg.MustRegister(c)
 	}
 }
 
-// answersCollector turns dnsserver's answer counts into a counter series.
+// answersCollector turns the dnsserver answer counts of every builtin
+// instance into one counter family.
 type answersCollector struct {
+	servers []namedServer
+}
+
+type namedServer struct {
 	backend string
 	srv     *dnsserver.Server
 }
@@ -95,7 +106,9 @@ var answersDesc = prometheus.NewDesc("dadns_dns_answers_total",
 func (c *answersCollector) Describe(ch chan<- *prometheus.Desc) { ch <- answersDesc }
 
 func (c *answersCollector) Collect(ch chan<- prometheus.Metric) {
-	for rcode, n := range c.srv.Answers() {
-		ch <- prometheus.MustNewConstMetric(answersDesc, prometheus.CounterValue, float64(n), c.backend, rcode)
+	for _, s := range c.servers {
+		for rcode, n := range s.srv.Answers() {
+			ch <- prometheus.MustNewConstMetric(answersDesc, prometheus.CounterValue, float64(n), s.backend, rcode)
+		}
 	}
 }

@@ -63,9 +63,6 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 
 	parsed := zone.NewCache(4096)
 	disp := dispatch.New(st, backends.byName, dispatch.Options{Logger: log, Metrics: dispatch.NewMetrics(reg), Parsed: parsed})
-	if err := disp.Start(runCtx); err != nil {
-		return err
-	}
 	registerPending(reg, st, disp)
 	go housekeep(runCtx, st, log)
 	svc := push.New(push.Options{
@@ -97,7 +94,25 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		Logger:              log,
 		Cluster:             clusterStatus(cl),
 	})
-	err = serveHTTP(runCtx, cfg, srv.Handler(), log)
+	// HTTP first: pushes are taken and /readyz answers 503 (no worker
+	// running yet) while the stored zones are loaded; DNS answers only
+	// once they are all in, then the workers start.
+	web, err := startHTTP(runCtx, cfg, srv.Handler(), log)
+	if err != nil {
+		return err
+	}
+	if err := loadBuiltins(runCtx, st, backends, log); err != nil {
+		if ctx.Err() != nil {
+			err = nil // asked to stop while loading
+		}
+		cancel()
+		return errors.Join(err, web.wait(runCtx))
+	}
+	if err := disp.Start(runCtx); err != nil {
+		cancel()
+		return errors.Join(err, web.wait(runCtx))
+	}
+	err = web.wait(runCtx)
 	cancel()
 	disp.Wait()
 	log.Info("dadns stopped")
@@ -138,8 +153,15 @@ func trustedProxies(cfg *config.Config) []netip.Prefix {
 	return out
 }
 
-// serveHTTP listens on the configured address until ctx ends.
-func serveHTTP(ctx context.Context, cfg *config.Config, h http.Handler, log *slog.Logger) error {
+// webServer is the running HTTP server.
+type webServer struct {
+	hs   *http.Server
+	errc chan error
+}
+
+// startHTTP listens on the configured address and serves in the
+// background until ctx ends.
+func startHTTP(ctx context.Context, cfg *config.Config, h http.Handler, log *slog.Logger) (*webServer, error) {
 	addr := net.JoinHostPort(cfg.App.ListenAddress, strconv.Itoa(cfg.App.ListenPort))
 	hs := &http.Server{
 		Addr:              addr,
@@ -155,32 +177,38 @@ func serveHTTP(ctx context.Context, cfg *config.Config, h http.Handler, log *slo
 	if cfg.App.SSLEnable {
 		var err error
 		if certs, err = newCertReloader(cfg.App.SSLCert, cfg.App.SSLKey, log); err != nil {
-			return err
+			return nil, err
 		}
 		hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate}
 	}
 	go reloadOnHangup(ctx, certs, log)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("http listen: %w", err)
+		return nil, fmt.Errorf("http listen: %w", err)
 	}
-	errc := make(chan error, 1)
+	w := &webServer{hs: hs, errc: make(chan error, 1)}
 	go func() {
 		if hs.TLSConfig != nil {
-			errc <- hs.ServeTLS(ln, "", "")
+			w.errc <- hs.ServeTLS(ln, "", "")
 		} else {
-			errc <- hs.Serve(ln)
+			w.errc <- hs.Serve(ln)
 		}
 	}()
 	log.Info("DirectAdmin API listening", "addr", ln.Addr().String(), "tls", cfg.App.SSLEnable)
+	return w, nil
+}
+
+// wait blocks until ctx ends (then shuts the server down gracefully) or
+// the server fails.
+func (w *webServer) wait(ctx context.Context) error {
 	select {
-	case err := <-errc:
+	case err := <-w.errc:
 		return fmt.Errorf("http serve: %w", err)
 	case <-ctx.Done():
 	}
 	shCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := hs.Shutdown(shCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := w.hs.Shutdown(shCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil

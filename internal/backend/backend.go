@@ -13,6 +13,8 @@ import (
 // Backend makes one DNS server instance serve exactly the zones it is given.
 // Implementations must be safe for use by one worker goroutine at a time;
 // Zone and Zones may be called concurrently with Apply by status readers.
+// Zone, Zones (and Verify, Probe) only read: they change nothing on the
+// server or on disk.
 type Backend interface {
 	// Apply replaces each zone atomically; re-applying an identical zone is a no-op.
 	Apply(ctx context.Context, zones []*zone.Zone) error
@@ -42,6 +44,25 @@ type Auditor interface {
 // want in one Apply, overriding the dispatcher's default.
 type Batcher interface {
 	BatchSize() int
+}
+
+// Prober is implemented by backends that can tell cheaply whether their
+// server answers at all (bind: "rndc status", a database: a ping). After a
+// batch fails as a whole the dispatcher probes; while the probe fails it
+// applies nothing and probes again on a backoff, and it resumes once the
+// probe succeeds. Probe must have no side effects.
+type Prober interface {
+	Probe(ctx context.Context) error
+}
+
+// Repairer is implemented by backends that find and fix drift around
+// their server (files left behind by an interrupted delete, say). Reads
+// (Zone, Zones, Verify) never repair: the dispatcher calls Repair as its
+// own step, once the worker first drains its queue and then periodically
+// while the backend is up. Repair runs beside no Apply or Delete of the
+// same worker.
+type Repairer interface {
+	Repair(ctx context.Context) error
 }
 
 // Closer is implemented by backends holding resources (servers, pools).

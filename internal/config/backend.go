@@ -54,6 +54,16 @@ type BindConfig struct {
 	NamedCheckconf string      `yaml:"named_checkconf"` // checks a batch of zone files in one run
 	FileMode       os.FileMode `yaml:"file_mode"`
 	DirMode        os.FileMode `yaml:"dir_mode"`
+	// CheckNames is written into every zone statement: "ignore" (default;
+	// named then loads the owner names every other backend serves, such as
+	// under_score or -leading-hyphen), "warn" or "fail" (named's own
+	// default for primaries).
+	CheckNames string `yaml:"check_names"`
+	// MaxRecordsPerType and MaxTypesPerName are written into every zone
+	// statement when named supports them (BIND 9.18.28+, whose default of
+	// 100 refuses zones the other backends serve); 0 means no limit.
+	MaxRecordsPerType int `yaml:"max_records_per_type"`
+	MaxTypesPerName   int `yaml:"max_types_per_name"`
 }
 
 // CoreDNSMySQLConfig configures a MySQL database read by CoreDNS's mysql
@@ -115,7 +125,7 @@ var backendKinds = map[string]backendKind{
 		settings: func(b *Backend) any { return &b.Bind },
 		defaults: func(b *Backend) {
 			b.Bind = BindConfig{RndcPath: "rndc", NamedCheckzone: "named-checkzone", NamedCheckconf: "named-checkconf",
-				FileMode: 0o644, DirMode: 0o755}
+				FileMode: 0o644, DirMode: 0o755, CheckNames: "ignore"}
 		},
 	},
 	TypeCoreDNSMySQL: {

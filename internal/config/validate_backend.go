@@ -60,6 +60,11 @@ func (s *BindConfig) validate(r *report, key string) {
 	}
 	checkMode(r, key+".file_mode", s.FileMode)
 	checkMode(r, key+".dir_mode", s.DirMode)
+	if !slices.Contains([]string{"ignore", "warn", "fail"}, s.CheckNames) {
+		r.add(key+".check_names", "%q is not a check-names mode; use ignore (named loads every name the other backends serve), warn or fail", s.CheckNames)
+	}
+	checkAtLeast(r, key+".max_records_per_type", s.MaxRecordsPerType, 0)
+	checkAtLeast(r, key+".max_types_per_name", s.MaxTypesPerName, 0)
 }
 
 func (s *CoreDNSMySQLConfig) validate(r *report, key string) {

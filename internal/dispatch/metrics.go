@@ -17,6 +17,7 @@ type Metrics struct {
 	failures      *prometheus.CounterVec
 	retries       *prometheus.CounterVec
 	mismatches    *prometheus.CounterVec
+	up            *prometheus.GaugeVec
 }
 
 // NewMetrics registers the dispatcher's series on reg.
@@ -38,8 +39,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		mismatches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dadns_backend_verify_mismatches_total", Help: "Verifications that found the backend serving other data than applied.",
 		}, []string{"backend"}),
+		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "dadns_backend_up", Help: "1 while the backend answers (or has no probe), 0 while it is down and nothing is applied.",
+		}, []string{"backend"}),
 	}
-	reg.MustRegister(m.applyDuration, m.applied, m.failures, m.retries, m.mismatches)
+	reg.MustRegister(m.applyDuration, m.applied, m.failures, m.retries, m.mismatches, m.up)
 	return m
 }
 
@@ -56,3 +60,15 @@ func (m *Metrics) observe(name string, took time.Duration, res result, retried i
 }
 
 func isMismatch(err error) bool { return errors.Is(err, backend.ErrMismatch) }
+
+// setUp records whether a backend answers.
+func (m *Metrics) setUp(name string, up bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if up {
+		v = 1
+	}
+	m.up.WithLabelValues(name).Set(v)
+}

@@ -25,7 +25,8 @@ type Worker struct {
 	wake   chan struct{}
 	burst  burst
 	status statusBox
-	down   bool // the last batch failed as a whole: the backend looks unreachable
+	health health
+	repair time.Time // last Repair (zero: not yet)
 }
 
 // Options tune a Worker. Zero values take defaults.
@@ -37,6 +38,16 @@ type Options struct {
 	Logger    *slog.Logger
 	Metrics   *Metrics    // nil: none
 	Parsed    *zone.Cache // zones parsed at push time (nil: parse each)
+	// ProbeMin and ProbeMax bound the wait between probes of a backend
+	// that is down: the first after ProbeMin, doubling up to ProbeMax
+	// (defaults 1s and 30s).
+	ProbeMin, ProbeMax time.Duration
+	// DownSummary is how often a backend that stays down is logged
+	// (default a minute).
+	DownSummary time.Duration
+	// RepairEvery is how often a backend.Repairer repairs drift while it
+	// is up, besides once after the worker starts (default an hour).
+	RepairEvery time.Duration
 }
 
 func (o *Options) defaults() {
@@ -54,6 +65,18 @@ func (o *Options) defaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.ProbeMin <= 0 {
+		o.ProbeMin = time.Second
+	}
+	if o.ProbeMax < o.ProbeMin {
+		o.ProbeMax = max(30*time.Second, o.ProbeMin)
+	}
+	if o.DownSummary <= 0 {
+		o.DownSummary = time.Minute
+	}
+	if o.RepairEvery <= 0 {
+		o.RepairEvery = time.Hour
 	}
 }
 
@@ -88,6 +111,7 @@ func (w *Worker) Wake() {
 // is logged; the process goes on serving the other backends.
 func (w *Worker) Run(ctx context.Context) (err error) {
 	w.status.start()
+	w.opt.Metrics.setUp(w.name, !w.health.down)
 	defer func() {
 		if v := recover(); v != nil {
 			w.log.Error("backend worker died", "panic", v)
@@ -110,34 +134,26 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 			continue
 		}
 		w.burst.finish(w.log, w.opt.Now())
-		if w.down && w.recovered(ctx) {
-			continue
-		}
+		w.maybeRepair(ctx)
 		if err := w.sleep(ctx, next); err != nil {
 			return nil
 		}
 	}
 }
 
-// recovered probes a backend that failed as a whole; once it answers, the
-// zones waiting for their backoff are made due at once, so an outage of
-// an hour does not leave zones stale for another half hour.
-func (w *Worker) recovered(ctx context.Context) bool {
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if _, err := w.b.Zones(pctx); err != nil {
-		return false
+// maybeRepair runs the backend's drift repair once the worker first drains its queue and
+// then every RepairEvery, only while the backend is up and between
+// batches.
+func (w *Worker) maybeRepair(ctx context.Context) {
+	r, ok := w.b.(backend.Repairer)
+	now := w.opt.Now()
+	if !ok || w.health.down || !w.repair.IsZero() && now.Sub(w.repair) < w.opt.RepairEvery {
+		return
 	}
-	w.down = false
-	n, err := w.st.RetryNow(ctx, w.name)
-	if err != nil {
-		w.log.Error("backend recovered but retries not rescheduled", "err", err)
-		return false
+	w.repair = now
+	if err := r.Repair(ctx); err != nil && ctx.Err() == nil {
+		w.log.Warn("backend drift repair failed", "err", err)
 	}
-	if n > 0 {
-		w.log.Info("backend answers again: retrying its failed zones now", "zones", n)
-	}
-	return n > 0
 }
 
 // sleep waits for a wake-up, the next due retry or the idle poll.
@@ -160,8 +176,15 @@ func (w *Worker) sleep(ctx context.Context, next time.Time) error {
 }
 
 // RunOnce applies one batch of due zones and returns how many it handled
-// and when the earliest not-yet-due retry falls.
+// and when the earliest not-yet-due retry falls. While the backend is down
+// it applies nothing: it probes the backend when the probe is due and
+// returns the time of the next probe.
 func (w *Worker) RunOnce(ctx context.Context) (int, time.Time, error) {
+	if w.health.down {
+		if next, up := w.probeDown(ctx); !up {
+			return 0, next, nil
+		}
+	}
 	due, next, err := w.st.Due(ctx, w.name, w.opt.BatchSize)
 	if err != nil || len(due) == 0 {
 		return 0, next, err
@@ -179,7 +202,9 @@ func (w *Worker) RunOnce(ctx context.Context) (int, time.Time, error) {
 	if err := w.st.Failed(rec, w.name, res.failed); err != nil {
 		return 0, next, fmt.Errorf("dispatch: record failures: %w", err)
 	}
-	w.down = len(res.applied) == 0 && res.wholesale
+	if len(res.applied) == 0 && res.wholesale != nil {
+		w.checkDown(ctx, res.wholesale)
+	}
 	end := w.opt.Now()
 	w.burst.add(start, end, len(res.applied), len(res.failed))
 	w.opt.Metrics.observe(w.name, end.Sub(start), res, retried(due))
@@ -189,10 +214,16 @@ func (w *Worker) RunOnce(ctx context.Context) (int, time.Time, error) {
 type result struct {
 	applied    []store.Applied
 	failed     []store.Failure
-	mismatches int  // verification found other data than applied
-	complete   bool // every zone of the batch has an outcome
-	wholesale  bool // a call failed for the whole batch, not per zone
+	mismatches int   // verification found other data than applied
+	complete   bool  // every zone of the batch has an outcome
+	wholesale  error // a call failed for the whole batch, not per zone
+	logged     int   // zone failures logged one by one
+	unlogged   int   // further zone failures, logged as a count
 }
+
+// zoneLogs is how many zone failures of one batch are logged one line
+// each; the rest are counted in one line.
+const zoneLogs = 10
 
 // retried counts the zones of a batch that had failed before.
 func retried(due []store.Work) int {
@@ -235,6 +266,9 @@ func (w *Worker) apply(ctx context.Context, due []store.Work) result {
 		w.deleteZones(ctx, dels, works, &res)
 	}
 	res.complete = len(res.applied)+len(res.failed) == len(due)
+	if res.unlogged > 0 {
+		w.log.Warn("apply failed: more zones of this batch", "zones", res.unlogged)
+	}
 	return res
 }
 
@@ -267,7 +301,10 @@ func (w *Worker) applyZones(ctx context.Context, zones []*zone.Zone, works map[z
 		return // left pending: retried after restart
 	}
 	named, rest := backend.PerZone(err)
-	res.wholesale = res.wholesale || rest != nil
+	if rest != nil {
+		res.wholesale = rest
+	}
+	failed := 0
 	for _, z := range zones {
 		wk := works[z.Name]
 		if e := named[z.Name]; e != nil {
@@ -275,7 +312,8 @@ func (w *Worker) applyZones(ctx context.Context, zones []*zone.Zone, works map[z
 			continue
 		}
 		if rest != nil {
-			res.fail(w, wk, rest)
+			res.failQuiet(w, wk, rest)
+			failed++
 			continue
 		}
 		if err := w.verify(ctx, z); err != nil {
@@ -287,6 +325,15 @@ func (w *Worker) applyZones(ctx context.Context, zones []*zone.Zone, works map[z
 		}
 		res.applied = append(res.applied, store.Applied{Name: wk.Zone.Name, Version: wk.Zone.Version, Hash: z.Hash()})
 	}
+	w.logBatchFailure("apply", failed, rest)
+}
+
+// logBatchFailure logs, in one line, a failure shared by zones of a batch.
+func (w *Worker) logBatchFailure(op string, zones int, err error) {
+	if zones == 0 {
+		return
+	}
+	w.log.Warn(op+" failed for the whole batch", "zones", zones, "err", err)
 }
 
 // verify checks that the backend serves what was applied.
@@ -310,7 +357,10 @@ func (w *Worker) deleteZones(ctx context.Context, names []zone.Name, works map[z
 		return
 	}
 	named, rest := backend.PerZone(err)
-	res.wholesale = res.wholesale || rest != nil
+	if rest != nil {
+		res.wholesale = rest
+	}
+	failed := 0
 	for _, n := range names {
 		wk := works[n]
 		if e := named[n]; e != nil {
@@ -318,19 +368,33 @@ func (w *Worker) deleteZones(ctx context.Context, names []zone.Name, works map[z
 			continue
 		}
 		if rest != nil {
-			res.fail(w, wk, rest)
+			res.failQuiet(w, wk, rest)
+			failed++
 			continue
 		}
 		res.applied = append(res.applied, store.Applied{Name: wk.Zone.Name, Version: wk.Zone.Version})
 	}
+	w.logBatchFailure("delete", failed, rest)
 }
 
+// fail records a zone's own failure and logs it (the first zoneLogs of a
+// batch one line each, the rest as a count).
 func (r *result) fail(w *Worker, wk store.Work, err error) {
+	f := r.failQuiet(w, wk, err)
+	if r.logged >= zoneLogs {
+		r.unlogged++
+		return
+	}
+	r.logged++
+	w.log.Warn("apply failed", "zone", wk.Zone.Name, "version", wk.Zone.Version,
+		"attempt", wk.Attempts+1, "permanent", f.Permanent, "retry_at", f.Next.Format(time.RFC3339), "err", err)
+}
+
+// failQuiet records a failure without logging it.
+func (r *result) failQuiet(w *Worker, wk store.Work, err error) store.Failure {
 	perm := errors.Is(err, backend.ErrPermanent)
 	next := w.opt.Now().Add(backoff(w.opt.Schedule, wk.Attempts))
-	w.log.Warn("apply failed", "zone", wk.Zone.Name, "version", wk.Zone.Version,
-		"attempt", wk.Attempts+1, "permanent", perm, "retry_at", next.Format(time.RFC3339), "err", err)
-	r.failed = append(r.failed, store.Failure{
-		Name: wk.Zone.Name, Version: wk.Zone.Version, Err: err.Error(), Next: next, Permanent: perm,
-	})
+	f := store.Failure{Name: wk.Zone.Name, Version: wk.Zone.Version, Err: err.Error(), Next: next, Permanent: perm}
+	r.failed = append(r.failed, f)
+	return f
 }

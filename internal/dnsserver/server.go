@@ -82,10 +82,13 @@ func New(opt Options) *Server {
 
 // Apply serves the zones in set (replacing those with the same origin)
 // and stops serving the origins in remove. Zones whose hash did not change
-// are kept as they are; the others are indexed before the new snapshot is
-// swapped in, so queries never see a half-applied change. A zone that
-// cannot be indexed is logged and left as it was.
-func (s *Server) Apply(set []*Zone, remove []string) {
+// are kept as they are; the others are indexed (on every core when there
+// are many) before the new snapshot is swapped in, so queries never see a
+// half-applied change. One call costs time linear in the zones served and
+// given: a restart loads every zone in one call. A zone that cannot be
+// indexed is logged, left as it was, and reported in the returned map
+// (origin → error; nil when all were indexed).
+func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.snap.Load().zones
@@ -99,7 +102,7 @@ func (s *Server) Apply(set []*Zone, remove []string) {
 		}
 	}
 	var changed []*Zone
-	built := 0
+	todo := make([]*Zone, 0, len(set))
 	for _, z := range set {
 		origin := canonicalOrigin(z.Origin)
 		if cur, ok := zones[origin]; ok && z.Hash != "" && cur.zone.Hash == z.Hash {
@@ -109,19 +112,52 @@ func (s *Server) Apply(set []*Zone, remove []string) {
 			s.log.Error("zone not served: its name is the catalog zone's (transfers.catalog_zone)", "zone", origin)
 			continue
 		}
-		ix, err := buildIndex(z)
-		if err != nil {
-			s.log.Error("zone not served", "zone", origin, "err", err)
+		todo = append(todo, z)
+	}
+	ixs, errs := indexAll(todo)
+	var failed map[string]error
+	for i, z := range todo {
+		origin := canonicalOrigin(z.Origin)
+		if errs[i] != nil {
+			s.log.Error("zone not served", "zone", origin, "err", errs[i])
+			if failed == nil {
+				failed = map[string]error{}
+			}
+			failed[origin] = errs[i]
 			continue
 		}
-		zones[origin] = ix
+		zones[origin] = ixs[i]
 		changed = append(changed, z)
-		built++
 	}
 	notify := s.xfrApplied(old, zones, changed, removed)
 	s.snap.Store(newSnapshot(zones, s.opt.CacheEntries))
 	s.notifyChanged(notify)
-	s.log.Debug("zones applied", "indexed", built, "removed", len(remove), "served", len(zones))
+	s.log.Debug("zones applied", "indexed", len(todo)-len(failed), "removed", len(remove), "served", len(zones))
+	return failed
+}
+
+// parallelIndex is the number of zones from which Apply indexes on every
+// core: below it, starting goroutines costs more than it saves.
+const parallelIndex = 64
+
+// indexAll indexes every zone, in parallel for large sets; the results
+// are in the order of zs.
+func indexAll(zs []*Zone) ([]*zoneIndex, []error) {
+	ixs, errs := make([]*zoneIndex, len(zs)), make([]error, len(zs))
+	workers := min(runtime.GOMAXPROCS(0), len(zs)/parallelIndex+1)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(zs); i = int(next.Add(1) - 1) {
+				ixs[i], errs[i] = buildIndex(zs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return ixs, errs
 }
 
 // Served returns the hash of the zone currently served for origin.

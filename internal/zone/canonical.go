@@ -18,6 +18,7 @@ type rec struct {
 
 // finish validates the parsed records and builds the Zone, or the refusal.
 func (p *parser) finish(in []parsed) (*Zone, error) {
+	p.applyTTLs(in)
 	recs := p.canonicalRecords(in)
 	p.unifyTTLs(recs)
 	recs = dedup(recs)
@@ -39,6 +40,12 @@ func (p *parser) canonicalRecords(in []parsed) []rec {
 	defer packBufs.Put(bufp)
 	buf := *bufp
 	for _, x := range in {
+		fixed, err := fixSVCBKeys(x.rr)
+		if err != nil {
+			p.problems.add(x.line, dns.Type(x.rr.Header().Rrtype).String()+" record: "+err.Error())
+			continue
+		}
+		x.rr = fixed
 		if msg := badRR(x.rr); msg != "" {
 			p.problems.add(x.line, msg)
 			continue
@@ -75,8 +82,8 @@ func (p *parser) keep(x parsed, rr dns.RR, s string) (rec, bool) {
 		p.warnings.add(x.line, r.Name+" "+r.Type+" is outside the zone; record dropped")
 		return rec{}, false
 	}
-	if !plainOwner(r.Name) {
-		p.problems.add(x.line, "owner name "+r.Name+" has characters other than a-z 0-9 - _ / *")
+	if msg := badOwner(r.Name); msg != "" {
+		p.problems.add(x.line, "owner name "+r.Name+": "+msg)
 		return rec{}, false
 	}
 	if line, n := p.txtTooLong(x); n > 0 {
@@ -86,15 +93,25 @@ func (p *parser) keep(x parsed, rr dns.RR, s string) (rec, bool) {
 	return r, true
 }
 
-// plainOwner reports an owner made of the bytes every backend takes as
-// they are: no escapes, and no '$' that would read as a directive.
-func plainOwner(name string) bool {
+// badOwner explains why an owner name cannot be kept, or returns "".
+// Owners are data named loads whatever bytes their labels hold; dadns
+// keeps those it can write the same way to every backend: bytes the zone
+// parser prints as they are (so canonical text needs no escapes and sorts
+// by plain byte order). It refuses, each for a reason:
+//   - a byte the parser would escape (space, quote, ( ) ; @ \ and
+//     non-printable bytes): escaped names are spelled differently by each
+//     server and SQL backend, so equal zones would not compare equal;
+//   - a '$' at the start: the canonical line would read as a directive.
+func badOwner(name string) string {
+	if strings.HasPrefix(name, "$") {
+		return "a name starting with '$' would read as a directive in a zone file"
+	}
 	for i := 0; i < len(name); i++ {
-		if c := name[i]; !isNameByte(c) && c != '.' && c != '*' && c != '/' {
-			return false
+		if c := name[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`\"'();@`, c) >= 0 {
+			return "has a character that zone files must escape (space, quotes, ( ) ; @ \\ or a non-printable byte)"
 		}
 	}
-	return true
+	return ""
 }
 
 // badRR explains why a parsed record can never be in a zone, or returns "".
@@ -126,6 +143,9 @@ func emptyRdata(rr dns.RR) bool {
 	if _, generic := rr.(*dns.RFC3597); generic {
 		return false
 	}
+	if t := rr.Header().Rrtype; t == dns.TypeAPL || t == dns.TypeNULL {
+		return false // no items (RFC 3123) / no octets: valid, as named agrees
+	}
 	zero := mk()
 	*zero.Header() = *rr.Header()
 	return dns.IsDuplicate(rr, zero)
@@ -147,6 +167,7 @@ func canonicalRR(rr dns.RR, buf []byte) (dns.RR, string, error) {
 		return nil, "", fmt.Errorf("cannot be decoded: %w", err)
 	}
 	lowerNames(wire)
+	wire = genericForm(wire)
 	s := wire.String()
 	back, err := dns.NewRR(s)
 	if err != nil {
@@ -157,8 +178,29 @@ func canonicalRR(rr dns.RR, buf []byte) (dns.RR, string, error) {
 		return nil, "", errors.New("its canonical text does not read back")
 	}
 	lowerNames(back)
+	back = genericForm(back)
 	if back.String() != s {
 		return nil, "", errors.New("its canonical text does not read back the same")
 	}
 	return back, s, nil
+}
+
+// genericForm keeps in RFC 3597 form ("TYPE10 \# 4 0a0b0c0d") the records
+// whose presentation form the zone parser cannot read back: NULL, which has
+// none, and APL without items, which prints as nothing.
+func genericForm(rr dns.RR) dns.RR {
+	switch r := rr.(type) {
+	case *dns.NULL:
+	case *dns.APL:
+		if len(r.Prefixes) > 0 {
+			return rr
+		}
+	default:
+		return rr
+	}
+	g := new(dns.RFC3597)
+	if err := g.ToRFC3597(rr); err != nil {
+		return rr
+	}
+	return g
 }

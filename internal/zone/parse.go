@@ -45,6 +45,7 @@ func Parse(origin Name, text []byte, lim Limits) (*Zone, error) {
 	}
 	p.skipIncludes()
 	p.checkOrigins()
+	p.rewriteForms()
 	recs := p.parseAll()
 	if p.overflow || p.problems.stopped {
 		return nil, p.refusal()
@@ -149,6 +150,7 @@ func (p *parser) parseOnce() ([]parsed, stop) {
 	r := &byteReader{b: p.text}
 	zp := dns.NewZoneParser(r, p.origin.FQDN(), "")
 	zp.SetIncludeAllowed(false)
+	zp.SetDefaultTTL(0) // never stop at a missing TTL: applyTTLs decides as BIND does
 	var recs []parsed
 	st := stop{prevEntry: -1}
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {

@@ -8,9 +8,10 @@ import (
 // token is one word of a zone entry, as miekg/dns's lexer would cut it:
 // escapes are kept as written, quotes are removed from quoted strings.
 type token struct {
-	text   string
-	quoted bool
-	line   int
+	text       string
+	quoted     bool
+	line       int
+	off0, off1 int // its bytes in the text, quotes included
 }
 
 // entry is one logical line of a zone file: a directive or a record, which
@@ -61,6 +62,8 @@ type scanner struct {
 	tok     []byte
 	inTok   bool
 	tokLine int
+	tokOff  int // where the current word started
+	pos     int // offset of the byte being read
 	cur     *entry
 	out     []entry
 	records int // entries that are not directives: each holds at least one record
@@ -89,6 +92,7 @@ func scanEntriesMax(text []byte, max int) ([]entry, bool) {
 			s.blank = false
 		}
 	}
+	s.pos = len(text)
 	s.flush()
 	if n := len(text); n > 0 && text[n-1] == '\n' {
 		s.line-- // the input's last line ended with its newline
@@ -98,6 +102,7 @@ func scanEntriesMax(text []byte, max int) ([]entry, bool) {
 }
 
 func (s *scanner) step(i int, c byte) {
+	s.pos = i
 	if s.comment {
 		if c != '\n' {
 			return
@@ -175,8 +180,9 @@ func (s *scanner) dquote(c byte) {
 	s.begin()
 	s.quote = !s.quote
 	if s.quote {
-		s.inTok, s.tokLine = true, s.line
+		s.inTok, s.tokLine, s.tokOff = true, s.line, s.pos
 	} else {
+		s.pos++ // the closing quote is part of the word
 		s.emit(true)
 	}
 }
@@ -200,7 +206,7 @@ func (s *scanner) paren(c byte) {
 func (s *scanner) add(c byte) {
 	s.begin()
 	if !s.inTok {
-		s.inTok, s.tokLine = true, s.line
+		s.inTok, s.tokLine, s.tokOff = true, s.line, s.pos
 	}
 	s.tok = append(s.tok, c)
 }
@@ -220,7 +226,7 @@ func (s *scanner) flush() {
 }
 
 func (s *scanner) emit(quoted bool) {
-	s.cur.toks = append(s.cur.toks, token{text: string(s.tok), quoted: quoted, line: s.tokLine})
+	s.cur.toks = append(s.cur.toks, token{text: string(s.tok), quoted: quoted, line: s.tokLine, off0: s.tokOff, off1: s.pos})
 	s.tok, s.inTok = s.tok[:0], false
 }
 

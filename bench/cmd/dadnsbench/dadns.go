@@ -18,6 +18,7 @@ type dadnsServer struct {
 	dataDir string
 	da      *daClient
 	dnsAddr string
+	cfgPath string // its app.yml, for a restart
 }
 
 // dadnsConfig renders the app.yml the bench runs dadns with: the builtin
@@ -50,11 +51,17 @@ func randomPassword() (string, error) {
 // entries and starts bin with it; it returns once dadns answers
 // DirectAdmin's login test.
 func (b *bench) startDadns(ctx context.Context, dir string, backends ...string) (*dadnsServer, error) {
-	httpPort, err := b.ports.next()
+	dnsPort, err := b.ports.next()
 	if err != nil {
 		return nil, err
 	}
-	dnsPort, err := b.ports.next()
+	return b.startDadnsOn(ctx, dir, dnsPort, backends...)
+}
+
+// startDadnsOn is startDadns with the builtin's DNS port chosen by the
+// caller (the configuration of another server names it).
+func (b *bench) startDadnsOn(ctx context.Context, dir string, dnsPort int, backends ...string) (*dadnsServer, error) {
+	httpPort, err := b.ports.next()
 	if err != nil {
 		return nil, err
 	}
@@ -62,8 +69,8 @@ func (b *bench) startDadns(ctx context.Context, dir string, backends ...string) 
 	if err != nil {
 		return nil, err
 	}
-	s := &dadnsServer{dataDir: filepath.Join(dir, "data"), dnsAddr: loopback(dnsPort)}
 	cfg := filepath.Join(dir, "app.yml")
+	s := &dadnsServer{dataDir: filepath.Join(dir, "data"), dnsAddr: loopback(dnsPort), cfgPath: cfg}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("dadnsbench: dadns config: %w", err)
 	}

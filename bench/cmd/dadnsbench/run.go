@@ -58,7 +58,9 @@ func (b *bench) run(ctx context.Context) {
 	b.reportBindVsCold()
 	b.answerPhase(ctx, builtin, daemons)
 	b.qpsPhase(ctx, builtin, daemons)
+	b.secondaryPhase(ctx)
 	b.footprint()
+	b.restartPhase(ctx)
 	b.storesPhase(ctx)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/dadns/dadns/internal/backend"
@@ -34,11 +35,9 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	if err := b.commit(files); err != nil {
 		return err
 	}
-	added, changed := b.record(files)
-	if added > 0 {
-		if err := b.writeInclude(); err != nil {
-			return err
-		}
+	added, changed, err := b.record(files)
+	if err != nil {
+		return err
 	}
 	fails = append(fails, b.activate(ctx, added > 0, changed)...)
 	return errors.Join(fails...)
@@ -84,20 +83,44 @@ func dropBad(files []staged, bad map[zone.Name]error, fails *[]error) []staged {
 
 // record enters the installed files in the zone set; it returns how many
 // zones are new to the include and the names of those named already has.
-func (b *Backend) record(files []staged) (added int, changed []zone.Name) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+// When zones are new, the include is written first and the zone set
+// changes only once it is on disk: after a failed write the zones are
+// still new to the retry, which writes the include and reconfigures.
+func (b *Backend) record(files []staged) (added int, changed []zone.Name, err error) {
+	b.mu.RLock()
 	for _, s := range files {
-		old, known := b.zones[s.z.Name]
-		b.zones[s.z.Name] = entry{file: s.final, serial: s.z.Serial, hash: s.z.Hash()}
-		switch {
-		case !known || old.file != s.final:
+		if old, known := b.zones[s.z.Name]; !known || old.file != s.final {
 			added++
-		default:
+		} else {
 			changed = append(changed, s.z.Name)
 		}
 	}
-	return added, changed
+	b.mu.RUnlock()
+	set := func(zones map[zone.Name]entry) {
+		for _, s := range files {
+			zones[s.z.Name] = entry{file: s.final, serial: s.z.Serial, hash: s.z.Hash()}
+		}
+	}
+	if added == 0 { // the same statements: no include to write
+		b.mu.Lock()
+		set(b.zones)
+		b.mu.Unlock()
+		return 0, changed, nil
+	}
+	next := b.zoneSet()
+	set(next)
+	if err := b.writeInclude(next); err != nil {
+		return 0, nil, err
+	}
+	return added, changed, nil
+}
+
+// zoneSet returns a copy of the zone set, for a change that must reach the
+// include before it is committed.
+func (b *Backend) zoneSet() map[zone.Name]entry {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return maps.Clone(b.zones)
 }
 
 // activate tells named: "rndc reconfig" when the include changed, then
@@ -163,10 +186,8 @@ func (b *Backend) Delete(ctx context.Context, names []zone.Name) error {
 		}
 		valid = append(valid, n)
 	}
-	if b.forget(valid) > 0 {
-		if err := b.writeInclude(); err != nil {
-			return err
-		}
+	if err := b.forget(valid); err != nil {
+		return err
 	}
 	b.mu.RLock()
 	dirty := b.dirty
@@ -183,16 +204,17 @@ func (b *Backend) Delete(ctx context.Context, names []zone.Name) error {
 	return errors.Join(fails...)
 }
 
-// forget removes names from the zone set and returns how many were there.
-func (b *Backend) forget(names []zone.Name) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n := 0
+// forget removes names from the include and then from the zone set. A
+// failed write leaves both as they were, so the retry writes the include
+// again and named is reconfigured before the delete counts as done.
+func (b *Backend) forget(names []zone.Name) error {
+	next := b.zoneSet()
+	n := len(next)
 	for _, name := range names {
-		if _, ok := b.zones[name]; ok {
-			delete(b.zones, name)
-			n++
-		}
+		delete(next, name)
 	}
-	return n
+	if len(next) == n {
+		return nil
+	}
+	return b.writeInclude(next)
 }

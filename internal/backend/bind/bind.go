@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dadns/dadns/internal/atomicfile"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -44,7 +45,15 @@ type Options struct {
 	// ReloadAllAbove: a batch changing more existing zones than this is
 	// activated by one "rndc reload" rather than one call per zone.
 	ReloadAllAbove int
-	Logger         *slog.Logger
+	// CheckNames is written into every zone statement: "ignore" (the
+	// default, so named loads owner names such as under_score that every
+	// other backend serves), "warn" or "fail".
+	CheckNames string
+	// MaxRecordsPerType and MaxTypesPerName are written into every zone
+	// statement when named-checkconf accepts them (BIND 9.18.28+); 0 is
+	// no limit, as the other backends have.
+	MaxRecordsPerType, MaxTypesPerName int
+	Logger                             *slog.Logger
 }
 
 // Rndc says how to run rndc; empty fields are left to rndc's defaults.
@@ -82,6 +91,9 @@ func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.CheckNames == "" {
+		o.CheckNames = "ignore"
+	}
 }
 
 // Backend drives one named. Apply and Delete are serialized; Zone, Zones
@@ -91,6 +103,7 @@ type Backend struct {
 	log   *slog.Logger
 	rndc  *rndc
 	check *checker
+	zopts zoneOptions // written into every zone statement
 
 	op sync.Mutex // one Apply or Delete at a time
 
@@ -100,6 +113,10 @@ type Backend struct {
 	dirty     bool                // the include changed since named last read it
 	settle    time.Time           // Verify waits for named until then
 	lastDrift string
+
+	// writeFile replaces a file atomically (atomicfile.Write; tests inject
+	// failures here).
+	writeFile func(path string, data []byte, perm os.FileMode) error
 }
 
 // entry is one zone statement of the include and what dadns knows of its
@@ -111,21 +128,29 @@ type entry struct {
 }
 
 // New checks the options, creates the zones directory and an empty include
-// file when missing, and reads the include file dadns wrote before.
+// file when missing, and reads the include file dadns wrote before. Drift
+// is looked for by Repair, which the dispatcher runs when it starts.
 func New(opt Options) (*Backend, error) {
 	opt.defaults()
 	if err := opt.absPaths(); err != nil {
 		return nil, err
 	}
+	if opt.CheckNames != "ignore" && opt.CheckNames != "warn" && opt.CheckNames != "fail" {
+		return nil, fmt.Errorf("bind: check_names %q: use ignore, warn or fail", opt.CheckNames)
+	}
+	if opt.MaxRecordsPerType < 0 || opt.MaxTypesPerName < 0 {
+		return nil, fmt.Errorf("bind: max_records_per_type and max_types_per_name must not be negative")
+	}
 	if err := os.MkdirAll(opt.ZonesDir, opt.DirMode); err != nil {
 		return nil, fmt.Errorf("bind: create zones dir: %w", err)
 	}
-	b := &Backend{opt: opt, log: opt.Logger, rndc: newRndc(opt.Rndc), dirty: true}
+	b := &Backend{opt: opt, log: opt.Logger, rndc: newRndc(opt.Rndc), dirty: true, writeFile: atomicfile.Write}
 	b.check = newChecker(opt.CheckConf, opt.CheckZone, opt.ZonesDir, b.log)
+	b.zopts = newZoneOptions(&opt, b.check.conf, opt.ZonesDir, b.log)
+	b.check.opts = b.zopts
 	if err := b.load(); err != nil {
 		return nil, err
 	}
-	b.reportDrift(b.drift())
 	return b, nil
 }
 

@@ -23,6 +23,7 @@ import (
 type checker struct {
 	conf, zone string // resolved commands; "" when unavailable
 	dir        string
+	opts       zoneOptions // as in the include, so zones load as named will load them
 }
 
 func newChecker(conf, zoneCmd, dir string, log *slog.Logger) *checker {
@@ -124,7 +125,7 @@ func (c *checker) writeConf(files []staged) (string, error) {
 	}
 	var b bytes.Buffer
 	for _, s := range files {
-		b.WriteString(stanza(s.z.Name, s.tmp))
+		b.WriteString(c.opts.stanza(s.z.Name, s.tmp))
 	}
 	_, err = f.Write(b.Bytes())
 	if cerr := f.Close(); err == nil {

@@ -90,3 +90,26 @@ func backendState(t *testing.T, st store.Store, name zone.Name) store.BackendSta
 	}
 	return ss[0]
 }
+
+// TestProbe: "rndc status" answers while named runs and fails with rndc's
+// message while it is stopped; probing changes nothing.
+func TestProbe(t *testing.T) {
+	r := newRig(t, false)
+	b := r.backend(t, false)
+	ctx := testCtx(t)
+	if err := b.Probe(ctx); err != nil {
+		t.Fatalf("probe of a running named: %v", err)
+	}
+	r.named.Stop()
+	err := b.Probe(ctx)
+	if err == nil || !strings.Contains(err.Error(), "rndc status") || !strings.Contains(err.Error(), "rndc:") {
+		t.Fatalf("probe of a stopped named = %v; want rndc's message", err)
+	}
+	r.named.Restart(t)
+	if err := b.Probe(ctx); err != nil {
+		t.Fatalf("probe after restart: %v", err)
+	}
+	if calls := r.calls(t); len(calls) != 3 || calls[0] != "status" || calls[2] != "status" {
+		t.Fatalf("rndc calls %v, want three status calls", calls)
+	}
+}

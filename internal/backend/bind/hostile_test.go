@@ -71,7 +71,7 @@ func TestHostileNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := includeHeader + stanza("good.example", filepath.Join(r.zones, "good.example.db")); string(inc) != want {
+	if want := includeHeader + b.zopts.stanza(zone.Name("good.example"), filepath.Join(r.zones, "good.example.db")); string(inc) != want {
 		t.Fatalf("include:\n%s\nwant\n%s", inc, want)
 	}
 	if strings.Contains(r.named.Log(), "passwd") {

@@ -11,24 +11,18 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dadns/dadns/internal/atomicfile"
 	"github.com/dadns/dadns/internal/zone"
 )
 
 const includeHeader = "# Written by dadns: zone statements for the zones it holds.\n" +
 	"# dadns rewrites this file; edits are reported and lost.\n"
 
-// stanzaRE matches the one statement dadns writes per zone.
-var stanzaRE = regexp.MustCompile(`^zone "([^"\\]+)" \{ type primary; file "([^"\\]+)"; \};$`)
-
-// stanza renders one zone statement. Both strings were checked by
-// checkName and confSafe: they need no escaping.
-func stanza(n zone.Name, file string) string {
-	return fmt.Sprintf("zone \"%s\" { type primary; file \"%s\"; };\n", n, file)
-}
+// stanzaRE matches the one statement dadns writes per zone, with the zone
+// options it writes (zoneoptions.go) in group 3.
+var stanzaRE = regexp.MustCompile(`^zone "([^"\\]+)" \{ type primary; file "([^"\\]+)";((?: [a-z-]+ [a-z0-9]+;)*) \};$`)
 
 // renderInclude writes every statement, sorted by zone name.
-func renderInclude(zones map[zone.Name]entry) []byte {
+func renderInclude(zones map[zone.Name]entry, opts zoneOptions) []byte {
 	names := make([]zone.Name, 0, len(zones))
 	for n := range zones {
 		names = append(names, n)
@@ -38,16 +32,16 @@ func renderInclude(zones map[zone.Name]entry) []byte {
 	b.Grow(len(includeHeader) + len(names)*160)
 	b.WriteString(includeHeader)
 	for _, n := range names {
-		b.WriteString(stanza(n, zones[n].file))
+		b.WriteString(opts.stanza(n, zones[n].file))
 	}
 	return b.Bytes()
 }
 
 // parseInclude reads the statements dadns wrote; every other line that is
-// not blank or a comment is returned as foreign.
-func parseInclude(data []byte) (map[zone.Name]entry, []string) {
-	zones := map[zone.Name]entry{}
-	var foreign []string
+// not blank or a comment is returned as foreign. stale reports statements
+// written with other zone options than opts.
+func parseInclude(data []byte, opts zoneOptions) (zones map[zone.Name]entry, foreign []string, stale bool) {
+	zones = map[zone.Name]entry{}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
@@ -61,8 +55,9 @@ func parseInclude(data []byte) (map[zone.Name]entry, []string) {
 			continue
 		}
 		zones[zone.Name(m[1])] = entry{file: m[2]}
+		stale = stale || m[3] != opts.text
 	}
-	return zones, foreign
+	return zones, foreign, stale
 }
 
 // load reads the include file, creating it empty when missing so that
@@ -70,26 +65,32 @@ func parseInclude(data []byte) (map[zone.Name]entry, []string) {
 func (b *Backend) load() error {
 	data, err := os.ReadFile(b.opt.IncludeFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		b.zones = map[zone.Name]entry{}
-		return b.writeInclude()
+		return b.writeInclude(map[zone.Name]entry{})
 	}
 	if err != nil {
 		return fmt.Errorf("bind: read include: %w", err)
 	}
-	b.zones, b.foreign = parseInclude(data)
+	var stale bool
+	b.zones, b.foreign, stale = parseInclude(data, b.zopts)
+	if stale {
+		// The zone options changed (configuration, or a named upgrade):
+		// rewrite the statements now; named reads them at the next apply.
+		b.log.Info("bind include: zone options changed; rewriting the zone statements", "options", strings.TrimSpace(b.zopts.text))
+		return b.writeInclude(b.zones)
+	}
 	return nil
 }
 
-// writeInclude replaces the include file with the statements of b.zones.
-// Foreign lines are dropped: the file is dadns's.
-func (b *Backend) writeInclude() error {
-	b.mu.RLock()
-	data := renderInclude(b.zones)
-	b.mu.RUnlock()
-	if err := atomicfile.Write(b.opt.IncludeFile, data, b.opt.FileMode); err != nil {
+// writeInclude replaces the include file with the statements of zones and,
+// once the file is written, makes zones the zone set. Foreign lines are
+// dropped: the file is dadns's.
+func (b *Backend) writeInclude(zones map[zone.Name]entry) error {
+	data := renderInclude(zones, b.zopts)
+	if err := b.writeFile(b.opt.IncludeFile, data, b.opt.FileMode); err != nil {
 		return fmt.Errorf("bind: write include: %w", err)
 	}
 	b.mu.Lock()
+	b.zones = zones
 	b.dirty = true
 	if len(b.foreign) > 0 {
 		b.log.Warn("bind include: lines dadns did not write were dropped", "lines", len(b.foreign))

@@ -42,8 +42,7 @@ func (b *Backend) entry(name zone.Name) (entry, bool) {
 	return e, ok
 }
 
-// Zones lists the zones of the include file. It also looks for drift and
-// reports it (see drift).
+// Zones lists the zones of the include file.
 func (b *Backend) Zones(ctx context.Context) ([]zone.Name, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -55,7 +54,6 @@ func (b *Backend) Zones(ctx context.Context) ([]zone.Name, error) {
 	}
 	b.mu.RUnlock()
 	slices.Sort(out)
-	b.reportDrift(b.drift())
 	return out, nil
 }
 
@@ -63,7 +61,7 @@ func (b *Backend) Zones(ctx context.Context) ([]zone.Name, error) {
 type Drift struct {
 	Foreign  []string    // include lines that are not dadns's statements
 	Stray    []zone.Name // zone files without a statement, not written by dadns
-	Leftover []zone.Name // files dadns wrote for zones it deleted: removed
+	Leftover []zone.Name // files dadns wrote for zones it deleted: Repair removes them
 	Missing  []zone.Name // statements whose file is gone
 	Modified []zone.Name // files changed since dadns wrote them
 }
@@ -72,11 +70,24 @@ func (d Drift) empty() bool {
 	return len(d.Foreign)+len(d.Stray)+len(d.Leftover)+len(d.Missing)+len(d.Modified) == 0
 }
 
-// Drift compares the include and zones_dir with what dadns wrote, removes
-// leftovers of zones dadns deleted, and returns what it found.
-func (b *Backend) Drift() Drift { return b.drift() }
+// Drift compares the include and zones_dir with what dadns wrote and
+// returns what it found; it changes nothing.
+func (b *Backend) Drift() Drift { return b.drift(false) }
 
-func (b *Backend) drift() Drift {
+// Repair implements backend.Repairer: it removes the leftovers of zones
+// dadns deleted (zone files it wrote that no statement names, the remains
+// of a delete that stopped halfway) and logs the drift it finds, once per
+// change. Everything else is only reported.
+func (b *Backend) Repair(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b.reportDrift(b.drift(true))
+	return nil
+}
+
+// drift looks for drift; with remove it also removes leftovers.
+func (b *Backend) drift(remove bool) Drift {
 	b.op.Lock() // no Apply or Delete is halfway through
 	defer b.op.Unlock()
 	var d Drift
@@ -94,7 +105,7 @@ func (b *Backend) drift() Drift {
 	}
 	for _, n := range files {
 		if _, ok := zones[n]; !ok {
-			b.strayFile(n, &d)
+			b.strayFile(n, remove, &d)
 		}
 	}
 	for n, e := range zones {
@@ -106,15 +117,16 @@ func (b *Backend) drift() Drift {
 }
 
 // strayFile sorts a file without a statement: dadns's own (a delete that
-// stopped halfway) is removed, anything else is reported.
-func (b *Backend) strayFile(n zone.Name, d *Drift) {
+// stopped halfway) is a leftover, removed when remove is set; anything
+// else is reported.
+func (b *Backend) strayFile(n zone.Name, remove bool, d *Drift) {
 	p, err := b.zoneFile(n)
 	if err != nil {
 		d.Stray = append(d.Stray, n)
 		return
 	}
 	if hn, _, _, ok := header(p); ok && hn == n {
-		if err := os.Remove(p); err == nil {
+		if !remove || os.Remove(p) == nil {
 			d.Leftover = append(d.Leftover, n)
 			return
 		}

@@ -47,3 +47,9 @@ func (r *rndc) run(ctx context.Context, args ...string) error {
 	}
 	return nil
 }
+
+// Probe implements backend.Prober: "rndc status" answers only when named
+// runs and accepts dadns's key; its error is rndc's message.
+func (b *Backend) Probe(ctx context.Context) error {
+	return b.rndc.run(ctx, "status")
+}

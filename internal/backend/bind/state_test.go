@@ -37,8 +37,9 @@ func TestRestartKnowsItsZones(t *testing.T) {
 }
 
 // TestDrift plants files and include lines dadns did not write: they are
-// reported; a file dadns wrote for a zone it no longer holds is removed;
-// an unknown file is left alone until its zone is deleted.
+// reported; reads (Drift, Zones) remove nothing; Repair removes a file
+// dadns wrote for a zone it no longer holds; an unknown file is left alone
+// until its zone is deleted.
 func TestDrift(t *testing.T) {
 	r := newRig(t, false)
 	ctx := testCtx(t)
@@ -73,8 +74,17 @@ func TestDrift(t *testing.T) {
 		len(d.Foreign) != 1 {
 		t.Fatalf("drift = %+v", d)
 	}
+	if _, err := b.Zones(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(leftover); err != nil {
+		t.Fatalf("a read removed the leftover file: %v", err)
+	}
+	if err := b.Repair(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
-		t.Fatal("leftover file not removed")
+		t.Fatal("leftover file not removed by Repair")
 	}
 	if _, err := os.Stat(stray); err != nil {
 		t.Fatal("a file dadns did not write was removed before its zone was deleted")
@@ -85,7 +95,7 @@ func TestDrift(t *testing.T) {
 	if _, err := os.Stat(stray); !os.IsNotExist(err) {
 		t.Fatal("deleting the zone left its file")
 	}
-	if d := b.Drift(); len(d.Stray)+len(d.Leftover) != 0 {
+	if d := b.Drift(); len(d.Stray)+len(d.Leftover) != 0 || len(d.Modified) != 1 {
 		t.Fatalf("after delete: %+v", d)
 	}
 }
@@ -95,17 +105,21 @@ func TestIncludeRoundTrip(t *testing.T) {
 		"b.example": {file: "/z/b.example.db"},
 		"a.example": {file: "/z/a.example.db"},
 	}
-	data := renderInclude(zs)
-	want := includeHeader + "zone \"a.example\" { type primary; file \"/z/a.example.db\"; };\n" +
-		"zone \"b.example\" { type primary; file \"/z/b.example.db\"; };\n"
+	opts := zoneOptions{text: " check-names ignore; max-records-per-type 0;"}
+	data := renderInclude(zs, opts)
+	want := includeHeader + "zone \"a.example\" { type primary; file \"/z/a.example.db\"; check-names ignore; max-records-per-type 0; };\n" +
+		"zone \"b.example\" { type primary; file \"/z/b.example.db\"; check-names ignore; max-records-per-type 0; };\n"
 	if string(data) != want {
 		t.Fatalf("include:\n%s", data)
 	}
 	extra := "zone \"c.example\" { type master; file \"c\"; };\n" +
 		"zone \"../x\" { type primary; file \"/z/x.db\"; };\n" +
 		"zone \"rel.example\" { type primary; file \"rel.db\"; };\n// comment\n\n"
-	got, foreign := parseInclude(append(data, extra...))
-	if len(got) != 2 || got["a.example"].file != "/z/a.example.db" || len(foreign) != 3 {
-		t.Fatalf("parse: %v, foreign %q", got, foreign)
+	got, foreign, stale := parseInclude(append(data, extra...), opts)
+	if len(got) != 2 || got["a.example"].file != "/z/a.example.db" || len(foreign) != 3 || stale {
+		t.Fatalf("parse: %v, foreign %q, stale %v", got, foreign, stale)
+	}
+	if _, _, stale := parseInclude(data, zoneOptions{text: " check-names warn;"}); !stale {
+		t.Fatal("statements with other zone options not seen as stale")
 	}
 }

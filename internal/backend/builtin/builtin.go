@@ -4,6 +4,7 @@ package builtin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -17,8 +18,10 @@ import (
 type Backend struct {
 	srv *dnsserver.Server
 
-	mu    sync.RWMutex
-	zones map[zone.Name]*zone.Zone // what was handed to srv, for Zone()
+	mu     sync.RWMutex
+	zones  map[zone.Name]*zone.Zone // what was handed to srv, for Zone()
+	loaded bool                     // Load filled the server from the store
+	held   *dnsserver.Sockets       // bound, answered only once Load is done
 }
 
 // New returns a backend serving through srv. The caller starts srv's
@@ -27,29 +30,96 @@ func New(srv *dnsserver.Server) *Backend {
 	return &Backend{srv: srv, zones: map[zone.Name]*zone.Zone{}}
 }
 
+// NewHeld returns a backend serving through srv that answers on k only
+// once Load has put the stored zones in: until then queries wait in the
+// kernel rather than meet an empty server that would refuse them.
+func NewHeld(srv *dnsserver.Server, k *dnsserver.Sockets) *Backend {
+	b := New(srv)
+	b.held = k
+	return b
+}
+
+// Close releases held sockets that Load never served.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	k := b.held
+	b.held = nil
+	b.mu.Unlock()
+	if k == nil {
+		return nil
+	}
+	return k.Close()
+}
+
 // Server returns the DNS server behind the backend.
 func (b *Backend) Server() *dnsserver.Server { return b.srv }
 
-// Volatile reports true: the served set lives in memory and is rebuilt
-// from the store on every start.
-func (b *Backend) Volatile() bool { return true }
+// Volatile reports whether the served set was lost with the last process:
+// true until Load has filled the server with the stored zones again.
+func (b *Backend) Volatile() bool {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return !b.loaded
+}
 
-// Apply swaps the zones into the served snapshot in one step.
+// Load serves zones in one step and marks the backend as holding what the
+// store holds (no longer Volatile); zones is the desired state of every
+// live zone in the store. Then it starts answering on the sockets given to
+// NewHeld, until ctx ends. It returns the zones that could not be served,
+// which the caller must have applied again.
+func (b *Backend) Load(ctx context.Context, zones []*zone.Zone) (map[zone.Name]error, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	failed := b.apply(zones)
+	b.mu.Lock()
+	b.loaded = true
+	k := b.held
+	b.held = nil
+	b.mu.Unlock()
+	if k != nil {
+		if err := b.srv.Serve(ctx, k); err != nil {
+			return failed, fmt.Errorf("builtin: %w", err)
+		}
+	}
+	return failed, nil
+}
+
+// Apply swaps the zones into the served snapshot in one step. A zone the
+// server cannot index fails on its own.
 func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	failed := b.apply(zones)
+	var errs []error
+	for n, err := range failed {
+		errs = append(errs, &backend.ZoneError{Zone: n, Err: backend.Permanent(err)})
+	}
+	return errors.Join(errs...)
+}
+
+// apply hands zones to the server and remembers those it serves.
+func (b *Backend) apply(zones []*zone.Zone) map[zone.Name]error {
 	set := make([]*dnsserver.Zone, 0, len(zones))
 	for _, z := range zones {
 		set = append(set, &dnsserver.Zone{Origin: z.Name.FQDN(), Hash: z.Hash(), RRs: z.RRs()})
 	}
-	b.srv.Apply(set, nil)
+	bad := b.srv.Apply(set, nil)
+	var failed map[zone.Name]error
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	for _, z := range zones {
+		if err, ok := bad[z.Name.FQDN()]; ok {
+			if failed == nil {
+				failed = map[zone.Name]error{}
+			}
+			failed[z.Name] = err
+			continue
+		}
 		b.zones[z.Name] = z
 	}
-	b.mu.Unlock()
-	return nil
+	return failed
 }
 
 // Delete removes zones from the served snapshot; absent ones are ignored.
@@ -105,3 +175,7 @@ func (b *Backend) Verify(ctx context.Context, name zone.Name, hash string) error
 	}
 	return nil
 }
+
+// Probe implements backend.Prober: the server runs inside dadns, so it is
+// up whenever dadns is.
+func (b *Backend) Probe(ctx context.Context) error { return nil }

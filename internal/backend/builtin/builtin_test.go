@@ -3,6 +3,7 @@ package builtin
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -53,5 +54,54 @@ func TestServesOverDNS(t *testing.T) {
 	}
 	if err := b.Verify(ctx, z.Name, z.Hash()); err == nil {
 		t.Fatal("verify passed for a deleted zone")
+	}
+}
+
+// TestHeldSocketsAnswerOnlyOnceLoaded asks a held backend before it is
+// loaded: the question waits in the socket and is answered from the loaded
+// zones, never refused.
+func TestHeldSocketsAnswerOnlyOnceLoaded(t *testing.T) {
+	srv := dnsserver.New(dnsserver.Options{})
+	k, err := srv.Bind("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := NewHeld(srv, k)
+	if !b.Volatile() {
+		t.Fatal("an empty backend says it holds the stored zones")
+	}
+	z := backendtest.Zone(t, "held.example", 7)
+	type reply struct {
+		r   *dns.Msg
+		err error
+	}
+	got := make(chan reply, 1)
+	go func() {
+		m := new(dns.Msg)
+		m.SetQuestion("held.example.", dns.TypeSOA)
+		c := &dns.Client{Net: "tcp", Timeout: 10 * time.Second}
+		r, _, err := c.Exchange(m, k.TCPAddr().String())
+		got <- reply{r, err}
+	}()
+	select {
+	case r := <-got:
+		t.Fatalf("answered before the zones were loaded: %v %v", r.r, r.err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	failed, err := b.Load(ctx, []*zone.Zone{z})
+	if err != nil || len(failed) > 0 {
+		t.Fatalf("load: %v %v", failed, err)
+	}
+	r := <-got
+	if r.err != nil || r.r.Rcode != dns.RcodeSuccess || !r.r.Authoritative {
+		t.Fatalf("held question: %v %v", r.r, r.err)
+	}
+	if b.Volatile() {
+		t.Fatal("a loaded backend still says it lost its zones")
+	}
+	if err := b.Verify(ctx, z.Name, z.Hash()); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -66,6 +66,15 @@ func New(opt Options) (*Backend, error) {
 	}, nil
 }
 
+// Probe implements backend.Prober: a ping of the database server (a
+// connection from the pool, or a new one).
+func (b *Backend) Probe(ctx context.Context) error {
+	if err := b.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("coredns_mysql: ping %s:%d: %w", b.opt.Host, b.opt.Port, err)
+	}
+	return nil
+}
+
 // Close closes the connection pool.
 func (b *Backend) Close() error { return b.db.Close() }
 

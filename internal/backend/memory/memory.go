@@ -19,8 +19,11 @@ type Backend struct {
 	zones   map[zone.Name]*zone.Zone
 	fail    map[zone.Name]error
 	down    error
+	unreach error
 	applies int
 	batches []int
+	probes  int
+	calls   int
 }
 
 // New returns an empty backend.
@@ -47,11 +50,51 @@ func (b *Backend) SetDown(err error) {
 	b.mu.Unlock()
 }
 
+// SetUnreachable makes Apply, Delete and Probe fail with err while Zone
+// and Zones still answer from what was stored, as a backend that reads
+// its own files does while its server is down (bind with named stopped).
+// nil brings it back.
+func (b *Backend) SetUnreachable(err error) {
+	b.mu.Lock()
+	b.unreach = err
+	b.mu.Unlock()
+}
+
+// Calls returns how many times Apply and Delete were called, failed
+// calls included.
+func (b *Backend) Calls() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.calls
+}
+
 // Stats returns how many zones were applied and the size of each batch.
 func (b *Backend) Stats() (applies int, batches []int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.applies, append([]int(nil), b.batches...)
+}
+
+// Probe implements backend.Prober: it fails with the error given to
+// SetDown while the backend is down.
+func (b *Backend) Probe(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.probes++
+	if b.down != nil {
+		return b.down
+	}
+	return b.unreach
+}
+
+// Probes returns how many times Probe was called.
+func (b *Backend) Probes() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.probes
 }
 
 // Apply stores the zones; zones set to fail are reported per zone.
@@ -61,8 +104,12 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.calls++
 	if b.down != nil {
 		return b.down
+	}
+	if b.unreach != nil {
+		return b.unreach
 	}
 	var errs []error
 	for _, z := range zones {
@@ -84,8 +131,12 @@ func (b *Backend) Delete(ctx context.Context, names []zone.Name) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.calls++
 	if b.down != nil {
 		return b.down
+	}
+	if b.unreach != nil {
+		return b.unreach
 	}
 	for _, n := range names {
 		delete(b.zones, n)
