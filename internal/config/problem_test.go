@@ -98,6 +98,7 @@ func TestProblemsOneByOne(t *testing.T) {
 		{"mysql datastore without database", "datastore: {type: mysql, host: db1, user: u}", nil, "datastore.name", "is not set"},
 		{"mysql datastore bad host", "datastore: {type: mysql, host: 'db1,bad host', name: d, user: u}", nil, "datastore.host", "not a host name"},
 		{"mysql datastore tls options", "datastore: {type: mysql, host: db1, name: d, user: u, tls_ca: /ca.pem}", nil, "datastore.tls", "set tls: true"},
+		{"node id with @", "app: {node_id: 'a@b'}", nil, "app.node_id", "without spaces or @"},
 		{"short claim lease", "datastore: {claim_lease_seconds: 1}", nil, "datastore.claim_lease_seconds", ""},
 		{"tls options without tls", "dns: {backends: {c: {type: coredns_mysql, host: db, database: d, username: u, tls_ca: /ca.pem}}}", nil, "dns.backends.c.tls", "set tls: true"},
 		{"env wrong type", "", []string{"DADNS_APP_LISTEN_PORT=abc"}, "app.listen_port", "not a whole number"},

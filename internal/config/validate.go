@@ -60,6 +60,9 @@ func (c *Config) validateTop(r *report) {
 }
 
 func (a *AppConfig) validate(r *report) {
+	if len(a.NodeID) > 100 || strings.ContainsAny(a.NodeID, "@ \t\r\n") {
+		r.add("app.node_id", "%q is not a node name; use at most 100 characters without spaces or @, such as dns1", a.NodeID)
+	}
 	checkPort(r, "app.listen_port", a.ListenPort)
 	if a.ListenAddress != "" && !validHost(a.ListenAddress) {
 		r.add("app.listen_address", "%q is not an IP address or host name; write one without a port (the port is app.listen_port), or leave it empty for all interfaces", a.ListenAddress)
