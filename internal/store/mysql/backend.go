@@ -17,10 +17,17 @@ func (s *Store) ensureBackend(ctx context.Context, backend string) error {
 	}
 	var one int
 	err := s.db.QueryRowContext(ctx, "SELECT 1 FROM backends WHERE name = ?", backend).Scan(&one)
+	if err == nil {
+		return s.maybeFill(ctx, backend)
+	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	return s.write(ctx, func(tx *sql.Tx) error { return register(ctx, tx, backend, s.now()) })
+	err = s.write(ctx, func(tx *sql.Tx) error { return register(ctx, tx, backend, s.now()) })
+	if err == nil {
+		s.fill.registeredNow(backend, s.now())
+	}
+	return err
 }
 
 // register adds backend with every zone pending, unless it is known.
@@ -65,6 +72,9 @@ func (s *Store) forget(ctx context.Context, keep []string, suffix string) error 
 	})
 	if err != nil {
 		return fmt.Errorf("store: forget backends: %w", err)
+	}
+	for _, b := range keep {
+		s.fill.registeredNow(b, s.now())
 	}
 	return nil
 }

@@ -32,6 +32,8 @@ type Store struct {
 
 	seqMu   sync.Mutex
 	lastSeq int64
+
+	fill filler // missing-row fills of recently registered backends
 }
 
 var _ store.Store = (*Store)(nil)

@@ -422,6 +422,9 @@ func (n *Node) writeConfig() error {
 	lines := []string{
 		"[mysqld]",
 		"datadir=" + filepath.Join(n.Dir, "data"),
+		// A private tmpdir: other tests' cleanups of /tmp must not reach
+		// the server's temporary tables.
+		"tmpdir=" + filepath.Join(n.Dir, "tmp"),
 		"port=" + strconv.Itoa(n.Port),
 		"bind-address=127.0.0.1",
 		"socket=" + filepath.Join(n.Dir, "s"),
@@ -449,7 +452,7 @@ func (n *Node) writeConfig() error {
 	if os.Geteuid() == 0 {
 		lines = append(lines, "user=root")
 	}
-	if err := os.MkdirAll(n.Dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Join(n.Dir, "tmp"), 0o700); err != nil {
 		return err
 	}
 	return os.WriteFile(n.cnf(), []byte(strings.Join(lines, "\n")+"\n"), 0o600)
@@ -458,7 +461,10 @@ func (n *Node) writeConfig() error {
 func (n *Node) install() error {
 	// Installed without Galera (the system tables are plain files); the
 	// provider is loaded when the node starts.
-	args := []string{"--no-defaults", "--datadir=" + filepath.Join(n.Dir, "data"),
+	if err := os.MkdirAll(filepath.Join(n.Dir, "tmp"), 0o700); err != nil {
+		return err
+	}
+	args := []string{"--no-defaults", "--datadir=" + filepath.Join(n.Dir, "data"), "--tmpdir=" + filepath.Join(n.Dir, "tmp"),
 		"--innodb-log-file-size=16M", "--innodb-buffer-pool-size=64M",
 		"--auth-root-authentication-method=normal", "--skip-test-db"}
 	if os.Geteuid() == 0 {

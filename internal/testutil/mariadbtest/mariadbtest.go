@@ -126,7 +126,9 @@ func (s *Server) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.
 // serverFlags are shared by mariadb-install-db and mariadbd: small files
 // and buffers, nothing but what a test needs.
 func (s *Server) serverFlags() []string {
-	f := []string{"--no-defaults", "--datadir=" + filepath.Join(s.Dir, "data"),
+	// A private tmpdir: other tests' cleanups of /tmp must not reach the
+	// server's temporary tables (mariadb-install-db failed on that).
+	f := []string{"--no-defaults", "--datadir=" + filepath.Join(s.Dir, "data"), "--tmpdir=" + s.Dir,
 		"--innodb-log-file-size=16M", "--innodb-buffer-pool-size=64M"}
 	if os.Geteuid() == 0 {
 		f = append(f, "--user=root")
