@@ -65,6 +65,13 @@ func (e *galeraEnv) start(t *testing.T, cn *clusterNode) {
 		cn.id, strings.Join(hosts, ","), e.stateDB, galeratest.User, e.g.Password, e.lease)
 	cn.node = startNodeApp(t, cn.dir, cn.httpPort, backends, appKeys, "http", daClient())
 	cn.node.dnsAddr = fmt.Sprintf("127.0.0.1:%d", cn.dnsPort)
+	out := cn.node.out
+	t.Cleanup(func() {
+		if t.Failed() {
+			text := out.String()
+			t.Logf("%s's log (end):\n%s", cn.id, text[max(0, len(text)-6000):])
+		}
+	})
 }
 
 func (e *galeraEnv) newNode(t *testing.T, id string, first int, slow bool) *clusterNode {
@@ -162,6 +169,23 @@ func zoneNames(prefix string, n int) []string {
 // serial and the shared coredns database holds exactly want.
 func (e *galeraEnv) waitServed(t *testing.T, nodes []*clusterNode, want map[string]uint32) {
 	t.Helper()
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		rows, err := e.g.Root(t, 2, e.stateDB).Query("SELECT backend, zone, state, desired_version, applied_version, claimed_by, last_error FROM backend_state WHERE zone IN ('s0.example', 's1.example', 's6.example')")
+		if err != nil {
+			t.Log(err)
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var b, z, st, cb, le string
+			var dv, av int64
+			_ = rows.Scan(&b, &z, &st, &dv, &av, &cb, &le)
+			t.Logf("state row: %s %s %s desired %d applied %d claimed %q err %q", b, z, st, dv, av, cb, le)
+		}
+	})
 	for _, cn := range nodes {
 		for name, serial := range want {
 			waitSOASerial(t, cn.dnsAddr, name, serial)
