@@ -109,6 +109,36 @@ func (cl *cluster) heartbeat(ctx context.Context, log *slog.Logger) {
 	}
 }
 
+// changePoll is how often a node looks for zone changes other nodes took.
+const changePoll = 500 * time.Millisecond
+
+// watch wakes the workers (notify) whenever another node stored a push or
+// delete: a node's own pushes wake them directly, others' only through the
+// database.
+func (cl *cluster) watch(ctx context.Context, notify func(), log *slog.Logger) {
+	t := time.NewTicker(changePoll)
+	defer t.Stop()
+	var last int64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		seq, err := cl.c.LastChange(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Debug("cluster change poll failed", "err", err)
+			}
+			continue
+		}
+		if seq != last {
+			last = seq
+			notify()
+		}
+	}
+}
+
 // leaseGate lets a timed reconciliation pass run on one node at a time.
 func (cl *cluster) leaseGate(ttl time.Duration) func(context.Context) (bool, error) {
 	return func(ctx context.Context) (bool, error) {

@@ -64,6 +64,9 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 	parsed := zone.NewCache(4096)
 	disp := dispatch.New(st, backends.byName, dispatch.Options{Logger: log, Metrics: dispatch.NewMetrics(reg), Parsed: parsed})
 	registerPending(reg, st, disp)
+	if cl != nil {
+		go cl.watch(runCtx, disp.Notify, log)
+	}
 	go housekeep(runCtx, st, log)
 	svc := push.New(push.Options{
 		Store:      st,

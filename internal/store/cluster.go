@@ -42,6 +42,11 @@ type Cluster interface {
 	// suffix (one node's local backends); every name in keep is registered.
 	ForgetSuffix(ctx context.Context, suffix string, keep []string) error
 
+	// LastChange returns a number that grows with every push or delete
+	// committed by any node: a node polls it to wake its workers for
+	// changes other nodes took.
+	LastChange(ctx context.Context) (int64, error)
+
 	// AcquireLease takes or renews the named lease for holder until
 	// now+ttl. It reports false while another holder's lease is unexpired.
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)

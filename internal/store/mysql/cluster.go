@@ -164,6 +164,15 @@ func release(ctx context.Context, tx *sql.Tx, backend, zone string) error {
 	return err
 }
 
+// LastChange is the highest push sequence number stored (an index lookup).
+func (s *Store) LastChange(ctx context.Context) (int64, error) {
+	var seq sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, "SELECT max(seq) FROM zones").Scan(&seq); err != nil {
+		return 0, fmt.Errorf("store: last change: %w", err)
+	}
+	return seq.Int64, nil
+}
+
 // AcquireLease takes or renews the named lease for holder until now+ttl.
 func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
 	var ok bool

@@ -27,7 +27,8 @@ var migrations = [][]string{{
 		updated    BIGINT NOT NULL,
 		canonical  LONGBLOB NOT NULL,
 		original   LONGBLOB NOT NULL,
-		KEY zones_live (deleted, name)
+		KEY zones_live (deleted, name),
+		KEY zones_seq (seq)
 	) ENGINE=InnoDB`,
 	`CREATE TABLE IF NOT EXISTS retired (
 		name    VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,

@@ -226,7 +226,7 @@ func testLease(t *testing.T, open SharedOpener) {
 
 func testHeartbeats(t *testing.T, open SharedOpener) {
 	ctx := context.Background()
-	_, _, ca, cb, clock := twoNodes(t, open)
+	a, _, ca, cb, clock := twoNodes(t, open)
 	start := clock.Now()
 	if err := ca.Heartbeat(ctx, store.Node{ID: "n1", Version: "v1", Started: start}); err != nil {
 		t.Fatal(err)
@@ -243,6 +243,14 @@ func testHeartbeats(t *testing.T, open SharedOpener) {
 	if nodes[0].ID != "n1" || nodes[0].Alive(now, 30*time.Second) || !nodes[1].Alive(now, 30*time.Second) ||
 		nodes[1].Version != "v2" || !nodes[0].LastSeen.Equal(start) {
 		t.Fatalf("nodes = %+v", nodes)
+	}
+	before, err := cb.LastChange(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, a, "changed.example", 1)
+	if after, err := cb.LastChange(ctx); err != nil || after <= before {
+		t.Fatalf("LastChange %d → %d, %v: another node's push not seen", before, after, err)
 	}
 	if err := ca.ForgetNode(ctx, "n1"); err != nil {
 		t.Fatal(err)
