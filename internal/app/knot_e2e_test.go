@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"context"
 	"fmt"
 	"maps"
@@ -105,7 +106,7 @@ func TestKnotDifferentialThroughHTTP(t *testing.T) {
 		serials[origin] = z.Serial
 		zones = append(zones, dnsdiff.Zone{Origin: z.Name.FQDN(), RRs: z.RRs()})
 	}
-	st, err := store.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), store.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +313,7 @@ func subset(a, b []dns.RR) bool {
 	return true
 }
 
-func knotState(st *store.Store, name string) store.BackendState {
+func knotState(st store.Store, name string) store.BackendState {
 	ss, _ := st.BackendStates(context.Background(), name)
 	for _, s := range ss {
 		if s.Backend == "knot" {
@@ -324,7 +325,7 @@ func knotState(st *store.Store, name string) store.BackendState {
 
 // waitKnotSettled waits until the knot backend has applied the zone or
 // failed it permanently, and returns its state.
-func waitKnotSettled(t *testing.T, st *store.Store, name string) store.BackendState {
+func waitKnotSettled(t *testing.T, st store.Store, name string) store.BackendState {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	var last store.BackendState
@@ -341,7 +342,7 @@ func waitKnotSettled(t *testing.T, st *store.Store, name string) store.BackendSt
 
 // waitKnotState waits until the knot backend's state of the zone is state
 // with an error containing substr.
-func waitKnotState(t *testing.T, st *store.Store, name string, state store.State, substr string) {
+func waitKnotState(t *testing.T, st store.Store, name string, state store.State, substr string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	var last store.BackendState
@@ -374,7 +375,7 @@ func TestKnotDown(t *testing.T) {
 	for _, name := range names {
 		pushZone(t, n, name, e2eZone(name, 2))
 	}
-	st, err := store.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), store.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

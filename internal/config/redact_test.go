@@ -58,6 +58,7 @@ func TestRedactedHidesEverySecret(t *testing.T) {
 	wantKeys := []string{
 		"app.admin_password",
 		"app.auth_password",
+		"datastore.dsn",
 		"datastore.pass",
 		"dns.backends.builtin.cookie_secret",
 		"dns.backends.builtin.cookie_secret_previous",

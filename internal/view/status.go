@@ -14,14 +14,16 @@ import (
 
 // Source is what the read models are built from.
 type Source struct {
-	Store *store.Store
+	Store store.Store
 	// Workers reports each backend worker (nil: none).
 	Workers func() []dispatch.Status
 	// Reconciler reports the last reconciliation pass (nil: none).
 	Reconciler func() any
 	// Secondaries reports who asked the builtin for transfers (nil: none).
 	Secondaries func() any
-	Version     string
+	// Cluster reports the nodes sharing the store (nil: one node).
+	Cluster func(context.Context) (any, error)
+	Version string
 }
 
 // Status is GET /status: the Python directdnsonly's shape (status,
@@ -39,6 +41,8 @@ type Status struct {
 	// Secondaries lists who asked the builtin for transfers (when
 	// transfers are configured).
 	Secondaries any `json:"secondaries,omitempty"`
+	// Cluster lists the dadns nodes sharing the store (a shared store only).
+	Cluster any `json:"cluster,omitempty"`
 }
 
 // Queues sums the work not done yet over the backends.
@@ -115,6 +119,13 @@ func BuildStatus(ctx context.Context, src Source) (Status, error) {
 	if src.Secondaries != nil {
 		doc.Secondaries = src.Secondaries()
 	}
+	if src.Cluster != nil {
+		c, err := src.Cluster(ctx)
+		if err != nil {
+			return doc, err
+		}
+		doc.Cluster = c
+	}
 	n, err := src.Store.CountLive(ctx)
 	if err != nil {
 		return doc, err
@@ -157,7 +168,7 @@ func (src Source) workers() []dispatch.Status {
 }
 
 // BackendOf is the progress of the backend worker w reports.
-func BackendOf(ctx context.Context, st *store.Store, w dispatch.Status) (Backend, error) {
+func BackendOf(ctx context.Context, st store.Store, w dispatch.Status) (Backend, error) {
 	sum, err := st.Summary(ctx, w.Backend)
 	if err != nil {
 		return Backend{}, err
