@@ -1,9 +1,9 @@
 package app
 
 import (
-	"github.com/dadns/dadns/internal/store/sqlite"
 	"context"
 	"fmt"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"net/http"
 	"os"
 	"os/exec"

@@ -102,7 +102,7 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		UI: operatorUI(runCtx, cfg, uiDeps{st: st, svc: svc, disp: disp, rec: rec, backends: backends, act: act, started: started,
 			secondaries: secondaries},
 			log),
-		Cluster:             clusterStatus(cl),
+		Cluster: clusterStatus(cl),
 	})
 	// HTTP first: pushes are taken and /readyz answers 503 (no worker
 	// running yet) while the stored zones are loaded; DNS answers only

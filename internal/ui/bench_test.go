@@ -1,10 +1,10 @@
 package ui_test
 
 import (
-	"github.com/dadns/dadns/internal/store/sqlite"
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"

@@ -1,8 +1,8 @@
 package corednsmysql
 
 import (
-	"github.com/dadns/dadns/internal/store/sqlite"
 	"context"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"log/slog"
 	"path/filepath"
 	"strings"

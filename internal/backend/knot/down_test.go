@@ -1,8 +1,8 @@
 package knot
 
 import (
-	"github.com/dadns/dadns/internal/store/sqlite"
 	"context"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"io"
 	"log/slog"
 	"path/filepath"
