@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"github.com/dadns/dadns/internal/backend/dnsverify"
 
-
 	"github.com/dadns/dadns/internal/backend"
 	"github.com/dadns/dadns/internal/zone"
 )
