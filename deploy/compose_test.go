@@ -41,6 +41,12 @@ var topologies = []topology{
 		ports:    []string{"0.0.0.0:2222/tcp", "0.0.0.0:53/udp", "0.0.0.0:53/tcp", "127.0.0.1:5355/udp", "127.0.0.1:5355/tcp"},
 		required: []string{"DB_PASSWORD", "REPLICATION_PASSWORD"},
 	},
+	{
+		dir: "cluster",
+		ports: []string{"0.0.0.0:2222/tcp", "0.0.0.0:53/udp", "0.0.0.0:53/tcp",
+			"127.0.0.1:2223/tcp", "127.0.0.1:5354/udp", "127.0.0.1:5354/tcp"},
+		required: []string{"GALERA_ROOT_PASSWORD", "DADNS_DB_PASSWORD", "GALERA_SST_PASSWORD"},
+	},
 }
 
 // composeFile is the path of a topology's compose file.

@@ -103,7 +103,12 @@ func TestCoreDNSImage(t *testing.T) {
 // TestCoreDNSReadsWhatDadnsWrites: each CoreDNS container reads the
 // database, account and password that dadns writes in its data centre.
 func TestCoreDNSReadsWhatDadnsWrites(t *testing.T) {
-	tp := topologies[2]
+	var tp topology
+	for _, x := range topologies {
+		if x.dir == "coredns-mysql" {
+			tp = x
+		}
+	}
 	p, err := tp.load(t, tp.filledEnv(t))
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 args=()
 if [ "${QUICK:-}" = 1 ]; then
-	args+=(-zones 200 -latency-pushes 200 -duration 3s -load-timeout 60s -timeout 100s)
+	args+=(-zones 200 -latency-pushes 200 -duration 3s -load-timeout 60s -timeout 100s -stores sqlite,mariadb)
 fi
 "${GO:-go}" build -o bin/dadnsbench ./bench/cmd/dadnsbench
 exec bin/dadnsbench -dadns bin/dadns -out bench/results/latest.md "${args[@]}" "$@"

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dadns/dadns/internal/push"
 	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/store/sqlite"
 )
 
 const (
@@ -27,13 +28,13 @@ const (
 type harness struct {
 	t       testing.TB
 	srv     *httptest.Server
-	st      *store.Store
+	st      store.Store
 	changed int
 }
 
 func newHarness(t testing.TB, mod func(*Options, *push.Options)) *harness {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "dadns.db"), store.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "dadns.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 // source is what the shared read models are built from.
 func (s *Server) source() view.Source {
 	return view.Source{Store: s.opt.Store, Workers: s.opt.Workers, Reconciler: s.opt.Reconciler,
-		Secondaries: s.opt.Secondaries, Version: s.opt.Version}
+		Secondaries: s.opt.Secondaries, Cluster: s.opt.Cluster, Version: s.opt.Version}
 }
 
 func (s *Server) workers() []dispatch.Status {

@@ -2,6 +2,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -18,7 +19,7 @@ import (
 
 // Options configure a Server.
 type Options struct {
-	Store       *store.Store
+	Store       store.Store
 	Push        *push.Service
 	Credentials Credentials
 	// MaxBodyBytes bounds a request body (HTTP 413 past it).
@@ -39,6 +40,8 @@ type Options struct {
 	// Workers reports each backend worker; Reconciler the last pass (nil: none).
 	Workers    func() []dispatch.Status
 	Reconciler func() any
+	// Cluster reports the nodes sharing the store (nil: one node).
+	Cluster func(context.Context) (any, error)
 	// Secondaries reports the secondaries seen by the builtin's transfers
 	// (nil: none configured).
 	Secondaries func() any

@@ -67,7 +67,7 @@ func (s *backendSet) close() {
 // newBuiltin binds the DNS port at once (a port in use fails the start)
 // but answers only once the stored zones are loaded (see loadBuiltins).
 func newBuiltin(ctx context.Context, bc config.Backend, log *slog.Logger) (backend.Backend, error) {
-	srv := dnsserver.New(dnsserver.Options{Logger: log, Transfers: transferOptions(bc.Builtin.Transfers, log)})
+	srv := dnsserver.New(dnsserver.Options{Logger: log, Transfers: transferOptions(bc.Builtin.Transfers, log), RRL: rrlOptions(bc.Builtin.RRL), Cookies: cookieOptions(bc.Builtin), MinimalANY: bc.Builtin.MinimalANY})
 	k, err := srv.Bind(bc.Builtin.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("builtin dns listen %s: %w", bc.Builtin.Listen, err)
@@ -89,6 +89,7 @@ func (s *backendSet) registerMetrics(reg prometheus.Registerer) {
 	}
 	if len(c.servers) > 0 {
 		reg.MustRegister(c)
+		registerInternet(reg, c.servers)
 	}
 }
 

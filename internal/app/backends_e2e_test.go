@@ -19,6 +19,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"github.com/dadns/dadns/internal/testutil/mariadbtest"
 	"github.com/dadns/dadns/internal/testutil/syncbuf"
 )
@@ -121,7 +122,7 @@ func TestBindNamedDownQuiet(t *testing.T) {
 	r.named.Stop()
 	stopped := time.Now()
 	pushZones(t, n, "q", zones, 2)
-	st, err := store.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), store.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +216,7 @@ func waitServed(t *testing.T, addr, prefix string, count int, serial uint32, tim
 
 // waitAllFailing waits until count zones fail on the bind backend with an
 // error that names rndc, and returns one such error.
-func waitAllFailing(t *testing.T, st *store.Store, count int, timeout time.Duration) string {
+func waitAllFailing(t *testing.T, st store.Store, count int, timeout time.Duration) string {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -278,6 +279,8 @@ var everyType = []instanceKind{
 	{"bind", startBindInstance},
 	{"coredns_mysql", startMySQLInstance},
 	{"nsd", startNSDInstance},
+	{"knot", startKnotInstance},
+	{"powerdns", startPowerDNSInstance},
 }
 
 func startBuiltinInstance(t *testing.T, _ *shared, name string) (string, func(string, uint32) error) {

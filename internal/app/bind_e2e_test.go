@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"github.com/dadns/dadns/internal/testutil/dnsdiff"
 	"github.com/dadns/dadns/internal/testutil/namedtest"
 	"github.com/dadns/dadns/internal/zone"
@@ -177,7 +178,7 @@ func TestBindNamedDown(t *testing.T) {
 	for _, name := range names {
 		pushZone(t, n, name, e2eZone(name, 2))
 	}
-	st, err := store.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), store.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +194,7 @@ func TestBindNamedDown(t *testing.T) {
 
 // waitFailing waits until the bind backend records a failure of the zone
 // that names rndc.
-func waitFailing(t *testing.T, st *store.Store, name string) {
+func waitFailing(t *testing.T, st store.Store, name string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	var last []store.BackendState

@@ -22,6 +22,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/store/sqlite"
 )
 
 // The test binary doubles as the dadns binary: with E2E_DADNS_CHILD set it
@@ -190,7 +191,7 @@ func TestKillAfterAckLosesNothing(t *testing.T) {
 	delete(acked, "z0.kill.example")
 	n.kill()
 
-	st, err := store.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), store.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 const tombstoneRetention = 7 * 24 * time.Hour
 
 // housekeep purges old tombstones hourly until ctx ends.
-func housekeep(ctx context.Context, st *store.Store, log *slog.Logger) {
+func housekeep(ctx context.Context, st store.Store, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {

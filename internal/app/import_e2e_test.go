@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/store/sqlite"
 )
 
 // writeDirectdnsonlyDB writes a directdnsonly SQLite database (its domains
@@ -175,7 +175,7 @@ func TestImportTenThousandZones(t *testing.T) {
 		t.Fatalf("import: %d\n%s%s", code, out, errs)
 	}
 	t.Logf("imported %d zones directly on the store in %.1f s (%.0f zones/s)", count, elapsed.Seconds(), count/elapsed.Seconds())
-	st, err := store.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), store.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

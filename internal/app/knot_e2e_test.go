@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"maps"
 	"os"
 	"path/filepath"
@@ -46,6 +47,14 @@ func (r *knotRig) backendYAML() string {
       verify_address: %s
       verify_transfer: true
 `, r.zones, knottest.KnotcPath, r.knot.Socket, r.knot.Addr)
+}
+
+// startKnotInstance is a knot instance of TestTwoInstancesOfEveryType,
+// with its own knotd.
+func startKnotInstance(t *testing.T, _ *shared, name string) (string, func(string, uint32) error) {
+	r := newKnotRig(t)
+	yaml := strings.Replace(r.backendYAML(), "    knot:\n", "    "+name+":\n", 1)
+	return yaml, func(zone string, serial uint32) error { return soaServed(r.knot.Addr, zone, serial) }
 }
 
 // knotRefusedZones are corpus zones knotd will not load, with knotd's
@@ -97,7 +106,7 @@ func TestKnotDifferentialThroughHTTP(t *testing.T) {
 		serials[origin] = z.Serial
 		zones = append(zones, dnsdiff.Zone{Origin: z.Name.FQDN(), RRs: z.RRs()})
 	}
-	st, err := store.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), store.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +313,7 @@ func subset(a, b []dns.RR) bool {
 	return true
 }
 
-func knotState(st *store.Store, name string) store.BackendState {
+func knotState(st store.Store, name string) store.BackendState {
 	ss, _ := st.BackendStates(context.Background(), name)
 	for _, s := range ss {
 		if s.Backend == "knot" {
@@ -316,7 +325,7 @@ func knotState(st *store.Store, name string) store.BackendState {
 
 // waitKnotSettled waits until the knot backend has applied the zone or
 // failed it permanently, and returns its state.
-func waitKnotSettled(t *testing.T, st *store.Store, name string) store.BackendState {
+func waitKnotSettled(t *testing.T, st store.Store, name string) store.BackendState {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	var last store.BackendState
@@ -333,7 +342,7 @@ func waitKnotSettled(t *testing.T, st *store.Store, name string) store.BackendSt
 
 // waitKnotState waits until the knot backend's state of the zone is state
 // with an error containing substr.
-func waitKnotState(t *testing.T, st *store.Store, name string, state store.State, substr string) {
+func waitKnotState(t *testing.T, st store.Store, name string, state store.State, substr string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	var last store.BackendState
@@ -366,7 +375,7 @@ func TestKnotDown(t *testing.T) {
 	for _, name := range names {
 		pushZone(t, n, name, e2eZone(name, 2))
 	}
-	st, err := store.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), store.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

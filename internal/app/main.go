@@ -90,6 +90,9 @@ func init() {
 		"import": {synopsis: "directdnsonly [--db PATH | --mysql DSN] | zones DIR [--named-conf FILE]",
 			summary: "import zones from directdnsonly's database or a zone directory",
 			help:    importHelp, nargs: [2]int{1, 2}, define: importFlags},
+		"store": {synopsis: "copy --from sqlite:PATH|mysql:DSN --to sqlite:PATH|mysql:DSN",
+			summary: "copy the state into an empty store (one node to a cluster, and back)",
+			help:    storeHelp, nargs: [2]int{1, 1}, define: storeFlags},
 		"version": {summary: "print the version and exit", define: noFlags(versionRun)},
 		"help":    {synopsis: "[COMMAND]", summary: "this overview, or a command's usage", nargs: [2]int{0, 1}, define: noFlags(helpRun)},
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"net/http"
 	"os"
 	"os/exec"
@@ -104,7 +105,7 @@ func nsdDifferential(t *testing.T, mode string) {
 		serials[origin] = z.Serial
 		parsed[origin] = z
 	}
-	st, err := store.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), store.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +326,7 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 
 // waitAppliedOrRefused waits until the nsd backend has applied the zone
 // ("") or failed it permanently (NSD's reason).
-func waitAppliedOrRefused(t *testing.T, st *store.Store, name string) string {
+func waitAppliedOrRefused(t *testing.T, st store.Store, name string) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	var last []store.BackendState
@@ -362,7 +363,7 @@ func TestNSDDown(t *testing.T) {
 	for _, name := range names {
 		pushZone(t, n, name, e2eZone(name, 2))
 	}
-	st, err := store.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), store.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "data", "dadns.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,7 +379,7 @@ func TestNSDDown(t *testing.T) {
 
 // waitFailingWith waits until backend records a failure of the zone whose
 // error names what.
-func waitFailingWith(t *testing.T, st *store.Store, backend, name, what string) {
+func waitFailingWith(t *testing.T, st store.Store, backend, name, what string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	var last []store.BackendState

@@ -20,7 +20,7 @@ const loadChunk = 1000
 // backend before its DNS sockets answer, so a restart never refuses a
 // zone dadns holds. Zones that could not be loaded are marked failed and
 // due now, so the backend's worker applies them and shows why they fail.
-func loadBuiltins(ctx context.Context, st *store.Store, set *backendSet, log *slog.Logger) error {
+func loadBuiltins(ctx context.Context, st store.Store, set *backendSet, log *slog.Logger) error {
 	var targets []string
 	for name, b := range set.byName {
 		if _, ok := b.(*builtin.Backend); ok {
@@ -52,7 +52,7 @@ func loadBuiltins(ctx context.Context, st *store.Store, set *backendSet, log *sl
 // readStoredZones reads every live zone from the store and rebuilds it
 // from its canonical text on every core. Zones whose text cannot be
 // rebuilt are returned apart with the reason.
-func readStoredZones(ctx context.Context, st *store.Store) ([]*zone.Zone, map[zone.Name]error, error) {
+func readStoredZones(ctx context.Context, st store.Store) ([]*zone.Zone, map[zone.Name]error, error) {
 	meta, err := st.List(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -130,7 +130,7 @@ func rebuild(sz store.Zone) (*zone.Zone, error) {
 
 // markUnloaded records the zones a builtin could not load as failed and
 // due now: its worker then applies them like any other due zone.
-func markUnloaded(ctx context.Context, st *store.Store, backendName string, sets ...map[zone.Name]error) error {
+func markUnloaded(ctx context.Context, st store.Store, backendName string, sets ...map[zone.Name]error) error {
 	var fails []store.Failure
 	for _, m := range sets {
 		for n, err := range m {

@@ -19,17 +19,23 @@ import (
 // startReconciler starts the timed reconciliation passes when enabled and
 // returns the reconciler (nil when disabled), whose Last report the status
 // endpoint shows.
-func startReconciler(ctx context.Context, cfg *config.Config, st *store.Store, svc *push.Service, log *slog.Logger) *reconcile.Reconciler {
+func startReconciler(ctx context.Context, cfg *config.Config, st store.Store, svc *push.Service, log *slog.Logger, cl *cluster) *reconcile.Reconciler {
 	if !cfg.Reconciliation.Enabled {
 		return nil
 	}
-	r := reconcile.New(ctx, reconcilerOptions(cfg, st, svc, log))
+	opt := reconcilerOptions(cfg, st, svc, log)
+	if cl != nil {
+		// One node reconciles; the lease outlives one interval so its
+		// holder keeps it, and passes to another node when it stops.
+		opt.Gate = cl.leaseGate(opt.Interval*3/2 + time.Minute)
+	}
+	r := reconcile.New(ctx, opt)
 	go r.Run(ctx)
 	return r
 }
 
 // reconcilerOptions maps the reconciliation section onto the reconciler.
-func reconcilerOptions(cfg *config.Config, st *store.Store, svc *push.Service, log *slog.Logger) reconcile.Options {
+func reconcilerOptions(cfg *config.Config, st store.Store, svc *push.Service, log *slog.Logger) reconcile.Options {
 	rc := cfg.Reconciliation
 	var backends []string
 	for _, b := range cfg.EnabledBackends() {
@@ -82,6 +88,7 @@ func reconcileOnce(ctx context.Context, cfg *config.Config, dry bool, stdout, st
 		return err
 	}
 	defer st.Close()
+	st, _ = joinCluster(cfg, st)
 	svc := push.New(push.Options{
 		Store: st, MaxZones: cfg.Limits.MaxZones, ZoneLimits: zone.Limits{MaxRecords: cfg.Limits.MaxRecordsPerZone},
 		Owners: ownerAliases(cfg), Logger: log,

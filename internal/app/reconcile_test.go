@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/dadns/dadns/internal/push"
-	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"github.com/dadns/dadns/internal/testutil/fakeda"
 	"github.com/dadns/dadns/internal/zone"
 )
@@ -18,7 +18,7 @@ import (
 func seedStore(t *testing.T, path string, zones map[string]uint32, host string) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, path, store.Options{})
+	st, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func seedStore(t *testing.T, path string, zones map[string]uint32, host string) 
 
 func liveNames(t *testing.T, path string) string {
 	t.Helper()
-	st, err := store.Open(context.Background(), path, store.Options{})
+	st, err := sqlite.Open(context.Background(), path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -139,7 +139,7 @@ func waitRefused(t *testing.T, addr, name string) {
 func checkStoredTexts(t *testing.T, dir string, live map[string]uint32, bodyOf func(name string, serial uint32) string) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(dir, "data", "dadns.db"), store.Options{})
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "data", "dadns.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

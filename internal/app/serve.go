@@ -49,6 +49,10 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	st, cl := joinCluster(cfg, st)
+	if cl != nil {
+		go cl.heartbeat(runCtx, log)
+	}
 	reg := newRegistry()
 	backends, err := buildBackends(runCtx, cfg, log)
 	if err != nil {
@@ -64,6 +68,9 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 	disp := dispatch.New(st, backends.byName, dispatch.Options{Logger: log, Metrics: dispatch.NewMetrics(reg), Parsed: parsed,
 		Observe: func(_ string, took time.Duration, applied, failed int) { act.Batch(took, applied, failed) }})
 	registerPending(reg, st, disp)
+	if cl != nil {
+		go cl.watch(runCtx, disp.Notify, log)
+	}
 	go housekeep(runCtx, st, log)
 	svc := push.New(push.Options{
 		Store:      st,
@@ -74,7 +81,7 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		Logger:     log,
 		Parsed:     parsed,
 	})
-	rec := startReconciler(runCtx, cfg, st, svc, log)
+	rec := startReconciler(runCtx, cfg, st, svc, log, cl)
 	registerReconcile(reg, rec)
 	srv := api.New(api.Options{
 		Store:               st,
@@ -95,6 +102,7 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		UI: operatorUI(runCtx, cfg, uiDeps{st: st, svc: svc, disp: disp, rec: rec, backends: backends, act: act, started: started,
 			secondaries: secondaries},
 			log),
+		Cluster: clusterStatus(cl),
 	})
 	// HTTP first: pushes are taken and /readyz answers 503 (no worker
 	// running yet) while the stored zones are loaded; DNS answers only
@@ -129,7 +137,7 @@ func newRegistry() *prometheus.Registry {
 
 // registerPending exposes, per backend, the zones it has not applied yet;
 // read from the store at scrape time.
-func registerPending(reg *prometheus.Registry, st *store.Store, disp *dispatch.Dispatcher) {
+func registerPending(reg *prometheus.Registry, st store.Store, disp *dispatch.Dispatcher) {
 	for _, w := range disp.Workers() {
 		name := w.Name()
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -280,9 +288,4 @@ func lastSuccess(last func() reconcile.Report) func() float64 {
 		}
 		return float64(best.Unix())
 	}
-}
-
-// openStore opens the configured database.
-func openStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
-	return store.Open(ctx, cfg.DBPath(), store.Options{MaxSizeBytes: int64(cfg.Datastore.MaxSizeMB) << 20})
 }

@@ -19,7 +19,7 @@ import (
 
 // uiDeps is what the operator pages are built from.
 type uiDeps struct {
-	st       *store.Store
+	st       store.Store
 	svc      *push.Service
 	disp     *dispatch.Dispatcher
 	rec      *reconcile.Reconciler
@@ -41,6 +41,11 @@ func operatorUI(ctx context.Context, cfg *config.Config, d uiDeps, log *slog.Log
 		log.Info("operator UI off: set app.admin_username and app.admin_password to serve it under /ui/")
 		return ui.Off("set app.admin_username and app.admin_password (the UI never opens with DirectAdmin's credentials)")
 	}
+	op, ok := d.st.(store.Operator)
+	if !ok {
+		log.Info("operator UI off: its pages need the SQLite datastore in this version")
+		return ui.Off("the operator pages need the SQLite datastore in this version of dadns (datastore.type: sqlite)")
+	}
 	resolvers := map[string]ui.Resolver{}
 	for name, b := range d.backends.byName {
 		if bb, ok := b.(*builtin.Backend); ok {
@@ -52,7 +57,7 @@ func operatorUI(ctx context.Context, cfg *config.Config, d uiDeps, log *slog.Log
 		rec = d.rec
 	}
 	srv := ui.New(ui.Options{
-		Store: d.st, Push: d.svc,
+		Store: op, Push: d.svc,
 		Source: view.Source{Store: d.st, Workers: d.disp.Statuses, Reconciler: reconcileReport(d.rec),
 			Secondaries: d.secondaries, Version: Version},
 		Reconciler: rec, Activity: d.act, Resolvers: resolvers, Wake: d.disp.Notify,

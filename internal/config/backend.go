@@ -34,6 +34,19 @@ type Backend struct {
 // BuiltinConfig configures the in-process DNS server.
 type BuiltinConfig struct {
 	Listen string `yaml:"listen"` // host:port for UDP and TCP
+	// RRL is response rate limiting of UDP answers (on by default;
+	// builtin_internet.go).
+	RRL RRLConfig `yaml:"rrl"`
+	// Cookies answers DNS cookies (RFC 7873/9018; on by default).
+	// CookieSecret is 32 hex digits shared by every node behind one
+	// address (empty: random per process); CookieSecretPrevious is still
+	// accepted while a new secret rolls out.
+	// MinimalANY answers ANY over UDP with one RRset (RFC 8482; default
+	// true); over TCP the answer stays complete.
+	MinimalANY           bool   `yaml:"minimal_any"`
+	Cookies              bool   `yaml:"cookies"`
+	CookieSecret         string `yaml:"cookie_secret" secret:"true"`
+	CookieSecretPrevious string `yaml:"cookie_secret_previous" secret:"true"`
 	// Transfers is the top-level transfers section, handed to every
 	// builtin instance by the backend factory (not a key of its own).
 	Transfers *TransfersConfig `yaml:"-"`
@@ -143,7 +156,12 @@ type backendKind struct {
 var backendKinds = map[string]backendKind{
 	TypeBuiltin: {
 		settings: func(b *Backend) any { return &b.Builtin },
-		defaults: func(b *Backend) { b.Builtin.Listen = "127.0.0.1:5353" },
+		defaults: func(b *Backend) {
+			b.Builtin.Listen = "127.0.0.1:5353"
+			b.Builtin.RRL = DefaultRRL()
+			b.Builtin.Cookies = true
+			b.Builtin.MinimalANY = true
+		},
 	},
 	TypeBind: {
 		settings: func(b *Backend) any { return &b.Bind },

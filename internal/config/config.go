@@ -35,20 +35,38 @@ type Config struct {
 	origins map[string]Origin // key path → where its value came from
 }
 
-// DatastoreConfig is the datastore section. dadns keeps its state in SQLite
-// only; the Python version's MySQL keys are accepted so its files load.
+// DatastoreConfig is the datastore section: where dadns keeps its state.
+// type sqlite (the default) is one embedded file; type mysql is a MariaDB,
+// MySQL 8 or Galera database that several dadns nodes may share, with the
+// Python version's keys (host, port, name, user, pass).
 type DatastoreConfig struct {
-	Type       string `yaml:"type"`        // sqlite (or empty)
+	Type       string `yaml:"type"`        // sqlite (or empty) or mysql
 	DBLocation string `yaml:"db_location"` // SQLite file; empty means <data_dir>/dadns.db
 	// MaxSizeMB caps the database file; past it pushes are refused with
 	// error=1 as on a full disk. 0 means no cap.
-	MaxSizeMB int    `yaml:"max_size_mb"`
-	Host      string `yaml:"host" compat:"true"`
-	Port      int    `yaml:"port" compat:"true"`
-	Name      string `yaml:"name" compat:"true"`
-	User      string `yaml:"user" compat:"true"`
-	Pass      string `yaml:"pass" secret:"true" compat:"true"`
+	MaxSizeMB int `yaml:"max_size_mb"`
+	// Host is the MySQL server, or a comma-separated list of servers (Galera
+	// nodes, each optionally host:port) tried in turn.
+	Host string `yaml:"host"`
+	Port int    `yaml:"port"` // default 3306
+	Name string `yaml:"name"` // database
+	User string `yaml:"user"`
+	Pass string `yaml:"pass" secret:"true"`
+	// TLS, TLSCA and TLSSkipVerify secure the connection as for the
+	// coredns_mysql backend.
+	TLS           bool   `yaml:"tls"`
+	TLSCA         string `yaml:"tls_ca"`
+	TLSSkipVerify bool   `yaml:"tls_skip_verify"`
+	// DSN, when set, is used as is (go-sql-driver/mysql syntax) instead of
+	// the keys above.
+	DSN string `yaml:"dsn" secret:"true"`
+	// ClaimLeaseSeconds is how long a node may hold a shared backend's zone
+	// before another node takes it over (a node that died mid-apply).
+	ClaimLeaseSeconds int `yaml:"claim_lease_seconds"`
 }
+
+// IsMySQL reports whether the state lives in MySQL/MariaDB.
+func (d DatastoreConfig) IsMySQL() bool { return strings.EqualFold(d.Type, "mysql") }
 
 // AppConfig is the app section: the HTTP side DirectAdmin talks to.
 type AppConfig struct {
@@ -63,6 +81,9 @@ type AppConfig struct {
 	SSLBundle        string `yaml:"ssl_bundle"` // optional CA chain file
 	ProxySupport     bool   `yaml:"proxy_support"`
 	ProxySupportBase string `yaml:"proxy_support_base"`
+	// NodeID names this dadns process among the nodes sharing a MySQL
+	// datastore; empty means the host name.
+	NodeID string `yaml:"node_id"`
 	// CheckSubdomainOwner mirrors DirectAdmin's setting of the same name.
 	CheckSubdomainOwner bool  `yaml:"check_subdomain_owner_in_cluster_domainowners"`
 	MaxBodyBytes        int64 `yaml:"max_body_bytes"`
@@ -156,7 +177,7 @@ func Default() *Config {
 		LogLevel:  "info",
 		LogFormat: "text",
 		DataDir:   "./data",
-		Datastore: DatastoreConfig{Type: "sqlite"},
+		Datastore: DatastoreConfig{Type: "sqlite", Port: 3306, ClaimLeaseSeconds: 60},
 		App: AppConfig{
 			AuthUsername:             "directdnsonly",
 			ListenPort:               2222,

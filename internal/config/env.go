@@ -145,6 +145,14 @@ func (a *envApplier) walkBackends(toks []string, n *yaml.Node) ([]step, reflect.
 		if ok && len(rest) > 0 && slices.Contains(backendKeys(instanceType(n, name)), key) {
 			return []step{keyStep(name), keyStep(key)}, reflect.TypeFor[string](), true
 		}
+		// A key inside a nested section of the type's settings (such as
+		// the builtin's rrl), typed by its field.
+		if kind, known := backendKinds[instanceType(n, name)]; ok && known && len(rest) > 1 {
+			t := reflect.TypeOf(kind.settings(&Backend{})).Elem()
+			if sub, leaf, ok := a.walkStruct(t, rest, child(n, name)); ok && len(sub) > 1 {
+				return append([]step{keyStep(name)}, sub...), leaf, true
+			}
+		}
 	}
 	return nil, nil, false
 }

@@ -47,6 +47,15 @@ func TestEnvOverrides(t *testing.T) {
 		{"top-level key", "log_level: debug", []string{"DADNS_LOG_LEVEL=ERROR"}, func(t *testing.T, c *Config) {
 			want(t, c.LogLevel, "error")
 		}},
+		{"mysql datastore", "datastore: {type: mysql, host: 'db1,db2:3307', name: dadns, user: dadns}",
+			[]string{"DADNS_DATASTORE_PASS=from-env", "DADNS_APP_NODE_ID=dns2", "DADNS_DATASTORE_CLAIM_LEASE_SECONDS=30"},
+			func(t *testing.T, c *Config) {
+				want(t, c.Datastore.IsMySQL(), true)
+				want(t, c.Datastore.Pass, "from-env")
+				want(t, c.Datastore.Port, 3306)
+				want(t, c.Datastore.ClaimLeaseSeconds, 30)
+				want(t, c.App.NodeID, "dns2")
+			}},
 		{"int", "", []string{"DADNS_APP_LISTEN_PORT=8443"}, func(t *testing.T, c *Config) {
 			want(t, c.App.ListenPort, 8443)
 		}},

@@ -58,7 +58,10 @@ func TestRedactedHidesEverySecret(t *testing.T) {
 	wantKeys := []string{
 		"app.admin_password",
 		"app.auth_password",
+		"datastore.dsn",
 		"datastore.pass",
+		"dns.backends.builtin.cookie_secret",
+		"dns.backends.builtin.cookie_secret_previous",
 		"dns.backends.coredns_mysql.password",
 		"dns.backends.powerdns.dsn",
 		"dns.backends.powerdns.password",

@@ -56,12 +56,13 @@ func (c *Config) validateTop(r *report) {
 		r.add("data_dir", "is empty; set the directory dadns keeps its state in, such as ./data")
 	}
 	checkAtLeast(r, "datastore.max_size_mb", c.Datastore.MaxSizeMB, 0)
-	if t := strings.ToLower(c.Datastore.Type); t != "" && t != "sqlite" {
-		r.add("datastore.type", "%q is not supported: dadns keeps its state in SQLite; set sqlite or remove the key", c.Datastore.Type)
-	}
+	c.Datastore.validate(r)
 }
 
 func (a *AppConfig) validate(r *report) {
+	if len(a.NodeID) > 100 || strings.ContainsAny(a.NodeID, "@ \t\r\n") {
+		r.add("app.node_id", "%q is not a node name; use at most 100 characters without spaces or @, such as dns1", a.NodeID)
+	}
 	checkPort(r, "app.listen_port", a.ListenPort)
 	if a.ListenAddress != "" && !validHost(a.ListenAddress) {
 		r.add("app.listen_address", "%q is not an IP address or host name; write one without a port (the port is app.listen_port), or leave it empty for all interfaces", a.ListenAddress)
@@ -181,4 +182,34 @@ func validHost(s string) bool {
 		}
 	}
 	return true
+}
+
+func (d *DatastoreConfig) validate(r *report) {
+	checkAtLeast(r, "datastore.claim_lease_seconds", d.ClaimLeaseSeconds, 5)
+	switch t := strings.ToLower(d.Type); t {
+	case "", "sqlite":
+		return
+	case "mysql":
+	default:
+		r.add("datastore.type", "%q is not a datastore; set sqlite (one node, the default) or mysql (MariaDB, MySQL or Galera, several nodes)", d.Type)
+		return
+	}
+	if d.DSN != "" {
+		return
+	}
+	for _, h := range strings.Split(d.Host, ",") {
+		if host, _, err := net.SplitHostPort(strings.TrimSpace(h)); err == nil {
+			h = host
+		}
+		if !validHost(strings.TrimSpace(h)) {
+			r.add("datastore.host", "%q is not a host name or IP address; set the MySQL server, or several Galera nodes separated by commas, or set datastore.dsn", d.Host)
+			break
+		}
+	}
+	checkPort(r, "datastore.port", d.Port)
+	required(r, "datastore.name", d.Name, "the database dadns keeps its state in")
+	required(r, "datastore.user", d.User, "the MySQL user")
+	if !d.TLS && (d.TLSCA != "" || d.TLSSkipVerify) {
+		r.add("datastore.tls", "tls_ca or tls_skip_verify is set but tls is false; set tls: true or remove them")
+	}
 }

@@ -40,6 +40,9 @@ func (c *Config) validateBackends(r *report) {
 
 func (s *BuiltinConfig) validate(r *report, key string) {
 	checkHostPort(r, key+".listen", s.Listen)
+	s.RRL.validate(r, key+".rrl")
+	checkCookieSecret(r, key+".cookie_secret", s.CookieSecret)
+	checkCookieSecret(r, key+".cookie_secret_previous", s.CookieSecretPrevious)
 }
 
 func (s *BindConfig) validate(r *report, key string) {

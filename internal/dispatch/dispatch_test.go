@@ -15,6 +15,7 @@ import (
 	"github.com/dadns/dadns/internal/backend/backendtest"
 	"github.com/dadns/dadns/internal/backend/memory"
 	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -32,13 +33,13 @@ func (c *clock) Advance(d time.Duration) {
 
 type env struct {
 	t   *testing.T
-	st  *store.Store
+	st  store.Store
 	clk *clock
 }
 
 func newEnv(t *testing.T) *env {
 	clk := &clock{now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "d.db"), store.Options{Now: clk.Now})
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "d.db"), sqlite.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,13 +18,13 @@ type Volatile interface {
 
 // Dispatcher owns one Worker per enabled backend instance.
 type Dispatcher struct {
-	st      *store.Store
+	st      store.Store
 	workers []*Worker
 	wg      sync.WaitGroup
 }
 
 // New builds workers for the given instances (name → backend).
-func New(st *store.Store, backends map[string]backend.Backend, opt Options) *Dispatcher {
+func New(st store.Store, backends map[string]backend.Backend, opt Options) *Dispatcher {
 	d := &Dispatcher{st: st}
 	for name, b := range backends {
 		d.workers = append(d.workers, NewWorker(name, b, st, opt))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dadns/dadns/internal/backend/memory"
 	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"github.com/dadns/dadns/internal/testutil/syncbuf"
 	"github.com/dadns/dadns/internal/zone"
 )
@@ -22,7 +23,7 @@ import (
 // more while down, logs a handful of lines, shows every zone failing, and
 // converges once the server answers again.
 func TestDownBackendNoHotLoop(t *testing.T) {
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "d.db"), store.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "d.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 type Worker struct {
 	name   string
 	b      backend.Backend
-	st     *store.Store
+	st     store.Store
 	opt    Options
 	log    *slog.Logger
 	wake   chan struct{}
@@ -85,7 +85,7 @@ func (o *Options) defaults() {
 
 // NewWorker returns a worker for backend instance name. A backend that is
 // a backend.Batcher sets its own batch size.
-func NewWorker(name string, b backend.Backend, st *store.Store, opt Options) *Worker {
+func NewWorker(name string, b backend.Backend, st store.Store, opt Options) *Worker {
 	if bb, ok := b.(backend.Batcher); ok && bb.BatchSize() > 0 {
 		opt.BatchSize = bb.BatchSize()
 	}

@@ -16,6 +16,9 @@ type query struct {
 	// minimal leaves out everything not required (BIND does this for an
 	// EDNS UDP buffer of 512 bytes or less).
 	minimal bool
+	// minimalAny answers ANY with one RRset (RFC 8482; over UDP when
+	// Options.MinimalANY is set).
+	minimalAny bool
 }
 
 // answer is the reply being built for one question.

@@ -33,11 +33,13 @@
 //     with it.
 //
 // Deliberate differences from BIND: NOTIFY and UPDATE get NOTIMP, zone
-// transfers are refused, EDNS cookies are not returned, and names are
+// transfers are refused, and names are
 // compressed case-insensitively.
 //
 // Speed: answers for names that exist are cached per snapshot in packed
-// form. On a specific address, UDP is served by a recvmmsg/sendmmsg loop
-// per SO_REUSEPORT socket that answers cache hits straight from the
-// packet.
+// form. On every address (wildcard ones included, where each reply leaves
+// from the address its query was sent to), UDP is served by a
+// recvmmsg/sendmmsg loop per SO_REUSEPORT socket that answers cache hits
+// straight from the packet: a fixed number of goroutines, whatever the
+// load.
 package dnsserver

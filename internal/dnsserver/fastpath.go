@@ -54,7 +54,7 @@ func (s *Server) parseFast(pkt, key []byte) (fastQuery, []byte, bool) {
 	}
 	q.nameEnd = off
 	qtype, qclass := be.Uint16(pkt[off:]), be.Uint16(pkt[off+2:])
-	if qclass != dns.ClassINET || metaType(qtype) {
+	if qclass != dns.ClassINET || metaType(qtype) || (qtype == dns.TypeANY && s.opt.MinimalANY) {
 		return q, key, false
 	}
 	aq := query{qtype: qtype, noAuth: pkt[2]&0x01 != 0}

@@ -28,6 +28,11 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 		s.log.Warn("answer not packed", "err", err)
 		out, _ = errorReply(r, dns.RcodeServerFailure).PackBuffer(*buf)
 	}
+	if c, ok := s.tcpCookie(r, w.RemoteAddr(), out); ok {
+		out = c
+	} else {
+		out, _ = errorReply(r, dns.RcodeFormatError).PackBuffer(out[:0])
+	}
 	s.rcodes.count(out)
 	_, _ = w.Write(out)
 	*buf = out[:0]
@@ -40,6 +45,7 @@ type client struct {
 	tcp  bool
 	w    dns.ResponseWriter
 	addr net.Addr
+	info *replyInfo // filled for RRL when not nil
 }
 
 // v6 reports an IPv6 client, which BIND gives AAAA glue first.
@@ -73,14 +79,23 @@ func (s *Server) reply(r *dns.Msg, c client, buf []byte) ([]byte, error) {
 		noAuth:  r.RecursionDesired,
 		minimal: opt != nil && !c.tcp && opt.UDPSize() <= dns.MinMsgSize,
 	}
+	q.minimalAny = q.qtype == dns.TypeANY && !c.tcp && s.opt.MinimalANY
 	snap := s.snap.Load()
 	key, keyed := slowKey(qname, q, opt != nil)
+	keyed = keyed && !q.minimalAny // the cache holds full ANY answers (TCP)
 	if wire, ok := snap.cache.get(key); keyed && ok && len(wire) <= limit {
+		if c.info != nil {
+			c.info.exists = true // only names that exist are cached
+		}
 		return patch(wire, r, buf), nil
 	}
 	ix := snap.find(qname, q.qtype)
 	if ix == nil {
 		return errorReply(r, dns.RcodeRefused).PackBuffer(buf)
+	}
+	if c.info != nil {
+		c.info.zone = ix.zone.Origin
+		_, c.info.exists = ix.nodes[qname]
 	}
 	a := answer{snap: snap, q: q}
 	a.resolve(ix, qname)

@@ -60,14 +60,12 @@ func (s *Server) Bind(addr string) (*Sockets, error) {
 // sockets are closed.
 func (s *Server) Serve(ctx context.Context, k *Sockets) error {
 	secrets := s.xfr.tsigSecrets()
-	servers := []*dns.Server{{Listener: deadlineListener{Listener: k.l, timeout: s.tcpWriteTimeout()}, TsigSecret: secrets}}
-	var loops *udpLoops
-	if k.UDPAddr().(*net.UDPAddr).IP.IsUnspecified() {
-		for _, pc := range k.pcs {
-			servers = append(servers, &dns.Server{PacketConn: pc, UDPSize: dns.MaxMsgSize, TsigSecret: secrets})
-		}
-	} else {
-		loops = s.startUDPLoops(k.pcs)
+	tl := newLimitListener(k.l, s.opt.TCPMaxConns, s.opt.TCPMaxConnsPerPrefix, s.tcpWriteTimeout())
+	servers := []*dns.Server{{Listener: tl, TsigSecret: secrets}}
+	loops, err := s.startUDPLoops(k.pcs, k.UDPAddr().(*net.UDPAddr).IP.IsUnspecified())
+	if err != nil {
+		_ = k.Close()
+		return fmt.Errorf("dnsserver: serve %s: %w", k.UDPAddr(), err)
 	}
 	if err := s.start(servers, loops); err != nil {
 		_ = k.Close()
@@ -206,31 +204,4 @@ func (s *Server) tcpWriteTimeout() time.Duration {
 		d = s.xfr.opt.Timeout
 	}
 	return d
-}
-
-// deadlineListener hands out connections whose every write has a deadline.
-type deadlineListener struct {
-	net.Listener
-	timeout time.Duration
-}
-
-func (l deadlineListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &deadlineConn{Conn: c, timeout: l.timeout}, nil
-}
-
-// deadlineConn sets a write deadline before each write.
-type deadlineConn struct {
-	net.Conn
-	timeout time.Duration
-}
-
-func (c *deadlineConn) Write(b []byte) (int, error) {
-	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
-		return 0, err
-	}
-	return c.Conn.Write(b)
 }

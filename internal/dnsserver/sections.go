@@ -33,6 +33,10 @@ func (a *answer) success(qname string, r result) {
 // any answers every RRset of the name, signatures included (BIND 9.18
 // has minimal-any off by default, so the answer is not minimized).
 func (a *answer) any(qname string, r result) {
+	if a.q.minimalAny {
+		a.minimalAny(qname, r)
+		return
+	}
 	for _, s := range r.node.sets {
 		if s.typ == dns.TypeDNSKEY && !a.zone.secure {
 			continue // BIND leaves the keys of an unsigned zone out of ANY
@@ -245,4 +249,18 @@ func (ix *zoneIndex) additionalNode(name string, glue bool) (*node, bool) {
 		return nil, false
 	}
 	return ce.wild, true
+}
+
+// minimalAny answers ANY with one RRset of the name (RFC 8482 section
+// 4.1), with its signatures when DO is set; a name whose only RRsets are
+// left out gets the synthesized HINFO "RFC8482" "" (section 4.2).
+func (a *answer) minimalAny(qname string, r result) {
+	for _, s := range r.node.sets {
+		if s.typ == dns.TypeDNSKEY && !a.zone.secure {
+			continue
+		}
+		a.addSet(s, qname, r.wild)
+		return
+	}
+	a.ans = append(a.ans, &dns.HINFO{Hdr: dns.RR_Header{Name: qname, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: 3600}, Cpu: "RFC8482"})
 }

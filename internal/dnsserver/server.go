@@ -35,6 +35,18 @@ type Options struct {
 	// UDPSockets is how many SO_REUSEPORT UDP sockets Listen opens so that
 	// reads spread over cores; GOMAXPROCS when zero.
 	UDPSockets int
+	// TCPMaxConns caps the TCP connections open at once per Listen call,
+	// and TCPMaxConnsPerPrefix those from one client /24 (IPv4) or /56
+	// (IPv6); 1000 and 100 when zero (tcplimit.go).
+	TCPMaxConns, TCPMaxConnsPerPrefix int
+	// MinimalANY answers ANY over UDP with one RRset (RFC 8482), or a
+	// synthesized HINFO "RFC8482" ""; over TCP ANY stays complete. Off
+	// (BIND 9.18's answers) in the zero value.
+	MinimalANY bool
+	// Cookies turns DNS cookies on (cookie.go); nil: off.
+	Cookies *CookieOptions
+	// RRL turns response rate limiting on for UDP (rrl.go); nil: off.
+	RRL *RRLOptions
 	// Transfers makes the server a primary (zone transfers out, NOTIFY, a
 	// catalog zone); nil refuses every transfer.
 	Transfers *TransferOptions
@@ -55,6 +67,9 @@ type Server struct {
 	rcodes rcodeCounts
 
 	xfr *xfr // nil: no transfers
+	rrl *rrl // nil: no rate limiting
+
+	cookies *cookies // nil: no cookies
 }
 
 // New returns a Server that serves no zone yet.
@@ -68,10 +83,23 @@ func New(opt Options) *Server {
 	if opt.CacheEntries == 0 {
 		opt.CacheEntries = 65536
 	}
+	if opt.TCPMaxConns <= 0 {
+		opt.TCPMaxConns = defaultTCPMaxConns
+	}
+	if opt.TCPMaxConnsPerPrefix <= 0 {
+		opt.TCPMaxConnsPerPrefix = defaultTCPMaxConnsPerPrefix
+	}
 	if opt.UDPSockets <= 0 {
 		opt.UDPSockets = runtime.GOMAXPROCS(0)
 	}
 	s := &Server{log: opt.Logger, opt: opt}
+	if opt.Cookies != nil {
+		s.cookies = newCookies(*opt.Cookies)
+	}
+	if opt.RRL != nil {
+		s.rrl = newRRL(*opt.RRL)
+		s.rrl.logf = s.logLimited
+	}
 	zones := map[string]*zoneIndex{}
 	if opt.Transfers != nil {
 		s.xfr = newXFR(*opt.Transfers, s)

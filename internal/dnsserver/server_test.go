@@ -314,26 +314,84 @@ func TestCanonicalOrder(t *testing.T) {
 	}
 }
 
-// TestListenWildcard covers the wildcard-address path, where UDP goes
-// through miekg/dns's server (it replies from the address queried).
+// TestListenWildcard covers the wildcard-address path: one listener on
+// 0.0.0.0 (and one on [::] when the host has IPv6), questions sent to
+// 127.0.0.1 and 127.0.0.2 (and ::1), each answered from the address
+// asked, through the batched UDP loops (no miekg/dns UDP server).
 func TestListenWildcard(t *testing.T) {
-	s := New(Options{Logger: quietLogger()})
-	s.Apply([]*Zone{versionZone(t, 1)}, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	udp, _, err := s.Listen(ctx, "0.0.0.0:0")
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		listen string
+		ask    []string
+	}{
+		{"0.0.0.0:0", []string{"127.0.0.1", "127.0.0.2"}},
+		{"[::]:0", []string{"::1", "127.0.0.2"}},
+	} {
+		t.Run(tc.listen, func(t *testing.T) {
+			s := New(Options{Logger: quietLogger(), UDPSockets: 2})
+			s.Apply([]*Zone{versionZone(t, 1)}, nil)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			udp, _, err := s.Listen(ctx, tc.listen)
+			if err != nil {
+				if tc.listen[0] == '[' {
+					t.Skipf("no IPv6: %v", err)
+				}
+				t.Fatal(err)
+			}
+			for _, l := range s.listeners {
+				for _, srv := range l.servers {
+					if srv.PacketConn != nil {
+						t.Fatal("UDP served by miekg/dns's server")
+					}
+				}
+			}
+			port := udp.(*net.UDPAddr).Port
+			for _, host := range tc.ask {
+				askFrom(t, host, port)
+			}
+		})
 	}
-	addr := net.JoinHostPort("127.0.0.1", fmt.Sprint(udp.(*net.UDPAddr).Port))
+}
+
+// askFrom sends a query to host:port from an unconnected socket and
+// checks that the reply comes from exactly that address and port.
+func askFrom(t *testing.T, host string, port int) {
+	t.Helper()
+	ip := net.ParseIP(host)
+	// The client sits on the other loopback address, so that a reply
+	// whose source the kernel picked would come from the wrong one.
+	network, local := "udp4", net.IPv4(127, 0, 0, 1)
+	if ip.To4() == nil {
+		network, local = "udp6", net.IPv6loopback
+	} else if ip.Equal(local) {
+		local = net.IPv4(127, 0, 0, 2)
+	}
+	c, err := net.ListenUDP(network, &net.UDPAddr{IP: local})
+	if err != nil {
+		t.Skipf("%s: %v", host, err)
+	}
+	defer c.Close()
 	m := new(dns.Msg)
 	m.SetQuestion("example.test.", dns.TypeA)
 	m.SetEdns0(1232, false)
-	r, _, err := (&dns.Client{Timeout: 5 * time.Second}).Exchange(m, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(r.Answer) != 1 || r.IsEdns0() == nil {
-		t.Fatalf("unexpected reply %v", r)
+	for i := range 2 { // the second is answered from the cache (fast path)
+		m.Id = uint16(100 + i)
+		pkt, _ := m.Pack()
+		if _, err := c.WriteToUDP(pkt, &net.UDPAddr{IP: ip, Port: port}); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 2048)
+		n, from, err := c.ReadFromUDP(buf)
+		if err != nil {
+			t.Fatalf("ask %s: %v", host, err)
+		}
+		if !from.IP.Equal(ip) || from.Port != port {
+			t.Fatalf("asked %s:%d, reply from %v", host, port, from)
+		}
+		r := new(dns.Msg)
+		if err := r.Unpack(buf[:n]); err != nil || r.Id != m.Id || len(r.Answer) != 1 || r.IsEdns0() == nil {
+			t.Fatalf("ask %s: unexpected reply %v (%v)", host, r, err)
+		}
 	}
 }

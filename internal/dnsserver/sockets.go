@@ -3,14 +3,20 @@ package dnsserver
 import (
 	"context"
 	"net"
+	"syscall"
 )
 
 // listenUDP opens n UDP sockets on addr. With n > 1 they share the port
 // through SO_REUSEPORT so the kernel spreads queries over their readers.
 func listenUDP(addr string, n int) ([]net.PacketConn, error) {
-	lc := net.ListenConfig{}
+	lc := net.ListenConfig{Control: noPMTUD}
 	if n > 1 {
-		lc.Control = reusePort
+		lc.Control = func(network, address string, c syscall.RawConn) error {
+			if err := reusePort(network, address, c); err != nil {
+				return err
+			}
+			return noPMTUD(network, address, c)
+		}
 	}
 	first, err := lc.ListenPacket(context.Background(), "udp", addr)
 	if err != nil {

@@ -3,18 +3,22 @@ package dnsserver
 import (
 	"errors"
 	"net"
+	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
 )
 
-// UDP on a specific address is served by our own loop: recvmmsg and
-// sendmmsg move up to udpBatch packets per system call, and cached
-// answers skip dns.Msg entirely (fastpath.go). One loop runs per socket.
-// A wildcard address goes through miekg/dns's server instead, which
-// replies from the address each query was sent to.
+// UDP is served by our own loops on every address: recvmmsg and sendmmsg
+// move up to udpBatch packets per system call, and cached answers skip
+// dns.Msg entirely (fastpath.go). One loop (one goroutine) runs per
+// socket, whatever arrives: there is no goroutine per packet. On a
+// wildcard address each packet's destination is read from its
+// IP_PKTINFO / IPV6_PKTINFO control message and the reply is sent from
+// that address (pktinfo.go).
 const (
 	udpBatch = 32
 	udpRead  = 4096 // larger queries are dropped
@@ -26,11 +30,25 @@ type batchConn interface {
 	WriteBatch(ms []ipv4.Message, flags int) (int, error)
 }
 
-func newBatchConn(pc net.PacketConn) batchConn {
+// newBatchConn wraps pc; with wildcard set it also asks the kernel for
+// each packet's destination address.
+func newBatchConn(pc net.PacketConn, wildcard bool) (batchConn, error) {
 	if a, ok := pc.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() == nil {
-		return ipv6.NewPacketConn(pc)
+		c := ipv6.NewPacketConn(pc)
+		if wildcard {
+			if err := c.SetControlMessage(ipv6.FlagDst|ipv6.FlagInterface, true); err != nil {
+				return nil, err
+			}
+		}
+		return c, nil
 	}
-	return ipv4.NewPacketConn(pc)
+	c := ipv4.NewPacketConn(pc)
+	if wildcard {
+		if err := c.SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // udpLoop serves one UDP socket until it is closed.
@@ -41,24 +59,45 @@ type udpLoop struct {
 	rx, tx []ipv4.Message
 	out    [][]byte
 	key    []byte
+	// scratch space for RRL
+	qname, zone, scratch []byte
+	// wildcard: rx carry control messages, and tx the source to use.
+	wildcard bool
+	oob      [][]byte
 }
 
-func newUDPLoop(s *Server, pc net.PacketConn) *udpLoop {
-	l := &udpLoop{s: s, pc: pc, conn: newBatchConn(pc), key: make([]byte, 0, 260)}
+func newUDPLoop(s *Server, pc net.PacketConn, wildcard bool) (*udpLoop, error) {
+	conn, err := newBatchConn(pc, wildcard)
+	if err != nil {
+		return nil, err
+	}
+	l := &udpLoop{s: s, pc: pc, conn: conn, key: make([]byte, 0, 260), wildcard: wildcard}
 	l.rx = make([]ipv4.Message, udpBatch)
 	l.tx = make([]ipv4.Message, udpBatch)
 	l.out = make([][]byte, udpBatch)
+	if wildcard {
+		l.oob = make([][]byte, udpBatch)
+	}
 	for i := range l.rx {
 		l.rx[i].Buffers = [][]byte{make([]byte, udpRead)}
 		l.tx[i].Buffers = make([][]byte, 1)
 		l.out[i] = make([]byte, 0, 1024)
+		if wildcard {
+			l.rx[i].OOB = make([]byte, oobSize)
+			l.oob[i] = make([]byte, oobSize)
+		}
 	}
-	return l
+	return l, nil
 }
 
 // serve reads batches, answers them and writes the answers back.
 func (l *udpLoop) serve() {
 	for {
+		if l.wildcard {
+			for i := range l.rx {
+				l.rx[i].OOB = l.rx[i].OOB[:cap(l.rx[i].OOB)]
+			}
+		}
 		n, err := l.conn.ReadBatch(l.rx, 0)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
@@ -68,12 +107,34 @@ func (l *udpLoop) serve() {
 			continue
 		}
 		snap := l.s.snap.Load()
+		now := time.Now().Unix()
 		k := 0
 		for i := range n {
-			if out, ok := l.answer(snap, &l.rx[i], l.out[k]); ok {
+			var info replyInfo
+			var ck queryCookieInfo
+			if l.s.cookies != nil {
+				ck = l.s.readCookie(&l.rx[i], now)
+			}
+			var out []byte
+			var ok bool
+			if ck.state == cookieMalformed {
+				out, ok = formErr(l.rx[i].Buffers[0][:l.rx[i].N], l.out[k])
+			} else {
+				out, ok = l.answer(snap, &l.rx[i], l.out[k], &info)
+			}
+			if ok && l.s.rrl != nil && ck.state != cookieValid {
+				out, ok = l.limit(now, &l.rx[i], out, &info, &ck)
+			}
+			if ok && ck.state != cookieNone && ck.state != cookieMalformed {
+				out = l.s.addCookie(out, &ck, uint32(now))
+			}
+			if ok {
 				l.s.rcodes.count(out)
 				l.out[k] = out
 				l.tx[k].Buffers[0], l.tx[k].Addr = out, l.rx[i].Addr
+				if l.wildcard {
+					l.tx[k].OOB = replySource(l.oob[k], l.rx[i].OOB[:cap(l.rx[i].OOB)], l.rx[i].NN)
+				}
 				k++
 			}
 		}
@@ -95,40 +156,102 @@ func (l *udpLoop) write(k int) {
 }
 
 // answer builds the reply to one packet; false drops the packet.
-func (l *udpLoop) answer(snap *snapshot, m *ipv4.Message, out []byte) ([]byte, bool) {
+func (l *udpLoop) answer(snap *snapshot, m *ipv4.Message, out []byte, info *replyInfo) ([]byte, bool) {
 	if m.N == len(m.Buffers[0]) {
 		return nil, false // possibly cut short: too big to be a query we take
 	}
 	pkt := m.Buffers[0][:m.N]
 	if out, ok := l.s.fastReply(snap, pkt, l.key, out); ok {
+		info.exists = true // the cache holds names that exist
 		return out, true
 	}
-	return l.s.slowReply(pkt, m.Addr, out)
+	return l.s.slowReplyInfo(pkt, m.Addr, out, info)
+}
+
+// limit applies RRL to the reply out to packet m: the reply, a truncated
+// one (slip), or false to drop it.
+func (l *udpLoop) limit(now int64, m *ipv4.Message, out []byte, info *replyInfo, ck *queryCookieInfo) ([]byte, bool) {
+	ua, ok := m.Addr.(*net.UDPAddr)
+	if !ok || len(out) < 12 {
+		return out, true
+	}
+	ip, ok := netip.AddrFromSlice(ua.IP)
+	if !ok {
+		return out, true
+	}
+	ip = ip.Unmap()
+	t := l.s.rrl
+	pkt := m.Buffers[0][:m.N]
+	if t.exempt(ip) {
+		return out, true
+	}
+	qname, off, ok := readName(pkt, 12, l.qname[:0])
+	l.qname = qname
+	var qtype uint16
+	if ok && off+2 <= len(pkt) {
+		qtype = uint16(pkt[off])<<8 | uint16(pkt[off+1])
+	}
+	l.zone = append(l.zone[:0], info.zone...)
+	class, name := rrlClass(out, info, qname, l.zone)
+	if class != rrlAnswer {
+		qtype = 0 // one bucket per zone (or name) for the other classes
+	}
+	p := t.prefix(ip)
+	var key uint64
+	key, l.scratch = t.key(p, class, qtype, name, l.scratch)
+	act, first := t.check(now, key)
+	if first && t.logf != nil {
+		t.logf(p, class, info.zone)
+	}
+	switch act {
+	case rrlDrop:
+		return nil, false
+	case rrlSlip:
+		if ck.state == cookieClient {
+			return badCookie(pkt, out)
+		}
+		return slipReply(pkt, out, l.scratch)
+	}
+	return out, true
 }
 
 // slowReply unpacks pkt and answers it like ServeDNS does, rejecting what
 // the miekg/dns server rejects with the same replies.
 func (s *Server) slowReply(pkt []byte, from net.Addr, out []byte) ([]byte, bool) {
-	var dh dns.Msg
+	return s.slowReplyInfo(pkt, from, out, nil)
+}
+
+// slowReplyInfo is slowReply that also tells RRL about the reply.
+func (s *Server) slowReplyInfo(pkt []byte, from net.Addr, out []byte, info *replyInfo) ([]byte, bool) {
 	if len(pkt) < 12 || pkt[2]&0x80 != 0 {
 		return nil, false // not a query, or not even a header
 	}
 	r := new(dns.Msg)
 	if err := r.Unpack(pkt); err != nil || accept(headerOf(pkt)) != dns.MsgAccept {
-		dh.Id = uint16(pkt[0])<<8 | uint16(pkt[1])
-		dh.Response, dh.Rcode = true, dns.RcodeFormatError
-		dh.Opcode = int(pkt[2]>>3) & 0xF
-		b, err := dh.PackBuffer(out)
-		return b, err == nil
+		return formErr(pkt, out)
 	}
 	if s.xfr != nil && r.IsTsig() != nil {
 		return s.signedUDPReply(pkt, r, client{addr: from}, out)
 	}
-	b, err := s.reply(r, client{addr: from}, out)
+	b, err := s.reply(r, client{addr: from, info: info}, out)
 	if err != nil {
 		s.log.Warn("answer not packed", "err", err)
 		b, err = errorReply(r, dns.RcodeServerFailure).PackBuffer(out)
 	}
+	return b, err == nil
+}
+
+// formErr is the FORMERR reply to a query packet that cannot be read:
+// its ID and opcode, nothing else.
+func formErr(pkt, out []byte) ([]byte, bool) {
+	if len(pkt) < 12 || pkt[2]&0x80 != 0 {
+		return nil, false
+	}
+	var dh dns.Msg
+	dh.Id = uint16(pkt[0])<<8 | uint16(pkt[1])
+	dh.Response, dh.Rcode = true, dns.RcodeFormatError
+	dh.Opcode = int(pkt[2]>>3) & 0xF
+	b, err := dh.PackBuffer(out)
 	return b, err == nil
 }
 
@@ -144,17 +267,24 @@ type udpLoops struct {
 	wg  sync.WaitGroup
 }
 
-func (s *Server) startUDPLoops(pcs []net.PacketConn) *udpLoops {
+func (s *Server) startUDPLoops(pcs []net.PacketConn, wildcard bool) (*udpLoops, error) {
 	ls := &udpLoops{pcs: pcs}
-	for _, pc := range pcs {
-		l := newUDPLoop(s, pc)
+	loops := make([]*udpLoop, len(pcs))
+	for i, pc := range pcs {
+		l, err := newUDPLoop(s, pc, wildcard)
+		if err != nil {
+			return nil, err
+		}
+		loops[i] = l
+	}
+	for _, l := range loops {
 		ls.wg.Add(1)
 		go func() {
 			defer ls.wg.Done()
 			l.serve()
 		}()
 	}
-	return ls
+	return ls, nil
 }
 
 // stop closes the sockets and waits for the loops to finish.

@@ -351,7 +351,7 @@ func chunk(rrs []dns.RR) [][]dns.RR {
 
 // stream writes the messages, signing each when the request was signed.
 // Time is bounded twice: every write by the connection's write deadline
-// (see deadlineConn), the whole transfer by the transfer timeout, checked
+// (see limitConn), the whole transfer by the transfer timeout, checked
 // between messages. Memory is the zone the snapshot holds anyway.
 func (s *Server) stream(w dns.ResponseWriter, r *dns.Msg, tsig *dns.TSIG, msgs [][]dns.RR) string {
 	end := time.Now().Add(s.xfr.opt.Timeout)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dadns/dadns/internal/push"
 	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"github.com/dadns/dadns/internal/testutil/mariadbtest"
 )
 
@@ -99,14 +100,14 @@ func makeSQLiteDDO(t *testing.T, rows []ddoRow) string {
 }
 
 type env struct {
-	st  *store.Store
+	st  store.Store
 	svc *push.Service
 	tgt PushTarget
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "dadns.db"), store.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "dadns.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

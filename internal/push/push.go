@@ -20,7 +20,7 @@ var ErrZoneLimit = errors.New("zone limit reached")
 
 // Options configure a Service.
 type Options struct {
-	Store *store.Store
+	Store store.Store
 	// MaxZones bounds the live zones of this node (0: no bound).
 	MaxZones int
 	// ZoneLimits bound one zone.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -17,14 +18,14 @@ const (
 
 // fixture is a push service on a fresh store that counts its wake-ups.
 type fixture struct {
-	st      *store.Store
+	st      store.Store
 	svc     *Service
 	changed int
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "dadns.db"), store.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "dadns.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

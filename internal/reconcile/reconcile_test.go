@@ -14,6 +14,7 @@ import (
 	"github.com/dadns/dadns/internal/push"
 	"github.com/dadns/dadns/internal/reconcile"
 	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"github.com/dadns/dadns/internal/testutil/fakeda"
 	"github.com/dadns/dadns/internal/zone"
 )
@@ -21,13 +22,13 @@ import (
 // node is a real store and push service, as dadns runs them.
 type node struct {
 	t   *testing.T
-	st  *store.Store
+	st  store.Store
 	svc *push.Service
 }
 
 func newNode(t *testing.T) *node {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "dadns.db"), store.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "dadns.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

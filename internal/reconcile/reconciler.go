@@ -17,7 +17,7 @@ import (
 
 // Options configure a Reconciler.
 type Options struct {
-	Store *store.Store
+	Store store.Store
 	Push  *push.Service
 	// Servers are the DirectAdmin servers to poll (reconciliation.directadmin_servers).
 	Servers   []config.DirectAdminServer
@@ -39,6 +39,9 @@ type Options struct {
 	Timeout time.Duration
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// Gate, when set, is asked before each timed pass; the pass is skipped
+	// unless it answers true (nodes sharing a store: one holds the lease).
+	Gate func(context.Context) (bool, error)
 }
 
 // Reconciler runs reconciliation passes. It is safe for concurrent use;
@@ -280,13 +283,31 @@ func (r *Reconciler) Run(ctx context.Context) {
 		return
 	}
 	for {
-		if _, _, err := r.RunOnce(ctx, r.opt.DryRun); err != nil && !errors.Is(err, context.Canceled) {
-			r.log.Warn("reconcile: pass failed", "err", err)
+		if r.gateOpen(ctx) {
+			if _, _, err := r.RunOnce(ctx, r.opt.DryRun); err != nil && !errors.Is(err, context.Canceled) {
+				r.log.Warn("reconcile: pass failed", "err", err)
+			}
 		}
 		if !sleep(ctx, r.opt.Interval) {
 			return
 		}
 	}
+}
+
+// gateOpen asks Gate whether this process runs the pass.
+func (r *Reconciler) gateOpen(ctx context.Context) bool {
+	if r.opt.Gate == nil {
+		return true
+	}
+	ok, err := r.opt.Gate(ctx)
+	if err != nil {
+		r.log.Warn("reconcile: lease check failed; skipping this pass", "err", err)
+		return false
+	}
+	if !ok {
+		r.log.Debug("reconcile: another node holds the lease; skipping this pass")
+	}
+	return ok
 }
 
 // sleep waits d or until ctx ends; it reports whether to go on.

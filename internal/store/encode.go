@@ -4,29 +4,33 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
 
-// unixNano stores t as integer nanoseconds; the zero time is 0.
-func unixNano(t time.Time) int64 {
+// The helpers below are the storage conventions every implementation
+// shares, so that the same push gives the same row everywhere.
+
+// UnixNano stores t as integer nanoseconds; the zero time is 0.
+func UnixNano(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}
 	return t.UnixNano()
 }
 
-// fromUnixNano is the inverse of unixNano.
-func fromUnixNano(n int64) time.Time {
+// FromUnixNano is the inverse of UnixNano (UTC).
+func FromUnixNano(n int64) time.Time {
 	if n == 0 {
 		return time.Time{}
 	}
 	return time.Unix(0, n).UTC()
 }
 
-// normName folds a zone name to its stored form: lower-case, no trailing
+// NormName folds a zone name to its stored form: lower-case, no trailing
 // dot. Callers pass validated names; this only guards the key's shape.
-func normName(name string) (string, error) {
+func NormName(name string) (string, error) {
 	n := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(name), "."))
 	if n == "" {
 		return "", errors.New("empty zone name")
@@ -34,12 +38,12 @@ func normName(name string) (string, error) {
 	return n, nil
 }
 
-// normNames folds names, dropping duplicates and empty ones.
-func normNames(names []string) []string {
+// NormNames folds names, dropping duplicates and empty ones.
+func NormNames(names []string) []string {
 	seen := make(map[string]bool, len(names))
 	out := make([]string, 0, len(names))
 	for _, name := range names {
-		n, err := normName(name)
+		n, err := NormName(name)
 		if err != nil || seen[n] {
 			continue
 		}
@@ -49,35 +53,27 @@ func normNames(names []string) []string {
 	return out
 }
 
-// hashText is the lower-case hex SHA-256 of a canonical zone text.
-func hashText(text string) string {
+// HashText is the lower-case hex SHA-256 of a canonical zone text.
+func HashText(text string) string {
 	sum := sha256.Sum256([]byte(text))
 	return hex.EncodeToString(sum[:])
 }
 
-// placeholders returns "?,?,...,?" with n marks.
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
-}
-
-// anys converts strings to query arguments.
-func anys(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
+// PreparePut normalizes a pushed zone's name and checks its text and hash,
+// as every Put does before touching the database.
+func PreparePut(z Zone) (Zone, error) {
+	name, err := NormName(z.Name)
+	if err != nil {
+		return z, err
 	}
-	return out
-}
-
-// chunks splits ss into slices of at most n, to keep IN lists bounded.
-func chunks(ss []string, n int) [][]string {
-	var out [][]string
-	for len(ss) > n {
-		out = append(out, ss[:n])
-		ss = ss[n:]
+	z.Name = name
+	if z.Canonical == "" {
+		return z, errors.New("empty canonical text")
 	}
-	if len(ss) > 0 {
-		out = append(out, ss)
+	h := HashText(z.Canonical)
+	if z.Hash != "" && z.Hash != h {
+		return z, fmt.Errorf("hash %.12s does not match the canonical text (%.12s)", z.Hash, h)
 	}
-	return out
+	z.Hash, z.Deleted = h, false
+	return z, nil
 }

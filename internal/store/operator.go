@@ -2,10 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
-	"strings"
 	"time"
 )
 
@@ -46,200 +42,16 @@ const (
 
 // ZonePage returns the page of live zones q selects, with the number of
 // matches. Unknown sorts and states are errors.
-func (s *Store) ZonePage(ctx context.Context, q ZoneQuery) (ZonePage, error) {
-	where, args, err := zoneFilter(q)
-	if err != nil {
-		return ZonePage{}, fmt.Errorf("store: zone page: %w", err)
-	}
-	order, orderArgs, err := zoneOrder(q)
-	if err != nil {
-		return ZonePage{}, fmt.Errorf("store: zone page: %w", err)
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 1000)
-	var page ZonePage
-	err = s.read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM zones WHERE "+where, args...).Scan(&page.Total); err != nil {
-			return err
-		}
-		names, err := pageNames(ctx, tx, "SELECT name FROM zones WHERE "+where+" ORDER BY "+order+" LIMIT ? OFFSET ?",
-			append(append(args, orderArgs...), limit, max(q.Offset, 0)))
-		if err != nil || len(names) == 0 {
-			return err
-		}
-		page.Zones, err = zonesInOrder(ctx, tx, names)
-		return err
-	})
-	if err != nil {
-		return ZonePage{}, fmt.Errorf("store: zone page: %w", err)
-	}
-	return page, nil
-}
-
 // zoneFilter is the WHERE clause of q and its arguments. Every condition
 // can be decided from the name and owner indexes.
-func zoneFilter(q ZoneQuery) (string, []any, error) {
-	conds, args := []string{"deleted = 0"}, []any{}
-	if s := strings.ToLower(strings.TrimSpace(q.Search)); s != "" {
-		conds, args = append(conds, "instr(name, ?) > 0"), append(args, s)
-	}
-	if q.OwnerHost != "" {
-		conds, args = append(conds, "owner_host = ?"), append(args, q.OwnerHost)
-	}
-	if q.OwnerUser != "" {
-		conds, args = append(conds, "owner_user = ?"), append(args, q.OwnerUser)
-	}
-	switch q.State {
-	case "":
-	case FilterFailing:
-		conds = append(conds, stateIn("'failed', 'permanent'"))
-	case FilterBehind:
-		conds = append(conds, stateIn("'pending'"))
-	default:
-		return "", nil, fmt.Errorf("unknown state filter %q (use failing or behind)", q.State)
-	}
-	return strings.Join(conds, " AND "), args, nil
-}
-
 // stateIn keeps names with a backend row in one of states, read through
 // the (backend, state, ...) index for each registered backend.
-func stateIn(states string) string {
-	return "name IN (SELECT zone FROM backend_state WHERE backend IN (SELECT name FROM backends) AND state IN (" + states + "))"
-}
-
 // zoneOrder is the ORDER BY clause of q and its arguments.
-func zoneOrder(q ZoneQuery) (string, []any, error) {
-	var order string
-	switch q.Sort {
-	case "", "name":
-		order = "name"
-	case "-name":
-		order = "name DESC"
-	case "updated":
-		order = "updated DESC, name"
-	case "-updated":
-		order = "updated, name"
-	default:
-		return "", nil, fmt.Errorf("unknown sort %q (use name, -name, updated or -updated)", q.Sort)
-	}
-	s := strings.ToLower(strings.TrimSpace(q.Search))
-	if s == "" || strings.HasPrefix(order, "updated") {
-		return order, nil, nil
-	}
-	// Names that start with the search come first.
-	return "substr(name, 1, ?) <> ?, " + order, []any{len(s), s}, nil
-}
-
-func pageNames(ctx context.Context, tx *sql.Tx, query string, args []any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	return names, rows.Err()
-}
-
 // zonesInOrder reads the metadata of names, in the order given.
-func zonesInOrder(ctx context.Context, tx *sql.Tx, names []string) ([]Zone, error) {
-	byName := make(map[string]Zone, len(names))
-	q := "SELECT " + metaCols + " FROM zones WHERE name IN (" + placeholders(len(names)) + ")"
-	if err := collect(ctx, tx, q, anys(names), false, func(z Zone) { byName[z.Name] = z }); err != nil {
-		return nil, err
-	}
-	out := make([]Zone, 0, len(names))
-	for _, n := range names {
-		if z, ok := byName[n]; ok {
-			out = append(out, z)
-		}
-	}
-	return out, nil
-}
-
 // StatesOf returns the backend rows of the given zones, by zone, each
 // sorted by backend.
-func (s *Store) StatesOf(ctx context.Context, zones []string) (map[string][]BackendState, error) {
-	out := map[string][]BackendState{}
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		for _, part := range chunks(normNames(zones), inChunk) {
-			if err := statesIn(ctx, tx, part, out); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: states: %w", err)
-	}
-	return out, nil
-}
-
-func statesIn(ctx context.Context, tx *sql.Tx, names []string, out map[string][]BackendState) error {
-	rows, err := tx.QueryContext(ctx, `
-		SELECT backend, zone, state, desired_version, applied_version, applied_hash, applied_at,
-		       attempts, last_error, failed_at, next_attempt
-		FROM backend_state WHERE zone IN (`+placeholders(len(names))+`) ORDER BY zone, backend`, anys(names)...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		st, err := scanBackendState(rows)
-		if err != nil {
-			return err
-		}
-		out[st.Zone] = append(out[st.Zone], st)
-	}
-	return rows.Err()
-}
-
 // RecentFailures returns up to limit (default 200) failing (zone,
 // backend) rows, the latest failure first, and how many there are in all.
-func (s *Store) RecentFailures(ctx context.Context, limit int) ([]BackendState, int, error) {
-	if limit <= 0 {
-		limit = 200
-	}
-	const where = ` FROM backend_state WHERE backend IN (SELECT name FROM backends) AND state IN ('failed', 'permanent')`
-	var out []BackendState
-	var total int
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, "SELECT count(*)"+where).Scan(&total); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, `
-			SELECT backend, zone, state, desired_version, applied_version, applied_hash, applied_at,
-			       attempts, last_error, failed_at, next_attempt FROM backend_state INDEXED BY backend_state_next
-			WHERE backend IN (SELECT name FROM backends) AND state IN ('failed', 'permanent')
-			ORDER BY failed_at DESC, zone, backend LIMIT ?`, limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			st, err := scanBackendState(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, st)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("store: recent failures: %w", err)
-	}
-	return out, total, nil
-}
-
 // HistoryEntry is one stored version of a zone.
 type HistoryEntry struct {
 	Version   int64
@@ -255,107 +67,25 @@ const HistoryLength = 20
 
 // recordHistory adds the version z to its zone's history and drops the
 // entries past HistoryLength, inside the transaction storing z.
-func recordHistory(ctx context.Context, tx *sql.Tx, z Zone) error {
-	_, err := tx.ExecContext(ctx, `
-		INSERT INTO zone_history (zone, version, at, deleted, serial, owner_host, owner_user)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		z.Name, z.Version, unixNano(z.Updated), z.Deleted, z.Serial, z.OwnerHost, z.OwnerUser)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `
-		DELETE FROM zone_history WHERE zone = ?1 AND id <= (
-			SELECT id FROM zone_history WHERE zone = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)`,
-		z.Name, HistoryLength)
-	return err
-}
-
 // History returns the last HistoryLength versions of zone, newest first.
-func (s *Store) History(ctx context.Context, zone string) ([]HistoryEntry, error) {
-	n, err := normName(zone)
-	if err != nil {
-		return nil, fmt.Errorf("store: history %q: %w", zone, err)
-	}
-	rows, err := s.db.QueryContext(ctx, `
-		SELECT version, at, deleted, serial, owner_host, owner_user FROM zone_history
-		WHERE zone = ? ORDER BY id DESC LIMIT ?`, n, HistoryLength)
-	if err != nil {
-		return nil, fmt.Errorf("store: history %s: %w", n, err)
-	}
-	defer rows.Close()
-	var out []HistoryEntry
-	for rows.Next() {
-		var h HistoryEntry
-		var at int64
-		if err := rows.Scan(&h.Version, &at, &h.Deleted, &h.Serial, &h.OwnerHost, &h.OwnerUser); err != nil {
-			return nil, fmt.Errorf("store: history %s: %w", n, err)
-		}
-		h.At = fromUnixNano(at)
-		out = append(out, h)
-	}
-	return out, rows.Err()
-}
-
 // RetryZoneNow makes the zone due at once on every backend where it waits
 // for a retry; it returns how many backends that concerned. Permanent
 // failures wait for a new version (a resync) instead.
-func (s *Store) RetryZoneNow(ctx context.Context, zone string) (int, error) {
-	n, err := normName(zone)
-	if err != nil {
-		return 0, fmt.Errorf("store: retry %q: %w", zone, err)
-	}
-	now := unixNano(s.now())
-	var changed int64
-	err = s.writeRelaxed(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE backend_state SET next_attempt = ?
-			WHERE zone = ? AND state = 'failed' AND next_attempt > ?`, now, n, now)
-		if err != nil {
-			return err
-		}
-		changed, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: retry %s: %w", n, err)
-	}
-	return int(changed), nil
-}
-
 // ResyncOn makes backend apply the zone's current version again: its row
 // is marked never applied and pending, with a fresh schedule. The other
 // backends are untouched. ErrNotFound when the zone is not live or the
 // backend holds no row for it.
-func (s *Store) ResyncOn(ctx context.Context, zone, backend string) error {
-	n, err := normName(zone)
-	if err != nil {
-		return fmt.Errorf("store: resync %q on %s: %w", zone, backend, err)
-	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `
-			UPDATE backend_state SET state = 'pending', applied_version = 0, applied_hash = '',
-				attempts = 0, next_attempt = 0
-			WHERE backend = ? AND zone = ? AND zone IN (SELECT name FROM zones WHERE name = ? AND deleted = 0)`,
-			backend, n, n)
-		if err != nil {
-			return err
-		}
-		if k, err := res.RowsAffected(); err != nil || k == 0 {
-			return errors.Join(err, ErrNotFound)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: resync %s on %s: %w", n, backend, err)
-	}
-	return nil
-}
-
 // SizeBytes is the size of the database (its pages, not the write-ahead log).
-func (s *Store) SizeBytes(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.db.QueryRowContext(ctx, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()").Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("store: size: %w", err)
-	}
-	return n, nil
+
+// Operator is what the operator pages read and do beyond Store. The SQLite
+// store implements it; a store without it leaves the pages off.
+type Operator interface {
+	Store
+	ZonePage(ctx context.Context, q ZoneQuery) (ZonePage, error)
+	StatesOf(ctx context.Context, zones []string) (map[string][]BackendState, error)
+	RecentFailures(ctx context.Context, limit int) ([]BackendState, int, error)
+	History(ctx context.Context, zone string) ([]HistoryEntry, error)
+	RetryZoneNow(ctx context.Context, zone string) (int, error)
+	ResyncOn(ctx context.Context, zone, backend string) error
+	SizeBytes(ctx context.Context) (int64, error)
 }

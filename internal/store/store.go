@@ -1,125 +1,97 @@
-// Package store keeps the durable state of dadns in SQLite: the desired state
-// of every zone (text, version or tombstone) and, per backend instance, what
-// that backend has applied. It is safe for concurrent use.
+// Package store defines the durable state of dadns: the desired state of
+// every zone (text, version or tombstone) and, per backend instance, what
+// that backend has applied. Store is the interface; sqlite/ (the default,
+// embedded) and mysql/ (MariaDB, MySQL, Galera) implement it, and
+// storetest/ is the suite both pass.
 package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"fmt"
-	"sync"
 	"time"
-
-	_ "modernc.org/sqlite" // registers the "sqlite" driver (no cgo)
 )
 
 // ErrNotFound is returned (wrapped) when a zone or setting does not exist.
 var ErrNotFound = errors.New("store: not found")
 
-// maxConns bounds the pool: one writer at a time plus a few readers.
-const maxConns = 4
+// ErrChanged is returned (wrapped) by DeleteIfCurrent when the zone's row
+// no longer has the version and owner the caller checked.
+var ErrChanged = errors.New("store: changed since read")
 
-// Options configure Open. Zero values take defaults.
-type Options struct {
-	Now func() time.Time // clock for timestamps and due checks; default time.Now
-	// MaxSizeBytes caps the database file (not counting its WAL); 0 means
-	// no cap. Writes past it fail as on a full disk.
-	MaxSizeBytes int64
-}
+// Store is the durable state. Implementations are safe for concurrent use.
+// A push (Put, Delete) is durable when it returns nil: the database
+// committed it.
+type Store interface {
+	// Put stores a push: it inserts or replaces the zone's desired state
+	// (clearing a tombstone) with Version = previous Version+1 (1 for a new
+	// name) and makes the zone due for every backend. Hash is computed from
+	// Canonical; a non-empty z.Hash that disagrees is an error. z.Version,
+	// Created, Updated and Deleted are ignored. It returns the stored row.
+	Put(ctx context.Context, z Zone) (Zone, error)
+	// Delete tombstones the zone: Version+1, Canonical/Original/Hash
+	// cleared, owner and serial kept, and the tombstone due for every
+	// backend. ErrNotFound when the name is absent or already deleted.
+	Delete(ctx context.Context, name string) (Zone, error)
+	// DeleteIfCurrent is Delete as a compare-and-set: it tombstones the
+	// zone only if its live row still has exactly version and ownerHost
+	// (byte for byte), checked and tombstoned in one transaction. A row
+	// that moved on returns ErrChanged and stays; an absent or tombstoned
+	// name returns ErrNotFound.
+	DeleteIfCurrent(ctx context.Context, name string, version int64, ownerHost string) (Zone, error)
 
-// Store is the SQLite-backed state. Writes are serialized by a mutex, so
-// concurrent callers never meet SQLITE_BUSY from each other; reads run in
-// parallel on the pool (WAL).
-type Store struct {
-	db      *sql.DB
-	relaxed *sql.DB // backend bookkeeping: synchronous=NORMAL, one connection
-	now     func() time.Time
-	wmu     sync.Mutex // one write transaction at a time
-	group   grouper    // group commit of pushes and deletes
-}
+	// Lookup returns the zone row even if tombstoned; ErrNotFound if the
+	// name was never seen or its tombstone was purged.
+	Lookup(ctx context.Context, name string) (Zone, error)
+	// Get returns the live zone; ErrNotFound when absent or tombstoned.
+	Get(ctx context.Context, name string) (Zone, error)
+	// Live reports which of names exist and are not tombstoned, keyed by
+	// stored name; the zones carry metadata, not texts.
+	Live(ctx context.Context, names []string) (map[string]Zone, error)
+	// Zones returns full rows (texts included) for names, live or
+	// tombstoned; names never seen are absent from the map.
+	Zones(ctx context.Context, names []string) (map[string]Zone, error)
+	// List returns live zones' metadata (no texts), sorted by name.
+	List(ctx context.Context) ([]Zone, error)
+	// CountLive returns the number of live zones.
+	CountLive(ctx context.Context) (int, error)
 
-// Open opens (creating if needed) the database at path, applies pending
-// migrations and returns the store. The parent directory is created 0700 and
-// the database file is kept 0600.
-func Open(ctx context.Context, path string, opt Options) (*Store, error) {
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
-	if err := prepareFile(path); err != nil {
-		return nil, err
-	}
-	source, err := sizedDSN(ctx, path, opt.MaxSizeBytes)
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	db, err := sql.Open("sqlite", source)
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(maxConns)
-	db.SetMaxIdleConns(maxConns)
-	// The relaxed connection records what backends did: those commits need
-	// no fsync of their own (a crash loses at most some "applied" marks, and
-	// the zones are simply applied again), and the next push's fsync of the
-	// write-ahead log makes them durable too.
-	relaxed, err := sql.Open("sqlite", relaxedDSN(source))
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	relaxed.SetMaxOpenConns(1)
-	s := &Store{db: db, relaxed: relaxed, now: opt.Now}
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
-		relaxed.Close()
-		return nil, err
-	}
-	return s, nil
-}
+	// Due returns up to limit (default 500) zones for backend whose applied
+	// version is behind the desired one and which are due now, oldest push
+	// first, and the earliest future retry among failing zones (zero if
+	// none). A backend never seen before is registered: every zone is due.
+	Due(ctx context.Context, backend string, limit int) ([]Work, time.Time, error)
+	// Applied records that backend now serves each zone at its version.
+	// applied_version never moves backwards; a record older than the
+	// desired version keeps the zone due.
+	Applied(ctx context.Context, backend string, done []Applied) error
+	// Failed records failures for backend: attempts+1, the error, the next
+	// attempt. Failures of a version no longer desired are ignored.
+	Failed(ctx context.Context, backend string, fails []Failure) error
+	// RetryNow makes every zone waiting for a retry on backend due at once.
+	RetryNow(ctx context.Context, backend string) (int, error)
+	// Forget drops the state of every backend instance not in keep and
+	// registers those in keep that are new.
+	Forget(ctx context.Context, keep []string) error
+	// Purge removes tombstones last changed before `before` that every
+	// registered backend has applied; a re-created name continues the
+	// version sequence.
+	Purge(ctx context.Context, before time.Time) (int, error)
 
-// Close releases the database. The store must not be used afterwards.
-func (s *Store) Close() error {
-	// optimize keeps the planner's statistics fresh; failure is harmless.
-	_, _ = s.db.Exec("PRAGMA optimize")
-	if err := errors.Join(s.relaxed.Close(), s.db.Close()); err != nil {
-		return fmt.Errorf("store: close: %w", err)
-	}
-	return nil
-}
+	// Pending counts the work a backend has not done yet, split into
+	// zones to apply and zones to delete.
+	Pending(ctx context.Context, backend string) (applies, deletes int, err error)
+	// Troubled lists every failing (zone, backend) row, by zone then backend.
+	Troubled(ctx context.Context) ([]BackendState, error)
+	// BackendStates returns the per-backend rows of one zone, by backend.
+	BackendStates(ctx context.Context, zone string) ([]BackendState, error)
+	// Summary returns the progress counts of one backend instance.
+	Summary(ctx context.Context, backend string) (Summary, error)
 
-// write runs fn in one write transaction (BEGIN IMMEDIATE) under the writer
-// mutex and commits it. The commit is fsync'd (synchronous=FULL).
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.writeOn(ctx, s.db, fn)
-}
+	// GetSetting returns the value stored under key; ErrNotFound if none.
+	GetSetting(ctx context.Context, key string) (string, error)
+	// SetSetting stores value under key, replacing any previous value.
+	SetSetting(ctx context.Context, key, value string) error
 
-// writeRelaxed is write on the connection that does not fsync its commits:
-// for backend bookkeeping only, never for a push.
-func (s *Store) writeRelaxed(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.writeOn(ctx, s.relaxed, fn)
-}
-
-func (s *Store) writeOn(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
-// read runs fn in a read-only transaction so that it sees one snapshot.
-func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback() }()
-	return fn(tx)
+	// Close releases the database; the store must not be used afterwards.
+	Close() error
 }

@@ -1,13 +1,6 @@
 package store
 
-import (
-	"context"
-	"database/sql"
-	"errors"
-	"fmt"
-	"strings"
-	"time"
-)
+import "time"
 
 // Zone is the stored desired state of one zone.
 type Zone struct {
@@ -24,74 +17,63 @@ type Zone struct {
 	Deleted   bool      // tombstone
 }
 
-// metaCols are the zone columns without the texts; fullCols add them.
-var (
-	metaCols = zoneCols("", false)
-	fullCols = zoneCols("", true)
+// State is the condition of one zone on one backend instance.
+type State string
+
+// The states of a (zone, backend) row.
+const (
+	StatePending   State = "pending"   // behind, never tried for the current version
+	StateApplied   State = "applied"   // the backend serves the desired version
+	StateFailed    State = "failed"    // behind; retried at NextAttempt
+	StatePermanent State = "permanent" // behind; not retried until the zone changes
 )
 
-// zoneCols lists the columns scanZone reads, each prefixed (e.g. "z.").
-func zoneCols(prefix string, full bool) string {
-	cols := []string{"name", "version", "deleted", "hash", "serial", "owner_host", "owner_user", "created", "updated"}
-	if full {
-		cols = append(cols, "canonical", "original")
-	}
-	return prefix + strings.Join(cols, ", "+prefix)
+// Work is one zone a backend must bring up to date.
+type Work struct {
+	Zone     Zone // latest desired state (Canonical filled; Deleted for tombstones)
+	Attempts int  // failed attempts so far for this version (reset by a newer push)
 }
 
-// scanner is what *sql.Row and *sql.Rows share.
-type scanner interface {
-	Scan(dest ...any) error
+// Applied says that a backend now serves version Version of zone Name.
+type Applied struct {
+	Name    string
+	Version int64
+	Hash    string // hash the backend serves; "" for a delete
 }
 
-// scanZone reads one row selected with metaCols, or fullCols when full.
-func scanZone(sc scanner, full bool) (Zone, error) {
-	var z Zone
-	var created, updated int64
-	dest := []any{&z.Name, &z.Version, &z.Deleted, &z.Hash, &z.Serial,
-		&z.OwnerHost, &z.OwnerUser, &created, &updated}
-	if full {
-		dest = append(dest, &z.Canonical, &z.Original)
-	}
-	if err := sc.Scan(dest...); err != nil {
-		return Zone{}, err
-	}
-	z.Created, z.Updated = fromUnixNano(created), fromUnixNano(updated)
-	return z, nil
+// Failure says that applying version Version of zone Name failed.
+type Failure struct {
+	Name      string
+	Version   int64
+	Err       string
+	Next      time.Time // when to retry (ignored when Permanent)
+	Permanent bool      // do not retry until the zone changes
 }
 
-// Lookup returns the zone row even if tombstoned (for admin and status);
-// ErrNotFound if the name was never seen or its tombstone was purged.
-func (s *Store) Lookup(ctx context.Context, name string) (Zone, error) {
-	n, err := normName(name)
-	if err != nil {
-		return Zone{}, fmt.Errorf("store: lookup %q: %w", name, err)
-	}
-	z, err := lookup(ctx, s.db, n)
-	if err != nil {
-		return Zone{}, fmt.Errorf("store: lookup %s: %w", n, err)
-	}
-	return z, nil
+// BackendState is what one backend instance has done with one zone.
+type BackendState struct {
+	Backend        string
+	Zone           string
+	State          State
+	DesiredVersion int64
+	AppliedVersion int64 // 0 if never applied
+	AppliedHash    string
+	AppliedAt      time.Time
+	Attempts       int       // failures of the desired version
+	LastError      string    // latest failure; kept when a newer push resets the schedule
+	FailedAt       time.Time // when LastError happened
+	NextAttempt    time.Time // zero unless State is failed
 }
 
-// Get returns the live zone; ErrNotFound when absent or tombstoned.
-func (s *Store) Get(ctx context.Context, name string) (Zone, error) {
-	z, err := s.Lookup(ctx, name)
-	if err != nil {
-		return Zone{}, err
-	}
-	if z.Deleted {
-		return Zone{}, fmt.Errorf("store: get %s: deleted: %w", z.Name, ErrNotFound)
-	}
-	return z, nil
-}
-
-// lookup reads the full row of name, wrapping ErrNotFound.
-func lookup(ctx context.Context, q querier, name string) (Zone, error) {
-	row := q.QueryRowContext(ctx, "SELECT "+fullCols+" FROM zones WHERE name = ?", name)
-	z, err := scanZone(row, true)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Zone{}, ErrNotFound
-	}
-	return z, err
+// Summary counts one backend instance's progress.
+type Summary struct {
+	Backend       string
+	Applied       int       // live zones served at their desired version
+	Behind        int       // zones or tombstones pending, not yet tried for their version
+	Failing       int       // failed, retried later
+	Permanent     int       // failed permanently until the zone changes
+	OldestPending time.Time // push time of the oldest zone still behind (pending or failing); zero if none
+	LastApplied   time.Time // latest successful apply; zero if none
+	LastError     string    // latest error among failing and permanent zones
+	LastErrorZone string
 }

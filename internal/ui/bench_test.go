@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/dadns/dadns/internal/dispatch"
 	"github.com/dadns/dadns/internal/push"
-	"github.com/dadns/dadns/internal/store"
 	"github.com/dadns/dadns/internal/ui"
 	"github.com/dadns/dadns/internal/view"
 )
@@ -43,7 +43,7 @@ func benchText(name string, serial int) string {
 // into the database (in one transaction: minutes through pushes, seconds
 // this way): builtin applied everything; dc2 failed 1% and has 1% pending.
 func populate(ctx context.Context, path string) error {
-	st, err := store.Open(ctx, path, store.Options{}) // creates the schema
+	st, err := sqlite.Open(ctx, path, sqlite.Options{}) // creates the schema
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func benchSetup(b *testing.B) http.Handler {
 			return
 		}
 		b.Logf("populated %d zones in %v", benchZones, time.Since(start).Round(time.Millisecond))
-		st, err := store.Open(ctx, path, store.Options{})
+		st, err := sqlite.Open(ctx, path, sqlite.Options{})
 		if err != nil {
 			benchErr = err
 			return

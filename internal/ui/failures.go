@@ -2,6 +2,10 @@ package ui
 
 import (
 	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/dadns/dadns/internal/dispatch"
 
 	"github.com/dadns/dadns/internal/store"
 )
@@ -12,7 +16,23 @@ const maxFailureRows = 100
 type failuresData struct {
 	Rows  []store.BackendState
 	Total int
-	Live  map[string]bool // zones still held; the others' failures are deletes
+	Live  map[string]bool   // zones still held; the others' failures are deletes
+	Down  []dispatch.Status // backends that do not answer: nothing is applied there
+}
+
+// downWorkers are the backend workers that are down or stopped.
+func (s *Server) downWorkers() []dispatch.Status {
+	if s.opt.Source.Workers == nil {
+		return nil
+	}
+	var out []dispatch.Status
+	for _, w := range s.opt.Source.Workers() {
+		if w.Down || !w.Alive {
+			out = append(out, w)
+		}
+	}
+	slices.SortFunc(out, func(a, b dispatch.Status) int { return strings.Compare(a.Backend, b.Backend) })
+	return out
 }
 
 func (s *Server) failures(w http.ResponseWriter, r *http.Request) {
@@ -35,7 +55,7 @@ func (s *Server) failures(w http.ResponseWriter, r *http.Request) {
 		live[n] = true
 	}
 	s.render(w, r, http.StatusOK, "failures", page{Title: "Failures", Nav: "failures", Refresh: 15,
-		Data: failuresData{Rows: rows, Total: total, Live: live}})
+		Data: failuresData{Rows: rows, Total: total, Live: live, Down: s.downWorkers()}})
 }
 
 // retryAll makes every waiting retry on every backend due now.

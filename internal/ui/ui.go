@@ -45,7 +45,7 @@ type Resolver interface {
 
 // Options configure the pages.
 type Options struct {
-	Store *store.Store
+	Store store.Operator
 	Push  *push.Service
 	// Source builds the status read model (the admin API's /status).
 	Source view.Source

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dadns/dadns/internal/dispatch"
 	"github.com/dadns/dadns/internal/dnsserver"
 	"github.com/dadns/dadns/internal/push"
 	"github.com/dadns/dadns/internal/store"
@@ -29,6 +30,7 @@ type zoneData struct {
 	History   []store.HistoryEntry
 	Pending   bool // some backend has not applied the zone yet
 	Failing   bool
+	Down      map[string]dispatch.Status // backends not answering, by name
 	Ask       *askData
 }
 
@@ -72,7 +74,10 @@ func (s *Server) zone(w http.ResponseWriter, r *http.Request) {
 		s.storeFailed(w, r, err)
 		return
 	}
-	d := zoneData{Z: z, History: hist, Failing: len(z.Failing) > 0}
+	d := zoneData{Z: z, History: hist, Failing: len(z.Failing) > 0, Down: map[string]dispatch.Status{}}
+	for _, w := range s.downWorkers() {
+		d.Down[w.Backend] = w
+	}
 	d.Records, d.Truncated = records(z.Canonical)
 	for _, b := range z.Backends {
 		d.Pending = d.Pending || b.State == string(store.StatePending)

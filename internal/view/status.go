@@ -14,14 +14,16 @@ import (
 
 // Source is what the read models are built from.
 type Source struct {
-	Store *store.Store
+	Store store.Store
 	// Workers reports each backend worker (nil: none).
 	Workers func() []dispatch.Status
 	// Reconciler reports the last reconciliation pass (nil: none).
 	Reconciler func() any
 	// Secondaries reports who asked the builtin for transfers (nil: none).
 	Secondaries func() any
-	Version     string
+	// Cluster reports the nodes sharing the store (nil: one node).
+	Cluster func(context.Context) (any, error)
+	Version string
 }
 
 // Status is GET /status: the Python directdnsonly's shape (status,
@@ -39,6 +41,8 @@ type Status struct {
 	// Secondaries lists who asked the builtin for transfers (when
 	// transfers are configured).
 	Secondaries any `json:"secondaries,omitempty"`
+	// Cluster lists the dadns nodes sharing the store (a shared store only).
+	Cluster any `json:"cluster,omitempty"`
 }
 
 // Queues sums the work not done yet over the backends.
@@ -65,7 +69,8 @@ type ZoneCount struct {
 // Backend is one backend instance's progress.
 type Backend struct {
 	Alive                   bool      `json:"alive"`
-	Unreachable             bool      `json:"unreachable,omitempty"` // down: it does not answer its probe
+	Down                    bool      `json:"down,omitempty"` // it does not answer its probe; nothing is applied
+	DownSince               time.Time `json:"down_since,omitzero"`
 	Applied                 int       `json:"applied"`
 	Behind                  int       `json:"behind"`
 	Failing                 int       `json:"failing"`
@@ -92,7 +97,7 @@ const (
 // retry or failed for good), behind (zones not applied yet) or ok.
 func (b Backend) State() string {
 	switch {
-	case !b.Alive || b.Unreachable || b.PassError != "":
+	case !b.Alive || b.Down || b.PassError != "":
 		return StateDown
 	case b.Failing > 0 || b.Permanent > 0:
 		return StateFailing
@@ -113,6 +118,13 @@ func BuildStatus(ctx context.Context, src Source) (Status, error) {
 	}
 	if src.Secondaries != nil {
 		doc.Secondaries = src.Secondaries()
+	}
+	if src.Cluster != nil {
+		c, err := src.Cluster(ctx)
+		if err != nil {
+			return doc, err
+		}
+		doc.Cluster = c
 	}
 	n, err := src.Store.CountLive(ctx)
 	if err != nil {
@@ -156,13 +168,13 @@ func (src Source) workers() []dispatch.Status {
 }
 
 // BackendOf is the progress of the backend worker w reports.
-func BackendOf(ctx context.Context, st *store.Store, w dispatch.Status) (Backend, error) {
+func BackendOf(ctx context.Context, st store.Store, w dispatch.Status) (Backend, error) {
 	sum, err := st.Summary(ctx, w.Backend)
 	if err != nil {
 		return Backend{}, err
 	}
 	bs := Backend{
-		Alive: w.Alive, Unreachable: w.Down, Applied: sum.Applied, Behind: sum.Behind, Failing: sum.Failing,
+		Alive: w.Alive, Down: w.Down, DownSince: w.DownSince, Applied: sum.Applied, Behind: sum.Behind, Failing: sum.Failing,
 		Permanent: sum.Permanent, LastApply: sum.LastApplied, LastError: sum.LastError, LastErrorZone: sum.LastErrorZone,
 		LastPass: w.LastPass, PassError: w.LastError, Died: w.Died,
 	}

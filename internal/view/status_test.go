@@ -11,7 +11,7 @@ func TestBackendState(t *testing.T) {
 		{Backend{Alive: true, Behind: 3}, StateBehind},
 		{Backend{Alive: true, Behind: 3, Failing: 1}, StateFailing},
 		{Backend{Alive: true, Permanent: 1}, StateFailing},
-		{Backend{Alive: true, Failing: 1, Unreachable: true}, StateDown},
+		{Backend{Alive: true, Failing: 1, Down: true}, StateDown},
 		{Backend{Alive: true, PassError: "store: locked"}, StateDown},
 		{Backend{Alive: false}, StateDown},
 	}

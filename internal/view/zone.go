@@ -56,7 +56,7 @@ func Failing(st store.BackendState) bool {
 
 // Zone returns the live zone name with its backend states; the store's
 // ErrNotFound (wrapped) when it is not held.
-func Zone(ctx context.Context, st *store.Store, name string) (ZoneDetail, error) {
+func Zone(ctx context.Context, st store.Store, name string) (ZoneDetail, error) {
 	z, err := st.Get(ctx, name)
 	if err != nil {
 		return ZoneDetail{}, err

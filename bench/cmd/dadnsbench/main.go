@@ -35,6 +35,7 @@ type options struct {
 	knotdBin        string
 	knotcBin        string
 	backends        string
+	stores          string // datastores of the stores phase
 	zones           int
 	seed            uint64
 	pushers         int
@@ -69,6 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fl.StringVar(&o.knotdBin, "knotd", "/usr/sbin/knotd", "knotd binary (the knot backend's server and its cold load)")
 	fl.StringVar(&o.knotcBin, "knotc", "/usr/sbin/knotc", "knotc binary (the knot backend runs it)")
 	fl.StringVar(&o.backends, "backends", "bind,coredns_mysql,knot,powerdns", "backends under test besides builtin: bind (with its own named), coredns_mysql (two instances, each with its own mariadbd), knot (with its own knotd), powerdns (two instances, each with its own mariadbd, the first replicated to a third that pdns_server reads); empty for builtin only")
+	fl.StringVar(&o.stores, "stores", "sqlite,mariadb,galera", "datastores to load every zone into, each with a fresh dadns (builtin only): sqlite, mariadb (one server), galera (3 nodes on this host); empty for none")
 	fl.IntVar(&o.zones, "zones", 10000, "zones to generate and push")
 	fl.Uint64Var(&o.seed, "seed", 1, "seed of the zone and query generators")
 	fl.IntVar(&o.pushers, "pushers", 16, "concurrent DirectAdmin pushers of the initial load")
@@ -102,6 +104,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if _, err := o.extraBackends(); err != nil {
 		return o, err
+	}
+	for _, k := range o.storeKinds() {
+		if k != "sqlite" && k != "mariadb" && k != "galera" {
+			return o, fmt.Errorf("dadnsbench: -stores: unknown store %q (sqlite, mariadb, galera)", k)
+		}
 	}
 	return o, nil
 }

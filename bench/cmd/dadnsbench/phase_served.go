@@ -21,7 +21,7 @@ const servedTimeout = 20 * time.Second
 var servedGoals = map[string]time.Duration{
 	"builtin": 5 * time.Millisecond, "bind": 100 * time.Millisecond,
 	"mysql_dc1": 50 * time.Millisecond, "mysql_dc2": 50 * time.Millisecond,
-	"knot": 100 * time.Millisecond,
+	"knot":     100 * time.Millisecond,
 	"pdns_dc1": 50 * time.Millisecond, "pdns_dc2": 50 * time.Millisecond, "pdns_replica_dns": 100 * time.Millisecond,
 }
 

@@ -64,6 +64,7 @@ func (b *bench) run(ctx context.Context) {
 	b.secondaryPhase(ctx)
 	b.footprint()
 	b.restartPhase(ctx)
+	b.storesPhase(ctx)
 }
 
 // cleanup stops every process and removes the temporary directory.

@@ -71,9 +71,9 @@ func dropBad(files []staged, bad map[zone.Name]error, fails *[]error) []staged {
 	}
 	kept := files[:0]
 	for _, s := range files {
-		if err, ok := bad[s.z.Name]; ok {
+		if err, ok := bad[s.Z.Name]; ok {
 			discard([]staged{s})
-			*fails = append(*fails, &backend.ZoneError{Zone: s.z.Name, Err: err})
+			*fails = append(*fails, &backend.ZoneError{Zone: s.Z.Name, Err: err})
 			continue
 		}
 		kept = append(kept, s)
@@ -89,16 +89,16 @@ func dropBad(files []staged, bad map[zone.Name]error, fails *[]error) []staged {
 func (b *Backend) record(files []staged) (added int, changed []zone.Name, err error) {
 	b.mu.RLock()
 	for _, s := range files {
-		if old, known := b.zones[s.z.Name]; !known || old.file != s.final {
+		if old, known := b.zones[s.Z.Name]; !known || old.file != s.Final {
 			added++
 		} else {
-			changed = append(changed, s.z.Name)
+			changed = append(changed, s.Z.Name)
 		}
 	}
 	b.mu.RUnlock()
 	set := func(zones map[zone.Name]entry) {
 		for _, s := range files {
-			zones[s.z.Name] = entry{file: s.final, serial: s.z.Serial, hash: s.z.Hash()}
+			zones[s.Z.Name] = entry{file: s.Final, serial: s.Z.Serial, hash: s.Z.Hash()}
 		}
 	}
 	if added == 0 { // the same statements: no include to write

@@ -125,7 +125,7 @@ func (c *checker) writeConf(files []staged) (string, error) {
 	}
 	var b bytes.Buffer
 	for _, s := range files {
-		b.WriteString(c.opts.stanza(s.z.Name, s.tmp))
+		b.WriteString(c.opts.stanza(s.Z.Name, s.Tmp))
 	}
 	_, err = f.Write(b.Bytes())
 	if cerr := f.Close(); err == nil {
@@ -144,7 +144,7 @@ func (c *checker) writeConf(files []staged) (string, error) {
 func attribute(out []byte, files []staged) map[zone.Name]error {
 	byPath := map[string]zone.Name{}
 	for _, s := range files {
-		byPath[s.tmp] = s.z.Name
+		byPath[s.Tmp] = s.Z.Name
 	}
 	msgs := map[zone.Name][]string{}
 	failed := map[zone.Name]bool{}
@@ -195,15 +195,15 @@ func stripPaths(s string, byPath map[string]zone.Name) string {
 func (c *checker) checkEach(ctx context.Context, files []staged) (map[zone.Name]error, error) {
 	bad := map[zone.Name]error{}
 	for _, s := range files {
-		out, err := exec.CommandContext(ctx, c.zone, "--", string(s.z.Name), s.tmp).CombinedOutput()
+		out, err := exec.CommandContext(ctx, c.zone, "--", string(s.Z.Name), s.Tmp).CombinedOutput()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		var exit *exec.ExitError
 		switch {
 		case errors.As(err, &exit):
-			msg := strings.TrimSpace(stripPaths(string(out), map[string]zone.Name{s.tmp: s.z.Name}))
-			bad[s.z.Name] = backend.Permanent(fmt.Errorf("bind: named would not load zone %s: %s", s.z.Name, msg))
+			msg := strings.TrimSpace(stripPaths(string(out), map[string]zone.Name{s.Tmp: s.Z.Name}))
+			bad[s.Z.Name] = backend.Permanent(fmt.Errorf("bind: named would not load zone %s: %s", s.Z.Name, msg))
 		case err != nil:
 			return nil, fmt.Errorf("bind: run named-checkzone: %w", err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/dadns/dadns/internal/backend/backendtest"
 	"github.com/dadns/dadns/internal/dispatch"
 	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -33,7 +34,7 @@ func TestNamedDownConverges(t *testing.T) {
 	b := r.backend(t, false)
 	clk := &clock{now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	ctx := testCtx(t)
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "d.db"), store.Options{Now: clk.Now})
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"), sqlite.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func runOnce(t *testing.T, w *dispatch.Worker) {
 	}
 }
 
-func backendState(t *testing.T, st *store.Store, name zone.Name) store.BackendState {
+func backendState(t *testing.T, st store.Store, name zone.Name) store.BackendState {
 	t.Helper()
 	ss, err := st.BackendStates(context.Background(), string(name))
 	if err != nil || len(ss) != 1 {

@@ -1,203 +1,37 @@
 package bind
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"strconv"
-	"strings"
-	"sync"
-	"time"
 
-	"github.com/dadns/dadns/internal/atomicfile"
+	"github.com/dadns/dadns/internal/backend/zonefile"
 	"github.com/dadns/dadns/internal/zone"
 )
 
-// headerPrefix starts the first line of every zone file dadns writes: the
-// zone, serial and canonical hash, so drift can be told from dadns's files.
-const headerPrefix = "; dadns zone "
+// Zone files are written and read by internal/backend/zonefile, shared
+// with the other file-fed backends.
 
-// fileText is the zone file: the header line, then the canonical text
-// (absolute names, a TTL on every record), which named loads as it is.
-func fileText(z *zone.Zone) []byte {
-	return []byte(fmt.Sprintf("%s%s serial %d hash %s\n%s", headerPrefix, z.Name, z.Serial, z.Hash(), z.Text()))
+const headerPrefix = zonefile.HeaderPrefix
+
+type staged = zonefile.Staged
+
+func fileText(z *zone.Zone) []byte { return zonefile.Text(z) }
+
+func header(path string) (zone.Name, uint32, string, bool) { return zonefile.Header(path) }
+
+func (b *Backend) zoneDir() zonefile.Dir {
+	return zonefile.Dir{Path: b.opt.ZonesDir, FileMode: b.opt.FileMode, File: b.zoneFile, Label: "bind"}
 }
 
-// header reads the header of a zone file; ok is false for a file dadns
-// did not write.
-func header(path string) (name zone.Name, serial uint32, hash string, ok bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, "", false
-	}
-	defer f.Close()
-	line, err := bufio.NewReaderSize(f, 512).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, headerPrefix) {
-		return "", 0, "", false
-	}
-	f2 := strings.Fields(strings.TrimPrefix(line, headerPrefix))
-	if len(f2) != 5 || f2[1] != "serial" || f2[3] != "hash" {
-		return "", 0, "", false
-	}
-	s, err := strconv.ParseUint(f2[2], 10, 32)
-	if err != nil {
-		return "", 0, "", false
-	}
-	return zone.Name(f2[0]), uint32(s), f2[4], true
-}
-
-// staged is a zone written to a temporary file beside its final name.
-type staged struct {
-	z     *zone.Zone
-	tmp   string
-	final string
-}
-
-// writers bounds concurrent file writes: fsyncs of many small files
-// overlap, and the file system commits them together.
-const writers = 32
-
-// stage writes every zone to a fsynced temporary file in zones_dir.
 func (b *Backend) stage(ctx context.Context, zones []*zone.Zone) ([]staged, error) {
-	out := make([]staged, len(zones))
-	errs := make([]error, len(zones))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(writers, len(zones)) {
-		wg.Go(func() {
-			for i := range next {
-				out[i], errs[i] = b.stageOne(zones[i])
-			}
-		})
-	}
-	for i := range zones {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := errors.Join(append(errs, ctx.Err())...); err != nil {
-		discard(out)
-		return nil, fmt.Errorf("bind: write zone files: %w", err)
-	}
-	return out, nil
+	return b.zoneDir().Stage(ctx, zones)
 }
 
-func (b *Backend) stageOne(z *zone.Zone) (staged, error) {
-	final, err := b.zoneFile(z.Name)
-	if err != nil {
-		return staged{}, err
-	}
-	f, err := os.CreateTemp(b.opt.ZonesDir, "."+string(z.Name)+".tmp-*")
-	if err != nil {
-		return staged{}, err
-	}
-	s := staged{z: z, tmp: f.Name(), final: final}
-	err = writeSync(f, fileText(z), b.opt.FileMode)
-	if err == nil {
-		// named reloads a zone only when its file is newer than the last
-		// load; the kernel's coarse file clock can lag named's, so stamp
-		// the file with the precise time.
-		now := time.Now()
-		err = os.Chtimes(s.tmp, now, now)
-	}
-	if err != nil {
-		_ = os.Remove(s.tmp)
-		return staged{}, err
-	}
-	return s, nil
-}
+func (b *Backend) commit(files []staged) error { return b.zoneDir().Commit(files) }
 
-func writeSync(f *os.File, data []byte, mode os.FileMode) error {
-	err := f.Chmod(mode)
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+func discard(files []staged) { zonefile.Discard(files) }
 
-// commit renames staged files over their final names, then makes the
-// renames durable with one directory fsync.
-func (b *Backend) commit(files []staged) error {
-	var errs []error
-	for _, s := range files {
-		if err := os.Rename(s.tmp, s.final); err != nil {
-			errs = append(errs, err)
-			_ = os.Remove(s.tmp)
-		}
-	}
-	if err := atomicfile.SyncDir(b.opt.ZonesDir); err != nil {
-		errs = append(errs, err)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("bind: install zone files: %w", err)
-	}
-	return nil
-}
+func (b *Backend) removeFiles(names []zone.Name) error { return b.zoneDir().Remove(names) }
 
-// discard removes staged temporary files.
-func discard(files []staged) {
-	for _, s := range files {
-		if s.tmp != "" {
-			_ = os.Remove(s.tmp)
-		}
-	}
-}
+func (b *Backend) zoneFiles() ([]zone.Name, error) { return b.zoneDir().List() }
 
-// removeFiles deletes <zones_dir>/<name>.db of each name, whoever wrote
-// it: the zone is deleted.
-func (b *Backend) removeFiles(names []zone.Name) error {
-	var errs []error
-	for _, n := range names {
-		p, err := b.zoneFile(n)
-		if err != nil {
-			continue
-		}
-		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, err)
-		}
-	}
-	if err := atomicfile.SyncDir(b.opt.ZonesDir); err != nil {
-		errs = append(errs, err)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("bind: remove zone files: %w", err)
-	}
-	return nil
-}
-
-// zoneFiles lists the zone names of the *.db files in zones_dir.
-func (b *Backend) zoneFiles() ([]zone.Name, error) {
-	des, err := os.ReadDir(b.opt.ZonesDir)
-	if err != nil {
-		return nil, fmt.Errorf("bind: list zones dir: %w", err)
-	}
-	var out []zone.Name
-	for _, de := range des {
-		base, ok := strings.CutSuffix(de.Name(), ".db")
-		if ok && de.Type().IsRegular() && !strings.HasPrefix(base, ".") {
-			out = append(out, zone.Name(base))
-		}
-	}
-	return out, nil
-}
-
-// readZone parses a zone file back into a zone.
-func readZone(name zone.Name, path string) (*zone.Zone, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return zone.Parse(name, data, zone.Limits{MaxRecords: 1 << 30})
-}
+func readZone(name zone.Name, path string) (*zone.Zone, error) { return zonefile.Read(name, path) }

@@ -14,6 +14,7 @@ import (
 	"github.com/dadns/dadns/internal/atomicfile"
 	"github.com/dadns/dadns/internal/dispatch"
 	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/store/sqlite"
 )
 
 // failIncludeWrites makes every write of the include fail until the
@@ -67,7 +68,7 @@ func TestIncludeWriteFailureDelete(t *testing.T) {
 	b := r.backend(t, false)
 	clk := &clock{now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	ctx := testCtx(t)
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "d.db"), store.Options{Now: clk.Now})
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"), sqlite.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

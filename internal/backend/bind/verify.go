@@ -2,19 +2,12 @@ package bind
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
-	"time"
-
-	"github.com/miekg/dns"
+	"github.com/dadns/dadns/internal/backend/dnsverify"
 
 	"github.com/dadns/dadns/internal/backend"
 	"github.com/dadns/dadns/internal/zone"
 )
-
-// queryTimeout bounds one DNS exchange with named.
-const queryTimeout = 2 * time.Second
 
 // Verify asks named for the zone's SOA until it serves the serial of the
 // content with the given hash (named loads zones in the background after
@@ -65,90 +58,26 @@ func (b *Backend) expected(name zone.Name, hash string) (uint32, error) {
 	return z.Serial, nil
 }
 
-// waitSerial polls named until it answers the SOA with serial want.
+// verifier asks the daemon what it serves (internal/backend/dnsverify).
+func (b *Backend) verifier() dnsverify.Server {
+	return dnsverify.Server{Addr: b.opt.VerifyAddr, Label: "bind", Daemon: "named"}
+}
+
+// waitSerial polls the daemon until it answers the SOA with serial want,
+// until the batch's settle deadline.
 func (b *Backend) waitSerial(ctx context.Context, name zone.Name, want uint32) error {
 	b.mu.RLock()
 	deadline := b.settle
 	b.mu.RUnlock()
-	pause := 10 * time.Millisecond
-	for {
-		got, err := b.soaSerial(ctx, name)
-		if err == nil && got == want {
-			return nil
-		}
-		if err == nil {
-			err = fmt.Errorf("%w: named serves serial %d, applied %d", backend.ErrMismatch, got, want)
-		}
-		if ctx.Err() != nil || time.Now().Add(pause).After(deadline) {
-			return fmt.Errorf("bind: verify %s: %w", name, err)
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(pause):
-		}
-		pause = min(2*pause, 250*time.Millisecond)
-	}
+	return b.verifier().WaitSerial(ctx, name, want, deadline)
 }
 
-// soaSerial asks named for the zone's SOA; only an authoritative answer
-// for the apex counts.
+// soaSerial asks the daemon for the zone's SOA serial.
 func (b *Backend) soaSerial(ctx context.Context, name zone.Name) (uint32, error) {
-	m := new(dns.Msg)
-	m.SetQuestion(name.FQDN(), dns.TypeSOA)
-	c := &dns.Client{Timeout: queryTimeout}
-	r, _, err := c.ExchangeContext(ctx, m, b.opt.VerifyAddr)
-	if err == nil && r.Truncated {
-		c.Net = "tcp"
-		r, _, err = c.ExchangeContext(ctx, m, b.opt.VerifyAddr)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("query %s: %w", b.opt.VerifyAddr, err)
-	}
-	if r.Rcode != dns.RcodeSuccess || !r.Authoritative {
-		return 0, fmt.Errorf("named does not serve the zone (%s, aa=%v)", dns.RcodeToString[r.Rcode], r.Authoritative)
-	}
-	for _, rr := range r.Answer {
-		if soa, ok := rr.(*dns.SOA); ok && strings.EqualFold(soa.Hdr.Name, name.FQDN()) {
-			return soa.Serial, nil
-		}
-	}
-	return 0, errors.New("named answered without the SOA")
+	return b.verifier().SOASerial(ctx, name)
 }
 
-// transfer reads the zone from named by AXFR.
+// transfer reads the zone from the daemon by AXFR.
 func (b *Backend) transfer(ctx context.Context, name zone.Name) (*zone.Zone, error) {
-	m := new(dns.Msg)
-	m.SetAxfr(name.FQDN())
-	tr := &dns.Transfer{DialTimeout: queryTimeout, ReadTimeout: 30 * time.Second}
-	env, err := tr.In(m, b.opt.VerifyAddr)
-	if err != nil {
-		return nil, fmt.Errorf("bind: transfer %s: %w", name, err)
-	}
-	var text strings.Builder
-	n := 0
-	for e := range env {
-		if e.Error != nil {
-			err = e.Error
-			continue
-		}
-		for _, rr := range e.RR {
-			if n > 0 && rr.Header().Rrtype == dns.TypeSOA {
-				continue // the closing SOA
-			}
-			text.WriteString(rr.String())
-			text.WriteByte('\n')
-			n++
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("bind: transfer %s: %w", name, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	z, err := zone.Parse(name, []byte(text.String()), zone.Limits{MaxRecords: 1 << 30})
-	if err != nil {
-		return nil, fmt.Errorf("bind: transfer %s: %w", name, err)
-	}
-	return z, nil
+	return b.verifier().Transfer(ctx, name)
 }

@@ -2,6 +2,7 @@ package corednsmysql
 
 import (
 	"context"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -59,7 +60,7 @@ func TestDispatcherConvergesAfterTampering(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	f := newFixtureOn(t, server(t), Options{Logger: log})
 	clk := &testClock{now: time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)}
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "d.db"), store.Options{Now: clk.Now})
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "d.db"), sqlite.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package knot
 
 import (
 	"context"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -36,7 +37,7 @@ func TestKnotDownConverges(t *testing.T) {
 	b := r.backend(t, false)
 	clk := &clock{now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	ctx := testCtx(t)
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "d.db"), store.Options{Now: clk.Now})
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"), sqlite.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func runOnce(t *testing.T, w *dispatch.Worker) {
 	}
 }
 
-func backendState(t *testing.T, st *store.Store, name zone.Name) store.BackendState {
+func backendState(t *testing.T, st store.Store, name zone.Name) store.BackendState {
 	t.Helper()
 	ss, err := st.BackendStates(context.Background(), string(name))
 	if err != nil || len(ss) != 1 {

@@ -73,9 +73,9 @@ func dropBad(files []staged, bad map[zone.Name]error, fails *[]error) []staged {
 	}
 	kept := files[:0]
 	for _, s := range files {
-		if err, ok := bad[s.z.Name]; ok {
+		if err, ok := bad[s.Z.Name]; ok {
 			discard([]staged{s})
-			*fails = append(*fails, &backend.ZoneError{Zone: s.z.Name, Err: err})
+			*fails = append(*fails, &backend.ZoneError{Zone: s.Z.Name, Err: err})
 			continue
 		}
 		kept = append(kept, s)
@@ -89,12 +89,12 @@ func (b *Backend) record(files []staged) (added, changed []zone.Name) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, s := range files {
-		old, known := b.zones[s.z.Name]
-		b.zones[s.z.Name] = entry{file: s.final, serial: s.z.Serial, hash: s.z.Hash(), active: old.active && known}
-		if !known || old.file != s.final {
-			added = append(added, s.z.Name)
+		old, known := b.zones[s.Z.Name]
+		b.zones[s.Z.Name] = entry{file: s.Final, serial: s.Z.Serial, hash: s.Z.Hash(), active: old.active && known}
+		if !known || old.file != s.Final {
+			added = append(added, s.Z.Name)
 		} else {
-			changed = append(changed, s.z.Name)
+			changed = append(changed, s.Z.Name)
 		}
 	}
 	return added, changed
@@ -169,8 +169,8 @@ func (b *Backend) inactive(files []staged) []zone.Name {
 	defer b.mu.RUnlock()
 	var out []zone.Name
 	for _, s := range files {
-		if !b.zones[s.z.Name].active {
-			out = append(out, s.z.Name)
+		if !b.zones[s.Z.Name].active {
+			out = append(out, s.Z.Name)
 		}
 	}
 	return out

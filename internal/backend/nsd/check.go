@@ -70,7 +70,7 @@ func (c *checker) check(ctx context.Context, files []staged) (map[zone.Name]erro
 	out := map[zone.Name]error{}
 	for i, e := range bad {
 		if e != nil {
-			out[files[i].z.Name] = e
+			out[files[i].Z.Name] = e
 		}
 	}
 	return out, nil
@@ -78,14 +78,14 @@ func (c *checker) check(ctx context.Context, files []staged) (map[zone.Name]erro
 
 // one runs nsd-checkzone on one file.
 func (c *checker) one(ctx context.Context, s staged) (refused, err error) {
-	out, err := exec.CommandContext(ctx, c.cmd, string(s.z.Name), s.tmp).CombinedOutput()
+	out, err := exec.CommandContext(ctx, c.cmd, string(s.Z.Name), s.Tmp).CombinedOutput()
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
-		return backend.Permanent(fmt.Errorf("nsd: NSD would not load zone %s: %s", s.z.Name, reason(string(out), s.tmp))), nil
+		return backend.Permanent(fmt.Errorf("nsd: NSD would not load zone %s: %s", s.Z.Name, reason(string(out), s.Tmp))), nil
 	case err != nil:
 		return nil, fmt.Errorf("nsd: run nsd-checkzone: %w", err)
 	}

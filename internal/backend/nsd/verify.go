@@ -2,20 +2,12 @@ package nsd
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
-	"strings"
-	"time"
-
-	"github.com/miekg/dns"
+	"github.com/dadns/dadns/internal/backend/dnsverify"
 
 	"github.com/dadns/dadns/internal/backend"
 	"github.com/dadns/dadns/internal/zone"
 )
-
-// queryTimeout bounds one DNS exchange with NSD.
-const queryTimeout = 2 * time.Second
 
 // Verify asks NSD (over TCP) for the zone's SOA until it serves the serial of the
 // content with the given hash (NSD loads zones in the background after
@@ -66,145 +58,26 @@ func (b *Backend) expected(name zone.Name, hash string) (uint32, error) {
 	return z.Serial, nil
 }
 
-// waitSerial polls NSD until it answers the SOA with serial want.
+// verifier asks the daemon what it serves (internal/backend/dnsverify).
+func (b *Backend) verifier() dnsverify.Server {
+	return dnsverify.Server{Addr: b.opt.VerifyAddr, Label: "nsd", Daemon: "NSD"}
+}
+
+// waitSerial polls the daemon until it answers the SOA with serial want,
+// until the batch's settle deadline.
 func (b *Backend) waitSerial(ctx context.Context, name zone.Name, want uint32) error {
 	b.mu.RLock()
 	deadline := b.settle
 	b.mu.RUnlock()
-	pause := 5 * time.Millisecond
-	for {
-		got, err := b.soaSerial(ctx, name)
-		if err == nil && got == want {
-			return nil
-		}
-		if err == nil {
-			err = fmt.Errorf("%w: NSD serves serial %d, applied %d", backend.ErrMismatch, got, want)
-		}
-		if ctx.Err() != nil || time.Now().Add(pause).After(deadline) {
-			return fmt.Errorf("nsd: verify %s: %w", name, err)
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(pause):
-		}
-		pause = min(2*pause, 250*time.Millisecond)
-	}
+	return b.verifier().WaitSerial(ctx, name, want, deadline)
 }
 
-// soaSerial asks NSD for the zone's SOA; only an authoritative answer for
-// the apex counts.
+// soaSerial asks the daemon for the zone's SOA serial.
 func (b *Backend) soaSerial(ctx context.Context, name zone.Name) (uint32, error) {
-	m := new(dns.Msg)
-	m.SetQuestion(name.FQDN(), dns.TypeSOA)
-	// TCP: NSD's response rate limiting (on by default) drops or
-	// truncates UDP answers to a client asking as often as a bulk
-	// verification does; it does not limit TCP.
-	c := &dns.Client{Net: "tcp", Timeout: queryTimeout}
-	r, _, err := c.ExchangeContext(ctx, m, b.opt.VerifyAddr)
-	if err != nil {
-		return 0, fmt.Errorf("query %s: %w", b.opt.VerifyAddr, err)
-	}
-	if r.Rcode != dns.RcodeSuccess || !r.Authoritative {
-		return 0, fmt.Errorf("NSD does not serve the zone (%s, aa=%v)", dns.RcodeToString[r.Rcode], r.Authoritative)
-	}
-	for _, rr := range r.Answer {
-		if soa, ok := rr.(*dns.SOA); ok && strings.EqualFold(soa.Hdr.Name, name.FQDN()) {
-			return soa.Serial, nil
-		}
-	}
-	return 0, errors.New("NSD answered without the SOA")
+	return b.verifier().SOASerial(ctx, name)
 }
 
-// transfer reads the zone from NSD by AXFR. Records whose text form the
-// zone parser does not read back (a few rare types print differently from
-// how zone files spell them) are compared with the zone file instead,
-// record for record in wire form: NSD serves the file when they agree.
+// transfer reads the zone from the daemon by AXFR.
 func (b *Backend) transfer(ctx context.Context, name zone.Name) (*zone.Zone, error) {
-	rrs, err := b.axfr(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	var text strings.Builder
-	for _, rr := range rrs {
-		text.WriteString(rr.String())
-		text.WriteByte('\n')
-	}
-	z, perr := zone.Parse(name, []byte(text.String()), zone.Limits{MaxRecords: 1 << 30})
-	if perr == nil {
-		return z, nil
-	}
-	e, ok := b.entry(name)
-	if !ok {
-		return nil, fmt.Errorf("nsd: transfer %s: %w", name, perr)
-	}
-	f, err := readZone(name, e.file)
-	if err != nil {
-		return nil, fmt.Errorf("nsd: transfer %s: %w (and the zone file: %v)", name, perr, err)
-	}
-	if !sameRRs(rrs, f.RRs()) {
-		return nil, fmt.Errorf("nsd: transfer %s: %w (NSD serves other records than the zone file)", name, backend.ErrMismatch)
-	}
-	return f, nil
-}
-
-// axfr returns the zone's records as NSD transfers them, without the
-// closing SOA.
-func (b *Backend) axfr(ctx context.Context, name zone.Name) ([]dns.RR, error) {
-	m := new(dns.Msg)
-	m.SetAxfr(name.FQDN())
-	tr := &dns.Transfer{DialTimeout: queryTimeout, ReadTimeout: 30 * time.Second}
-	env, err := tr.In(m, b.opt.VerifyAddr)
-	if err != nil {
-		return nil, fmt.Errorf("nsd: transfer %s: %w", name, err)
-	}
-	var out []dns.RR
-	for e := range env {
-		if e.Error != nil {
-			err = e.Error
-			continue
-		}
-		for _, rr := range e.RR {
-			if len(out) > 0 && rr.Header().Rrtype == dns.TypeSOA {
-				continue // the closing SOA
-			}
-			out = append(out, rr)
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("nsd: transfer %s: %w", name, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// sameRRs compares two record sets in uncompressed wire form, owner names
-// case-folded.
-func sameRRs(a, b []dns.RR) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	wa, wb := wireSet(a), wireSet(b)
-	if wa == nil || wb == nil {
-		return false
-	}
-	slices.Sort(wa)
-	slices.Sort(wb)
-	return slices.Equal(wa, wb)
-}
-
-func wireSet(rrs []dns.RR) []string {
-	out := make([]string, 0, len(rrs))
-	buf := make([]byte, dns.MaxMsgSize)
-	for _, rr := range rrs {
-		c := dns.Copy(rr)
-		c.Header().Name = strings.ToLower(c.Header().Name)
-		n, err := dns.PackRR(c, buf, 0, nil, false)
-		if err != nil {
-			return nil
-		}
-		out = append(out, string(buf[:n]))
-	}
-	return out
+	return b.verifier().Transfer(ctx, name)
 }

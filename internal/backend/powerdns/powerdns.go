@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/dadns/dadns/internal/backend"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -128,3 +129,11 @@ var quietDriver sync.Once
 type driverLog struct{}
 
 func (driverLog) Print(v ...any) { slog.Debug("mysql driver", "msg", fmt.Sprint(v...)) }
+
+// The capabilities the dispatcher finds by type assertion.
+var (
+	_ backend.Verifier = (*Backend)(nil)
+	_ backend.Auditor  = (*Backend)(nil)
+	_ backend.Prober   = (*Backend)(nil)
+	_ backend.Closer   = (*Backend)(nil)
+)

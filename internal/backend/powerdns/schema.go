@@ -229,3 +229,8 @@ func (b *Backend) uniqueName(ctx context.Context) (bool, error) {
 	}
 	return n > 0, nil
 }
+
+// SchemaStatements returns the CREATE TABLE statements of PowerDNS's
+// generic MySQL schema as dadns creates it (for tests that run PowerDNS
+// on a database dadns does not write, such as a catalog consumer).
+func SchemaStatements() []string { return append([]string(nil), schema...) }

@@ -4,6 +4,9 @@ import (
 	"database/sql"
 	"fmt"
 	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
 )
 
 // createUser creates User, allowed in from any host with Password.
@@ -61,4 +64,12 @@ func (s *Server) rootExec(stmts ...string) error {
 		}
 	}
 	return nil
+}
+
+// DSN returns a go-sql-driver DSN that logs in as User to database db.
+func (s *Server) DSN(db string) string {
+	c := mysql.NewConfig()
+	c.User, c.Passwd, c.Net, c.Addr, c.DBName = User, s.Password, "tcp", s.Addr(), db
+	c.Timeout = 5 * time.Second
+	return c.FormatDSN()
 }

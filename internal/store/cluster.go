@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Node is one dadns process among those sharing a store.
+type Node struct {
+	ID       string
+	Version  string // dadns version it runs
+	Addr     string // where it listens, for operators
+	Started  time.Time
+	LastSeen time.Time // last heartbeat
+}
+
+// Alive reports whether n heartbeated within timeout of now.
+func (n Node) Alive(now time.Time, timeout time.Duration) bool {
+	return !n.LastSeen.IsZero() && now.Sub(n.LastSeen) <= timeout
+}
+
+// Cluster is implemented by stores that several dadns nodes share (mysql).
+// Its writes are optimistic: a claim or lease is an UPDATE whose WHERE
+// says who may take it, and the number of rows changed says whether this
+// node got it; on Galera, where row locks do not replicate, a conflicting
+// commit fails certification and the whole transaction is run again.
+type Cluster interface {
+	// Heartbeat records that n is alive now (ID, Version, Addr, Started).
+	Heartbeat(ctx context.Context, n Node) error
+	// Nodes lists every node that ever heartbeated, by ID.
+	Nodes(ctx context.Context) ([]Node, error)
+	// ForgetNode drops a node's heartbeat row and its local backends'
+	// state (keys ending in "@"+id).
+	ForgetNode(ctx context.Context, id string) error
+
+	// Claim is Due for a backend that several nodes share: it takes up to
+	// limit due zones that no other node holds an unexpired claim on, and
+	// claims them for node until now+lease. Applied and Failed release the
+	// claims. A node that dies holding claims loses them at expiry.
+	Claim(ctx context.Context, backend, node string, lease time.Duration, limit int) ([]Work, time.Time, error)
+	// ForgetSuffix is Forget limited to the instances whose names end in
+	// suffix (one node's local backends); every name in keep is registered.
+	ForgetSuffix(ctx context.Context, suffix string, keep []string) error
+
+	// LastChange returns a number that grows with every push or delete
+	// committed by any node: a node polls it to wake its workers for
+	// changes other nodes took.
+	LastChange(ctx context.Context) (int64, error)
+
+	// AcquireLease takes or renews the named lease for holder until
+	// now+ttl. It reports false while another holder's lease is unexpired.
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+}

@@ -1,0 +1,85 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/dadns/dadns/internal/store"
+)
+
+// inChunk bounds the names bound into one IN list.
+const inChunk = 500
+
+// Live reports which of names exist and are not tombstoned (metadata only).
+func (s *Store) Live(ctx context.Context, names []string) (map[string]store.Zone, error) {
+	out, err := s.byNames(ctx, names, "deleted = 0 AND", false)
+	if err != nil {
+		return nil, fmt.Errorf("store: live: %w", err)
+	}
+	return out, nil
+}
+
+// Zones returns full rows for names, live or tombstoned.
+func (s *Store) Zones(ctx context.Context, names []string) (map[string]store.Zone, error) {
+	out, err := s.byNames(ctx, names, "", true)
+	if err != nil {
+		return nil, fmt.Errorf("store: zones: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) byNames(ctx context.Context, names []string, filter string, full bool) (map[string]store.Zone, error) {
+	cols := metaCols
+	if full {
+		cols = fullCols
+	}
+	out := make(map[string]store.Zone)
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		clear(out)
+		for _, part := range chunks(store.NormNames(names), inChunk) {
+			q := "SELECT " + cols + " FROM zones WHERE " + filter + " name IN (" + placeholders(len(part)) + ")"
+			if err := collect(ctx, tx, q, anys(part), full, func(z store.Zone) { out[z.Name] = z }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// List returns live zones' metadata, sorted by name.
+func (s *Store) List(ctx context.Context) ([]store.Zone, error) {
+	var out []store.Zone
+	q := "SELECT " + metaCols + " FROM zones WHERE deleted = 0 ORDER BY name"
+	if err := collect(ctx, s.db, q, nil, false, func(z store.Zone) { out = append(out, z) }); err != nil {
+		return nil, fmt.Errorf("store: list: %w", err)
+	}
+	return out, nil
+}
+
+// CountLive returns the number of live zones.
+func (s *Store) CountLive(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM zones WHERE deleted = 0").Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count: %w", err)
+	}
+	return n, nil
+}
+
+// collect runs a zone query and hands each row to fn.
+func collect(ctx context.Context, q querier, query string, args []any, full bool, fn func(store.Zone)) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		z, err := scanZone(rows, full)
+		if err != nil {
+			return err
+		}
+		fn(z)
+	}
+	return rows.Err()
+}

@@ -1,0 +1,228 @@
+// Package mysql implements store.Store on MariaDB or MySQL 8, a single
+// server or a Galera cluster, so that several dadns nodes share one state.
+// Every write is one transaction retried as a whole when the server reports
+// a deadlock or, on Galera, a certification failure; a push is acknowledged
+// only after its COMMIT returned.
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dadns/dadns/internal/store"
+	"github.com/go-sql-driver/mysql"
+)
+
+// Options configure Open. Zero values take defaults.
+type Options struct {
+	Now      func() time.Time // clock for timestamps and due checks; default time.Now
+	MaxConns int              // connection pool size; default 16
+}
+
+// Store is the MariaDB/MySQL-backed state.
+type Store struct {
+	db  *sql.DB
+	now func() time.Time
+
+	seqMu   sync.Mutex
+	lastSeq int64
+
+	fill filler // missing-row fills of recently registered backends
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects with dsn (go-sql-driver syntax; an address list
+// "failover(host1:3306,host2:3306)" tries each host in turn), creates or
+// upgrades the schema and returns the store.
+func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
+	cfg, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: mysql: %w", err)
+	}
+	return OpenConfig(ctx, cfg, opt)
+}
+
+// OpenConfig is Open with a parsed driver configuration (see Keys.Config).
+func OpenConfig(ctx context.Context, cfg *mysql.Config, opt Options) (*Store, error) {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.MaxConns <= 0 {
+		opt.MaxConns = 16
+	}
+	prepare(cfg)
+	if err := causalOnGalera(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("store: mysql: %w", err)
+	}
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: mysql: %w", err)
+	}
+	db := sql.OpenDB(conn)
+	db.SetMaxOpenConns(opt.MaxConns)
+	db.SetMaxIdleConns(opt.MaxConns)
+	db.SetConnMaxLifetime(10 * time.Minute)
+	s := &Store{db: db, now: opt.Now}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// ParseDSN parses a go-sql-driver DSN that names a database.
+func ParseDSN(dsn string) (*mysql.Config, error) {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DBName == "" {
+		return nil, errors.New("the DSN names no database")
+	}
+	return cfg, nil
+}
+
+// prepare sets what the store relies on: a connect timeout and strict mode.
+func prepare(cfg *mysql.Config) {
+	// Rows affected counts rows matched, not rows changed: a claim renewed
+	// with the same values is still a claim held.
+	cfg.ClientFoundRows = true
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 5 * time.Second
+	}
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	// Strict mode: a value that does not fit is an error, never truncated.
+	cfg.Params["sql_mode"] = "'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'"
+}
+
+// causalOnGalera turns on causal reads (wsrep_sync_wait=1) when the server
+// is a Galera node: a read on one node then sees every transaction the
+// cluster committed before it, so a push acknowledged by one dadns node is
+// visible to the next request on any other. Plain MariaDB and MySQL have
+// no such variable and need none.
+func causalOnGalera(ctx context.Context, cfg *mysql.Config) error {
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(conn)
+	defer db.Close()
+	var name, value string
+	err = db.QueryRowContext(ctx, "SHOW VARIABLES LIKE 'wsrep_on'").Scan(&name, &value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if strings.EqualFold(value, "ON") {
+		cfg.Params["wsrep_sync_wait"] = "1"
+	}
+	return nil
+}
+
+// Close releases the pool. The store must not be used afterwards.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// DB returns the connection pool (for the cluster code and tests).
+func (s *Store) DB() *sql.DB { return s.db }
+
+// maxAttempts bounds the whole-transaction retries of one write.
+const maxAttempts = 12
+
+// write runs fn in one read-write transaction and commits it, running the
+// whole transaction again when the server aborted it for a deadlock, a lock
+// wait timeout or a Galera certification conflict. fn must be safe to run
+// more than once (it re-reads what it decides on).
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	var err error
+	for attempt := range maxAttempts {
+		var committing bool
+		committing, err = s.tryWrite(ctx, fn)
+		if err == nil || !retryable(err, committing) || ctx.Err() != nil {
+			return err
+		}
+		if err := pause(ctx, attempt); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("gave up after %d attempts: %w", maxAttempts, err)
+}
+
+// tryWrite runs fn once; committing reports that the error came from COMMIT.
+func (s *Store) tryWrite(ctx context.Context, fn func(tx *sql.Tx) error) (committing bool, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return false, err
+	}
+	return true, tx.Commit()
+}
+
+// read runs fn in a read-only transaction so that it sees one snapshot.
+func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	var err error
+	for attempt := range maxAttempts {
+		err = s.tryRead(ctx, fn)
+		if err == nil || !retryable(err, false) || ctx.Err() != nil {
+			return err
+		}
+		if err := pause(ctx, attempt); err != nil {
+			return err
+		}
+	}
+	return err
+}
+
+func (s *Store) tryRead(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	return fn(tx)
+}
+
+// pause sleeps a short, growing, jittered time between attempts so that two
+// nodes that conflicted do not meet again in lockstep.
+func pause(ctx context.Context, attempt int) error {
+	d := time.Duration(5<<min(attempt, 6)) * time.Millisecond
+	d = d/2 + rand.N(d)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// nextSeq returns a push sequence number: the wall clock in nanoseconds at
+// microsecond resolution, strictly increasing within this process. Work is
+// taken oldest first by it; nodes need no shared counter row (which every
+// push on every Galera node would conflict on).
+func (s *Store) nextSeq() int64 {
+	s.seqMu.Lock()
+	defer s.seqMu.Unlock()
+	seq := max(s.now().UnixMicro()*1000, s.lastSeq+1)
+	s.lastSeq = seq
+	return seq
+}

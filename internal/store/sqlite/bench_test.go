@@ -1,0 +1,92 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/dadns/dadns/internal/store"
+)
+
+// BenchmarkPut measures one push: a ~2 KB zone, two registered backends,
+// synchronous=FULL.
+func BenchmarkPut(b *testing.B) {
+	ctx := context.Background()
+	s, _ := openTest(b)
+	if err := s.Forget(ctx, []string{"bind", "coredns"}); err != nil {
+		b.Fatal(err)
+	}
+	zones := make([]store.Zone, 1000)
+	for i := range zones {
+		name := fmt.Sprintf("z%d.example", i)
+		zones[i] = store.Zone{Name: name, Canonical: zoneText(name, 1, 40), OwnerHost: "da1"}
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := s.Put(ctx, zones[i%len(zones)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDue measures one Due call of 500 on a backend that is up to date
+// but for a few zones (steady), and on one with every zone behind (backlog).
+func BenchmarkDue(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		for _, backlog := range []bool{false, true} {
+			name := fmt.Sprintf("zones=%d/steady", n)
+			if backlog {
+				name = fmt.Sprintf("zones=%d/backlog", n)
+			}
+			b.Run(name, func(b *testing.B) { benchDue(b, n, backlog) })
+		}
+	}
+}
+
+func benchDue(b *testing.B, n int, backlog bool) {
+	if n > 10_000 && testing.Short() {
+		b.Skip("large setup")
+	}
+	ctx := context.Background()
+	s, clock := openTest(b)
+	if err := s.Forget(ctx, []string{"bind", "nsd"}); err != nil {
+		b.Fatal(err)
+	}
+	bulkPut(b, s, n, clock.Now())
+	if !backlog {
+		if _, err := s.db.Exec("UPDATE backend_state SET state = 'applied', applied_version = desired_version"); err != nil {
+			b.Fatal(err)
+		}
+		for i := range 20 {
+			mustPut(b, s, fmt.Sprintf("z%d.example", i*97), 2)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		w, _, err := s.Due(ctx, "bind", 500)
+		if err != nil || len(w) == 0 {
+			b.Fatalf("Due = %d, %v", len(w), err)
+		}
+	}
+}
+
+// bulkPut stores n small zones in one transaction.
+func bulkPut(b *testing.B, s *Store, n int, now time.Time) {
+	b.Helper()
+	err := s.write(context.Background(), func(tx *sql.Tx) error {
+		for i := range n {
+			name := fmt.Sprintf("z%d.example", i)
+			z := store.Zone{Name: name, Canonical: zoneText(name, 1, 3), OwnerHost: "da1"}
+			z.Hash = store.HashText(z.Canonical)
+			if _, err := putTx(context.Background(), tx, z, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}

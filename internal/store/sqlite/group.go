@@ -1,0 +1,111 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// maxGroup bounds how many pushes share one transaction.
+const maxGroup = 256
+
+// groupWrite is one caller's part of a group commit.
+type groupWrite struct {
+	fn   func(tx *sql.Tx) error
+	done chan error
+}
+
+// grouper batches concurrent pushes into one transaction, so that sixteen
+// DirectAdmin pushers cost one fsync rather than sixteen. Each write runs in
+// its own savepoint: one failing write is rolled back alone, and every
+// caller learns its own outcome only after the shared commit is durable.
+type grouper struct {
+	mu      sync.Mutex
+	queue   []*groupWrite
+	leading bool
+}
+
+// grouped runs fn inside a group commit and returns once it is durable (or
+// failed). fn must not keep tx.
+func (s *Store) grouped(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w := &groupWrite{fn: fn, done: make(chan error, 1)}
+	g := &s.group
+	g.mu.Lock()
+	g.queue = append(g.queue, w)
+	lead := !g.leading
+	g.leading = true
+	g.mu.Unlock()
+	if lead {
+		s.lead()
+	}
+	return <-w.done
+}
+
+// lead commits one batch; writes queued meanwhile get a new leader.
+func (s *Store) lead() {
+	g := &s.group
+	g.mu.Lock()
+	n := min(len(g.queue), maxGroup)
+	batch := g.queue[:n:n]
+	g.queue = g.queue[n:]
+	g.mu.Unlock()
+
+	s.commitGroup(batch)
+
+	g.mu.Lock()
+	if len(g.queue) > 0 {
+		g.mu.Unlock()
+		go s.lead()
+		return
+	}
+	g.leading = false
+	g.mu.Unlock()
+}
+
+// commitGroup runs every write of batch in one transaction.
+func (s *Store) commitGroup(batch []*groupWrite) {
+	errs := make([]error, len(batch))
+	err := s.write(context.Background(), func(tx *sql.Tx) error {
+		for i, w := range batch {
+			errs[i] = inSavepoint(tx, w.fn)
+			if errors.Is(errs[i], errTxAborted) {
+				// SQLite rolled the whole transaction back (e.g. SQLITE_FULL):
+				// a later SAVEPOINT would open and RELEASE commit a new one,
+				// storing writes whose callers are told they failed.
+				return errs[i]
+			}
+		}
+		return nil
+	})
+	for i, w := range batch {
+		if err != nil && (errs[i] == nil || !errors.Is(errs[i], errTxAborted)) {
+			errs[i] = fmt.Errorf("commit: %w", err)
+		}
+		w.done <- errs[i]
+	}
+}
+
+// errTxAborted marks a write after which SQLite had already rolled back
+// the whole group transaction.
+var errTxAborted = errors.New("transaction rolled back")
+
+// inSavepoint runs fn so that its failure undoes only its own changes.
+func inSavepoint(tx *sql.Tx, fn func(tx *sql.Tx) error) error {
+	if _, err := tx.Exec("SAVEPOINT push"); err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		if _, rbErr := tx.Exec("ROLLBACK TO push"); rbErr != nil {
+			return fmt.Errorf("%w (%w: %v)", err, errTxAborted, rbErr)
+		}
+		_, _ = tx.Exec("RELEASE push")
+		return err
+	}
+	_, err := tx.Exec("RELEASE push")
+	return err
+}

@@ -1,0 +1,187 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestOpenFreshAndReopen(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data", "state")
+	path := filepath.Join(dir, "dadns.db")
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := userVersion(ctx, s.db); err != nil || v != len(ms) {
+		t.Fatalf("user_version = %d, %v; want %d", v, err, len(ms))
+	}
+	checkPragmas(t, s)
+	put := mustPut(t, s, "example.com", 1)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkMode(t, dir, 0o700)
+	checkMode(t, path, 0o600)
+
+	s, err = Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	got, err := s.Get(ctx, "example.com")
+	if err != nil || got.Version != put.Version || got.Canonical != put.Canonical {
+		t.Fatalf("after reopen: %+v, %v", got, err)
+	}
+	if v, _ := userVersion(ctx, s.db); v != len(ms) {
+		t.Fatalf("user_version after reopen = %d", v)
+	}
+	for _, f := range []string{path + "-wal", path + "-shm"} {
+		if _, err := os.Stat(f); err == nil {
+			checkMode(t, f, 0o600)
+		}
+	}
+}
+
+// checkPragmas asserts the durability settings on several pooled connections.
+func checkPragmas(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	var conns []interface{ Close() error }
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range maxConns {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		var mode string
+		var sync, fk, busy int
+		if err := c.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		c.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync)
+		c.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk)
+		c.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy)
+		if !strings.EqualFold(mode, "wal") || sync != 2 || fk != 1 || busy <= 0 {
+			t.Fatalf("journal_mode=%s synchronous=%d foreign_keys=%d busy_timeout=%d", mode, sync, fk, busy)
+		}
+	}
+}
+
+func checkMode(t *testing.T, path string, want os.FileMode) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Mode().Perm(); got != want {
+		t.Fatalf("%s mode %o, want %o", path, got, want)
+	}
+}
+
+func TestOpenTightensExistingFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dadns.db")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	checkMode(t, path, 0o600)
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dadns.db")
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec("PRAGMA user_version = 999"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err := Open(ctx, path, Options{}); err == nil {
+		s.Close()
+		t.Fatal("opened a database from a newer program")
+	}
+}
+
+func TestOpenRefusesURIPath(t *testing.T) {
+	for _, p := range []string{"", "file:x.db", "x.db?mode=ro"} {
+		if s, err := Open(context.Background(), p, Options{}); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded", p)
+		}
+	}
+}
+
+func TestMigrationsContiguous(t *testing.T) {
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) == 0 {
+		t.Fatal("no migrations embedded")
+	}
+	for i, m := range ms {
+		if m.version != i+1 || strings.TrimSpace(m.sql) == "" {
+			t.Fatalf("migration %d: %+v", i, m.name)
+		}
+	}
+}
+
+func TestOpenRefusesForeignDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "directdnsonly.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE domains (domain TEXT PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := Open(context.Background(), path, Options{})
+	if err == nil {
+		s.Close()
+		t.Fatal("opened another program's database")
+	}
+	if !strings.Contains(err.Error(), "not a dadns database") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// TestRelaxedConnectionOnlyForBookkeeping: pushes commit with fsync
+// (synchronous=FULL), backend bookkeeping without (NORMAL).
+func TestRelaxedConnectionOnlyForBookkeeping(t *testing.T) {
+	s, _ := openTest(t)
+	var full, normal int
+	if err := s.db.QueryRow("PRAGMA synchronous").Scan(&full); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.relaxed.QueryRow("PRAGMA synchronous").Scan(&normal); err != nil {
+		t.Fatal(err)
+	}
+	if full != 2 || normal != 1 {
+		t.Fatalf("synchronous: pushes %d (want 2, FULL), bookkeeping %d (want 1, NORMAL)", full, normal)
+	}
+	var mode string
+	if err := s.relaxed.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("relaxed connection journal mode %q (%v)", mode, err)
+	}
+}

@@ -1,0 +1,62 @@
+package sqlite
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// dsn builds the driver DSN. Every pooled connection gets the same pragmas:
+// WAL, fsync on every commit, foreign keys, and a busy timeout for other
+// processes (e.g. a CLI) writing the same file. _txlock=immediate takes the
+// write lock at BEGIN so a read-then-write transaction cannot fail to
+// upgrade.
+func dsn(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Set("_txlock", "immediate")
+	return path + "?" + q.Encode()
+}
+
+// relaxedDSN is source with commits that are not fsynced (WAL
+// synchronous=NORMAL).
+func relaxedDSN(source string) string {
+	full := url.QueryEscape("synchronous(FULL)")
+	return strings.Replace(source, "_pragma="+full, "_pragma="+url.QueryEscape("synchronous(NORMAL)"), 1)
+}
+
+// prepareFile creates the parent directory (0700) and the database file
+// (0600) so that SQLite, which gives its -wal and -shm files the database
+// file's mode, never creates anything world-readable.
+func prepareFile(path string) error {
+	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") {
+		return fmt.Errorf("store: open %q: want a plain file path", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("store: open %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: open %s: %w", path, err)
+	}
+	err = errors.Join(f.Chmod(0o600), f.Close(), chmodIfExists(path+"-wal"), chmodIfExists(path+"-shm"))
+	if err != nil {
+		return fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return nil
+}
+
+// chmodIfExists tightens a leftover WAL or shared-memory file.
+func chmodIfExists(path string) error {
+	err := os.Chmod(path, 0o600)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,46 @@
+package sqlite
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestHotQueriesUseIndexes guards the cost of the worker's queries without
+// timing them: no full scan of backend_state or zones.
+func TestHotQueriesUseIndexes(t *testing.T) {
+	s, _ := openTest(t)
+	mustPut(t, s, "example.com", 1)
+	mustDue(t, s, "bind", 1)
+	queries := map[string][]any{
+		dueQuery: {"bind", 0, 10},
+		"SELECT min(next_attempt) FROM backend_state WHERE backend = ? AND state = 'failed' AND next_attempt > ?": {"bind", 0},
+		"UPDATE backend_state SET state = 'pending' WHERE zone = ?":                                               {"example.com"},
+	}
+	for q, args := range queries {
+		plan := queryPlan(t, s, q, args)
+		if strings.Contains(plan, "SCAN backend_state") || strings.Contains(plan, "SCAN z") ||
+			!strings.Contains(plan, "USING") {
+			t.Errorf("query plan scans a table:\n%s\nfor %s", plan, q)
+		}
+	}
+}
+
+func queryPlan(t *testing.T, s *Store, q string, args []any) string {
+	t.Helper()
+	rows, err := s.db.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(detail + "\n")
+	}
+	return b.String()
+}

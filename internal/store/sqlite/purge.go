@@ -1,0 +1,61 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/dadns/dadns/internal/store"
+)
+
+// Purge removes tombstones last changed before `before` that every
+// registered backend instance has applied, and returns how many it removed.
+// Each purged name keeps its last version in the retired table, so a
+// re-create continues the version sequence. A purged name is unknown to
+// Lookup and Zones, and an instance registered later is not told to delete
+// it (reconciliation covers such drift).
+func (s *Store) Purge(ctx context.Context, before time.Time) (int, error) {
+	n := 0
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = purgeTx(ctx, tx, before)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: purge: %w", err)
+	}
+	return n, nil
+}
+
+func purgeTx(ctx context.Context, tx *sql.Tx, before time.Time) (int, error) {
+	rows, err := tx.QueryContext(ctx, `
+		DELETE FROM zones
+		WHERE deleted = 1 AND updated < ?
+		  AND NOT EXISTS (SELECT 1 FROM backend_state bs
+		                  WHERE bs.zone = zones.name AND bs.state != 'applied')
+		RETURNING name, version`, store.UnixNano(before))
+	if err != nil {
+		return 0, err
+	}
+	gone := map[string]int64{}
+	for rows.Next() {
+		var name string
+		var v int64
+		if err := rows.Scan(&name, &v); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		gone[name] = v
+	}
+	if err := rows.Close(); err != nil {
+		return 0, err
+	}
+	for name, v := range gone {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO retired (name, version) VALUES (?, ?)
+			ON CONFLICT (name) DO UPDATE SET version = excluded.version`, name, v); err != nil {
+			return 0, err
+		}
+	}
+	return len(gone), nil
+}
