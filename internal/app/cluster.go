@@ -90,7 +90,8 @@ func joinCluster(cfg *config.Config, st store.Store) (store.Store, *cluster) {
 	}
 	bound := storenode.Bind(st, c, storenode.Options{ID: cl.self.ID, Shared: func(b string) bool { return cl.shared[b] },
 		Lease: time.Duration(cfg.Datastore.ClaimLeaseSeconds) * time.Second})
-	return bound, cl
+	op, _ := st.(store.Operator)
+	return storenode.WithOperator(bound, op), cl
 }
 
 // heartbeat writes this node's row until ctx ends.

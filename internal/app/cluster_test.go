@@ -44,6 +44,9 @@ func TestClusterStatus(t *testing.T) {
 	if cl == nil {
 		t.Fatal("a mysql store did not join a cluster")
 	}
+	if _, ok := st.(store.Operator); !ok {
+		t.Fatal("the node's store lost the operator pages' queries (the UI would be off)")
+	}
 	if _, err := st.Put(ctx, store.Zone{Name: "example.com", Canonical: e2eZone("example.com", 1)}); err != nil {
 		t.Fatal(err)
 	}

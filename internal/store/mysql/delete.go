@@ -66,5 +66,8 @@ func tombstone(ctx context.Context, tx *sql.Tx, z store.Zone, seq int64) error {
 	if err != nil {
 		return err
 	}
+	if err := recordHistory(ctx, tx, z); err != nil {
+		return err
+	}
 	return markDue(ctx, tx, z.Name, z.Version, seq)
 }

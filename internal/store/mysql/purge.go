@@ -51,6 +51,7 @@ func purgeTx(ctx context.Context, tx *sql.Tx, before time.Time) (int, error) {
 	for name, v := range gone {
 		for _, q := range []string{
 			"DELETE FROM backend_state WHERE zone = ?",
+			"DELETE FROM zone_history WHERE zone = ?",
 			"DELETE FROM zones WHERE name = ? AND deleted = 1",
 		} {
 			if _, err := tx.ExecContext(ctx, q, name); err != nil {

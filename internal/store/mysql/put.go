@@ -45,6 +45,9 @@ func putTx(ctx context.Context, tx *sql.Tx, z store.Zone, now time.Time, seq int
 	if err := upsertZone(ctx, tx, z, seq); err != nil {
 		return store.Zone{}, err
 	}
+	if err := recordHistory(ctx, tx, z); err != nil {
+		return store.Zone{}, err
+	}
 	if prev.retired {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM retired WHERE name = ?", z.Name); err != nil {
 			return store.Zone{}, err

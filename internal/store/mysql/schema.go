@@ -28,7 +28,21 @@ var migrations = [][]string{{
 		canonical  LONGBLOB NOT NULL,
 		original   LONGBLOB NOT NULL,
 		KEY zones_live (deleted, name),
-		KEY zones_seq (seq)
+		KEY zones_seq (seq),
+		KEY zones_owner (deleted, owner_host, owner_user, name),
+		KEY zones_updated (deleted, updated, name)
+	) ENGINE=InnoDB`,
+	// The last versions of each zone, for the operator pages.
+	`CREATE TABLE IF NOT EXISTS zone_history (
+		id         BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+		zone       VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+		version    BIGINT NOT NULL,
+		at         BIGINT NOT NULL,
+		deleted    TINYINT NOT NULL,
+		serial     INT UNSIGNED NOT NULL,
+		owner_host VARCHAR(255) NOT NULL,
+		owner_user VARCHAR(255) NOT NULL,
+		KEY zone_history_zone (zone, id)
 	) ENGINE=InnoDB`,
 	`CREATE TABLE IF NOT EXISTS retired (
 		name    VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,

@@ -68,3 +68,16 @@ func TestCopy(t *testing.T) {
 	t.Run("SQLiteToMariaDB", func(t *testing.T) { storetest.RunCopy(t, lite, my) })
 	t.Run("MariaDBToSQLite", func(t *testing.T) { storetest.RunCopy(t, my, lite) })
 }
+
+// TestOperator runs the operator pages' queries on a real MariaDB.
+func TestOperator(t *testing.T) {
+	srv := mariadbtest.Start(t)
+	storetest.RunOperator(t, func(t testing.TB, now func() time.Time) store.Store {
+		s, err := Open(context.Background(), srv.DSN(srv.NewDatabase(t)), Options{Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}

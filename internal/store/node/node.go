@@ -99,3 +99,57 @@ func (s *Store) Forget(ctx context.Context, keep []string) error {
 	}
 	return s.c.ForgetSuffix(ctx, "@"+s.opt.ID, keys)
 }
+
+// OperatorStore is a bound store whose database also answers the operator
+// pages' queries (store.Operator); ResyncOn maps the backend to this
+// node's key like the other per-backend calls.
+type OperatorStore struct {
+	*Store
+	op store.Operator
+}
+
+var _ store.Operator = OperatorStore{}
+
+// WithOperator returns s with the operator queries of op (the same
+// database), or nil when op is nil.
+func WithOperator(s *Store, op store.Operator) store.Store {
+	if op == nil {
+		return s
+	}
+	return OperatorStore{Store: s, op: op}
+}
+
+// ZonePage passes through.
+func (o OperatorStore) ZonePage(ctx context.Context, q store.ZoneQuery) (store.ZonePage, error) {
+	return o.op.ZonePage(ctx, q)
+}
+
+// StatesOf passes through (every node's rows).
+func (o OperatorStore) StatesOf(ctx context.Context, zones []string) (map[string][]store.BackendState, error) {
+	return o.op.StatesOf(ctx, zones)
+}
+
+// RecentFailures passes through (every node's rows).
+func (o OperatorStore) RecentFailures(ctx context.Context, limit int) ([]store.BackendState, int, error) {
+	return o.op.RecentFailures(ctx, limit)
+}
+
+// History passes through.
+func (o OperatorStore) History(ctx context.Context, zone string) ([]store.HistoryEntry, error) {
+	return o.op.History(ctx, zone)
+}
+
+// RetryZoneNow passes through (every node's rows of the zone).
+func (o OperatorStore) RetryZoneNow(ctx context.Context, zone string) (int, error) {
+	return o.op.RetryZoneNow(ctx, zone)
+}
+
+// ResyncOn resyncs this node's copy of a local backend, or the shared one.
+func (o OperatorStore) ResyncOn(ctx context.Context, zone, backend string) error {
+	return o.op.ResyncOn(ctx, zone, o.Key(backend))
+}
+
+// SizeBytes passes through.
+func (o OperatorStore) SizeBytes(ctx context.Context) (int64, error) {
+	return o.op.SizeBytes(ctx)
+}

@@ -25,3 +25,15 @@ func TestSuite(t *testing.T) {
 		return s
 	})
 }
+
+// TestOperator runs the operator pages' queries on SQLite.
+func TestOperator(t *testing.T) {
+	storetest.RunOperator(t, func(t testing.TB, now func() time.Time) store.Store {
+		s, err := Open(context.Background(), filepath.Join(t.TempDir(), "dadns.db"), Options{Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}

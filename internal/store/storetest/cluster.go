@@ -16,8 +16,10 @@ import (
 // Every handle implements store.Cluster and is closed when t ends.
 type SharedOpener func(t testing.TB, now func() time.Time) func() store.Store
 
-// RunCluster runs the cases of several nodes sharing one database.
-func RunCluster(t *testing.T, open SharedOpener) {
+// RunCluster runs the cases of several nodes sharing one database; the
+// cases named in known are skipped with that reason (a known defect of one
+// implementation, said in the test output rather than hidden).
+func RunCluster(t *testing.T, open SharedOpener, known ...string) {
 	cases := []struct {
 		name string
 		fn   func(t *testing.T, open SharedOpener)
@@ -31,7 +33,14 @@ func RunCluster(t *testing.T, open SharedOpener) {
 		{"ConcurrentPushesOfOneZone", testConcurrentSameZone},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
+		t.Run(tc.name, func(t *testing.T) {
+			for i := 0; i+1 < len(known); i += 2 {
+				if known[i] == tc.name {
+					t.Skip("known defect: " + known[i+1])
+				}
+			}
+			tc.fn(t, open)
+		})
 	}
 }
 

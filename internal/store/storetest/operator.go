@@ -1,12 +1,12 @@
-package sqlite
+package storetest
 
 import (
-	"github.com/dadns/dadns/internal/store"
-
 	"context"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
 func pageNamesOf(p store.ZonePage) []string {
@@ -17,8 +17,8 @@ func pageNamesOf(p store.ZonePage) []string {
 	return out
 }
 
-func TestZonePageSearchFilterSort(t *testing.T) {
-	s, clock := openTest(t)
+func testZonePageSearchFilterSort(t *testing.T, o Opener) {
+	s, clock := openOperator(t, o)
 	ctx := context.Background()
 	for _, n := range []string{"example.com", "an-example.org", "example.net", "other.com", "zeta.example"} {
 		mustPut(t, s, n, 1)
@@ -61,8 +61,8 @@ func TestZonePageSearchFilterSort(t *testing.T) {
 	}
 }
 
-func TestZonePageStateFilters(t *testing.T) {
-	s, clock := openTest(t)
+func testZonePageStateFilters(t *testing.T, o Opener) {
+	s, clock := openOperator(t, o)
 	ctx := context.Background()
 	for _, n := range []string{"a.test", "b.test", "c.test"} {
 		mustPut(t, s, n, 1)
@@ -111,8 +111,8 @@ func TestZonePageStateFilters(t *testing.T) {
 	}
 }
 
-func TestResyncOnOneBackend(t *testing.T) {
-	s, _ := openTest(t)
+func testResyncOnOneBackend(t *testing.T, o Opener) {
+	s, _ := openOperator(t, o)
 	ctx := context.Background()
 	mustPut(t, s, "a.test", 1)
 	applyAll(t, s, "dc1")
@@ -137,8 +137,8 @@ func TestResyncOnOneBackend(t *testing.T) {
 	wantNotFound(t, s.ResyncOn(ctx, "a.test", "dc1"))
 }
 
-func TestHistoryKeepsTheLastVersions(t *testing.T) {
-	s, clock := openTest(t)
+func testHistoryKeepsTheLastVersions(t *testing.T, o Opener) {
+	s, clock := openOperator(t, o)
 	ctx := context.Background()
 	for i := range store.HistoryLength + 5 {
 		mustPut(t, s, "a.test", uint32(100+i))
@@ -171,8 +171,8 @@ func TestHistoryKeepsTheLastVersions(t *testing.T) {
 	}
 }
 
-func TestSizeBytes(t *testing.T) {
-	s, _ := openTest(t)
+func testSizeBytes(t *testing.T, o Opener) {
+	s, _ := openOperator(t, o)
 	before, err := s.SizeBytes(context.Background())
 	if err != nil || before <= 0 {
 		t.Fatalf("size %d, %v", before, err)
@@ -183,4 +183,33 @@ func TestSizeBytes(t *testing.T) {
 	if after, _ := s.SizeBytes(context.Background()); after <= before {
 		t.Fatalf("size did not grow: %d → %d", before, after)
 	}
+}
+
+// RunOperator runs the cases of the operator pages' queries (store.Operator)
+// on a fresh store per case.
+func RunOperator(t *testing.T, open Opener) {
+	cases := []struct {
+		name string
+		fn   func(t *testing.T, o Opener)
+	}{
+		{"ZonePageSearchFilterSort", testZonePageSearchFilterSort},
+		{"ZonePageStateFilters", testZonePageStateFilters},
+		{"ResyncOnOneBackend", testResyncOnOneBackend},
+		{"HistoryKeepsTheLastVersions", testHistoryKeepsTheLastVersions},
+		{"SizeBytes", testSizeBytes},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
+	}
+}
+
+// openOperator opens a fresh store that implements store.Operator.
+func openOperator(t *testing.T, o Opener) (store.Operator, *fakeClock) {
+	t.Helper()
+	s, clock := openTest(t, o)
+	op, ok := s.(store.Operator)
+	if !ok {
+		t.Fatalf("%T does not implement store.Operator", s)
+	}
+	return op, clock
 }
