@@ -3,13 +3,18 @@ package nsd
 import (
 	"context"
 	"fmt"
-	"github.com/dadns/dadns/internal/backend/dnsverify"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
 
 	"github.com/dadns/dadns/internal/backend"
+	"github.com/dadns/dadns/internal/backend/dnsverify"
 	"github.com/dadns/dadns/internal/zone"
 )
 
-// Verify asks NSD (over TCP) for the zone's SOA until it serves the serial of the
+// Verify asks NSD for the zone's SOA until it serves the serial of the
 // content with the given hash (NSD loads zones in the background after
 // nsd-control returns), and, when transfers are allowed, compares the
 // hash of the transferred zone too. The waiting ends VerifyTimeout after
@@ -77,7 +82,88 @@ func (b *Backend) soaSerial(ctx context.Context, name zone.Name) (uint32, error)
 	return b.verifier().SOASerial(ctx, name)
 }
 
-// transfer reads the zone from the daemon by AXFR.
+// transfer reads the zone from the daemon by AXFR. Records whose text form
+// the zone parser does not read back (a few rare types print differently
+// from how zone files spell them) are compared with the zone file instead,
+// record for record in wire form: NSD serves the file when they agree.
 func (b *Backend) transfer(ctx context.Context, name zone.Name) (*zone.Zone, error) {
-	return b.verifier().Transfer(ctx, name)
+	z, terr := b.verifier().Transfer(ctx, name)
+	if terr == nil {
+		return z, nil
+	}
+	e, ok := b.entry(name)
+	if !ok {
+		return nil, terr
+	}
+	rrs, err := b.axfr(ctx, name)
+	if err != nil {
+		return nil, terr
+	}
+	f, err := readZone(name, e.file)
+	if err != nil || !sameRRs(rrs, f.RRs()) {
+		return nil, terr
+	}
+	return f, nil
+}
+
+// axfr returns the zone's records as NSD transfers them, without the
+// closing SOA.
+func (b *Backend) axfr(ctx context.Context, name zone.Name) ([]dns.RR, error) {
+	m := new(dns.Msg)
+	m.SetAxfr(name.FQDN())
+	tr := &dns.Transfer{DialTimeout: dnsverify.QueryTimeout, ReadTimeout: 30 * time.Second}
+	env, err := tr.In(m, b.opt.VerifyAddr)
+	if err != nil {
+		return nil, fmt.Errorf("nsd: transfer %s: %w", name, err)
+	}
+	var out []dns.RR
+	for e := range env {
+		if e.Error != nil {
+			err = e.Error
+			continue
+		}
+		for _, rr := range e.RR {
+			if len(out) > 0 && rr.Header().Rrtype == dns.TypeSOA {
+				continue // the closing SOA
+			}
+			out = append(out, rr)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("nsd: transfer %s: %w", name, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// sameRRs compares two record sets in uncompressed wire form, owner names
+// case-folded.
+func sameRRs(a, b []dns.RR) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	wa, wb := wireSet(a), wireSet(b)
+	if wa == nil || wb == nil {
+		return false
+	}
+	slices.Sort(wa)
+	slices.Sort(wb)
+	return slices.Equal(wa, wb)
+}
+
+func wireSet(rrs []dns.RR) []string {
+	out := make([]string, 0, len(rrs))
+	buf := make([]byte, dns.MaxMsgSize)
+	for _, rr := range rrs {
+		c := dns.Copy(rr)
+		c.Header().Name = strings.ToLower(c.Header().Name)
+		n, err := dns.PackRR(c, buf, 0, nil, false)
+		if err != nil {
+			return nil
+		}
+		out = append(out, string(buf[:n]))
+	}
+	return out
 }
