@@ -28,6 +28,10 @@ type Server struct {
 	// Rewrite, when set, changes each transferred record before it is
 	// read back (a daemon's spelling of a type dadns writes otherwise).
 	Rewrite func(dns.RR) dns.RR
+	// TCP asks over TCP: a daemon whose response rate limiting is on (NSD
+	// by default) would limit the burst of SOA queries a large batch
+	// verifies with over UDP.
+	TCP bool
 }
 
 // WaitSerial polls the daemon until it answers the SOA with serial want,
@@ -60,6 +64,9 @@ func (s Server) SOASerial(ctx context.Context, name zone.Name) (uint32, error) {
 	m := new(dns.Msg)
 	m.SetQuestion(name.FQDN(), dns.TypeSOA)
 	c := &dns.Client{Timeout: QueryTimeout}
+	if s.TCP {
+		c.Net = "tcp"
+	}
 	r, _, err := c.ExchangeContext(ctx, m, s.Addr)
 	if err == nil && r.Truncated {
 		c.Net = "tcp"

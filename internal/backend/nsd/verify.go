@@ -65,7 +65,7 @@ func (b *Backend) expected(name zone.Name, hash string) (uint32, error) {
 
 // verifier asks the daemon what it serves (internal/backend/dnsverify).
 func (b *Backend) verifier() dnsverify.Server {
-	return dnsverify.Server{Addr: b.opt.VerifyAddr, Label: "nsd", Daemon: "NSD"}
+	return dnsverify.Server{Addr: b.opt.VerifyAddr, Label: "nsd", Daemon: "NSD", TCP: true}
 }
 
 // waitSerial polls the daemon until it answers the SOA with serial want,
