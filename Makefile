@@ -25,7 +25,7 @@ build:
 # missing, then runs every test with the race detector.
 test: test-deps
 	$(GO) vet $(PKG)
-	$(GO) test -race -count=1 -timeout 25m $(PKG)
+	$(GO) test -race -count=1 -timeout 50m $(PKG)
 	@$(MAKE) --no-print-directory fuzz-short
 
 # A short, bounded run of every fuzz target (the corpus in testdata/fuzz
