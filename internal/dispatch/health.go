@@ -98,12 +98,13 @@ func (w *Worker) probeDown(ctx context.Context) (next time.Time, up bool) {
 // backend's error, so that status shows them failing rather than pending.
 // Nothing is applied and zones that failed before are left as they are:
 // their retry schedule runs on, and every zone whose retry falls in the
-// outage is due the moment the backend answers again. A zone marked here
-// gets the first retry of the schedule, as a failed apply would, which
-// takes it out of the due set: each probe marks the next batch of due
-// zones (the store's Due), so every zone shows failing after a few probes.
+// outage is due the moment the backend answers again. It looks at up to
+// markLimit due zones per probe (the store's Due): beyond that, some may
+// show as pending rather than failing until the backend answers; the
+// worker's status shows the outage either way.
 func (w *Worker) markWaiting(ctx context.Context) int {
-	due, _, err := w.st.Due(ctx, w.name, w.opt.BatchSize)
+	const markLimit = 10000
+	due, _, err := w.st.Due(ctx, w.name, max(w.opt.BatchSize, markLimit))
 	if err != nil {
 		return 0
 	}
@@ -112,10 +113,7 @@ func (w *Worker) markWaiting(ctx context.Context) int {
 	var fails []store.Failure
 	for _, wk := range due {
 		if wk.Attempts == 0 {
-			// Its first retry as for a failed apply: out of the due set
-			// meanwhile, so the next probe marks the next batch.
-			fails = append(fails, store.Failure{Name: wk.Zone.Name, Version: wk.Zone.Version, Err: msg,
-				Next: now.Add(backoff(w.opt.Schedule, 0))})
+			fails = append(fails, store.Failure{Name: wk.Zone.Name, Version: wk.Zone.Version, Err: msg, Next: now})
 		}
 	}
 	if err := w.st.Failed(context.WithoutCancel(ctx), w.name, fails); err != nil {
