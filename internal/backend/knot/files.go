@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dadns/dadns/internal/backend/zonefile"
 	"io/fs"
 	"os"
 	"strconv"
@@ -105,7 +106,7 @@ func (b *Backend) stageOne(z *zone.Zone) (staged, error) {
 	s := staged{z: z, tmp: f.Name(), final: final}
 	text, err := fileText(z)
 	if err == nil {
-		err = writeSync(f, text, b.opt.FileMode)
+		err = zonefile.WriteSync(f, text, b.opt.FileMode)
 	} else {
 		_ = f.Close()
 	}
@@ -121,20 +122,6 @@ func (b *Backend) stageOne(z *zone.Zone) (staged, error) {
 		return staged{}, err
 	}
 	return s, nil
-}
-
-func writeSync(f *os.File, data []byte, mode os.FileMode) error {
-	err := f.Chmod(mode)
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // commit renames staged files over their final names, then makes the

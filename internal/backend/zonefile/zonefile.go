@@ -114,7 +114,7 @@ func (d Dir) stageOne(z *zone.Zone) (Staged, error) {
 		return Staged{}, err
 	}
 	s := Staged{Z: z, Tmp: f.Name(), Final: final}
-	err = writeSync(f, Text(z), d.FileMode)
+	err = WriteSync(f, Text(z), d.FileMode)
 	if err == nil {
 		// named and NSD reload a zone only when its file is newer than
 		// the last load; the kernel's coarse file clock can lag theirs,
@@ -129,7 +129,8 @@ func (d Dir) stageOne(z *zone.Zone) (Staged, error) {
 	return s, nil
 }
 
-func writeSync(f *os.File, data []byte, mode os.FileMode) error {
+// WriteSync sets f's mode, writes data, fsyncs and closes f.
+func WriteSync(f *os.File, data []byte, mode os.FileMode) error {
 	err := f.Chmod(mode)
 	if err == nil {
 		_, err = f.Write(data)
