@@ -29,9 +29,12 @@ type Cluster interface {
 	Heartbeat(ctx context.Context, n Node) error
 	// Nodes lists every node that ever heartbeated, by ID.
 	Nodes(ctx context.Context) ([]Node, error)
-	// ForgetNode drops a node's heartbeat row and its local backends'
-	// state (keys ending in "@"+id).
-	ForgetNode(ctx context.Context, id string) error
+	// ForgetNode removes a node, in one transaction: its heartbeat row,
+	// its local backends' state (keys ending in "@"+id), and its claims
+	// on shared work and its leases, released so that other nodes take
+	// them at once rather than at expiry. It returns ErrNotFound, changing
+	// nothing, when the store knows nothing of id.
+	ForgetNode(ctx context.Context, id string) (Forgotten, error)
 
 	// Claim is Due for a backend that several nodes share: it takes up to
 	// limit due zones that no other node holds an unexpired claim on, and
@@ -50,4 +53,13 @@ type Cluster interface {
 	// AcquireLease takes or renews the named lease for holder until
 	// now+ttl. It reports false while another holder's lease is unexpired.
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+}
+
+// Forgotten counts what ForgetNode removed or released.
+type Forgotten struct {
+	Node     bool // the heartbeat row was there
+	Backends int  // local backend instances dropped
+	States   int  // their per-zone state rows dropped
+	Claims   int  // claims on shared work released
+	Leases   int  // leases released
 }

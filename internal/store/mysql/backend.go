@@ -57,7 +57,7 @@ func (s *Store) Forget(ctx context.Context, keep []string) error {
 // forget is Forget limited to the instances whose names end in suffix.
 func (s *Store) forget(ctx context.Context, keep []string, suffix string) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := forgetOthers(ctx, tx, keep, suffix); err != nil {
+		if _, _, err := forgetOthers(ctx, tx, keep, suffix); err != nil {
 			return err
 		}
 		for _, b := range keep {
@@ -80,8 +80,8 @@ func (s *Store) forget(ctx context.Context, keep []string, suffix string) error 
 }
 
 // forgetOthers deletes the backends matching suffix that are not in keep,
-// and their rows.
-func forgetOthers(ctx context.Context, tx *sql.Tx, keep []string, suffix string) error {
+// and their rows; it returns how many backends and rows it deleted.
+func forgetOthers(ctx context.Context, tx *sql.Tx, keep []string, suffix string) (backends, states int, err error) {
 	where, args := "name LIKE ?", []any{"%" + escapeLike(suffix)}
 	if len(keep) > 0 {
 		where += " AND name NOT IN (" + placeholders(len(keep)) + ")"
@@ -89,29 +89,31 @@ func forgetOthers(ctx context.Context, tx *sql.Tx, keep []string, suffix string)
 	}
 	rows, err := tx.QueryContext(ctx, "SELECT name FROM backends WHERE "+where+" FOR UPDATE", args...)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	var gone []string
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
 			rows.Close()
-			return err
+			return 0, 0, err
 		}
 		gone = append(gone, n)
 	}
 	if err := rows.Close(); err != nil {
-		return err
+		return 0, 0, err
 	}
 	for _, n := range gone {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM backend_state WHERE backend = ?", n); err != nil {
-			return err
+		k, err := exec(ctx, tx, "DELETE FROM backend_state WHERE backend = ?", n)
+		if err != nil {
+			return 0, 0, err
 		}
+		states += k
 		if _, err := tx.ExecContext(ctx, "DELETE FROM backends WHERE name = ?", n); err != nil {
-			return err
+			return 0, 0, err
 		}
 	}
-	return nil
+	return len(gone), states, nil
 }
 
 // escapeLike quotes LIKE's wildcards in s.

@@ -48,18 +48,47 @@ func (s *Store) Nodes(ctx context.Context) ([]store.Node, error) {
 	return out, rows.Err()
 }
 
-// ForgetNode drops a node and its local backends' state.
-func (s *Store) ForgetNode(ctx context.Context, id string) error {
+// ForgetNode removes node id: its row, its local backends and their state,
+// and its claims and leases (released), in one transaction.
+func (s *Store) ForgetNode(ctx context.Context, id string) (store.Forgotten, error) {
 	if id == "" {
-		return errors.New("store: forget node: empty id")
+		return store.Forgotten{}, errors.New("store: forget node: empty id")
 	}
-	if err := s.forget(ctx, nil, "@"+id); err != nil {
-		return err
-	}
-	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM nodes WHERE id = ?", id)
+	var f store.Forgotten
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		f = store.Forgotten{}
+		var err error
+		if f.Backends, f.States, err = forgetOthers(ctx, tx, nil, "@"+id); err != nil {
+			return err
+		}
+		if f.Claims, err = exec(ctx, tx, `UPDATE backend_state SET claimed_by = '', claim_until = 0
+			WHERE claimed_by = ?`, id); err != nil {
+			return err
+		}
+		if f.Leases, err = exec(ctx, tx, "UPDATE leases SET holder = '', until = 0 WHERE holder = ?", id); err != nil {
+			return err
+		}
+		n, err := exec(ctx, tx, "DELETE FROM nodes WHERE id = ?", id)
+		f.Node = n > 0
 		return err
 	})
+	if err != nil {
+		return store.Forgotten{}, fmt.Errorf("store: forget node %s: %w", id, err)
+	}
+	if f == (store.Forgotten{}) {
+		return f, fmt.Errorf("store: forget node %s: %w", id, store.ErrNotFound)
+	}
+	return f, nil
+}
+
+// exec runs q in tx and returns the rows it matched.
+func exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (int, error) {
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // ForgetSuffix is Forget limited to the instances whose names end in suffix.
@@ -90,6 +119,7 @@ func (s *Store) Claim(ctx context.Context, backend, node string, lease time.Dura
 	}
 	var got []store.Work
 	var next time.Time
+	var until int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		now := store.UnixNano(s.now())
 		cand, err := dueRows(ctx, tx, backend, now, limit, node)
@@ -97,7 +127,7 @@ func (s *Store) Claim(ctx context.Context, backend, node string, lease time.Dura
 			return err
 		}
 		got = got[:0]
-		until := now + int64(lease)
+		until = now + int64(lease)
 		for _, w := range cand {
 			ok, err := claimRow(ctx, tx, backend, node, w.Zone, now, until)
 			if err != nil {
@@ -117,10 +147,58 @@ func (s *Store) Claim(ctx context.Context, backend, node string, lease time.Dura
 		}
 		return err
 	})
+	if err == nil && len(got) > 0 {
+		got, err = s.claimedBack(ctx, backend, node, until, got)
+	}
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("store: claim %s: %w", backend, err)
 	}
 	return got, next, nil
+}
+
+// claimedBack keeps the work whose claim the committed database shows:
+// claimed by node until until, at the version claimed. It reads in a new
+// transaction, causal on Galera, after the claim's COMMIT: there a COMMIT
+// may return success for a transaction the node had already rolled back
+// (see galera.go), and the rows are then another node's or nobody's.
+func (s *Store) claimedBack(ctx context.Context, backend, node string, until int64, got []store.Work) ([]store.Work, error) {
+	names := make([]string, len(got))
+	for i, w := range got {
+		names[i] = w.Zone.Name
+	}
+	held := map[string]int64{}
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		clear(held)
+		rows, err := tx.QueryContext(ctx, `SELECT zone, desired_version FROM backend_state
+			WHERE backend = ? AND claimed_by = ? AND claim_until = ? AND zone IN (`+placeholders(len(names))+`)`,
+			append([]any{backend, node, until}, anys(names)...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var z string
+			var v int64
+			if err := rows.Scan(&z, &v); err != nil {
+				return err
+			}
+			held[z] = v
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	kept := got[:0]
+	for _, w := range got {
+		if v, ok := held[w.Zone.Name]; ok && v == w.Zone.Version {
+			kept = append(kept, w)
+		}
+	}
+	if len(kept) < len(got) && s.galera {
+		s.lost.Add(1)
+	}
+	return kept, nil
 }
 
 // nextExpiry is when the first claim another node holds on work still
@@ -176,14 +254,16 @@ func (s *Store) LastChange(ctx context.Context) (int64, error) {
 // AcquireLease takes or renews the named lease for holder until now+ttl.
 func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
 	var ok bool
+	var mine int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		now := store.UnixNano(s.now())
+		mine = now + int64(ttl)
 		var cur string
 		var until int64
 		err := tx.QueryRowContext(ctx, "SELECT holder, until FROM leases WHERE name = ? FOR UPDATE", name).Scan(&cur, &until)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			_, err = tx.ExecContext(ctx, "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?)", name, holder, now+int64(ttl))
+			_, err = tx.ExecContext(ctx, "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?)", name, holder, mine)
 			ok = err == nil
 			return err
 		case err != nil:
@@ -192,12 +272,29 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 			ok = false
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, "UPDATE leases SET holder = ?, until = ? WHERE name = ?", holder, now+int64(ttl), name)
+		_, err = tx.ExecContext(ctx, "UPDATE leases SET holder = ?, until = ? WHERE name = ?", holder, mine, name)
 		ok = err == nil
 		return err
 	})
+	if err == nil && ok {
+		ok, err = s.leaseHeld(ctx, name, holder, mine)
+	}
 	if err != nil {
 		return false, fmt.Errorf("store: lease %s: %w", name, err)
 	}
 	return ok, nil
+}
+
+// leaseHeld reads the committed lease back (causal on Galera), for the
+// reason claimedBack does.
+func (s *Store) leaseHeld(ctx context.Context, name, holder string, until int64) (bool, error) {
+	var cur string
+	var got int64
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, "SELECT holder, until FROM leases WHERE name = ?", name).Scan(&cur, &got)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return cur == holder && got == until, err
 }

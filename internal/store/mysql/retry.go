@@ -22,6 +22,9 @@ const (
 // is unknown, and a push must not be reported failed when it may be stored,
 // nor stored twice silently.
 func retryable(err error, committing bool) bool {
+	if errors.Is(err, errCommitLost) {
+		return true
+	}
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
 		switch me.Number {

@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dadns/dadns/internal/store"
@@ -34,6 +35,9 @@ type Store struct {
 	lastSeq int64
 
 	fill filler // missing-row fills of recently registered backends
+
+	galera bool         // the server is a Galera node (see commitLanded)
+	lost   atomic.Int64 // commits that reported success but replicated nothing
 }
 
 var _ store.Store = (*Store)(nil)
@@ -58,7 +62,8 @@ func OpenConfig(ctx context.Context, cfg *mysql.Config, opt Options) (*Store, er
 		opt.MaxConns = 16
 	}
 	prepare(cfg)
-	if err := causalOnGalera(ctx, cfg); err != nil {
+	galera, err := causalOnGalera(ctx, cfg)
+	if err != nil {
 		return nil, fmt.Errorf("store: mysql: %w", err)
 	}
 	conn, err := mysql.NewConnector(cfg)
@@ -69,7 +74,7 @@ func OpenConfig(ctx context.Context, cfg *mysql.Config, opt Options) (*Store, er
 	db.SetMaxOpenConns(opt.MaxConns)
 	db.SetMaxIdleConns(opt.MaxConns)
 	db.SetConnMaxLifetime(10 * time.Minute)
-	s := &Store{db: db, now: opt.Now}
+	s := &Store{db: db, now: opt.Now, galera: galera}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -109,25 +114,26 @@ func prepare(cfg *mysql.Config) {
 // cluster committed before it, so a push acknowledged by one dadns node is
 // visible to the next request on any other. Plain MariaDB and MySQL have
 // no such variable and need none.
-func causalOnGalera(ctx context.Context, cfg *mysql.Config) error {
+func causalOnGalera(ctx context.Context, cfg *mysql.Config) (bool, error) {
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
-		return err
+		return false, err
 	}
 	db := sql.OpenDB(conn)
 	defer db.Close()
 	var name, value string
 	err = db.QueryRowContext(ctx, "SHOW VARIABLES LIKE 'wsrep_on'").Scan(&name, &value)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
-	if strings.EqualFold(value, "ON") {
-		cfg.Params["wsrep_sync_wait"] = "1"
+	if !strings.EqualFold(value, "ON") {
+		return false, nil
 	}
-	return nil
+	cfg.Params["wsrep_sync_wait"] = "1"
+	return true, nil
 }
 
 // Close releases the pool. The store must not be used afterwards.
@@ -149,10 +155,25 @@ const maxAttempts = 12
 // wait timeout or a Galera certification conflict. fn must be safe to run
 // more than once (it re-reads what it decides on).
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.writeTx(ctx, false, fn)
+}
+
+// writeChanging is write for a transaction that always changes rows (a
+// push, a delete): on Galera its COMMIT is checked to have replicated a
+// write set (see commitLanded), and run again when it did not.
+func (s *Store) writeChanging(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.writeTx(ctx, s.galera, fn)
+}
+
+func (s *Store) writeTx(ctx context.Context, check bool, fn func(tx *sql.Tx) error) error {
 	var err error
 	for attempt := range maxAttempts {
 		var committing bool
-		committing, err = s.tryWrite(ctx, fn)
+		if check {
+			committing, err = s.tryWriteChecked(ctx, fn)
+		} else {
+			committing, err = s.tryWrite(ctx, fn)
+		}
 		if err == nil || !retryable(err, committing) || ctx.Err() != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -30,6 +31,7 @@ func RunCluster(t *testing.T, open SharedOpener, known ...string) {
 		{"LocalBackendsPerNode", testLocalPerNode},
 		{"Lease", testLease},
 		{"Heartbeats", testHeartbeats},
+		{"ForgetNode", testForgetNode},
 		{"ConcurrentPushesOfOneZone", testConcurrentSameZone},
 	}
 	for _, tc := range cases {
@@ -261,11 +263,69 @@ func testHeartbeats(t *testing.T, open SharedOpener) {
 	if after, err := cb.LastChange(ctx); err != nil || after <= before {
 		t.Fatalf("LastChange %d → %d, %v: another node's push not seen", before, after, err)
 	}
-	if err := ca.ForgetNode(ctx, "n1"); err != nil {
+	if _, err := ca.ForgetNode(ctx, "n1"); err != nil {
 		t.Fatal(err)
 	}
 	if nodes, _ := cb.Nodes(ctx); len(nodes) != 1 || nodes[0].ID != "n2" {
 		t.Fatalf("after ForgetNode: %+v", nodes)
+	}
+}
+
+// testForgetNode forgets a dead node that held a claim, the reconcile
+// lease and local state: the other node takes its work and the lease at
+// once, keeps its own state, and a second forget finds nothing.
+func testForgetNode(t *testing.T, open SharedOpener) {
+	ctx := context.Background()
+	a, b, ca, cb, _ := twoNodes(t, open)
+	shared := func(n string) bool { return n == "sql" }
+	na := node.Bind(a, ca, node.Options{ID: "n1", Shared: shared})
+	nb := node.Bind(b, cb, node.Options{ID: "n2", Shared: shared})
+	for i := range 3 {
+		mustPut(t, na, fmt.Sprintf("f%d.example", i), 1)
+	}
+	for _, s := range []*node.Store{na, nb} {
+		if err := s.Forget(ctx, []string{"builtin", "sql"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, c := range map[string]store.Cluster{"n1": ca, "n2": cb} {
+		if err := c.Heartbeat(ctx, store.Node{ID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w := claim(t, ca, "n1", 2); len(w) != 2 {
+		t.Fatalf("n1 claimed %v", dueNames(w))
+	}
+	if ok, err := ca.AcquireLease(ctx, "reconcile", "n1", time.Hour); err != nil || !ok {
+		t.Fatalf("n1 lease: %v, %v", ok, err)
+	}
+	// n1 dies here, holding two claims, the lease and its builtin's rows.
+	f, err := cb.ForgetNode(ctx, "n1")
+	want := store.Forgotten{Node: true, Backends: 1, States: 3, Claims: 2, Leases: 1}
+	if err != nil || f != want {
+		t.Fatalf("ForgetNode = %+v, %v; want %+v", f, err, want)
+	}
+	if w := claim(t, cb, "n2", 10); len(w) != 3 {
+		t.Fatalf("after forgetting n1, n2 claimed %v; want all three at once", dueNames(w))
+	}
+	if ok, err := cb.AcquireLease(ctx, "reconcile", "n2", time.Minute); err != nil || !ok {
+		t.Fatalf("the lease stayed with the forgotten node: %v, %v", ok, err)
+	}
+	var keys []string
+	for _, st := range mustStates(t, b, "f0.example") {
+		keys = append(keys, st.Backend)
+	}
+	if !equalStrings(keys, []string{"builtin@n2", "sql"}) {
+		t.Fatalf("state keys after forgetting n1 = %v", keys)
+	}
+	if nodes, err := cb.Nodes(ctx); err != nil || len(nodes) != 1 || nodes[0].ID != "n2" {
+		t.Fatalf("nodes after forgetting n1 = %+v, %v", nodes, err)
+	}
+	if _, err := cb.ForgetNode(ctx, "n1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second forget: %v, want ErrNotFound", err)
+	}
+	if w, _ := mustDue(t, nb, "builtin", 10); len(w) != 3 {
+		t.Fatalf("n2's own builtin rows touched: due %v", dueNames(w))
 	}
 }
 
@@ -319,3 +379,7 @@ func testConcurrentSameZone(t *testing.T, open SharedOpener) {
 		t.Fatalf("stored v%d serial %d, %v; last acknowledged v%d serial %d", got.Version, got.Serial, err, last.version, last.serial)
 	}
 }
+
+// ConcurrentClaims is the case "ConcurrentClaimsNeverShareAZone" alone, for
+// an implementation that runs it many times on one database server.
+func ConcurrentClaims(t *testing.T, open SharedOpener) { testConcurrentClaims(t, open) }
