@@ -1,9 +1,14 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +16,7 @@ import (
 	"github.com/dadns/dadns/internal/config"
 	"github.com/dadns/dadns/internal/store"
 	"github.com/dadns/dadns/internal/store/mysql"
+	storenode "github.com/dadns/dadns/internal/store/node"
 	"github.com/dadns/dadns/internal/testutil/mariadbtest"
 )
 
@@ -82,5 +88,100 @@ func TestClusterStatus(t *testing.T) {
 	}
 	if s, ok := doc.Shared["sql"]; !ok || s.Behind != 1 || !strings.Contains(string(text), `"shared_backends"`) {
 		t.Fatalf("shared backends: %s", text)
+	}
+}
+
+// TestNodeCommand: `dadns node list` shows a dead and a live node; `node
+// forget` refuses the live one, removes the dead one with its local state,
+// its claim and its lease, and /status's cluster section no longer lists it.
+func TestNodeCommand(t *testing.T) {
+	ctx := context.Background()
+	srv := mariadbtest.Start(t)
+	dsn := srv.DSN(srv.NewDatabase(t))
+	past := time.Now().Add(-10 * time.Minute)
+	old, err := mysql.Open(ctx, dsn, mysql.Options{Now: func() time.Time { return past }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	gone := storenode.Bind(old, old, storenode.Options{ID: "gone", Shared: func(b string) bool { return b == "sql" }})
+	if _, err := gone.Put(ctx, store.Zone{Name: "example.com", Canonical: e2eZone("example.com", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := gone.Forget(ctx, []string{"builtin", "sql"}); err != nil {
+		t.Fatal(err)
+	}
+	if w, _, err := gone.Due(ctx, "sql", 10); err != nil || len(w) != 1 {
+		t.Fatalf("gone's claim: %v, %v", w, err)
+	}
+	if ok, err := old.AcquireLease(ctx, "reconcile", "gone", time.Hour); err != nil || !ok {
+		t.Fatalf("gone's lease: %v, %v", ok, err)
+	}
+	if err := old.Heartbeat(ctx, store.Node{ID: "gone", Version: "v0"}); err != nil {
+		t.Fatal(err)
+	}
+	live, err := mysql.Open(ctx, dsn, mysql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	if err := live.Heartbeat(ctx, store.Node{ID: "here", Version: Version}); err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "app.yml")
+	text := fmt.Sprintf("data_dir: %s\napp:\n  node_id: here\ndatastore:\n  type: mysql\n  dsn: %q\n", dir, dsn)
+	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (int, string) {
+		var out bytes.Buffer
+		code := Main(ctx, append(args, "--config", cfgPath), &out, &out)
+		return code, out.String()
+	}
+	if code, out := run("node", "list"); code != 0 || !regexp.MustCompile(`(?m)^gone +dead +`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^here \(this host\) +alive +`).MatchString(out) {
+		t.Fatalf("node list: %d\n%s", code, out)
+	}
+	if code, out := run("node", "forget", "here"); code != 1 || !strings.Contains(out, "node here is alive") {
+		t.Fatalf("forget a live node: %d %s", code, out)
+	}
+	want := "forgot node gone: 1 local backends (1 zone states) dropped, 1 claims and 1 leases released"
+	if code, out := run("node", "forget", "gone"); code != 0 || !strings.Contains(out, want) {
+		t.Fatalf("forget the dead node: %d %s", code, out)
+	}
+	if code, out := run("node", "forget", "gone"); code != 1 || !strings.Contains(out, `knows no node "gone"`) {
+		t.Fatalf("forget it again: %d %s", code, out)
+	}
+	if ok, err := live.AcquireLease(ctx, "reconcile", "here", time.Minute); err != nil || !ok {
+		t.Fatalf("the forgotten node's lease was kept: %v, %v", ok, err)
+	}
+	if w, _, err := live.Claim(ctx, "sql", "here", time.Minute, 10); err != nil || len(w) != 1 {
+		t.Fatalf("the forgotten node's claim was kept: %v, %v", w, err)
+	}
+	if code, out := run("node", "forget", "here", "--force"); code != 0 || !strings.Contains(out, "forgot node here") {
+		t.Fatalf("forget a live node with --force: %d %s", code, out)
+	}
+	if code, out := run("node", "list"); code != 0 || strings.Contains(out, "gone") || strings.Contains(out, "here") {
+		t.Fatalf("node list after forgetting both: %d\n%s", code, out)
+	}
+
+	cfg := config.Default()
+	cfg.App.NodeID = "here"
+	cfg.Datastore = config.DatastoreConfig{Type: "mysql", DSN: dsn, ClaimLeaseSeconds: 60}
+	_, cl := joinCluster(cfg, live)
+	doc, err := cl.status(ctx)
+	if err != nil || len(doc.(clusterDoc).Nodes) != 0 {
+		t.Fatalf("/status cluster after forgetting: %+v, %v", doc, err)
+	}
+
+	lite := filepath.Join(dir, "lite.yml")
+	if err := os.WriteFile(lite, []byte(fmt.Sprintf("data_dir: %s\n", dir)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if code := Main(ctx, []string{"node", "list", "--config", lite}, &out, &out); code != 1 || !strings.Contains(out.String(), "no cluster") {
+		t.Fatalf("node list on SQLite: %d %s", code, out.String())
 	}
 }

@@ -93,6 +93,9 @@ func init() {
 		"store": {synopsis: "copy --from sqlite:PATH|mysql:DSN --to sqlite:PATH|mysql:DSN",
 			summary: "copy the state into an empty store (one node to a cluster, and back)",
 			help:    storeHelp, nargs: [2]int{1, 1}, define: storeFlags},
+		"node": {synopsis: "list | forget NAME [--force]",
+			summary: "the nodes sharing a MariaDB/Galera store; forget a dead one",
+			help:    nodeHelp, nargs: [2]int{1, 2}, define: nodeFlags},
 		"version": {summary: "print the version and exit", define: noFlags(versionRun)},
 		"help":    {synopsis: "[COMMAND]", summary: "this overview, or a command's usage", nargs: [2]int{0, 1}, define: noFlags(helpRun)},
 	}
