@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strconv"
 	"sync/atomic"
@@ -68,7 +69,63 @@ func TestGalera(t *testing.T) {
 			})
 		}
 	})
+	t.Run("QuorumLost", func(t *testing.T) { testGaleraQuorumLost(t, c, open) })
 	t.Run("NodeKilled", func(t *testing.T) { testGaleraNodeKilled(t, c, open) })
+}
+
+// testGaleraQuorumLost cuts Galera node 2 off the other two: a store that
+// knows only node 2 refuses pushes (ErrNoQuorum, nothing stored), a store
+// whose address list starts with node 2 moves to the others and goes on;
+// once node 2 is back, the first store takes pushes again and sees what
+// the second stored meanwhile.
+func testGaleraQuorumLost(t *testing.T, c *galeratest.Cluster, open func(testing.TB, string, func() time.Time) store.Store) {
+	ctx := context.Background()
+	db := c.NewDatabase(t)
+	only, list := open(t, c.DSN(2, db), time.Now), open(t, c.FailoverDSN(2, db), time.Now)
+	put := func(s store.Store, name string) error {
+		_, err := s.Put(ctx, store.Zone{Name: name, Canonical: "text of " + name})
+		return err
+	}
+	for _, s := range []store.Store{only, list} {
+		if err := put(s, "before.example"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Nodes[2].Isolate(true); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Nodes[2].Isolate(false) })
+	if err := c.Nodes[2].WaitStatus(map[string]string{"wsrep_cluster_status": "non-Primary"}, 60*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	err := put(only, "refused.example")
+	if !errors.Is(err, ErrNoQuorum) {
+		t.Fatalf("push through the node without quorum: %v, want ErrNoQuorum", err)
+	}
+	t.Logf("push through node 2 alone, cut off: %v", err)
+	if err := put(list, "moved.example"); err != nil {
+		t.Fatalf("push through the address list: %v", err)
+	}
+	check := open(t, c.DSN(0, db), time.Now)
+	if _, err := check.Get(ctx, "refused.example"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the refused push is stored: %v", err)
+	}
+	if _, err := check.Get(ctx, "moved.example"); err != nil {
+		t.Fatalf("the failed-over push: %v", err)
+	}
+	if err := c.Nodes[2].Isolate(false); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Nodes[2].WaitStatus(map[string]string{"wsrep_cluster_status": "Primary", "wsrep_ready": "ON",
+		"wsrep_local_state_comment": "Synced"}, 90*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(only, "after.example"); err != nil {
+		t.Fatalf("push through node 2 back in the primary component: %v", err)
+	}
+	if z, err := only.Get(ctx, "moved.example"); err != nil || z.Canonical != "text of moved.example" {
+		t.Fatalf("node 2 back: the push taken meanwhile reads %+v, %v", z, err)
+	}
 }
 
 // testGaleraNodeKilled pushes through a store whose first Galera node is

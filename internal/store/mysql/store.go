@@ -36,8 +36,9 @@ type Store struct {
 
 	fill filler // missing-row fills of recently registered backends
 
-	galera bool         // the server is a Galera node (see commitLanded)
-	lost   atomic.Int64 // commits that reported success but replicated nothing
+	galera   bool // the server is a Galera node (see galera.go)
+	maxConns int
+	lost     atomic.Int64 // commits that reported success but replicated nothing
 }
 
 var _ store.Store = (*Store)(nil)
@@ -66,7 +67,7 @@ func OpenConfig(ctx context.Context, cfg *mysql.Config, opt Options) (*Store, er
 	if err != nil {
 		return nil, fmt.Errorf("store: mysql: %w", err)
 	}
-	conn, err := mysql.NewConnector(cfg)
+	conn, err := newServers(cfg, galera)
 	if err != nil {
 		return nil, fmt.Errorf("store: mysql: %w", err)
 	}
@@ -74,7 +75,7 @@ func OpenConfig(ctx context.Context, cfg *mysql.Config, opt Options) (*Store, er
 	db.SetMaxOpenConns(opt.MaxConns)
 	db.SetMaxIdleConns(opt.MaxConns)
 	db.SetConnMaxLifetime(10 * time.Minute)
-	s := &Store{db: db, now: opt.Now, galera: galera}
+	s := &Store{db: db, now: opt.Now, galera: galera, maxConns: opt.MaxConns}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -175,13 +176,35 @@ func (s *Store) writeTx(ctx context.Context, check bool, fn func(tx *sql.Tx) err
 			committing, err = s.tryWrite(ctx, fn)
 		}
 		if err == nil || !retryable(err, committing) || ctx.Err() != nil {
-			return err
+			return quorumErr(err)
 		}
+		s.leaveNode(err)
 		if err := pause(ctx, attempt); err != nil {
 			return err
 		}
 	}
-	return fmt.Errorf("gave up after %d attempts: %w", maxAttempts, err)
+	return quorumErr(fmt.Errorf("gave up after %d attempts: %w", maxAttempts, err))
+}
+
+// leaveNode closes the idle connections after an error that says their
+// Galera node lost quorum, so that the next attempt connects afresh: to
+// another address of the list if one is ready (new connections are
+// probed, see servers). Besides 1047, a node without quorum answers a
+// causal read (wsrep_sync_wait) with a lock wait timeout (1205).
+func (s *Store) leaveNode(err error) {
+	var me *mysql.MySQLError
+	if noQuorum(err) || s.galera && errors.As(err, &me) && me.Number == errLockWaitTimeout {
+		s.db.SetMaxIdleConns(0)
+		s.db.SetMaxIdleConns(s.maxConns)
+	}
+}
+
+// quorumErr says in words what a no-quorum error means.
+func quorumErr(err error) error {
+	if err != nil && noQuorum(err) && !errors.Is(err, ErrNoQuorum) {
+		return fmt.Errorf("%w: %w", ErrNoQuorum, err)
+	}
+	return err
 }
 
 // tryWrite runs fn once; committing reports that the error came from COMMIT.
@@ -203,13 +226,14 @@ func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	for attempt := range maxAttempts {
 		err = s.tryRead(ctx, fn)
 		if err == nil || !retryable(err, false) || ctx.Err() != nil {
-			return err
+			return quorumErr(err)
 		}
+		s.leaveNode(err)
 		if err := pause(ctx, attempt); err != nil {
 			return err
 		}
 	}
-	return err
+	return quorumErr(err)
 }
 
 func (s *Store) tryRead(ctx context.Context, fn func(tx *sql.Tx) error) error {

@@ -557,3 +557,39 @@ func (c *Cluster) CreateDatabase(name string) error {
 	}
 	return c.waitVisible(name)
 }
+
+// Isolate cuts the node off the group (Galera's gmcast.isolate, what
+// Galera's own tests use for a network partition) or, with false, joins it
+// again. Cut off, the node leaves the primary component: it answers, but
+// refuses reads and writes (1047) while the others keep quorum.
+func (n *Node) Isolate(on bool) error {
+	v := 0
+	if on {
+		v = 1
+	}
+	return n.rootExec(fmt.Sprintf("SET GLOBAL wsrep_provider_options = 'gmcast.isolate=%d'", v))
+}
+
+// WaitStatus waits until the node's status variables have the wanted
+// values.
+func (n *Node) WaitStatus(want map[string]string, timeout time.Duration) error {
+	names := make([]string, 0, len(want))
+	for k := range want {
+		names = append(names, k)
+	}
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		st, err := n.Status(names...)
+		match := err == nil
+		for k, v := range want {
+			match = match && st[k] == v
+		}
+		if match {
+			return nil
+		}
+		last = fmt.Sprint(st, err)
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("galeratest: node %d: status not %v after %v (last: %s)", n.Index, want, timeout, last)
+}

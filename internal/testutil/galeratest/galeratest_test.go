@@ -3,6 +3,7 @@ package galeratest
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"testing"
 	"time"
 )
@@ -40,5 +41,43 @@ func TestClusterReplicatesAndSurvivesANode(t *testing.T) {
 	}
 	if err := conns[1].QueryRowContext(ctx, "SELECT count(*) FROM x").Scan(&v); err != nil || v != 2 {
 		t.Fatalf("node 1 counts %d, %v", v, err)
+	}
+}
+
+// TestIsolate cuts one node off: it loses quorum and refuses queries
+// (1047), the other two keep writing; joined again, it has their writes.
+func TestIsolate(t *testing.T) {
+	c := Start(t, 3)
+	db := c.NewDatabase(t)
+	ctx := context.Background()
+	alone, other := c.Root(t, 2, db), c.Root(t, 0, db)
+	if _, err := other.ExecContext(ctx, "CREATE TABLE x (k INT PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Nodes[2].Isolate(true); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Nodes[2].WaitStatus(map[string]string{"wsrep_cluster_status": "non-Primary"}, 60*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alone.ExecContext(ctx, "INSERT INTO x VALUES (1)"); err == nil || !strings.Contains(err.Error(), "1047") {
+		t.Fatalf("write on the isolated node: %v, want error 1047", err)
+	}
+	if err := c.WaitSize(2, 60*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ExecContext(ctx, "INSERT INTO x VALUES (2)"); err != nil {
+		t.Fatalf("write on the majority: %v", err)
+	}
+	if err := c.Nodes[2].Isolate(false); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Nodes[2].WaitStatus(map[string]string{"wsrep_cluster_status": "Primary", "wsrep_ready": "ON",
+		"wsrep_local_state_comment": "Synced"}, 60*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := alone.QueryRowContext(ctx, "SELECT count(*) FROM x WHERE k = 2").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("rejoined node reads %d, %v", n, err)
 	}
 }
