@@ -94,13 +94,27 @@ func joinCluster(cfg *config.Config, st store.Store) (store.Store, *cluster) {
 	return storenode.WithOperator(bound, op), cl
 }
 
+// clockWarnAt is the offset between this machine's clock and the
+// database server's beyond which the heartbeat warns: claims and leases
+// use the server's clock, but a machine that far off has a clock problem.
+const clockWarnAt = 2 * time.Second
+
 // heartbeat writes this node's row until ctx ends.
 func (cl *cluster) heartbeat(ctx context.Context, log *slog.Logger) {
 	t := time.NewTicker(heartbeatEvery)
 	defer t.Stop()
+	warned := false
 	for {
 		if err := cl.c.Heartbeat(ctx, cl.self); err != nil && ctx.Err() == nil {
 			log.Warn("cluster heartbeat failed", "err", err)
+		}
+		if o, ok := cl.c.(interface{ ClockOffset() time.Duration }); ok {
+			off := o.ClockOffset()
+			skewed := off > clockWarnAt || off < -clockWarnAt
+			if skewed && !warned {
+				log.Warn("this machine's clock differs from the database server's; dadns uses the server's", "offset", off.Round(time.Millisecond))
+			}
+			warned = skewed
 		}
 		select {
 		case <-ctx.Done():
@@ -174,7 +188,7 @@ func (cl *cluster) status(ctx context.Context) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
+	now := storeNow(cl.c)
 	doc := clusterDoc{Node: cl.self.ID, Shared: map[string]store.Summary{}}
 	for _, n := range nodes {
 		nd := nodeDoc{ID: n.ID, Self: n.ID == cl.self.ID, Alive: n.Alive(now, nodeDeadAfter), LastSeen: n.LastSeen,
@@ -206,4 +220,13 @@ func clusterStatus(cl *cluster) func(context.Context) (any, error) {
 		return nil
 	}
 	return cl.status
+}
+
+// storeNow is the shared store's time (the database server's clock, which
+// heartbeats are written with), or the local clock.
+func storeNow(c store.Cluster) time.Time {
+	if n, ok := c.(interface{ Now() time.Time }); ok {
+		return n.Now()
+	}
+	return time.Now()
 }

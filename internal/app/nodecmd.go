@@ -72,7 +72,7 @@ func nodeList(ctx context.Context, c store.Cluster, self string, out io.Writer) 
 	if err != nil {
 		return err
 	}
-	now := time.Now()
+	now := storeNow(c)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tSTATE\tLAST SEEN\tVERSION\tADDRESS")
 	for _, n := range nodes {
@@ -97,7 +97,7 @@ func nodeForget(ctx context.Context, c store.Cluster, id string, force bool, out
 	if err != nil {
 		return err
 	}
-	now := time.Now()
+	now := storeNow(c)
 	for _, n := range nodes {
 		if n.ID == id && n.Alive(now, nodeDeadAfter) && !force {
 			return fmt.Errorf("node %s is alive (last seen %s ago): stop it first, or use --force",

@@ -12,8 +12,12 @@ import (
 
 var _ store.Cluster = (*Store)(nil)
 
-// Heartbeat records that n is alive now.
+// Heartbeat records that n is alive now, and measures the server's clock
+// again (see clock.go).
 func (s *Store) Heartbeat(ctx context.Context, n store.Node) error {
+	if err := s.syncClock(ctx); err != nil {
+		return fmt.Errorf("store: heartbeat %s: server clock: %w", n.ID, err)
+	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO nodes (id, version, addr, started, last_seen) VALUES (?, ?, ?, ?, ?)

@@ -22,14 +22,19 @@ import (
 
 // Options configure Open. Zero values take defaults.
 type Options struct {
-	Now      func() time.Time // clock for timestamps and due checks; default time.Now
-	MaxConns int              // connection pool size; default 16
+	// Now is the clock for timestamps, due checks, claims and leases;
+	// nil: the database server's clock (see clock.go).
+	Now      func() time.Time
+	MaxConns int // connection pool size; default 16
+
+	local func() time.Time // this machine's clock under the server's (tests skew it); default time.Now
 }
 
 // Store is the MariaDB/MySQL-backed state.
 type Store struct {
-	db  *sql.DB
-	now func() time.Time
+	db    *sql.DB
+	now   func() time.Time
+	clock *dbClock // the server's clock, when no clock was injected
 
 	seqMu   sync.Mutex
 	lastSeq int64
@@ -56,9 +61,6 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 
 // OpenConfig is Open with a parsed driver configuration (see Keys.Config).
 func OpenConfig(ctx context.Context, cfg *mysql.Config, opt Options) (*Store, error) {
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
 	if opt.MaxConns <= 0 {
 		opt.MaxConns = 16
 	}
@@ -76,6 +78,17 @@ func OpenConfig(ctx context.Context, cfg *mysql.Config, opt Options) (*Store, er
 	db.SetMaxIdleConns(opt.MaxConns)
 	db.SetConnMaxLifetime(10 * time.Minute)
 	s := &Store{db: db, now: opt.Now, galera: galera, maxConns: opt.MaxConns}
+	if s.now == nil {
+		if opt.local == nil {
+			opt.local = time.Now
+		}
+		s.clock = &dbClock{local: opt.local}
+		s.now = s.clock.now
+	}
+	if err := s.syncClock(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: mysql: server clock: %w", err)
+	}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
