@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
@@ -52,5 +53,37 @@ func TestServerClock(t *testing.T) {
 	}
 	if d := right.Now().Sub(nodes[0].LastSeen); d < -5*time.Second || d > 5*time.Second {
 		t.Fatalf("the fast node's heartbeat is %v off the server's clock", -d)
+	}
+}
+
+// TestAddressList opens a store through datastore.host "dead,live": the
+// address that refuses connections is skipped, pushes go to the live one.
+func TestAddressList(t *testing.T) {
+	ctx := context.Background()
+	srv := mariadbtest.Start(t)
+	db := srv.NewDatabase(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := l.Addr().String()
+	l.Close() // nothing listens there now
+	cfg, err := Keys{Host: dead + "," + srv.Addr(), Name: db, User: mariadbtest.User, Pass: srv.Password}.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Net != FailoverNet {
+		t.Fatalf("two hosts gave network %q", cfg.Net)
+	}
+	s, err := OpenConfig(ctx, cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Put(ctx, store.Zone{Name: "example.com", Canonical: "text"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, "example.com"); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -17,6 +17,12 @@ import (
 // reads and writes, and nothing was stored.
 var ErrNoQuorum = errors.New("the Galera node is not in the primary component (no quorum); nothing was stored")
 
+// FailoverNet is the DSN network name for an address list:
+// "user:pass@failover(db1:3306,db2:3306,db3:3306)/dadns" (what
+// datastore.host "db1,db2,db3" becomes). The store's connector (servers)
+// reads it; the driver itself does not know it.
+const FailoverNet = "failover"
+
 // servers is the store's driver.Connector: each new connection goes to the
 // first of its addresses that answers and, on Galera, is ready (synced and
 // in the primary component), starting with the one that served last. One

@@ -129,7 +129,7 @@ func prepare(cfg *mysql.Config) {
 // visible to the next request on any other. Plain MariaDB and MySQL have
 // no such variable and need none.
 func causalOnGalera(ctx context.Context, cfg *mysql.Config) (bool, error) {
-	conn, err := mysql.NewConnector(cfg)
+	conn, err := newServers(cfg, false)
 	if err != nil {
 		return false, err
 	}
