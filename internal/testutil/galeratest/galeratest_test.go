@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
 )
 
 // TestClusterReplicatesAndSurvivesANode writes through one node, reads
@@ -16,10 +18,18 @@ func TestClusterReplicatesAndSurvivesANode(t *testing.T) {
 	ctx := context.Background()
 	conns := make([]*sql.DB, 3)
 	for i := range conns {
-		var err error
-		if conns[i], err = sql.Open("mysql", c.DSN(i, db)); err != nil {
+		// Causal reads and writes: a node applies another's DDL
+		// asynchronously, and the INSERT below must see the table.
+		cfg, err := mysql.ParseDSN(c.DSN(i, db))
+		if err != nil {
 			t.Fatal(err)
 		}
+		cfg.Params = map[string]string{"wsrep_sync_wait": "7"}
+		conn, err := mysql.NewConnector(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns[i] = sql.OpenDB(conn)
 		defer conns[i].Close()
 	}
 	if _, err := conns[0].ExecContext(ctx, "CREATE TABLE x (k INT PRIMARY KEY, v INT)"); err != nil {
@@ -54,6 +64,16 @@ func TestIsolate(t *testing.T) {
 	if _, err := other.ExecContext(ctx, "CREATE TABLE x (k INT PRIMARY KEY)"); err != nil {
 		t.Fatal(err)
 	}
+	var n int
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		err := alone.QueryRowContext(ctx, "SELECT count(*) FROM x").Scan(&n)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node 2 never got the table: %v", err)
+		}
+	}
 	if err := c.Nodes[2].Isolate(true); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +96,6 @@ func TestIsolate(t *testing.T) {
 		"wsrep_local_state_comment": "Synced"}, 60*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	var n int
 	if err := alone.QueryRowContext(ctx, "SELECT count(*) FROM x WHERE k = 2").Scan(&n); err != nil || n != 1 {
 		t.Fatalf("rejoined node reads %d, %v", n, err)
 	}
