@@ -24,7 +24,10 @@ func (s *Server) listing(w http.ResponseWriter, r *http.Request) {
 	ipp, _ := strconv.Atoi(q.Get("ipp"))
 	page, ipp = max(page, 1), max(ipp, 1)
 	s.mu.Lock()
-	names := slices.Sorted(maps.Keys(s.zones))
+	if s.sorted == nil {
+		s.sorted = slices.Sorted(maps.Keys(s.zones))
+	}
+	names := s.sorted
 	noInfo := s.fault == NoInfo
 	s.mu.Unlock()
 	total := max((len(names)+ipp-1)/ipp, 1)
@@ -61,6 +64,7 @@ func (s *Server) zoneText(w http.ResponseWriter, r *http.Request) {
 	text, ok := s.zones[name]
 	if ok {
 		s.zoneFetches++
+		s.fetches[name]++
 	}
 	s.mu.Unlock()
 	if !ok {
