@@ -5,7 +5,6 @@ import (
 	"testing"
 )
 
-
 func TestReconcileSerialCheckKeys(t *testing.T) {
 	const base = "reconciliation:\n  directadmin_servers:\n    - {hostname: da1.example.com, username: admin, password: x%s}\n"
 	c := mustLoad(t, fmt.Sprintf(base, ""))

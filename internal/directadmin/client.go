@@ -55,7 +55,7 @@ type Client struct {
 	http *http.Client
 
 	mu     sync.Mutex
-	cookie []*http.Cookie  // session after the cookie login fallback
+	cookie []*http.Cookie // session after the cookie login fallback
 	sent   map[string]int // requests sent, by path
 }
 
