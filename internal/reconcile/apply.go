@@ -15,13 +15,17 @@ var errChanged = errors.New("changed since the plan")
 
 // apply carries out the plan's actions through the push service and
 // counts what was done per kind.
-func (r *Reconciler) apply(ctx context.Context, p Plan, rep *Report) {
+func (r *Reconciler) apply(ctx context.Context, p Plan, rep *Report, results []ServerResult) {
+	texts := map[string]map[string][]byte{}
+	for _, s := range results {
+		texts[s.Host] = s.Texts
+	}
 	for _, a := range p.Actions {
 		if ctx.Err() != nil {
 			rep.Error = ctx.Err().Error()
 			return
 		}
-		err := r.applyOne(ctx, a)
+		err := r.applyOne(ctx, a, texts[a.Server][a.Zone])
 		switch {
 		case errors.Is(err, errChanged):
 			rep.Skipped++
@@ -36,7 +40,9 @@ func (r *Reconciler) apply(ctx context.Context, p Plan, rep *Report) {
 	}
 }
 
-func (r *Reconciler) applyOne(ctx context.Context, a Action) error {
+// applyOne carries out one action; text, when not nil, is the zone's text
+// the probe read from a.Server in this pass.
+func (r *Reconciler) applyOne(ctx context.Context, a Action, text []byte) error {
 	if err := r.unchanged(ctx, a); err != nil {
 		return err
 	}
@@ -52,11 +58,13 @@ func (r *Reconciler) applyOne(ctx context.Context, a Action) error {
 	if c == nil {
 		return fmt.Errorf("reconcile: %s %s: server %s not configured", a.Kind, a.Zone, a.Server)
 	}
-	text, err := c.ZoneText(ctx, a.Zone)
-	if err != nil {
-		return err
+	if text == nil {
+		var err error
+		if text, err = c.ZoneText(ctx, a.Zone); err != nil {
+			return err
+		}
 	}
-	_, err = r.opt.Push.Save(ctx, name, text, a.Server, a.User)
+	_, err := r.opt.Push.Save(ctx, name, text, a.Server, a.User)
 	return err
 }
 

@@ -71,13 +71,15 @@ func (n *node) live() []store.Zone {
 // server configures da under hostname (which must reach it: 127.0.0.1 or
 // localhost).
 func server(da *fakeda.Server, hostname string, aliases ...string) config.DirectAdminServer {
-	return config.DirectAdminServer{Hostname: hostname, Port: da.Port, Username: "admin", Password: "secret", Aliases: aliases}
+	return config.DirectAdminServer{Hostname: hostname, Port: da.Port, Username: "admin", Password: "secret", Aliases: aliases,
+		DNSAddress: da.DNSAddr()}
 }
 
 func (n *node) reconciler(servers ...config.DirectAdminServer) *reconcile.Reconciler {
 	return reconcile.New(context.Background(), reconcile.Options{
 		Store: n.st, Push: n.svc, Servers: servers, VerifySSL: true, IPP: 3,
 		MaxDeleteFraction: 0.1, Backends: []string{"builtin"}, Timeout: 2 * time.Second, Logger: quiet(),
+		DNSTimeout: 300 * time.Millisecond,
 	})
 }
 

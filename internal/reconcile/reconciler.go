@@ -3,7 +3,9 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -37,8 +39,13 @@ type Options struct {
 	ZoneLimits zone.Limits
 	// Timeout bounds each DA call (default 30 s); tests shorten it.
 	Timeout time.Duration
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// DNSTimeout bounds one try of one SOA question to a server's DNS
+	// (default 2 s); DNSParallel bounds the questions in flight per server
+	// (default 64).
+	DNSTimeout  time.Duration
+	DNSParallel int
+	Logger      *slog.Logger
+	Now         func() time.Time
 	// Gate, when set, is asked before each timed pass; the pass is skipped
 	// unless it answers true (nodes sharing a store: one holds the lease).
 	Gate func(context.Context) (bool, error)
@@ -159,14 +166,16 @@ func (r *Reconciler) RunOnce(ctx context.Context, dryRun bool) (Report, Plan, er
 	r.run.Lock()
 	defer r.run.Unlock()
 	rep := newReport(r.opt.Now(), dryRun)
+	before := r.requests()
 	p, results, err := r.Plan(ctx)
 	if err == nil {
 		rep.fill(results, p)
 		if !dryRun {
-			r.apply(ctx, p, &rep)
+			r.apply(ctx, p, &rep, results)
 		}
 		rep.Backends, err = r.backendCounts(ctx)
 	}
+	r.countRequests(&rep, before)
 	if err != nil {
 		rep.Error = err.Error()
 	}
@@ -177,6 +186,31 @@ func (r *Reconciler) RunOnce(ctx context.Context, dryRun bool) (Report, Plan, er
 	r.keep(ctx, rep)
 	r.logReport(rep)
 	return rep, p, err
+}
+
+// requests snapshots each client's request counts.
+func (r *Reconciler) requests() []map[string]int {
+	out := make([]map[string]int, len(r.servers))
+	for i, c := range r.servers {
+		out[i] = c.Requests()
+	}
+	return out
+}
+
+// countRequests puts the requests sent since before into the report.
+func (r *Reconciler) countRequests(rep *Report, before []map[string]int) {
+	for i, now := range r.requests() {
+		if i >= len(rep.Servers) {
+			return
+		}
+		d := map[string]int{}
+		for p, n := range now {
+			if n > before[i][p] {
+				d[p] = n - before[i][p]
+			}
+		}
+		rep.Servers[i].Requests = d
+	}
 }
 
 // keep stores rep in memory and in the store.
@@ -205,7 +239,13 @@ func (r *Reconciler) logReport(rep Report) {
 	if rep.Error != "" {
 		attrs = append(attrs, "err", rep.Error)
 	}
+	attrs = append(attrs, "seconds", rep.Finished.Sub(rep.Started).Seconds())
 	r.log.Info("reconcile: pass done", attrs...)
+	for _, s := range rep.Servers {
+		r.log.Info("reconcile: pass cost", "server", s.Hostname, "held", s.Held, "serial_check", s.SerialCheck,
+			"dns_queries", s.DNSQueries, "dns_unchanged", s.DNSUnchanged, "dns_changed", s.DNSChanged,
+			"dns_fallbacks", s.DNSFallbacks, "texts_read", s.Texts, "http_requests", fmt.Sprint(s.Requests))
+	}
 }
 
 // nodeZones reads the live zones.
@@ -215,8 +255,15 @@ func (r *Reconciler) nodeZones(ctx context.Context) ([]NodeZone, error) {
 		return nil, err
 	}
 	zones := make([]NodeZone, 0, len(live))
-	for _, z := range live {
-		zones = append(zones, NodeZone{Name: z.Name, Serial: z.Serial, Owner: z.OwnerHost, Version: z.Version})
+	owners := map[string]string{} // one copy of each owner name, not one a zone
+	for i, z := range live {
+		o, ok := owners[z.OwnerHost]
+		if !ok {
+			o = z.OwnerHost
+			owners[o] = o
+		}
+		zones = append(zones, NodeZone{Name: z.Name, Serial: z.Serial, Owner: o, Version: z.Version})
+		live[i] = store.Zone{} // let the rest of the row go as the slice is walked
 	}
 	return zones, nil
 }
@@ -242,18 +289,24 @@ func (r *Reconciler) tombstones(ctx context.Context, zones []NodeZone, results [
 			}
 		}
 	}
-	rows, err := r.opt.Store.Zones(ctx, names)
-	if err != nil {
-		return nil, err
-	}
 	out := map[string]int64{}
-	for n, z := range rows {
-		if z.Deleted {
-			out[n] = z.Version
+	for part := range slices.Chunk(names, tombChunk) { // bounded: rows are read in parts
+		rows, err := r.opt.Store.Zones(ctx, part)
+		if err != nil {
+			return nil, err
+		}
+		for n, z := range rows {
+			if z.Deleted {
+				out[n] = z.Version
+			}
 		}
 	}
 	return out, nil
 }
+
+// tombChunk bounds the names of one tombstone read (a fresh node lacks
+// every zone DA lists).
+const tombChunk = 1000
 
 // backendCounts reads what each backend still has to apply.
 func (r *Reconciler) backendCounts(ctx context.Context) ([]BackendStatus, error) {

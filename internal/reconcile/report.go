@@ -43,6 +43,7 @@ type ServerStatus struct {
 	Zones    int    `json:"zones"`
 	Domains  int    `json:"domains"`
 	Error    string `json:"error,omitempty"`
+	ServerCost
 }
 
 // BackendStatus counts zones a backend does not serve at their latest
@@ -63,7 +64,7 @@ func newReport(start time.Time, dry bool) Report {
 func (rep *Report) fill(results []ServerResult, p Plan) {
 	for _, s := range results {
 		rep.Servers = append(rep.Servers, ServerStatus{Hostname: s.Host, Complete: s.Complete,
-			Zones: len(s.Zones), Domains: len(s.Owners), Error: s.Err})
+			Zones: len(s.Zones), Domains: len(s.Owners), Error: s.Err, ServerCost: s.Cost})
 		rep.Polled++
 		if !s.Complete {
 			rep.Unreachable++

@@ -101,6 +101,10 @@ func (s *Server) Close() {
 	s.dns.close()
 }
 
+// CloseHTTP stops the HTTP API only: the DA panel is down while its DNS
+// server still answers.
+func (s *Server) CloseHTTP() { s.srv.Close() }
+
 // CertPool returns a pool trusting the server's test certificate (TLS).
 func (s *Server) CertPool() *x509.CertPool {
 	pool := x509.NewCertPool()
