@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/dadns/dadns/internal/config"
 	"github.com/dadns/dadns/internal/directadmin"
@@ -36,10 +37,12 @@ func (r *Reconciler) pollAll(ctx context.Context, zones []NodeZone) []ServerResu
 func (r *Reconciler) poll(ctx context.Context, c *directadmin.Client, cfg config.DirectAdminServer, zones []NodeZone) ServerResult {
 	res := ServerResult{Host: c.Host()}
 	log := r.log.With("server", c.Host())
+	start := time.Now()
 	names, err := c.ListZones(ctx)
 	if err == nil {
 		res.Owners, err = c.DomainOwners(ctx)
 	}
+	res.Cost.ListSeconds = time.Since(start).Seconds()
 	if err != nil {
 		log.Warn("reconcile: server answer unknown; it deletes nothing this pass", "err", err)
 		res.Err = err.Error()
@@ -73,9 +76,13 @@ func (r *Reconciler) probe(ctx context.Context, c *directadmin.Client, cfg confi
 	read := todo
 	if cfg.SerialCheck != config.SerialCheckHTTP && len(todo) > 0 {
 		res.Cost.SerialCheck = config.SerialCheckDNS
+		start := time.Now()
 		read = r.dnsSerials(ctx, cfg, res, todo, log)
+		res.Cost.DNSSeconds = time.Since(start).Seconds()
 	}
+	start := time.Now()
 	res.Serials, res.Texts = r.readSerials(ctx, c, res, read, log)
+	res.Cost.TextSeconds = time.Since(start).Seconds()
 }
 
 // dnsSerials asks the server's DNS for the SOA of each zone in todo and

@@ -86,6 +86,11 @@ type ServerCost struct {
 	DNSFallbacks int    `json:"dns_fallbacks"`       // no usable DNS answer: text read
 	DNSError     string `json:"dns_error,omitempty"` // the DNS server stopped answering
 	Texts        int    `json:"texts_read"`          // zone texts read over HTTP for serials
+	// ListSeconds is the time of the listing and the owners; DNSSeconds of
+	// the SOA questions; TextSeconds of the texts read for serials.
+	ListSeconds float64 `json:"list_seconds"`
+	DNSSeconds  float64 `json:"dns_seconds"`
+	TextSeconds float64 `json:"text_seconds"`
 	// Requests are the HTTP requests sent to the server this pass, by
 	// path, the apply's included.
 	Requests map[string]int `json:"requests,omitempty"`

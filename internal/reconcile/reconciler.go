@@ -168,10 +168,13 @@ func (r *Reconciler) RunOnce(ctx context.Context, dryRun bool) (Report, Plan, er
 	rep := newReport(r.opt.Now(), dryRun)
 	before := r.requests()
 	p, results, err := r.Plan(ctx)
+	rep.PlanSeconds = time.Since(rep.Started).Seconds()
 	if err == nil {
 		rep.fill(results, p)
 		if !dryRun {
+			start := time.Now()
 			r.apply(ctx, p, &rep, results)
+			rep.ApplySeconds = time.Since(start).Seconds()
 		}
 		rep.Backends, err = r.backendCounts(ctx)
 	}
@@ -239,12 +242,13 @@ func (r *Reconciler) logReport(rep Report) {
 	if rep.Error != "" {
 		attrs = append(attrs, "err", rep.Error)
 	}
-	attrs = append(attrs, "seconds", rep.Finished.Sub(rep.Started).Seconds())
+	attrs = append(attrs, "seconds", rep.Finished.Sub(rep.Started).Seconds(), "plan_seconds", rep.PlanSeconds, "apply_seconds", rep.ApplySeconds)
 	r.log.Info("reconcile: pass done", attrs...)
 	for _, s := range rep.Servers {
 		r.log.Info("reconcile: pass cost", "server", s.Hostname, "held", s.Held, "serial_check", s.SerialCheck,
 			"dns_queries", s.DNSQueries, "dns_unchanged", s.DNSUnchanged, "dns_changed", s.DNSChanged,
-			"dns_fallbacks", s.DNSFallbacks, "texts_read", s.Texts, "http_requests", fmt.Sprint(s.Requests))
+			"dns_fallbacks", s.DNSFallbacks, "texts_read", s.Texts, "http_requests", fmt.Sprint(s.Requests),
+			"list_seconds", s.ListSeconds, "dns_seconds", s.DNSSeconds, "text_seconds", s.TextSeconds)
 	}
 }
 
