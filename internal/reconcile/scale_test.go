@@ -1,10 +1,12 @@
 package reconcile_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
@@ -30,7 +32,8 @@ import (
 // zones with 1% of them changed, and one pass runs with serial_check http
 // (every zone's text read: the cost before) and with serial_check dns.
 // It prints requests to DA by kind, wall time and heap; it asserts only
-// that each pass repaired the changed zones. Run with -v:
+// that each pass repaired the changed zones. The fake DA runs in a child
+// process, so the heap figures are the pass's own. Run with -v:
 //
 //	DADNS_RECONCILE_SCALE=10000,100000 go test -v -run TestReconcileScale -timeout 60m ./internal/reconcile/
 func TestReconcileScale(t *testing.T) {
@@ -53,6 +56,87 @@ func TestReconcileScale(t *testing.T) {
 	}
 }
 
+// scaleZone is the i-th zone of the measurement.
+func scaleZone(i int) string { return fmt.Sprintf("site%06d.example", i) }
+
+// TestScaleFakeDA is the fake DA of TestReconcileScale, run in a child
+// process (the test binary again) so the pass's heap is measured alone.
+// It holds DADNS_RECONCILE_FAKEDA zones, prints its addresses, then on
+// each "bump <serial>" line from stdin sets 1% of the zones to that serial.
+func TestScaleFakeDA(t *testing.T) {
+	n, err := strconv.Atoi(os.Getenv("DADNS_RECONCILE_FAKEDA"))
+	if err != nil {
+		t.Skip("the fake DA of TestReconcileScale")
+	}
+	da := fakeda.Start(t, fakeda.Options{})
+	for i := range n {
+		da.AddLocal(scaleZone(i), "user", fakeda.Zone(scaleZone(i), 1))
+	}
+	fmt.Printf("fakeda %d %s\n", da.Port, da.DNSAddr())
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		var serial uint32
+		if _, err := fmt.Sscanf(sc.Text(), "bump %d", &serial); err != nil {
+			t.Fatalf("fake DA: %q: %v", sc.Text(), err)
+		}
+		for i := 0; i < n; i += 100 {
+			da.AddLocal(scaleZone(i), "user", fakeda.Zone(scaleZone(i), serial))
+		}
+		runtime.GC()
+		fmt.Println("bumped")
+	}
+}
+
+// childDA runs TestScaleFakeDA with n zones; bump sets 1% of them to serial.
+func childDA(t *testing.T, n int) (port int, dnsAddr string, bump func(serial uint32)) {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Minute)
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestScaleFakeDA$", "-test.v", "-test.timeout=50m")
+	cmd.Env = append(os.Environ(), "DADNS_RECONCILE_FAKEDA="+strconv.Itoa(n), "DADNS_RECONCILE_SCALE=")
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outPipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close(); cmd.Wait(); cancel() })
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(outPipe)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	next := func(prefix string) string {
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatal("fake DA child ended")
+				}
+				if strings.HasPrefix(l, prefix) {
+					return l
+				}
+			case <-time.After(10 * time.Minute):
+				t.Fatalf("fake DA child: no %q line in 10 minutes", prefix)
+			}
+		}
+	}
+	if _, err := fmt.Sscanf(next("fakeda "), "fakeda %d %s", &port, &dnsAddr); err != nil {
+		t.Fatal(err)
+	}
+	return port, dnsAddr, func(serial uint32) {
+		fmt.Fprintf(in, "bump %d\n", serial)
+		next("bumped")
+	}
+}
+
 func measureScale(t *testing.T, n int) []string {
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "dadns.db"), sqlite.Options{})
@@ -60,19 +144,17 @@ func measureScale(t *testing.T, n int) []string {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	da := fakeda.Start(t, fakeda.Options{})
-	defer da.Close()
 	start := time.Now()
+	port, dnsAddr, bump := childDA(t, n)
 	var batch []store.Zone
 	now := time.Now()
 	for i := range n {
-		name := fmt.Sprintf("site%06d.example", i)
+		name := scaleZone(i)
 		text := fakeda.Zone(name, 1)
 		z, err := zone.Parse(zone.Name(name), []byte(text), zone.Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		da.AddLocal(name, "user", text)
 		batch = append(batch, store.Zone{Name: name, Canonical: z.Text(), Original: text, Hash: z.Hash(), Serial: 1,
 			Version: 1, OwnerHost: "127.0.0.1", OwnerUser: "user", Created: now, Updated: now})
 		if len(batch) == 500 || i == n-1 {
@@ -86,14 +168,10 @@ func measureScale(t *testing.T, n int) []string {
 	svc := push.New(push.Options{Store: st, Logger: quiet()})
 	var out []string
 	for round, check := range []string{config.SerialCheckHTTP, config.SerialCheckDNS} {
-		changed := 0
-		for i := 0; i < n; i += 100 { // 1% changed on DA since the last push
-			name := fmt.Sprintf("site%06d.example", i)
-			da.AddLocal(name, "user", fakeda.Zone(name, uint32(2+round)))
-			changed++
-		}
-		cfg := config.DirectAdminServer{Hostname: "127.0.0.1", Port: da.Port, Username: "admin", Password: "secret",
-			SerialCheck: check, DNSAddress: da.DNSAddr()}
+		bump(uint32(2 + round)) // 1% changed on DA since the last push
+		changed := (n + 99) / 100
+		cfg := config.DirectAdminServer{Hostname: "127.0.0.1", Port: port, Username: "admin", Password: "secret",
+			SerialCheck: check, DNSAddress: dnsAddr}
 		r := reconcile.New(ctx, reconcile.Options{Store: st, Push: svc, Servers: []config.DirectAdminServer{cfg},
 			IPP: 1000, MaxDeleteFraction: 0.1, Backends: []string{"builtin"}, Logger: quiet()})
 		mem, wall, rep := measurePass(t, r)
