@@ -18,6 +18,20 @@ const maxPages = 100_000
 // pages), sorted and de-duplicated. It fails unless every page answered
 // with the expected JSON and the same page count.
 func (c *Client) ListZones(ctx context.Context) ([]string, error) {
+	seen, err := c.ListZoneSet(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(seen))
+	for d := range seen {
+		out = append(out, d)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// ListZoneSet is ListZones as a set, for callers that only look names up.
+func (c *Client) ListZoneSet(ctx context.Context) (map[string]bool, error) {
 	seen := map[string]bool{}
 	total := 1
 	for page := 1; page <= total; page++ {
@@ -37,12 +51,7 @@ func (c *Client) ListZones(ctx context.Context) ([]string, error) {
 			seen[d] = true
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for d := range seen {
-		out = append(out, d)
-	}
-	sort.Strings(out)
-	return out, nil
+	return seen, nil
 }
 
 // page is one decoded listing page.

@@ -38,7 +38,7 @@ func (r *Reconciler) poll(ctx context.Context, c *directadmin.Client, cfg config
 	res := ServerResult{Host: c.Host()}
 	log := r.log.With("server", c.Host())
 	start := time.Now()
-	names, err := c.ListZones(ctx)
+	names, err := c.ListZoneSet(ctx)
 	if err == nil {
 		res.Owners, err = c.DomainOwners(ctx)
 	}
@@ -49,11 +49,7 @@ func (r *Reconciler) poll(ctx context.Context, c *directadmin.Client, cfg config
 		return res
 	}
 	res.Complete = true
-	res.Zones = make(map[string]bool, len(names))
-	for _, n := range names {
-		res.Zones[n] = true
-	}
-	names = nil
+	res.Zones = names
 	r.probe(ctx, c, cfg, &res, zones, log)
 	return res
 }

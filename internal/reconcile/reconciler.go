@@ -137,22 +137,40 @@ func (r *Reconciler) client(host string) *directadmin.Client {
 
 // Plan polls the servers and returns the plan, changing nothing.
 func (r *Reconciler) Plan(ctx context.Context) (Plan, []ServerResult, error) {
+	p, results, _, err := r.plan(ctx)
+	return p, results, err
+}
+
+// planTimes are where a plan's time went besides the servers.
+type planTimes struct {
+	store, plan float64 // seconds reading the store; making the plan
+}
+
+func (r *Reconciler) plan(ctx context.Context) (Plan, []ServerResult, planTimes, error) {
+	var tm planTimes
+	start := time.Now()
 	zones, err := r.nodeZones(ctx)
 	if err != nil {
-		return Plan{}, nil, err
+		return Plan{}, nil, tm, err
 	}
+	tm.store = time.Since(start).Seconds()
 	results := r.pollAll(ctx, zones)
 	if err := ctx.Err(); err != nil {
-		return Plan{}, nil, err
+		return Plan{}, nil, tm, err
 	}
+	start = time.Now()
 	tombs, err := r.tombstones(ctx, zones, results)
 	if err != nil {
-		return Plan{}, nil, err
+		return Plan{}, nil, tm, err
 	}
-	return MakePlan(Input{
+	tm.store += time.Since(start).Seconds()
+	start = time.Now()
+	p := MakePlan(Input{
 		Zones: zones, Tombstones: tombs, Servers: results, Owners: r.owners,
 		MaxDeleteFraction: r.opt.MaxDeleteFraction, ValidName: validName,
-	}), results, nil
+	})
+	tm.plan = time.Since(start).Seconds()
+	return p, results, tm, nil
 }
 
 func validName(s string) bool {
@@ -167,8 +185,9 @@ func (r *Reconciler) RunOnce(ctx context.Context, dryRun bool) (Report, Plan, er
 	defer r.run.Unlock()
 	rep := newReport(r.opt.Now(), dryRun)
 	before := r.requests()
-	p, results, err := r.Plan(ctx)
+	p, results, tm, err := r.plan(ctx)
 	rep.PlanSeconds = time.Since(rep.Started).Seconds()
+	rep.StoreSeconds, rep.DecideSeconds = tm.store, tm.plan
 	if err == nil {
 		rep.fill(results, p)
 		if !dryRun {
@@ -242,7 +261,8 @@ func (r *Reconciler) logReport(rep Report) {
 	if rep.Error != "" {
 		attrs = append(attrs, "err", rep.Error)
 	}
-	attrs = append(attrs, "seconds", rep.Finished.Sub(rep.Started).Seconds(), "plan_seconds", rep.PlanSeconds, "apply_seconds", rep.ApplySeconds)
+	attrs = append(attrs, "seconds", rep.Finished.Sub(rep.Started).Seconds(), "plan_seconds", rep.PlanSeconds,
+		"store_seconds", rep.StoreSeconds, "decide_seconds", rep.DecideSeconds, "apply_seconds", rep.ApplySeconds)
 	r.log.Info("reconcile: pass done", attrs...)
 	for _, s := range rep.Servers {
 		r.log.Info("reconcile: pass cost", "server", s.Hostname, "held", s.Held, "serial_check", s.SerialCheck,

@@ -25,10 +25,13 @@ type Report struct {
 	Applied map[Kind]int `json:"applied"` // actions done per kind (none in dry-run)
 	Failed  int          `json:"failed"`  // actions that failed (retried next pass)
 	Skipped int          `json:"skipped"` // zones a push changed meanwhile
-	// PlanSeconds is the time to poll the servers and plan; ApplySeconds
-	// the time to carry out the plan.
-	PlanSeconds  float64 `json:"plan_seconds"`
-	ApplySeconds float64 `json:"apply_seconds"`
+	// PlanSeconds is the time to poll the servers and plan, of which
+	// StoreSeconds reading the store and DecideSeconds the pure plan;
+	// ApplySeconds the time to carry out the plan.
+	PlanSeconds   float64 `json:"plan_seconds"`
+	StoreSeconds  float64 `json:"store_seconds"`
+	DecideSeconds float64 `json:"decide_seconds"`
+	ApplySeconds  float64 `json:"apply_seconds"`
 
 	DeletesWithheld int    `json:"deletes_withheld"`
 	DeleteRefusal   string `json:"delete_refusal,omitempty"` // why deletions were refused

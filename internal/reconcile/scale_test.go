@@ -179,8 +179,8 @@ func measureScale(t *testing.T, n int) []string {
 			t.Errorf("%d zones, %s: %d of %d changed zones repaired; failed %d; %s; servers %+v", n, check, rep.Applied[reconcile.Fetch], changed, rep.Failed, rep.Error, rep.Servers)
 		}
 		s := rep.Servers[0]
-		t.Logf("%d zones, serial_check %s: %s (plan %.1f s, apply %.1f s); requests %v; cost %+v", n, check, wall.Round(time.Millisecond),
-			rep.PlanSeconds, rep.ApplySeconds, s.Requests, s.ServerCost)
+		t.Logf("%d zones, serial_check %s: %s (plan %.1f s: store %.1f s, decide %.1f s; apply %.1f s); requests %v; cost %+v", n, check, wall.Round(time.Millisecond),
+			rep.PlanSeconds, rep.StoreSeconds, rep.DecideSeconds, rep.ApplySeconds, s.Requests, s.ServerCost)
 		mib := func(b uint64) float64 { return float64(b) / (1 << 20) }
 		out = append(out, fmt.Sprintf("| %d | %s | %.1f | %.1f / %.1f / %.1f | %.1f | %d | %d | %d | %d | %d | %.0f | %.0f | %.0f |",
 			n, check, wall.Seconds(), s.ListSeconds, s.DNSSeconds, s.TextSeconds, rep.ApplySeconds,
