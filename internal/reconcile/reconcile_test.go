@@ -362,3 +362,23 @@ func TestRunTimedPasses(t *testing.T) {
 		t.Fatal("dry_run timed pass stored a zone")
 	}
 }
+
+// TestDeleteConfirmedWithTheText: a zone the listing lacks but whose text
+// DA still serves (a listing that shifted between pages) is not deleted.
+func TestDeleteConfirmedWithTheText(t *testing.T) {
+	n := newNode(t)
+	da := fakeda.Start(t, fakeda.Options{})
+	fillBoth(n, da, 20, "127.0.0.1")
+	da.Unlist("site4.example")
+	n.push("gone.example", 1, "127.0.0.1")
+	rep, p := runOnce(t, n.reconciler(server(da, "127.0.0.1")), false)
+	if p.Count(reconcile.Delete) != 2 {
+		t.Fatalf("plan %v: want both zones the listing lacks planned as deletes", p.Actions)
+	}
+	if _, ok := n.get("site4.example"); !ok || rep.Skipped != 1 {
+		t.Fatalf("a zone DA still serves was deleted: report %+v", rep)
+	}
+	if _, ok := n.get("gone.example"); ok || rep.Applied[reconcile.Delete] != 1 {
+		t.Fatalf("the real orphan was not deleted: report %+v", rep)
+	}
+}

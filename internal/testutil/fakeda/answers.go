@@ -25,7 +25,7 @@ func (s *Server) listing(w http.ResponseWriter, r *http.Request) {
 	page, ipp = max(page, 1), max(ipp, 1)
 	s.mu.Lock()
 	if s.sorted == nil {
-		s.sorted = slices.Sorted(maps.Keys(s.zones))
+		s.sorted = slices.DeleteFunc(slices.Sorted(maps.Keys(s.zones)), func(n string) bool { return s.unlisted[n] })
 	}
 	names := s.sorted
 	noInfo := s.fault == NoInfo
@@ -51,6 +51,9 @@ func (s *Server) domainOwners(w http.ResponseWriter) {
 	s.mu.Lock()
 	var parts []string
 	for _, d := range slices.Sorted(maps.Keys(s.owners)) {
+		if s.unlisted[d] {
+			continue
+		}
 		parts = append(parts, url.QueryEscape(d)+"="+url.QueryEscape(s.owners[d]))
 	}
 	s.mu.Unlock()

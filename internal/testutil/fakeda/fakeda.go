@@ -62,7 +62,8 @@ type Server struct {
 	zoneFetches int
 	fetches     map[string]int    // zone → texts served
 	serials     map[string]uint32 // zone → SOA serial of its text
-	sorted      []string          // the zones' names in order; nil after a change
+	sorted      []string          // the zones' names in order (the listed ones); nil after a change
+	unlisted    map[string]bool   // held (text served) but left out of the listing
 
 	dns        *dnsServer
 	dnsFaults  map[string]DNSFault
@@ -78,7 +79,7 @@ func Start(t testing.TB, opt Options) *Server {
 		opt.Username, opt.Password = "admin", "secret"
 	}
 	s := &Server{opt: opt, zones: map[string]string{}, owners: map[string]string{},
-		fetches: map[string]int{}, serials: map[string]uint32{},
+		fetches: map[string]int{}, serials: map[string]uint32{}, unlisted: map[string]bool{},
 		dnsFaults: map[string]DNSFault{}, dnsSerials: map[string]uint32{}}
 	s.startDNS(t)
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
@@ -152,6 +153,16 @@ func (s *Server) Remove(name string) {
 	delete(s.zones, name)
 	delete(s.owners, name)
 	delete(s.serials, name)
+	delete(s.unlisted, name)
+	s.sorted = nil
+}
+
+// Unlist leaves a zone out of the listing and the domain owners while its
+// text is still served, as lists read while zones come and go can miss one.
+func (s *Server) Unlist(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.unlisted[name] = true
 	s.sorted = nil
 }
 
