@@ -382,3 +382,44 @@ func TestDeleteConfirmedWithTheText(t *testing.T) {
 		t.Fatalf("the real orphan was not deleted: report %+v", rep)
 	}
 }
+
+// streaming is a store with EachLive, walking List's rows one at a time.
+type streaming struct {
+	store.Store
+	walks int
+}
+
+func (s *streaming) EachLive(ctx context.Context, fn func(store.Zone) error) error {
+	s.walks++
+	zs, err := s.Store.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, z := range zs {
+		if err := fn(z); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestStreamingStore: a store that streams its live zones (LiveStreamer)
+// is read that way, with the same outcome as through List.
+func TestStreamingStore(t *testing.T) {
+	n := newNode(t)
+	da := fakeda.Start(t, fakeda.Options{})
+	fillBoth(n, da, 20, "127.0.0.1")
+	da.AddLocal("site3.example", "user", fakeda.Zone("site3.example", 4))
+	n.push("gone.example", 1, "127.0.0.1")
+	st := &streaming{Store: n.st}
+	r := reconcile.New(context.Background(), reconcile.Options{
+		Store: st, Push: n.svc, Servers: []config.DirectAdminServer{server(da, "127.0.0.1")}, IPP: 3,
+		MaxDeleteFraction: 0.1, Timeout: 2 * time.Second, Logger: quiet()})
+	rep, _ := runOnce(t, r, false)
+	if st.walks != 1 || rep.Applied[reconcile.Fetch] != 1 || rep.Applied[reconcile.Delete] != 1 || rep.Servers[0].Held != 20 {
+		t.Fatalf("walks %d, report %+v", st.walks, rep)
+	}
+	if z, _ := n.get("site3.example"); z.Serial != 4 {
+		t.Fatalf("not repaired: %+v", z)
+	}
+}

@@ -274,22 +274,40 @@ func (r *Reconciler) logReport(rep Report) {
 
 // nodeZones reads the live zones.
 func (r *Reconciler) nodeZones(ctx context.Context) ([]NodeZone, error) {
-	live, err := r.opt.Store.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	zones := make([]NodeZone, 0, len(live))
+	var zones []NodeZone
 	owners := map[string]string{} // one copy of each owner name, not one a zone
-	for i, z := range live {
+	add := func(z store.Zone) {
 		o, ok := owners[z.OwnerHost]
 		if !ok {
 			o = z.OwnerHost
 			owners[o] = o
 		}
 		zones = append(zones, NodeZone{Name: z.Name, Serial: z.Serial, Owner: o, Version: z.Version})
+	}
+	if each, ok := r.opt.Store.(LiveStreamer); ok {
+		if err := each.EachLive(ctx, func(z store.Zone) error { add(z); return nil }); err != nil {
+			return nil, err
+		}
+		return slices.Clip(zones), nil
+	}
+	live, err := r.opt.Store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	zones = make([]NodeZone, 0, len(live))
+	for i, z := range live {
+		add(z)
 		live[i] = store.Zone{} // let the rest of the row go as the slice is walked
 	}
 	return zones, nil
+}
+
+// LiveStreamer is implemented by stores that can hand over the live zones'
+// metadata one row at a time (Store.List's rows, by name), so a pass over
+// 100,000 zones never holds them all as full rows; the reconciler uses it
+// when the store has it and Store.List otherwise.
+type LiveStreamer interface {
+	EachLive(ctx context.Context, fn func(store.Zone) error) error
 }
 
 // tombstones returns the stored versions of the names the complete
