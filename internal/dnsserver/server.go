@@ -47,6 +47,12 @@ type Options struct {
 	Cookies *CookieOptions
 	// RRL turns response rate limiting on for UDP (rrl.go); nil: off.
 	RRL *RRLOptions
+	// ZoneCounts counts answers per served zone (zonestats.go); off in
+	// the zero value.
+	ZoneCounts bool
+	// Dnstap writes answered queries as dnstap messages (dnstap.go); nil:
+	// off.
+	Dnstap *DnstapOptions
 	// Transfers makes the server a primary (zone transfers out, NOTIFY, a
 	// catalog zone); nil refuses every transfer.
 	Transfers *TransferOptions
@@ -70,6 +76,9 @@ type Server struct {
 	rrl *rrl // nil: no rate limiting
 
 	cookies *cookies // nil: no cookies
+
+	zstats *zoneStats // nil: no per-zone counts
+	tap    *tap       // nil: no dnstap output
 }
 
 // New returns a Server that serves no zone yet.
@@ -99,6 +108,12 @@ func New(opt Options) *Server {
 	if opt.RRL != nil {
 		s.rrl = newRRL(*opt.RRL)
 		s.rrl.logf = s.logLimited
+	}
+	if opt.ZoneCounts {
+		s.zstats = newZoneStats()
+	}
+	if opt.Dnstap != nil {
+		s.tap = newTap(*opt.Dnstap, opt.Logger)
 	}
 	zones := map[string]*zoneIndex{}
 	if opt.Transfers != nil {
@@ -162,6 +177,7 @@ func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 		changed = append(changed, z)
 	}
 	notify := s.xfrApplied(old, zones, changed, removed)
+	s.zstats.apply(changed, removed)
 	s.snap.Store(newSnapshot(zones, s.opt.CacheEntries))
 	s.notifyChanged(notify)
 	s.log.Debug("zones applied", "indexed", len(changed), "removed", len(remove), "served", len(zones))
