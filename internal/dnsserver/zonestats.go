@@ -157,7 +157,9 @@ func (s *Server) ZoneTraffic(top int) (ZoneTraffic, bool) {
 	m := *z.table.Load()
 	out := ZoneTraffic{Zones: len(m), Unmatched: z.unmatched.queries.Load()}
 	byQ := &topHeap{less: func(a, b ZoneQueries) bool { return a.Queries < b.Queries || a.Queries == b.Queries && a.Zone > b.Zone }}
-	byNX := &topHeap{less: func(a, b ZoneQueries) bool { return a.NXDomain < b.NXDomain || a.NXDomain == b.NXDomain && a.Zone > b.Zone }}
+	byNX := &topHeap{less: func(a, b ZoneQueries) bool {
+		return a.NXDomain < b.NXDomain || a.NXDomain == b.NXDomain && a.Zone > b.Zone
+	}}
 	for _, c := range m {
 		q := ZoneQueries{Zone: c.origin, Queries: c.queries.Load(), NXDomain: c.nxdomain.Load()}
 		out.Queries += q.Queries
