@@ -151,15 +151,14 @@ func (t *tap) run() {
 		t.connected.Store(false)
 	}
 	defer disconnect(true)
-	msg := &dnstap.Message{}
-	frame := &dnstap.Dnstap{Type: dnstap.Dnstap_MESSAGE.Enum(), Message: msg}
+	sc := &tapScratch{frameType: dnstap.Dnstap_MESSAGE}
+	sc.frame = dnstap.Dnstap{Type: &sc.frameType, Message: &sc.msg}
 	if t.opt.Identity != "" {
-		frame.Identity = []byte(t.opt.Identity)
+		sc.frame.Identity = []byte(t.opt.Identity)
 	}
 	if t.opt.Version != "" {
-		frame.Version = []byte(t.opt.Version)
+		sc.frame.Version = []byte(t.opt.Version)
 	}
-	var buf []byte
 	for {
 		var r *tapRecord
 		select {
@@ -173,7 +172,7 @@ func (t *tap) run() {
 					_ = out.w.Flush()
 					return
 				}
-				if !t.write(out, r, frame, msg, &buf) {
+				if !t.write(out, r, sc) {
 					disconnect(false)
 				}
 			}
@@ -194,7 +193,7 @@ func (t *tap) run() {
 			t.pool.Put(r)
 			continue
 		}
-		if !t.write(out, r, frame, msg, &buf) {
+		if !t.write(out, r, sc) {
 			disconnect(false)
 			lastTry = time.Now()
 			continue
@@ -209,54 +208,77 @@ func (t *tap) run() {
 	}
 }
 
+// tapScratch holds the fields a message points to, so that building and
+// marshalling a message allocates nothing.
+type tapScratch struct {
+	typ          dnstap.Message_Type
+	fam          dnstap.SocketFamily
+	proto        dnstap.SocketProtocol
+	qport, rport uint32
+	qsec, rsec   uint64
+	qnsec, rnsec uint32
+	qaddr, raddr [16]byte
+	buf          []byte
+	frame        dnstap.Dnstap
+	msg          dnstap.Message
+	frameType    dnstap.Dnstap_Type
+}
+
 // write frames one record; false when the output failed (the record is
 // then counted as dropped).
-func (t *tap) write(out *tapConn, r *tapRecord, frame *dnstap.Dnstap, msg *dnstap.Message, buf *[]byte) bool {
+func (t *tap) write(out *tapConn, r *tapRecord, sc *tapScratch) bool {
 	defer t.pool.Put(r)
-	fill := func(typ dnstap.Message_Type) {
-		*msg = dnstap.Message{Type: typ.Enum()}
-		fam, proto := dnstap.SocketFamily_INET, dnstap.SocketProtocol_UDP
-		if r.client.Addr().Is6() {
-			fam = dnstap.SocketFamily_INET6
+	sc.fam, sc.proto = dnstap.SocketFamily_INET, dnstap.SocketProtocol_UDP
+	if r.client.Addr().Is6() {
+		sc.fam = dnstap.SocketFamily_INET6
+	}
+	if r.tcp {
+		sc.proto = dnstap.SocketProtocol_TCP
+	}
+	addr := func(a netip.Addr, b *[16]byte) []byte {
+		if a.Is4() {
+			v := a.As4()
+			copy(b[:], v[:])
+			return b[:4]
 		}
-		if r.tcp {
-			proto = dnstap.SocketProtocol_TCP
+		*b = a.As16()
+		return b[:]
+	}
+	sc.qport, sc.rport = uint32(r.client.Port()), uint32(r.srv.Port())
+	sc.qsec, sc.qnsec = uint64(r.qtime.Unix()), uint32(r.qtime.Nanosecond())
+	sc.rsec, sc.rnsec = uint64(r.rtime.Unix()), uint32(r.rtime.Nanosecond())
+	fill := func(typ dnstap.Message_Type) *dnstap.Message {
+		sc.typ = typ
+		m := &sc.msg
+		*m = dnstap.Message{Type: &sc.typ, SocketFamily: &sc.fam, SocketProtocol: &sc.proto,
+			QueryAddress: addr(r.client.Addr(), &sc.qaddr), QueryPort: &sc.qport,
+			QueryTimeSec: &sc.qsec, QueryTimeNsec: &sc.qnsec}
+		if r.srv.Addr().IsValid() {
+			m.ResponseAddress, m.ResponsePort = addr(r.srv.Addr(), &sc.raddr), &sc.rport
 		}
-		msg.SocketFamily, msg.SocketProtocol = fam.Enum(), proto.Enum()
-		msg.QueryAddress = r.client.Addr().AsSlice()
-		qp := uint32(r.client.Port())
-		msg.QueryPort = &qp
-		if r.srv.IsValid() {
-			msg.ResponseAddress = r.srv.Addr().AsSlice()
-			rp := uint32(r.srv.Port())
-			msg.ResponsePort = &rp
-		}
-		qs, qn := uint64(r.qtime.Unix()), uint32(r.qtime.Nanosecond())
-		msg.QueryTimeSec, msg.QueryTimeNsec = &qs, &qn
+		return m
 	}
 	var err error
 	emit := func() {
 		if err != nil {
 			return
 		}
-		*buf, err = proto.MarshalOptions{}.MarshalAppend((*buf)[:0], frame)
+		sc.buf, err = proto.MarshalOptions{}.MarshalAppend(sc.buf[:0], &sc.frame)
 		if err == nil {
-			_, err = out.w.WriteFrame(*buf)
+			_, err = out.w.WriteFrame(sc.buf)
 		}
 		if err == nil {
 			t.sent.Add(1)
 		}
 	}
 	if t.opt.Queries {
-		fill(dnstap.Message_AUTH_QUERY)
-		msg.QueryMessage = r.query
+		fill(dnstap.Message_AUTH_QUERY).QueryMessage = r.query
 		emit()
 	}
 	if t.opt.Responses {
-		fill(dnstap.Message_AUTH_RESPONSE)
-		rs, rn := uint64(r.rtime.Unix()), uint32(r.rtime.Nanosecond())
-		msg.ResponseTimeSec, msg.ResponseTimeNsec = &rs, &rn
-		msg.ResponseMessage = r.reply
+		m := fill(dnstap.Message_AUTH_RESPONSE)
+		m.ResponseTimeSec, m.ResponseTimeNsec = &sc.rsec, &sc.rnsec
+		m.ResponseMessage = r.reply
 		emit()
 	}
 	if err != nil {
