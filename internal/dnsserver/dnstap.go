@@ -138,7 +138,36 @@ type tapConn struct {
 func (t *tap) run() {
 	defer close(t.done)
 	var out *tapConn
+	var sc *tapScratch
 	var lastTry time.Time
+	// Messages count as sent once flushed to the socket or file; the
+	// queries written since the last flush are dropped if it fails.
+	var pendMsgs, pendQueries uint64
+	settle := func(ok bool) {
+		if ok {
+			t.sent.Add(pendMsgs)
+		} else {
+			t.dropped.Add(pendQueries)
+		}
+		pendMsgs, pendQueries = 0, 0
+	}
+	flush := func() bool {
+		err := out.w.Flush()
+		settle(err == nil)
+		if err != nil {
+			t.log.Debug("dnstap flush", "err", err)
+		}
+		return err == nil
+	}
+	write := func(r *tapRecord) bool {
+		n, ok := t.write(out, r, sc)
+		pendMsgs += n
+		pendQueries++
+		if !ok {
+			settle(false)
+		}
+		return ok
+	}
 	disconnect := func(graceful bool) {
 		if out == nil {
 			return
@@ -151,7 +180,7 @@ func (t *tap) run() {
 		t.connected.Store(false)
 	}
 	defer disconnect(true)
-	sc := &tapScratch{frameType: dnstap.Dnstap_MESSAGE}
+	sc = &tapScratch{frameType: dnstap.Dnstap_MESSAGE}
 	sc.frame = dnstap.Dnstap{Type: &sc.frameType, Message: &sc.msg}
 	if t.opt.Identity != "" {
 		sc.frame.Identity = []byte(t.opt.Identity)
@@ -169,10 +198,10 @@ func (t *tap) run() {
 				select {
 				case r = <-t.ch:
 				default:
-					_ = out.w.Flush()
+					flush()
 					return
 				}
-				if !t.write(out, r, sc) {
+				if !write(r) {
 					disconnect(false)
 				}
 			}
@@ -193,14 +222,15 @@ func (t *tap) run() {
 			t.pool.Put(r)
 			continue
 		}
-		if !t.write(out, r, sc) {
+		if !write(r) {
 			disconnect(false)
 			lastTry = time.Now()
 			continue
 		}
-		if len(t.ch) == 0 {
-			if err := out.w.Flush(); err != nil {
-				t.log.Debug("dnstap flush", "err", err)
+		// Flush when the queue is empty, and every tapFlushEvery
+		// messages under load.
+		if len(t.ch) == 0 || pendMsgs >= tapFlushEvery {
+			if !flush() {
 				disconnect(false)
 				lastTry = time.Now()
 			}
@@ -224,9 +254,12 @@ type tapScratch struct {
 	frameType    dnstap.Dnstap_Type
 }
 
-// write frames one record; false when the output failed (the record is
-// then counted as dropped).
-func (t *tap) write(out *tapConn, r *tapRecord, sc *tapScratch) bool {
+// tapFlushEvery bounds the messages buffered before a flush.
+const tapFlushEvery = 256
+
+// write frames one record and returns the messages written; false when
+// the output failed.
+func (t *tap) write(out *tapConn, r *tapRecord, sc *tapScratch) (uint64, bool) {
 	defer t.pool.Put(r)
 	sc.fam, sc.proto = dnstap.SocketFamily_INET, dnstap.SocketProtocol_UDP
 	if r.client.Addr().Is6() {
@@ -259,6 +292,7 @@ func (t *tap) write(out *tapConn, r *tapRecord, sc *tapScratch) bool {
 		return m
 	}
 	var err error
+	var n uint64
 	emit := func() {
 		if err != nil {
 			return
@@ -268,7 +302,7 @@ func (t *tap) write(out *tapConn, r *tapRecord, sc *tapScratch) bool {
 			_, err = out.w.WriteFrame(sc.buf)
 		}
 		if err == nil {
-			t.sent.Add(1)
+			n++
 		}
 	}
 	if t.opt.Queries {
@@ -283,10 +317,9 @@ func (t *tap) write(out *tapConn, r *tapRecord, sc *tapScratch) bool {
 	}
 	if err != nil {
 		t.log.Debug("dnstap write", "err", err)
-		t.dropped.Add(1)
-		return false
+		return n, false
 	}
-	return true
+	return n, true
 }
 
 // open connects to the socket or creates the file.

@@ -193,6 +193,9 @@ func TestDnstapUDPAndTCP(t *testing.T) {
 		checkTap(t, col.next(t), dnstap.Message_AUTH_QUERY, p, client, port, id, t0, t1)
 		checkTap(t, col.next(t), dnstap.Message_AUTH_RESPONSE, p, client, port, id, t0, t1)
 	}
+	// Counted as sent once flushed, which may be just after the reader
+	// got them.
+	waitFor(t, func() bool { st, _ := s.DnstapStats(); return st.Sent == 4 })
 	if st, _ := s.DnstapStats(); st.Sent != 4 || st.Dropped != 0 || !st.Connected {
 		t.Fatalf("stats %+v", st)
 	}

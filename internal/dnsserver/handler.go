@@ -35,8 +35,8 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 		out, _ = errorReply(r, dns.RcodeFormatError).PackBuffer(out[:0])
 	}
 	s.rcodes.count(out)
-	_, _ = w.Write(out)
 	s.observeMsg(w, r, out, t0, tcp)
+	_, _ = w.Write(out)
 	*buf = out[:0]
 	putBuffer(buf)
 }

@@ -12,7 +12,7 @@ import (
 
 // The query paths call one hook per answer sent: udpLoop.observe (the
 // batched UDP loop, fast and slow answers alike) and Server.observeTCP
-// (miekg/dns's TCP server, after the write). Both feed the per-zone counts (zonestats.go)
+// (miekg/dns's TCP server, just before the write). Both feed the per-zone counts (zonestats.go)
 // and the dnstap output (dnstap.go); with both off they cost a nil check.
 
 // loopObserver is the UDP loop's scratch space for the hook.
