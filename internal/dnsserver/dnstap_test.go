@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -97,16 +98,25 @@ func (c *collector) next(t *testing.T) *dnstap.Dnstap {
 // tapServer serves example.test. on 127.0.0.1 with dnstap opt.
 func tapServer(t *testing.T, opt DnstapOptions) (*Server, int) {
 	t.Helper()
+	s, port, err := tapServerOn(t, opt, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, port
+}
+
+func tapServerOn(t *testing.T, opt DnstapOptions, listen string) (*Server, int, error) {
+	t.Helper()
 	s := New(Options{Logger: quietLogger(), Dnstap: &opt})
 	t.Cleanup(func() { _ = s.Close() })
 	s.Apply([]*Zone{versionZone(t, 1)}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	udp, _, err := s.Listen(ctx, "127.0.0.1:0")
+	udp, _, err := s.Listen(ctx, listen)
 	if err != nil {
-		t.Fatal(err)
+		return nil, 0, err
 	}
-	return s, udp.(*net.UDPAddr).Port
+	return s, udp.(*net.UDPAddr).Port, nil
 }
 
 // exchange sends name/A with id over network from a socket it binds
@@ -334,5 +344,58 @@ func TestDnstapStalledCollector(t *testing.T) {
 	}
 	if st.Dropped == 0 || st.Sent/2+st.Dropped > n+1 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestDnstapWildcard: on 0.0.0.0 and [::] the response address is the
+// one each query was sent to (from its pktinfo), with its family.
+func TestDnstapWildcard(t *testing.T) {
+	for _, tc := range []struct {
+		listen string
+		ask    []string
+	}{
+		{"0.0.0.0:0", []string{"127.0.0.1", "127.0.0.2"}},
+		{"[::]:0", []string{"::1", "127.0.0.2"}},
+	} {
+		t.Run(tc.listen, func(t *testing.T) {
+			sock := filepath.Join(t.TempDir(), "tap.sock")
+			col := newCollector(t, sock)
+			_, port, err := tapServerOn(t, DnstapOptions{Socket: sock, Responses: true}, tc.listen)
+			if err != nil {
+				if tc.listen[0] == '[' {
+					t.Skipf("no IPv6: %v", err)
+				}
+				t.Fatal(err)
+			}
+			for _, host := range tc.ask {
+				conn, err := net.Dial("udp", net.JoinHostPort(host, strconv.Itoa(port)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+				q := new(dns.Msg)
+				q.SetQuestion("example.test.", dns.TypeA)
+				dc := &dns.Conn{Conn: conn}
+				if err := dc.WriteMsg(q); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := dc.ReadMsg(); err != nil {
+					t.Fatal(err)
+				}
+				client := unmapped(addrPort(conn.LocalAddr()))
+				conn.Close()
+				msg := col.next(t).GetMessage()
+				ra, _ := netip.AddrFromSlice(msg.GetResponseAddress())
+				qa, _ := netip.AddrFromSlice(msg.GetQueryAddress())
+				fam := dnstap.SocketFamily_INET
+				if client.Addr().Is6() {
+					fam = dnstap.SocketFamily_INET6
+				}
+				if ra != netip.MustParseAddr(host) || msg.GetResponsePort() != uint32(port) || qa != client.Addr() ||
+					msg.GetQueryPort() != uint32(client.Port()) || msg.GetSocketFamily() != fam {
+					t.Fatalf("asked %s from %v: response %v:%d query %v:%d family %v", host, client, ra, msg.GetResponsePort(), qa, msg.GetQueryPort(), msg.GetSocketFamily())
+				}
+			}
+		})
 	}
 }
