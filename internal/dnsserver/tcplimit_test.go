@@ -41,7 +41,7 @@ func childServer() int {
 	}
 	opt := Options{Logger: quietLogger(), TCPMaxConns: 10000, TCPMaxConnsPerPrefix: 10000}
 	if os.Getenv("DNSSERVER_DEFAULTS") == "1" { // as dadns ships it, loopback not exempt
-		opt = Options{Logger: quietLogger(), RRL: &RRLOptions{ResponsesPerSecond: 20, Slip: 2, Window: 15}, Cookies: &CookieOptions{}, MinimalANY: true}
+		opt = Options{Logger: quietLogger(), RRL: &RRLOptions{ResponsesPerSecond: 20, Slip: 2, Window: 15}, Cookies: &CookieOptions{}, MinimalANY: true, ZoneCounts: true}
 		if r, err := strconv.Atoi(os.Getenv("DNSSERVER_RRL_RATE")); err == nil {
 			opt.RRL.ResponsesPerSecond = r
 		}
