@@ -61,8 +61,8 @@ type Options struct {
 	// ZoneCounts counts answers per served zone (zonestats.go); off in
 	// the zero value.
 	ZoneCounts bool
-	// Dnstap writes answered queries as dnstap messages (dnstap.go); nil:
-	// off.
+	// Dnstap writes answered queries as dnstap messages (dnstap.go); nil
+	// or without a destination: off.
 	Dnstap *DnstapOptions
 	// Transfers makes the server a primary (zone transfers out, NOTIFY, a
 	// catalog zone); nil refuses every transfer.
@@ -138,8 +138,8 @@ func New(opt Options) *Server {
 	if opt.ZoneCounts {
 		s.zstats = newZoneStats()
 	}
-	if opt.Dnstap != nil {
-		s.tap = newTap(*opt.Dnstap, opt.Logger)
+	if d := opt.Dnstap; d != nil && (d.Socket != "" || d.File != "") {
+		s.tap = newTap(*d, opt.Logger)
 	}
 	zones := map[string]*zoneIndex{}
 	if opt.Transfers != nil {
