@@ -53,8 +53,11 @@ func (z *zoneStats) apply(set []*Zone, remove []string) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	old := *z.table.Load()
-	m := maps.Clone(old)
 	var buf [256]byte
+	if len(remove) == 0 && !z.missing(old, set, buf[:]) {
+		return // new versions of zones counted already: nothing to copy
+	}
+	m := maps.Clone(old)
 	for _, o := range remove {
 		if k, ok := wireKey(o, buf[:]); ok {
 			delete(m, k)
@@ -71,6 +74,18 @@ func (z *zoneStats) apply(set []*Zone, remove []string) {
 		}
 	}
 	z.table.Store(&m)
+}
+
+// missing reports an origin in set without a counter in m.
+func (z *zoneStats) missing(m map[string]*zoneCounter, set []*Zone, buf []byte) bool {
+	for _, zn := range set {
+		if k, ok := wireKey(canonicalOrigin(zn.Origin), buf); ok {
+			if _, have := m[k]; !have {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // wireKey is the lower-case wire form of a canonical origin.
