@@ -11,10 +11,13 @@ import (
 	"github.com/dadns/dadns/internal/zone"
 )
 
-// Apply writes the zones' files, checks each with nsd-checkzone, records
-// them in the file dadns owns and activates the batch with as few
-// nsd-control runs as it allows. A zone NSD would refuse fails alone and
-// permanently; an nsd-control failure fails the zones it was for.
+// Apply writes the zones' files, checks those NSD serves already with
+// nsd-checkzone, records them in the file dadns owns and activates the
+// batch with as few nsd-control runs as it allows. A changed zone NSD
+// would refuse fails alone and permanently, and NSD keeps serving its
+// previous version; a new zone is not checked beforehand: NSD loading it
+// is its check, and Verify finds a zone NSD refused and why (see
+// README, Checks). An nsd-control failure fails the zones it was for.
 func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -26,7 +29,7 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	if err != nil {
 		return err
 	}
-	bad, err := b.check.check(ctx, files)
+	bad, err := b.check.check(ctx, b.held(files))
 	if err != nil {
 		discard(files)
 		return err
@@ -81,6 +84,21 @@ func dropBad(files []staged, bad map[zone.Name]error, fails *[]error) []staged {
 		kept = append(kept, s)
 	}
 	return kept
+}
+
+// held returns the staged files of zones dadns holds in NSD already under
+// the same file: the zones NSD serves, whose served version a bad file
+// would take down.
+func (b *Backend) held(files []staged) []staged {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	var out []staged
+	for _, s := range files {
+		if e, ok := b.zones[s.Z.Name]; ok && e.file == s.Final {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // record enters the installed files in the zone set; it returns the zones
@@ -237,7 +255,7 @@ func (b *Backend) Delete(ctx context.Context, names []zone.Name) error {
 // unconfigure removes the zones from NSD's configuration.
 func (b *Backend) unconfigure(ctx context.Context, names []zone.Name) error {
 	if b.opt.Mode == ModeAddZone {
-		held := b.held(names)
+		held := b.heldNames(names)
 		if len(held) == 0 {
 			return nil
 		}
@@ -273,8 +291,8 @@ func mapErrors(m map[zone.Name]error) []error {
 	return out
 }
 
-// held returns the names dadns holds.
-func (b *Backend) held(names []zone.Name) []zone.Name {
+// heldNames returns the names dadns holds.
+func (b *Backend) heldNames(names []zone.Name) []zone.Name {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	var out []zone.Name

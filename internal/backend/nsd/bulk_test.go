@@ -58,6 +58,7 @@ func TestBulkLoadRatio(t *testing.T) {
 	}
 	ours := time.Since(start)
 	calls := len(r.calls(t))
+	checks := b.check.runs.Load()
 	r.nsd.Stop()
 	start = time.Now()
 	r.nsd.Restart(t)
@@ -69,9 +70,9 @@ func TestBulkLoadRatio(t *testing.T) {
 		t.Fatal(err)
 	}
 	cold := time.Since(start)
-	t.Logf("nsd-checkzone %v; %s mode, %d zones in batches of %d: dadns nsd %v (%.0f zones/s; apply %v, verify %v), NSD cold load %v, ratio %.2f; nsd-control calls %d",
+	t.Logf("nsd-checkzone %v; %s mode, %d zones in batches of %d: dadns nsd %v (%.0f zones/s; apply %v, verify %v), NSD cold load %v, ratio %.2f; nsd-control calls %d, nsd-checkzone runs %d",
 		opt.CheckZone != "", mode, total, size, ours.Round(time.Millisecond), float64(total)/ours.Seconds(), tApply.Round(time.Millisecond),
-		tVerify.Round(time.Millisecond), cold.Round(time.Millisecond), ours.Seconds()/cold.Seconds(), calls)
+		tVerify.Round(time.Millisecond), cold.Round(time.Millisecond), ours.Seconds()/cold.Seconds(), calls, checks)
 }
 
 // TestApplyToServed is a measurement, run by hand: DADNS_NSD_LATENCY=50
