@@ -11,13 +11,14 @@ import (
 	"github.com/dadns/dadns/internal/zone"
 )
 
-// Apply writes the zones' files, checks those NSD serves already with
-// nsd-checkzone, records them in the file dadns owns and activates the
-// batch with as few nsd-control runs as it allows. A changed zone NSD
-// would refuse fails alone and permanently, and NSD keeps serving its
-// previous version; a new zone is not checked beforehand: NSD loading it
-// is its check, and Verify finds a zone NSD refused and why (see
-// README, Checks). An nsd-control failure fails the zones it was for.
+// Apply writes the zones' files, checks with nsd-checkzone those NSD
+// serves already that hold records outside the plain types (see plain),
+// records them in the file dadns owns and activates the batch with as few
+// nsd-control runs as it allows. A changed zone NSD would refuse fails
+// alone and permanently, and NSD keeps serving its previous version; a
+// new zone is not checked beforehand: NSD loading it is its check, and
+// Verify finds a zone NSD refused and why (see README, Checks). An
+// nsd-control failure fails the zones it was for.
 func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -29,7 +30,7 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	if err != nil {
 		return err
 	}
-	bad, err := b.check.check(ctx, b.held(files))
+	bad, err := b.check.check(ctx, b.risky(files))
 	if err != nil {
 		discard(files)
 		return err
@@ -86,15 +87,16 @@ func dropBad(files []staged, bad map[zone.Name]error, fails *[]error) []staged {
 	return kept
 }
 
-// held returns the staged files of zones dadns holds in NSD already under
-// the same file: the zones NSD serves, whose served version a bad file
-// would take down.
-func (b *Backend) held(files []staged) []staged {
+// risky returns the staged files to check before installing them: zones
+// dadns holds in NSD already under the same file (NSD serves them, and a
+// file it refuses would take the served version down) that are not
+// plain.
+func (b *Backend) risky(files []staged) []staged {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	var out []staged
 	for _, s := range files {
-		if e, ok := b.zones[s.Z.Name]; ok && e.file == s.Final {
+		if e, ok := b.zones[s.Z.Name]; ok && e.file == s.Final && !plain(s.Z) {
 			out = append(out, s)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ func TestBulkLoadRatio(t *testing.T) {
 		mode = ModeAddZone
 	}
 	r := newRig(t, false)
+	r.direct = os.Getenv("DADNS_NSD_BULK_SOCKET") != ""
 	opt := r.options(mode, false)
 	if os.Getenv("DADNS_NSD_BULK_CHECK") == "off" {
 		opt.CheckZone = "" // to measure what the checks cost
@@ -91,8 +93,10 @@ func TestApplyToServed(t *testing.T) {
 	if held <= 0 {
 		held = 200
 	}
-	for _, mode := range modes {
+	for _, variant := range []string{ModeAddZone, ModeInclude, ModeAddZone + "/socket", ModeInclude + "/socket"} {
+		mode, socket := strings.CutSuffix(variant, "/socket")
 		r := newRig(t, false)
+		r.direct = socket
 		b := r.backend(t, mode, false)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
@@ -120,7 +124,7 @@ func TestApplyToServed(t *testing.T) {
 			lat = append(lat, time.Since(start))
 		}
 		slices.Sort(lat)
-		t.Logf("%s mode, %d zones held: apply → new serial served, median %v, p90 %v, of %d", mode, held,
+		t.Logf("%s, %d zones held: apply → new serial served, median %v, p90 %v, of %d", variant, held,
 			lat[len(lat)/2].Round(100*time.Microsecond), lat[len(lat)*9/10].Round(100*time.Microsecond), rounds)
 	}
 }

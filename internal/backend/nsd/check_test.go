@@ -102,3 +102,20 @@ func TestListErrors(t *testing.T) {
 		t.Fatal("an error line tied to no zone passed")
 	}
 }
+
+func TestPlain(t *testing.T) {
+	base := "$TTL 300\n@ SOA ns1 h 5 3600 600 86400 300\n@ NS ns1\nns1 A 192.0.2.1\n"
+	for body, want := range map[string]bool{
+		"":                                   true,
+		"www CNAME @\n_s._tcp SRV 0 0 0 .\n": true,
+		"@ CAA 0 issue \"x.org\"\n":          true,
+		"@ CAA 0 is-sue \"x.org\"\n":         false, // NSD: invalid tag
+		"d DNAME x.example.\n":               false,
+		"x HTTPS 1 . alpn=h2\n":              false,
+		"x TLSA 3 1 1 aabbcc\n":              false,
+	} {
+		if got := plain(parse(t, "p.example", base+body)); got != want {
+			t.Errorf("%q: plain %v, want %v", body, got, want)
+		}
+	}
+}
