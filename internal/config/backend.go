@@ -117,6 +117,10 @@ type NSDConfig struct {
 	NSDCheckzone   string      `yaml:"nsd_checkzone"`
 	FileMode       os.FileMode `yaml:"file_mode"`
 	DirMode        os.FileMode `yaml:"dir_mode"`
+
+	// NSDControlSocket is NSD's control-interface when it is a local
+	// socket path: dadns speaks to it without running nsd-control.
+	NSDControlSocket string `yaml:"nsd_control_socket"`
 }
 
 // PowerDNSConfig configures a MySQL/MariaDB database in PowerDNS's generic
