@@ -10,18 +10,18 @@ import (
 // errCommitLost reports a COMMIT that returned success on Galera although
 // the transaction replicated nothing: the node had already rolled it back
 // (a replicated transaction that needed its row locks aborted it, "BF
-// abort"), and the statements after the abort ran without it. Nothing of
-// the transaction is stored, so it is run again like a 1213.
+// abort"). It is run again like a 1213.
 var errCommitLost = errors.New("the Galera node rolled the transaction back although COMMIT succeeded")
 
-// Seen on MariaDB 10.11 with Galera 4 (TestGalera/ClaimRounds): a claim
-// whose UPDATEs had matched its rows came back from COMMIT without error
-// while its connection's last written GTID had not moved, and the rows
-// were claimed by the other node's transaction that had aborted it. Rows
-// affected before COMMIT, and a COMMIT without error, are therefore not
-// proof on Galera that the changes are stored: Claim and AcquireLease read
-// back what they took (claimedBack, leaseHeld), and pushes and deletes
-// compare the GTID around the transaction (tryWriteChecked).
+// Seen on MariaDB 10.11 with Galera 4 before statements were sent as text
+// queries (see prepare): the abort's error, reported on the client's next
+// command, was lost when that command was an unanswered COM_STMT_CLOSE,
+// and the statements after it ran outside the transaction. Rows affected
+// before COMMIT, and a COMMIT without error, were then no proof that the
+// changes were stored. The checks below stay as a second line: Claim and
+// AcquireLease read back what they took (claimedBack, leaseHeld), and
+// pushes and deletes compare the session's last written GTID around the
+// transaction (tryWriteChecked).
 
 // tryWriteChecked is tryWrite on one connection whose last written GTID
 // must move across the transaction: fn always changes rows, so a
@@ -54,6 +54,7 @@ func (s *Store) tryWriteChecked(ctx context.Context, fn func(tx *sql.Tx) error) 
 	}
 	if after == before {
 		s.lost.Add(1)
+		s.lostWrites.Add(1)
 		return false, errCommitLost
 	}
 	return true, nil
@@ -68,5 +69,5 @@ func lastWritten(ctx context.Context, conn *sql.Conn) (string, error) {
 
 // LostCommits counts the transactions found rolled back after a COMMIT that
 // reported success (pushes and deletes run again, claims and leases not
-// held), since Open.
-func (s *Store) LostCommits() int64 { return s.lost.Load() }
+// held), since Open; writes is the part that were pushes and deletes.
+func (s *Store) LostCommits() (all, writes int64) { return s.lost.Load(), s.lostWrites.Load() }

@@ -23,16 +23,28 @@ func TestGalera(t *testing.T) {
 		t.Skip("starts a 3-node Galera cluster")
 	}
 	c := galeratest.Start(t, 3)
-	var lost atomic.Int64 // commits found not stored, over every handle
+	var lost, lostWrites atomic.Int64 // commits found not stored, over every handle
 	open := func(t testing.TB, dsn string, now func() time.Time) store.Store {
 		s, err := Open(context.Background(), dsn, Options{Now: now})
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { lost.Add(s.LostCommits()); _ = s.Close() })
+		t.Cleanup(func() {
+			all, writes := s.LostCommits()
+			lost.Add(all)
+			lostWrites.Add(writes)
+			_ = s.Close()
+		})
 		return s
 	}
 	next := 0
+	shared := func(t testing.TB, now func() time.Time) func() store.Store {
+		db := c.NewDatabase(t)
+		return func() store.Store {
+			next++
+			return open(t, c.FailoverDSN(next%3, db), now)
+		}
+	}
 	t.Run("Suite", func(t *testing.T) {
 		storetest.Run(t, func(t testing.TB, now func() time.Time) store.Store {
 			next++
@@ -40,35 +52,32 @@ func TestGalera(t *testing.T) {
 		})
 	})
 	t.Run("Cluster", func(t *testing.T) {
-		storetest.RunCluster(t, func(t testing.TB, now func() time.Time) func() store.Store {
-			db := c.NewDatabase(t)
-			return func() store.Store {
-				next++
-				return open(t, c.FailoverDSN(next%3, db), now)
+		storetest.RunCluster(t, shared)
+	})
+	// ClaimRounds and PushRounds run the claim race and the race of one
+	// zone pushed through two nodes many times on one cluster
+	// (DADNS_GALERA_ROUNDS, default 10). Before commits were checked the
+	// claim race handed a batch to two nodes in about one round of four.
+	rounds := 10
+	if v, err := strconv.Atoi(os.Getenv("DADNS_GALERA_ROUNDS")); err == nil && v > 0 {
+		rounds = v
+	}
+	for _, race := range []struct {
+		name string
+		fn   func(*testing.T, storetest.SharedOpener)
+	}{{"ClaimRounds", storetest.ConcurrentClaims}, {"PushRounds", storetest.ConcurrentPushes}} {
+		t.Run(race.name, func(t *testing.T) {
+			lost.Store(0)
+			lostWrites.Store(0)
+			defer func() {
+				t.Logf("%d rounds: %d commits found not stored (claims dropped, pushes run again), %d of them pushes",
+					rounds, lost.Load(), lostWrites.Load())
+			}()
+			for i := range rounds {
+				t.Run(strconv.Itoa(i), func(t *testing.T) { race.fn(t, shared) })
 			}
 		})
-	})
-	// ClaimRounds runs the claim race many times on one cluster
-	// (DADNS_GALERA_CLAIM_ROUNDS, default 10): before commits were checked
-	// it handed a batch to two nodes in about one round of four.
-	t.Run("ClaimRounds", func(t *testing.T) {
-		defer func() { t.Logf("commits found not stored so far (claims dropped, pushes run again): %d", lost.Load()) }()
-		rounds := 10
-		if v, err := strconv.Atoi(os.Getenv("DADNS_GALERA_CLAIM_ROUNDS")); err == nil && v > 0 {
-			rounds = v
-		}
-		for i := range rounds {
-			t.Run(strconv.Itoa(i), func(t *testing.T) {
-				storetest.ConcurrentClaims(t, func(t testing.TB, now func() time.Time) func() store.Store {
-					db := c.NewDatabase(t)
-					return func() store.Store {
-						next++
-						return open(t, c.FailoverDSN(next%3, db), now)
-					}
-				})
-			})
-		}
-	})
+	}
 	t.Run("QuorumLost", func(t *testing.T) { testGaleraQuorumLost(t, c, open) })
 	t.Run("NodeKilled", func(t *testing.T) { testGaleraNodeKilled(t, c, open) })
 }

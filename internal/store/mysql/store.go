@@ -41,9 +41,10 @@ type Store struct {
 
 	fill filler // missing-row fills of recently registered backends
 
-	galera   bool // the server is a Galera node (see galera.go)
-	maxConns int
-	lost     atomic.Int64 // commits that reported success but replicated nothing
+	galera     bool // the server is a Galera node (see galera.go)
+	maxConns   int
+	lost       atomic.Int64 // commits that reported success but stored nothing
+	lostWrites atomic.Int64 // of which pushes and deletes (run again)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -113,6 +114,16 @@ func prepare(cfg *mysql.Config) {
 	// Rows affected counts rows matched, not rows changed: a claim renewed
 	// with the same values is still a claim held.
 	cfg.ClientFoundRows = true
+	// Statements with arguments go as one text query each, answered by the
+	// server, rather than prepare/execute/close. On Galera the error of a
+	// transaction aborted between two statements (a replicated transaction
+	// needed its locks) is reported on the next command; when that was a
+	// COM_STMT_CLOSE, which gets no answer, the error was lost and the
+	// statements after it ran outside the transaction, committed one by
+	// one (seen: one zone pushed through two nodes, both acknowledged as
+	// version 1). Every command now has an answer, so the abort surfaces
+	// and the whole transaction runs again. One round trip instead of three.
+	cfg.InterpolateParams = true
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 5 * time.Second
 	}

@@ -383,3 +383,6 @@ func testConcurrentSameZone(t *testing.T, open SharedOpener) {
 // ConcurrentClaims is the case "ConcurrentClaimsNeverShareAZone" alone, for
 // an implementation that runs it many times on one database server.
 func ConcurrentClaims(t *testing.T, open SharedOpener) { testConcurrentClaims(t, open) }
+
+// ConcurrentPushes is the case "ConcurrentPushesOfOneZone" alone, likewise.
+func ConcurrentPushes(t *testing.T, open SharedOpener) { testConcurrentSameZone(t, open) }
