@@ -65,10 +65,11 @@ func (e *galeraEnv) start(t *testing.T, cn *clusterNode) {
 		cn.id, strings.Join(hosts, ","), e.stateDB, galeratest.User, e.g.Password, e.lease)
 	cn.node = startNodeApp(t, cn.dir, cn.httpPort, backends, appKeys, "http", daClient())
 	cn.node.dnsAddr = fmt.Sprintf("127.0.0.1:%d", cn.dnsPort)
-	out := cn.node.out
+	n := cn.node
 	t.Cleanup(func() {
 		if t.Failed() {
-			text := out.String()
+			n.kill() // its output is complete (and no longer written) once it exited
+			text := n.out.String()
 			t.Logf("%s's log (end):\n%s", cn.id, text[max(0, len(text)-6000):])
 		}
 	})

@@ -34,10 +34,11 @@ func TestGaleraQuorumLost(t *testing.T) {
 			id, strings.Join(addrs, ","), db, galeratest.User, g.Password)
 		cn.node = startNodeApp(t, cn.dir, cn.httpPort, backends, appKeys, "http", daClient())
 		cn.node.dnsAddr = fmt.Sprintf("127.0.0.1:%d", cn.dnsPort)
-		out := cn.node.out
+		n := cn.node
 		t.Cleanup(func() {
 			if t.Failed() {
-				text := out.String()
+				n.kill() // its output is complete (and no longer written) once it exited
+				text := n.out.String()
 				t.Logf("%s's log (end):\n%s", id, text[max(0, len(text)-6000):])
 			}
 		})
@@ -69,9 +70,6 @@ func TestGaleraQuorumLost(t *testing.T) {
 		}
 	}
 	refusing := time.Since(cut) / 5
-	if !strings.Contains(alone.out.String(), "no quorum") {
-		t.Fatal("alone's log does not say the database node has no quorum")
-	}
 	moved := zoneNames("moved", 5)
 	for _, name := range moved {
 		op := push(listed, name, 2)
@@ -111,6 +109,10 @@ func TestGaleraQuorumLost(t *testing.T) {
 		waitSOASerial(t, alone.dnsAddr, name, 2)
 	}
 	waitSOASerial(t, alone.dnsAddr, "after.example", 3)
+	alone.kill() // its output is complete once it exited
+	if !strings.Contains(alone.out.String(), "no quorum") {
+		t.Fatal("alone's log does not say the database node has no quorum")
+	}
 	t.Logf("node 2 cut off: 5 pushes to alone refused (about %v each), 0 stored; %d pushes to listed acknowledged through nodes 0/1; "+
 		"node 2 back: alone acknowledged again after %v and its builtin serves listed's pushes",
 		refusing.Round(time.Millisecond), len(moved), resumed.Round(time.Millisecond))

@@ -10,7 +10,8 @@ import (
 // another node's "now". Without an injected clock (Options.Now) the store
 // therefore tells time by the database server's clock: the offset between
 // this machine's clock and the server's is measured at Open and again at
-// every heartbeat, and now() is the local clock plus that offset. A dadns
+// every heartbeat, and now() is the local clock plus that offset (taken as
+// zero below clockTrust). A dadns
 // machine whose clock is wrong then neither takes live claims early nor
 // holds dead ones late; only the database servers' clocks must agree.
 type dbClock struct {
@@ -33,9 +34,20 @@ func (c *dbClock) sync(ctx context.Context, s *Store) error {
 	}
 	t1 := c.local()
 	mid := t0.Add(t1.Sub(t0) / 2)
-	c.offset.Store(int64(time.UnixMicro(us).Sub(mid)))
+	off := time.UnixMicro(us).Sub(mid)
+	if off < clockTrust && off > -clockTrust {
+		// A clock this close is right (NTP): the measurement's own error
+		// (up to half the round trip, large on a loaded machine) would only
+		// add noise between nodes that agree.
+		off = 0
+	}
+	c.offset.Store(int64(off))
 	return nil
 }
+
+// clockTrust is how far the local clock may be from the server's and
+// still be used as it is.
+const clockTrust = time.Second
 
 // ClockOffset is how far the database server's clock is ahead of this
 // machine's (negative: behind), as last measured; zero with an injected

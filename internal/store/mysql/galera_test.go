@@ -80,6 +80,45 @@ func TestGalera(t *testing.T) {
 	}
 	t.Run("QuorumLost", func(t *testing.T) { testGaleraQuorumLost(t, c, open) })
 	t.Run("NodeKilled", func(t *testing.T) { testGaleraNodeKilled(t, c, open) })
+	t.Run("NoPrimary", func(t *testing.T) { testGaleraNoPrimary(t, c, open) })
+}
+
+// testGaleraNoPrimary kills two of the three Galera nodes: the third is
+// left without quorum, and a store listing all three refuses pushes
+// (ErrNoQuorum) until the operator bootstraps the survivor as the new
+// primary component; then pushes go on. It leaves the cluster one node.
+func testGaleraNoPrimary(t *testing.T, c *galeratest.Cluster, open func(testing.TB, string, func() time.Time) store.Store) {
+	ctx := context.Background()
+	db := c.NewDatabase(t)
+	s := open(t, c.FailoverDSN(0, db), time.Now)
+	if _, err := s.Put(ctx, store.Zone{Name: "before.example", Canonical: "text"}); err != nil {
+		t.Fatal(err)
+	}
+	c.Nodes[0].Kill()
+	c.Nodes[1].Kill()
+	if err := c.Nodes[2].WaitStatus(map[string]string{"wsrep_cluster_status": "non-Primary"}, 60*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Put(ctx, store.Zone{Name: "refused.example", Canonical: "text"})
+	if !errors.Is(err, ErrNoQuorum) {
+		t.Fatalf("push with no primary component: %v, want ErrNoQuorum", err)
+	}
+	t.Logf("two of three Galera nodes killed: %v", err)
+	if err := c.Nodes[2].Bootstrap(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Nodes[2].WaitStatus(map[string]string{"wsrep_cluster_status": "Primary", "wsrep_ready": "ON"}, 60*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, store.Zone{Name: "after.example", Canonical: "text"}); err != nil {
+		t.Fatalf("push after the survivor was bootstrapped: %v", err)
+	}
+	for name, want := range map[string]bool{"before.example": true, "refused.example": false, "after.example": true} {
+		_, err := s.Get(ctx, name)
+		if got := err == nil; got != want || err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("%s stored = %v (%v), want %v", name, got, err, want)
+		}
+	}
 }
 
 // testGaleraQuorumLost cuts Galera node 2 off the other two: a store that

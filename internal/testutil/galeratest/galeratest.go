@@ -593,3 +593,9 @@ func (n *Node) WaitStatus(want map[string]string, timeout time.Duration) error {
 	}
 	return fmt.Errorf("galeratest: node %d: status not %v after %v (last: %s)", n.Index, want, timeout, last)
 }
+
+// Bootstrap makes the node a primary component on its own (pc.bootstrap),
+// what an operator does when the other members are lost for good.
+func (n *Node) Bootstrap() error {
+	return n.rootExec("SET GLOBAL wsrep_provider_options = 'pc.bootstrap=YES'")
+}
