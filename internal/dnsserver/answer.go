@@ -70,7 +70,7 @@ func (a *answer) resolve(ix *zoneIndex, qname string) {
 			a.rcode = dns.RcodeServerFailure
 			return
 		}
-		if a.snap.find(target, a.q.qtype) != ix {
+		if f := a.snap.find(target, a.q.qtype); f == nil || f.packedZone != ix.packed {
 			return // BIND follows a chain only inside the zone it started in
 		}
 		a.seen = append(a.seen, qname)

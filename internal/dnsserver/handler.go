@@ -81,17 +81,22 @@ func (s *Server) reply(r *dns.Msg, c client, buf []byte) ([]byte, error) {
 	}
 	q.minimalAny = q.qtype == dns.TypeANY && !c.tcp && s.opt.MinimalANY
 	snap := s.snap.Load()
+	sz := snap.find(qname, q.qtype)
+	if sz == nil {
+		return errorReply(r, dns.RcodeRefused).PackBuffer(buf)
+	}
 	key, keyed := slowKey(qname, q, opt != nil)
 	keyed = keyed && !q.minimalAny // the cache holds full ANY answers (TCP)
-	if wire, ok := snap.cache.get(key); keyed && ok && len(wire) <= limit {
+	if wire, ok := sz.cache.get(key); keyed && ok && len(wire) <= limit {
 		if c.info != nil {
+			c.info.zone = sz.origin
 			c.info.exists = true // only names that exist are cached
 		}
 		return patch(wire, r, buf), nil
 	}
-	ix := snap.find(qname, q.qtype)
+	ix := sz.index()
 	if ix == nil {
-		return errorReply(r, dns.RcodeRefused).PackBuffer(buf)
+		return errorReply(r, dns.RcodeServerFailure).PackBuffer(buf)
 	}
 	if c.info != nil {
 		c.info.zone = ix.zone.Origin
@@ -105,7 +110,7 @@ func (s *Server) reply(r *dns.Msg, c client, buf []byte) ([]byte, error) {
 		return nil, err
 	}
 	if _, exists := ix.nodes[qname]; exists && keyed {
-		snap.cache.put(key, wire) // only names that exist: bounded by the zones
+		sz.cache.put(key, wire) // only names that exist: bounded by the zones
 	}
 	if len(wire) <= limit {
 		return patch(wire, r, buf), nil
