@@ -94,6 +94,25 @@ func (s *Server) reply(r *dns.Msg, c client, buf []byte) ([]byte, error) {
 		}
 		return patch(wire, r, buf), nil
 	}
+	var ce string
+	if keyed && !s.noTemplates && !sz.exists(qname) {
+		ce = sz.closestEncloser(qname)
+		if tmpl, ok := sz.cache.get(templateKey(ce, q.qtype, keyFlags(q, opt != nil))); ok {
+			if m, ok := fromTemplate(tmpl, r, qname); ok {
+				if c.info != nil {
+					c.info.zone = sz.origin
+				}
+				wire, err := packCanonical(m, qname)
+				if err != nil {
+					return nil, err
+				}
+				if len(wire) <= limit {
+					return patch(wire, r, buf), nil
+				}
+				return pack(m, limit, c.v6(), buf)
+			}
+		}
+	}
 	ix := sz.index()
 	if ix == nil {
 		return errorReply(r, dns.RcodeServerFailure).PackBuffer(buf)
@@ -109,8 +128,13 @@ func (s *Server) reply(r *dns.Msg, c client, buf []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, exists := ix.nodes[qname]; exists && keyed {
+	_, exists := ix.nodes[qname]
+	switch {
+	case exists && keyed:
 		sz.cache.put(key, wire) // only names that exist: bounded by the zones
+	case !exists && ce != "" && ce == a.ce && a.templated(sz.packedZone):
+		// Bounded too: one per closest encloser, type and flags.
+		sz.cache.put(templateKey(ce, q.qtype, keyFlags(q, opt != nil)), wire)
 	}
 	if len(wire) <= limit {
 		return patch(wire, r, buf), nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"weak"
@@ -28,6 +29,14 @@ type packedZone struct {
 	hash   string
 	wire   []byte
 	count  int // records in wire
+	// names holds a hash of every name that exists in the zone (owners
+	// and the empty non-terminals above them, as the index has nodes),
+	// sorted: what answers for names that do not exist need without
+	// decoding the zone (see closestEncloser in template.go).
+	names []uint64
+	// signed is set when the zone holds RRSIG, NSEC or NSEC3 records,
+	// whose denial proofs depend on the query name.
+	signed bool
 
 	// ix is the decoded index, nil while the zone is not decoded; ref
 	// is set by each use and cleared by the decoded ring's clock hand.
@@ -48,14 +57,29 @@ func packZone(z *Zone) (*packedZone, error) {
 	}
 	p := &packedZone{origin: origin, hash: z.Hash, wire: make([]byte, size), count: len(z.RRs)}
 	off, soa := 0, false
+	names := map[uint64]bool{nameHash(origin): true}
 	for _, rr := range z.RRs {
 		h := rr.Header()
 		if h.Rrtype == dns.TypeSOA && h.Class == dns.ClassINET && canon(h.Name) == origin {
 			soa = true
 		}
+		switch h.Rrtype {
+		case dns.TypeRRSIG, dns.TypeNSEC, dns.TypeNSEC3:
+			p.signed = true
+		}
 		end, err := dns.PackRR(rr, p.wire, off, nil, false)
 		if err != nil {
 			return nil, fmt.Errorf("dnsserver: pack %s: %s record: %w", origin, dns.Type(h.Rrtype), err)
+		}
+		// The name as the index will have it: decoded from the wire.
+		owner, _, err := dns.UnpackDomainName(p.wire, off)
+		if err != nil {
+			return nil, fmt.Errorf("dnsserver: pack %s: owner %s: %w", origin, h.Name, err)
+		}
+		if name := canon(owner); isBelow(name, origin) && h.Class == dns.ClassINET && !isNSEC3Data(rr) {
+			for ; name != origin; name, _ = parentName(name) {
+				names[nameHash(name)] = true
+			}
 		}
 		off = end
 	}
@@ -63,6 +87,11 @@ func packZone(z *Zone) (*packedZone, error) {
 		return nil, fmt.Errorf("dnsserver: index %s: %w", origin, errNoSOA)
 	}
 	p.wire = p.wire[:off:off]
+	p.names = make([]uint64, 0, len(names))
+	for h := range names {
+		p.names = append(p.names, h)
+	}
+	slices.Sort(p.names)
 	return p, nil
 }
 
@@ -99,6 +128,7 @@ func (p *packedZone) index() *zoneIndex {
 		}
 		return ix
 	}
+	decodes.Add(1)
 	z, err := p.zone()
 	if err != nil {
 		return nil
@@ -114,6 +144,9 @@ func (p *packedZone) index() *zoneIndex {
 	decoded.hold(p)
 	return ix
 }
+
+// decodes counts the zones decoded since the process started.
+var decodes atomic.Int64
 
 // decodedZones bounds how many zones keep their decoded index, in the
 // whole process. A DirectAdmin-shaped zone's index takes a few KiB, so
@@ -140,14 +173,16 @@ func (d *decodedRing) hold(p *packedZone) {
 	}
 	for range 2 * len(d.ring) {
 		v := d.ring[d.hand]
-		if v.ref.Load() && v.ix.Load() != nil {
+		if v != nil && v.ref.Load() && v.ix.Load() != nil {
 			v.ref.Store(false)
 			d.hand = (d.hand + 1) % len(d.ring)
 			continue
 		}
 		break
 	}
-	d.ring[d.hand].ix.Store(nil)
+	if v := d.ring[d.hand]; v != nil {
+		v.ix.Store(nil)
+	}
 	d.ring[d.hand] = p
 	d.hand = (d.hand + 1) % len(d.ring)
 }

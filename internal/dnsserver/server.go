@@ -62,6 +62,9 @@ type Server struct {
 	snap atomic.Pointer[snapshot]
 	// budget bounds the answers cached over all zones.
 	budget *cacheBudget
+	// noTemplates turns off answers from closest-encloser templates
+	// (template.go); tests compare with it.
+	noTemplates bool
 
 	lmu       sync.Mutex
 	listeners []listener

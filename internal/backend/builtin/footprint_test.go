@@ -118,3 +118,35 @@ func TestFootprint(t *testing.T) {
 	runtime.KeepAlive(b1)
 	runtime.KeepAlive(b2)
 }
+
+// TestTwoBackendsShareZones checks that a second builtin backend given
+// the same zones does not hold them again: the zones are packed once per
+// process (dnsserver shares them by origin and content hash), so the
+// second backend adds only its own bookkeeping, a small fraction of what
+// the first one holds.
+func TestTwoBackendsShareZones(t *testing.T) {
+	zs := daZones(t, 2000)
+	base := heapInUse()
+	b1 := New(dnsserver.New(dnsserver.Options{Logger: quiet()}))
+	if err := b1.Apply(context.Background(), zs); err != nil {
+		t.Fatal(err)
+	}
+	first := int64(heapInUse()) - int64(base)
+	b2 := New(dnsserver.New(dnsserver.Options{Logger: quiet()}))
+	if err := b2.Apply(context.Background(), zs); err != nil {
+		t.Fatal(err)
+	}
+	second := int64(heapInUse()) - int64(base) - first
+	t.Logf("first backend holds %d bytes, the second adds %d", first, second)
+	if first <= 0 || second*4 > first {
+		t.Fatalf("the second backend adds %d bytes to the first's %d: the zones are held twice", second, first)
+	}
+	for _, z := range zs[:20] {
+		got, err := b2.Zone(context.Background(), z.Name)
+		if err != nil || got.Text() != z.Text() {
+			t.Fatalf("%s reads back from the second backend as %v, %v", z.Name, got, err)
+		}
+	}
+	runtime.KeepAlive(zs)
+	runtime.KeepAlive(b1)
+}
