@@ -13,9 +13,9 @@ import (
 )
 
 // packedZone is the compact form a zone is kept in while it is served:
-// its records in uncompressed wire format, one after the other, in the
-// order Apply was given them (owner names are lower-case already: Zone
-// records are canonical). That is about the size of the zone on the wire,
+// its records in wire format, one after the other, in the order Apply was
+// given them (owner names are lower-case already: Zone records are
+// canonical), names compressed within the zone as in a message. That is about the size of the zone on the wire,
 // a fraction of what miekg/dns structures, their strings and the lookup
 // index take. The index (zoneIndex) is decoded from it when a query needs
 // one and kept for a bounded number of zones (see decodedZones), so the
@@ -58,6 +58,10 @@ func packZone(z *Zone) (*packedZone, error) {
 	p := &packedZone{origin: origin, hash: z.Hash, wire: make([]byte, size), count: len(z.RRs)}
 	off, soa := 0, false
 	names := map[uint64]bool{nameHash(origin): true}
+	// Names are compressed within the zone, as in a message: the owner
+	// names, mostly the origin with a label or two in front, shrink to a
+	// label and a pointer. UnpackRR follows the pointers back into wire.
+	compression := map[string]int{}
 	for _, rr := range z.RRs {
 		h := rr.Header()
 		if h.Rrtype == dns.TypeSOA && h.Class == dns.ClassINET && canon(h.Name) == origin {
@@ -67,7 +71,7 @@ func packZone(z *Zone) (*packedZone, error) {
 		case dns.TypeRRSIG, dns.TypeNSEC, dns.TypeNSEC3:
 			p.signed = true
 		}
-		end, err := dns.PackRR(rr, p.wire, off, nil, false)
+		end, err := dns.PackRR(rr, p.wire, off, compression, true)
 		if err != nil {
 			return nil, fmt.Errorf("dnsserver: pack %s: %s record: %w", origin, dns.Type(h.Rrtype), err)
 		}
@@ -86,7 +90,7 @@ func packZone(z *Zone) (*packedZone, error) {
 	if !soa {
 		return nil, fmt.Errorf("dnsserver: index %s: %w", origin, errNoSOA)
 	}
-	p.wire = p.wire[:off:off]
+	p.wire = slices.Clone(p.wire[:off]) // compression left room at the end
 	p.names = make([]uint64, 0, len(names))
 	for h := range names {
 		p.names = append(p.names, h)
