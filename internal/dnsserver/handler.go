@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"net"
+	"unsafe"
 
 	"github.com/miekg/dns"
 )
@@ -95,9 +96,16 @@ func (s *Server) reply(r *dns.Msg, c client, buf []byte) ([]byte, error) {
 		return patch(wire, r, buf), nil
 	}
 	var ce string
+	var tkey []byte
+	hasTmpl := false
 	if keyed && !s.noTemplates && !sz.exists(qname) {
 		ce = sz.closestEncloser(qname)
-		if tmpl, ok := sz.cache.get(templateKey(ce, q.qtype, keyFlags(q, opt != nil))); ok {
+		var kb [300]byte
+		tkey = appendTemplateKey(kb[:0], ce, q.qtype, keyFlags(q, opt != nil))
+		var tmpl []byte
+		tmpl, hasTmpl = sz.cache.get(unsafe.String(unsafe.SliceData(tkey), len(tkey)))
+		// A decoded zone answers faster than a template is unpacked.
+		if hasTmpl && sz.ix.Load() == nil {
 			if m, ok := fromTemplate(tmpl, r, qname); ok {
 				if c.info != nil {
 					c.info.zone = sz.origin
@@ -132,9 +140,9 @@ func (s *Server) reply(r *dns.Msg, c client, buf []byte) ([]byte, error) {
 	switch {
 	case exists && keyed:
 		sz.cache.put(key, wire) // only names that exist: bounded by the zones
-	case !exists && ce != "" && ce == a.ce && a.templated(sz.packedZone):
+	case !exists && ce != "" && !hasTmpl && ce == a.ce && a.templated(sz.packedZone):
 		// Bounded too: one per closest encloser, type and flags.
-		sz.cache.put(templateKey(ce, q.qtype, keyFlags(q, opt != nil)), wire)
+		sz.cache.put(string(tkey), wire)
 	}
 	if len(wire) <= limit {
 		return patch(wire, r, buf), nil

@@ -50,14 +50,13 @@ func (p *packedZone) closestEncloser(qname string) string {
 	}
 }
 
-// templateKey is the cache key of the answer for names below ce. It
-// starts with a byte no wire name starts with (labels are at most 63
-// octets long).
-func templateKey(ce string, qtype uint16, flags uint8) string {
-	b := make([]byte, 0, len(ce)+4)
+// appendTemplateKey appends the cache key of the answer for names below
+// ce. It starts with a byte no wire name starts with (labels are at most
+// 63 octets long).
+func appendTemplateKey(b []byte, ce string, qtype uint16, flags uint8) []byte {
 	b = append(b, '~')
 	b = append(b, ce...)
-	return string(append(b, byte(qtype>>8), byte(qtype), flags))
+	return append(b, byte(qtype>>8), byte(qtype), flags)
 }
 
 // templated says whether the answer a just built for qname may stand for
