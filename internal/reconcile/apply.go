@@ -13,19 +13,29 @@ import (
 // errChanged skips an action whose zone a push changed after the plan.
 var errChanged = errors.New("changed since the plan")
 
+// errStillOnDA skips a delete whose zone a server still serves the text of.
+var errStillOnDA = errors.New("still on DirectAdmin")
+
 // apply carries out the plan's actions through the push service and
 // counts what was done per kind.
-func (r *Reconciler) apply(ctx context.Context, p Plan, rep *Report) {
+func (r *Reconciler) apply(ctx context.Context, p Plan, rep *Report, results []ServerResult) {
+	texts := map[string]map[string][]byte{}
+	for _, s := range results {
+		texts[s.Host] = s.Texts
+	}
 	for _, a := range p.Actions {
 		if ctx.Err() != nil {
 			rep.Error = ctx.Err().Error()
 			return
 		}
-		err := r.applyOne(ctx, a)
+		err := r.applyOne(ctx, a, texts[a.Server][a.Zone])
 		switch {
 		case errors.Is(err, errChanged):
 			rep.Skipped++
 			r.log.Info("reconcile: zone changed since the plan; left to the push", "zone", a.Zone, "action", a.Kind)
+		case errors.Is(err, errStillOnDA):
+			rep.Skipped++
+			r.log.Warn("reconcile: not deleted: a server still has the zone's text though its listing lacked it", "zone", a.Zone, "err", err)
 		case err != nil:
 			rep.Failed++
 			r.log.Warn("reconcile: action failed", "zone", a.Zone, "action", a.Kind, "server", a.Server, "err", err)
@@ -36,12 +46,17 @@ func (r *Reconciler) apply(ctx context.Context, p Plan, rep *Report) {
 	}
 }
 
-func (r *Reconciler) applyOne(ctx context.Context, a Action) error {
+// applyOne carries out one action; text, when not nil, is the zone's text
+// the probe read from a.Server in this pass.
+func (r *Reconciler) applyOne(ctx context.Context, a Action, text []byte) error {
 	if err := r.unchanged(ctx, a); err != nil {
 		return err
 	}
 	name := zone.Name(a.Zone)
 	if a.Kind == Delete {
+		if err := r.confirmGone(ctx, a.Zone); err != nil {
+			return err
+		}
 		out, err := r.opt.Push.Delete(ctx, name, a.From) // the owner as stored
 		if err == nil && out != push.Deleted {
 			return errChanged
@@ -52,12 +67,28 @@ func (r *Reconciler) applyOne(ctx context.Context, a Action) error {
 	if c == nil {
 		return fmt.Errorf("reconcile: %s %s: server %s not configured", a.Kind, a.Zone, a.Server)
 	}
-	text, err := c.ZoneText(ctx, a.Zone)
-	if err != nil {
-		return err
+	if text == nil {
+		var err error
+		if text, err = c.ZoneText(ctx, a.Zone); err != nil {
+			return err
+		}
 	}
-	_, err = r.opt.Push.Save(ctx, name, text, a.Server, a.User)
+	_, err := r.opt.Push.Save(ctx, name, text, a.Server, a.User)
 	return err
+}
+
+// confirmGone asks every configured server for the zone's text before it
+// is deleted: a listing read page by page while DA's zones change can miss
+// a zone at a page boundary, and a delete is the one action that loses
+// data. A server that answers with the text vetoes the delete; any other
+// answer leaves the listing's word standing.
+func (r *Reconciler) confirmGone(ctx context.Context, name string) error {
+	for _, c := range r.servers {
+		if _, err := c.ZoneText(ctx, name); err == nil {
+			return fmt.Errorf("%w: %s serves it", errStillOnDA, c.Host())
+		}
+	}
+	return nil
 }
 
 // unchanged checks the stored version is still the one the plan saw.
