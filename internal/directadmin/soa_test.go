@@ -28,7 +28,7 @@ func TestSOASerials(t *testing.T) {
 	da.SetDNSFault("z6.example", fakeda.DNSTruncate)
 	da.SetDNSSerial("z7.example", 7)
 	res, st := directadmin.SOASerials(context.Background(), directadmin.SOAOptions{
-		Address: da.DNSAddr(), Timeout: 200 * time.Millisecond, Parallel: 3}, names)
+		Address: da.DNSAddr(), Timeout: time.Second, Parallel: 3}, names)
 	want := map[string]error{
 		"z1.example": directadmin.ErrNotAuthoritative, "z2.example": directadmin.ErrDNSAnswer,
 		"z3.example": directadmin.ErrDNSAnswer, "z4.example": directadmin.ErrDNSAnswer,

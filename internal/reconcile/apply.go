@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/dadns/dadns/internal/push"
 	"github.com/dadns/dadns/internal/store"
@@ -16,6 +17,11 @@ var errChanged = errors.New("changed since the plan")
 // errStillOnDA skips a delete whose zone a server still serves the text of.
 var errStillOnDA = errors.New("still on DirectAdmin")
 
+// applyParallel bounds the actions carried out at once: independent zones,
+// whose pushes the store commits in groups (one fsync for those waiting),
+// and whose texts DA serves a few at a time.
+const applyParallel = 4
+
 // apply carries out the plan's actions through the push service and
 // counts what was done per kind.
 func (r *Reconciler) apply(ctx context.Context, p Plan, rep *Report, results []ServerResult) {
@@ -23,26 +29,43 @@ func (r *Reconciler) apply(ctx context.Context, p Plan, rep *Report, results []S
 	for _, s := range results {
 		texts[s.Host] = s.Texts
 	}
+	var mu sync.Mutex
+	sem := make(chan struct{}, applyParallel)
+	var wg sync.WaitGroup
 	for _, a := range p.Actions {
 		if ctx.Err() != nil {
-			rep.Error = ctx.Err().Error()
-			return
+			break
 		}
-		err := r.applyOne(ctx, a, texts[a.Server][a.Zone])
-		switch {
-		case errors.Is(err, errChanged):
-			rep.Skipped++
-			r.log.Info("reconcile: zone changed since the plan; left to the push", "zone", a.Zone, "action", a.Kind)
-		case errors.Is(err, errStillOnDA):
-			rep.Skipped++
-			r.log.Warn("reconcile: not deleted: a server still has the zone's text though its listing lacked it", "zone", a.Zone, "err", err)
-		case err != nil:
-			rep.Failed++
-			r.log.Warn("reconcile: action failed", "zone", a.Zone, "action", a.Kind, "server", a.Server, "err", err)
-		default:
-			rep.Applied[a.Kind]++
-			r.log.Info("reconcile: "+string(a.Kind), "zone", a.Zone, "server", a.Server, "reason", a.Reason)
-		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			err := r.applyOne(ctx, a, texts[a.Server][a.Zone])
+			mu.Lock()
+			defer mu.Unlock()
+			r.count(rep, a, err)
+		})
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		rep.Error = ctx.Err().Error()
+	}
+}
+
+// count records one action's outcome in the report and the log.
+func (r *Reconciler) count(rep *Report, a Action, err error) {
+	switch {
+	case errors.Is(err, errChanged):
+		rep.Skipped++
+		r.log.Info("reconcile: zone changed since the plan; left to the push", "zone", a.Zone, "action", a.Kind)
+	case errors.Is(err, errStillOnDA):
+		rep.Skipped++
+		r.log.Warn("reconcile: not deleted: a server still has the zone's text though its listing lacked it", "zone", a.Zone, "err", err)
+	case err != nil:
+		rep.Failed++
+		r.log.Warn("reconcile: action failed", "zone", a.Zone, "action", a.Kind, "server", a.Server, "err", err)
+	default:
+		rep.Applied[a.Kind]++
+		r.log.Info("reconcile: "+string(a.Kind), "zone", a.Zone, "server", a.Server, "reason", a.Reason)
 	}
 }
 

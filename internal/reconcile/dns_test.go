@@ -41,7 +41,7 @@ func TestDNSSerialsReadOnlyChangedTexts(t *testing.T) {
 	}
 	s := rep.Servers[0]
 	if s.SerialCheck != "dns" || s.Held != 20 || s.DNSUnchanged != 18 || s.DNSChanged != 2 || s.DNSFallbacks != 0 ||
-		s.Texts != 2 || s.DNSQueries != 20 || s.Requests["/CMD_API_DNS_ADMIN"] != 2 || s.Requests["/CMD_DNS_ADMIN"] != 7 {
+		s.Texts != 2 || s.DNSQueries < 20 || s.Requests["/CMD_API_DNS_ADMIN"] != 2 || s.Requests["/CMD_DNS_ADMIN"] != 7 {
 		t.Fatalf("cost %+v", s.ServerCost)
 	}
 	rep, p := runOnce(t, r, false)

@@ -79,7 +79,7 @@ func (n *node) reconciler(servers ...config.DirectAdminServer) *reconcile.Reconc
 	return reconcile.New(context.Background(), reconcile.Options{
 		Store: n.st, Push: n.svc, Servers: servers, VerifySSL: true, IPP: 3,
 		MaxDeleteFraction: 0.1, Backends: []string{"builtin"}, Timeout: 2 * time.Second, Logger: quiet(),
-		DNSTimeout: 300 * time.Millisecond,
+		DNSTimeout: time.Second, // generous: a busy machine must not turn an answer into a fallback
 	})
 }
 
