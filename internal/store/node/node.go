@@ -153,3 +153,23 @@ func (o OperatorStore) ResyncOn(ctx context.Context, zone, backend string) error
 func (o OperatorStore) SizeBytes(ctx context.Context) (int64, error) {
 	return o.op.SizeBytes(ctx)
 }
+
+// EachLive streams the live zones (reconciliation's read of every zone)
+// when the shared store can, and walks List otherwise.
+func (s *Store) EachLive(ctx context.Context, fn func(store.Zone) error) error {
+	if l, ok := s.Store.(interface {
+		EachLive(context.Context, func(store.Zone) error) error
+	}); ok {
+		return l.EachLive(ctx, fn)
+	}
+	zones, err := s.Store.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, z := range zones {
+		if err := fn(z); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -204,6 +204,11 @@ func testLocalPerNode(t *testing.T, open SharedOpener) {
 	if sum, err := nb.Summary(ctx, "builtin"); err != nil || sum.Behind != 1 || sum.Backend != "builtin" {
 		t.Fatalf("n2 builtin summary = %+v, %v", sum, err)
 	}
+	var live []string
+	if err := nb.EachLive(ctx, func(z store.Zone) error { live = append(live, z.Name); return nil }); err != nil ||
+		!equalStrings(live, []string{"example.com"}) {
+		t.Fatalf("EachLive through a node = %v, %v", live, err)
+	}
 }
 
 func mustStates(t *testing.T, s store.Store, zone string) []store.BackendState {
