@@ -35,7 +35,7 @@ func (s *Store) deleteIf(ctx context.Context, name string, check func(store.Zone
 		return store.Zone{}, fmt.Errorf("store: delete %q: %w", name, err)
 	}
 	var z store.Zone
-	err = s.writeChanging(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		var err error
 		if z, err = lookup(ctx, tx, n, " FOR UPDATE"); err != nil {
 			return err

@@ -20,7 +20,7 @@ func (s *Store) Put(ctx context.Context, z store.Zone) (store.Zone, error) {
 		return store.Zone{}, fmt.Errorf("store: put %q: %w", z.Name, err)
 	}
 	var saved store.Zone
-	err = s.writeChanging(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		now := store.FromUnixNano(store.UnixNano(s.now()))
 		var err error
 		saved, err = putTx(ctx, tx, z, now, s.nextSeq())

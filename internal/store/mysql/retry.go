@@ -22,7 +22,7 @@ const (
 // is unknown, and a push must not be reported failed when it may be stored,
 // nor stored twice silently.
 func retryable(err error, committing bool) bool {
-	if errors.Is(err, errCommitLost) || errors.Is(err, ErrNoQuorum) {
+	if errors.Is(err, ErrNoQuorum) {
 		return true
 	}
 	var me *mysql.MySQLError

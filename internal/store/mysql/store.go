@@ -41,10 +41,9 @@ type Store struct {
 
 	fill filler // missing-row fills of recently registered backends
 
-	galera     bool // the server is a Galera node (see galera.go)
-	maxConns   int
-	lost       atomic.Int64 // commits that reported success but stored nothing
-	lostWrites atomic.Int64 // of which pushes and deletes (run again)
+	galera   bool // the server is a Galera node (see galera.go)
+	maxConns int
+	lost     atomic.Int64 // claims and leases not found after a COMMIT that succeeded
 }
 
 var _ store.Store = (*Store)(nil)
@@ -180,25 +179,10 @@ const maxAttempts = 12
 // wait timeout or a Galera certification conflict. fn must be safe to run
 // more than once (it re-reads what it decides on).
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.writeTx(ctx, false, fn)
-}
-
-// writeChanging is write for a transaction that always changes rows (a
-// push, a delete): on Galera its COMMIT is checked to have replicated a
-// write set (see commitLanded), and run again when it did not.
-func (s *Store) writeChanging(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.writeTx(ctx, s.galera, fn)
-}
-
-func (s *Store) writeTx(ctx context.Context, check bool, fn func(tx *sql.Tx) error) error {
 	var err error
 	for attempt := range maxAttempts {
 		var committing bool
-		if check {
-			committing, err = s.tryWriteChecked(ctx, fn)
-		} else {
-			committing, err = s.tryWrite(ctx, fn)
-		}
+		committing, err = s.tryWrite(ctx, fn)
 		if err == nil || !retryable(err, committing) || ctx.Err() != nil {
 			return quorumErr(err)
 		}
