@@ -76,7 +76,7 @@ func TestFullGroupStoresNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return &groupWrite{done: make(chan error, 1), fn: func(tx *sql.Tx) error {
+		return &groupWrite{done: make(chan error, 1), fn: func(ctx context.Context, tx *sql.Tx) error {
 			_, err := putTx(ctx, tx, z, s.now())
 			return err
 		}}

@@ -50,21 +50,14 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db, err := sql.Open("sqlite", source)
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
+	db := openDB(source)
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
 	// The relaxed connection records what backends did: those commits need
 	// no fsync of their own (a crash loses at most some "applied" marks, and
 	// the zones are simply applied again), and the next push's fsync of the
 	// write-ahead log makes them durable too.
-	relaxed, err := sql.Open("sqlite", relaxedDSN(source))
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
+	relaxed := openDB(relaxedDSN(source))
 	relaxed.SetMaxOpenConns(1)
 	s := &Store{db: db, relaxed: relaxed, now: opt.Now}
 	if err := s.migrate(ctx); err != nil {
