@@ -10,7 +10,8 @@ import (
 )
 
 // dsn builds the driver DSN. Every pooled connection gets the same pragmas:
-// WAL, fsync on every commit, foreign keys, and a busy timeout for other
+// WAL, fsync on every commit, foreign keys, temporary data in memory, and a
+// busy timeout for other
 // processes (e.g. a CLI) writing the same file. _txlock=immediate takes the
 // write lock at BEGIN so a read-then-write transaction cannot fail to
 // upgrade.
@@ -20,6 +21,11 @@ func dsn(path string) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(ON)")
+	// Savepoints (one per write of a group commit) and multi-row statements
+	// journal the pages they change so they can be undone alone: in memory,
+	// not in a temporary file written on every change. Nothing durable
+	// lives there.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Set("_txlock", "immediate")
 	return path + "?" + q.Encode()
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"sync/atomic"
 
 	"modernc.org/sqlite"
 )
@@ -20,14 +21,16 @@ import (
 // go).
 const maxCachedStmts = 96
 
-// openDB opens source with a statement cache on each connection.
-func openDB(source string) *sql.DB {
-	return sql.OpenDB(&connector{dsn: source, drv: &sqlite.Driver{}})
+// openDB opens source with a statement cache on each connection; every
+// statement run on it is counted in n.
+func openDB(source string, n *atomic.Int64) *sql.DB {
+	return sql.OpenDB(&connector{dsn: source, drv: &sqlite.Driver{}, n: n})
 }
 
 type connector struct {
 	dsn string
 	drv *sqlite.Driver
+	n   *atomic.Int64
 }
 
 func (c *connector) Connect(context.Context) (driver.Conn, error) {
@@ -35,7 +38,7 @@ func (c *connector) Connect(context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cachingConn{conn: cn, stmts: map[string]*cachedStmt{}}, nil
+	return &cachingConn{conn: cn, stmts: map[string]*cachedStmt{}, n: c.n}, nil
 }
 
 func (c *connector) Driver() driver.Driver { return c.drv }
@@ -57,6 +60,7 @@ type driverConn interface {
 type cachingConn struct {
 	conn  driver.Conn
 	stmts map[string]*cachedStmt
+	n     *atomic.Int64 // statements run (BEGIN and COMMIT included)
 }
 
 // cachedStmt is a prepared statement; busy while rows of it are open.
@@ -102,6 +106,7 @@ func (c *cachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (drive
 	if err != nil {
 		return nil, err
 	}
+	c.n.Add(2) // BEGIN, and COMMIT or ROLLBACK
 	return dc.BeginTx(ctx, opts)
 }
 
@@ -178,6 +183,7 @@ func (c *cachingConn) evictOne() {
 }
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	c.n.Add(1)
 	cs, cached, err := c.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -195,6 +201,7 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 }
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	c.n.Add(1)
 	cs, cached, err := c.stmt(ctx, query)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dadns/dadns/internal/store"
@@ -34,6 +35,11 @@ type Store struct {
 	now     func() time.Time
 	wmu     sync.Mutex // one write transaction at a time
 	group   grouper    // group commit of pushes and deletes
+	// statements counts the SQL statements run, BEGIN and COMMIT included
+	// (for benchmarks).
+	statements atomic.Int64
+	// synced counts the commits on the fsyncing connection.
+	synced atomic.Int64
 }
 
 // Open opens (creating if needed) the database at path, applies pending
@@ -50,16 +56,17 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db := openDB(source)
+	s := &Store{now: opt.Now}
+	db := openDB(source, &s.statements)
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
 	// The relaxed connection records what backends did: those commits need
 	// no fsync of their own (a crash loses at most some "applied" marks, and
 	// the zones are simply applied again), and the next push's fsync of the
 	// write-ahead log makes them durable too.
-	relaxed := openDB(relaxedDSN(source))
+	relaxed := openDB(relaxedDSN(source), &s.statements)
 	relaxed.SetMaxOpenConns(1)
-	s := &Store{db: db, relaxed: relaxed, now: opt.Now}
+	s.db, s.relaxed = db, relaxed
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		relaxed.Close()
@@ -102,6 +109,9 @@ func (s *Store) writeOn(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) err
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err
+	}
+	if db == s.db {
+		s.synced.Add(1)
 	}
 	return tx.Commit()
 }
