@@ -26,6 +26,9 @@ func dsn(path string) string {
 	// not in a temporary file written on every change. Nothing durable
 	// lives there.
 	q.Add("_pragma", "temp_store(MEMORY)")
+	// Checkpoints run in the background, not inside a push's commit (see
+	// checkpoint.go).
+	q.Add("_pragma", "wal_autocheckpoint(0)")
 	q.Set("_txlock", "immediate")
 	return path + "?" + q.Encode()
 }

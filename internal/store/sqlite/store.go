@@ -40,6 +40,7 @@ type Store struct {
 	statements atomic.Int64
 	// synced counts the commits on the fsyncing connection.
 	synced atomic.Int64
+	ckpt   checkpointer
 }
 
 // Open opens (creating if needed) the database at path, applies pending
@@ -72,6 +73,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		relaxed.Close()
 		return nil, err
 	}
+	s.startCheckpoints()
 	return s, nil
 }
 
@@ -79,6 +81,10 @@ var _ store.Store = (*Store)(nil)
 
 // Close releases the database. The store must not be used afterwards.
 func (s *Store) Close() error {
+	s.stopCheckpoints()
+	// Copy the log into the database file, so that it is whole without its
+	// log; failure is harmless (the next open reads the log).
+	_, _ = s.db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
 	// optimize keeps the planner's statistics fresh; failure is harmless.
 	_, _ = s.db.Exec("PRAGMA optimize")
 	if err := errors.Join(s.relaxed.Close(), s.db.Close()); err != nil {
@@ -113,7 +119,11 @@ func (s *Store) writeOn(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) err
 	if db == s.db {
 		s.synced.Add(1)
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.committed()
+	return nil
 }
 
 // read runs fn in a read-only transaction so that it sees one snapshot.
