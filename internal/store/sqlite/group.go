@@ -71,27 +71,40 @@ func (s *Store) lead() {
 	g.mu.Unlock()
 }
 
-// commitGroup runs every write of batch in one transaction.
+// commitGroup runs every write of batch in one transaction. A write that
+// makes SQLite roll the whole transaction back (SQLITE_FULL, say) fails
+// alone: the others run again in a new transaction. A failed commit fails
+// every write of the batch; none of them is acknowledged.
 func (s *Store) commitGroup(batch []*groupWrite) {
-	errs := make([]error, len(batch))
 	ctx := context.Background()
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		for i, w := range batch {
-			errs[i] = inSavepoint(ctx, tx, w.fn)
-			if errors.Is(errs[i], errTxAborted) {
-				// SQLite rolled the whole transaction back (e.g. SQLITE_FULL):
-				// a later SAVEPOINT would open and RELEASE commit a new one,
-				// storing writes whose callers are told they failed.
-				return errs[i]
+	for len(batch) > 0 {
+		errs := make([]error, len(batch))
+		aborted := -1
+		err := s.write(ctx, func(tx *sql.Tx) error {
+			for i, w := range batch {
+				errs[i] = inSavepoint(ctx, tx, w.fn)
+				if errors.Is(errs[i], errTxAborted) {
+					// SQLite rolled the whole transaction back: a later
+					// SAVEPOINT would open and RELEASE commit a new one,
+					// storing writes whose callers are told they failed.
+					aborted = i
+					return errs[i]
+				}
 			}
+			return nil
+		})
+		if aborted >= 0 {
+			batch[aborted].done <- errs[aborted]
+			batch = append(batch[:aborted:aborted], batch[aborted+1:]...)
+			continue
 		}
-		return nil
-	})
-	for i, w := range batch {
-		if err != nil && (errs[i] == nil || !errors.Is(errs[i], errTxAborted)) {
-			errs[i] = fmt.Errorf("commit: %w", err)
+		for i, w := range batch {
+			if err != nil && errs[i] == nil {
+				errs[i] = fmt.Errorf("commit: %w", err)
+			}
+			w.done <- errs[i]
 		}
-		w.done <- errs[i]
+		return
 	}
 }
 
