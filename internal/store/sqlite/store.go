@@ -53,6 +53,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err := prepareFile(path); err != nil {
 		return nil, err
 	}
+	useFdatasync()
 	source, err := sizedDSN(ctx, path, opt.MaxSizeBytes)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
