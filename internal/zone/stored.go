@@ -103,3 +103,18 @@ func canonicalLine(line string) (Record, error) {
 	}
 	return Record{Name: f[0], TTL: uint32(ttl), Type: f[3], Data: f[4]}, nil
 }
+
+// FromRRs rebuilds a zone from its records as RRs returned them (in that
+// order), possibly after a trip through wire format: a server that keeps
+// zones packed gives them back this way. The records must make the
+// canonical text that hashes to hash.
+func FromRRs(origin Name, rrs []dns.RR, hash string) (*Zone, error) {
+	var b strings.Builder
+	for _, rr := range rrs {
+		rr = dns.Copy(rr)
+		lowerNames(rr)
+		b.WriteString(genericForm(rr).String())
+		b.WriteByte('\n')
+	}
+	return FromCanonical(origin, b.String(), hash)
+}

@@ -52,6 +52,7 @@ type options struct {
 	timeout         time.Duration
 	out             string
 	keep            bool
+	phases          string // only these phases (phase_nsdbackend.go); empty for all
 }
 
 // parseFlags reads the command line.
@@ -87,6 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fl.DurationVar(&o.timeout, "timeout", 10*time.Minute, "longest the whole run may take")
 	fl.StringVar(&o.out, "out", "bench/results/latest.md", "file the markdown report is written to")
 	fl.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, zone files, logs)")
+	fl.StringVar(&o.phases, "phases", "", "run only these phases after generating the zones (comma-separated: "+strings.Join(phaseNames, ", ")+"); empty runs every phase")
 	if err := fl.Parse(args); err != nil {
 		return o, err
 	}
@@ -103,6 +105,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, err
 	}
 	if _, err := o.extraBackends(); err != nil {
+		return o, err
+	}
+	if _, err := o.selectedPhases(); err != nil {
 		return o, err
 	}
 	for _, k := range o.storeKinds() {

@@ -52,6 +52,9 @@ func (b *bench) run(ctx context.Context) {
 		b.rep.fail("zones", "generated", err)
 		return
 	}
+	if b.onlyPhases(ctx) {
+		return
+	}
 	backends := b.backendsPhase(ctx)
 	builtin := b.pushPhase(ctx, backends)
 	b.latencyPhase(ctx)
@@ -65,6 +68,7 @@ func (b *bench) run(ctx context.Context) {
 	b.footprint()
 	b.restartPhase(ctx)
 	b.storesPhase(ctx)
+	b.nsdBackendPhase(ctx)
 }
 
 // cleanup stops every process and removes the temporary directory.

@@ -14,20 +14,22 @@ import (
 	"github.com/dadns/dadns/internal/zone"
 )
 
-// Backend serves zones from an in-process dnsserver.Server.
+// Backend serves zones from an in-process dnsserver.Server. It keeps no
+// copy of the zones itself: the server holds them in its compact packed
+// form, shared with every other builtin backend of the process that
+// serves the same zone content, and Zone reads them back from there.
 type Backend struct {
 	srv *dnsserver.Server
 
 	mu     sync.RWMutex
-	zones  map[zone.Name]*zone.Zone // what was handed to srv, for Zone()
-	loaded bool                     // Load filled the server from the store
-	held   *dnsserver.Sockets       // bound, answered only once Load is done
+	loaded bool               // Load filled the server from the store
+	held   *dnsserver.Sockets // bound, answered only once Load is done
 }
 
 // New returns a backend serving through srv. The caller starts srv's
 // listeners (see Listen).
 func New(srv *dnsserver.Server) *Backend {
-	return &Backend{srv: srv, zones: map[zone.Name]*zone.Zone{}}
+	return &Backend{srv: srv}
 }
 
 // NewHeld returns a backend serving through srv that answers on k only
@@ -39,16 +41,18 @@ func NewHeld(srv *dnsserver.Server, k *dnsserver.Sockets) *Backend {
 	return b
 }
 
-// Close releases held sockets that Load never served.
+// Close releases held sockets that Load never served and ends the
+// server's dnstap output (writing what is queued).
 func (b *Backend) Close() error {
 	b.mu.Lock()
 	k := b.held
 	b.held = nil
 	b.mu.Unlock()
+	err := b.srv.Close()
 	if k == nil {
-		return nil
+		return err
 	}
-	return k.Close()
+	return errors.Join(err, k.Close())
 }
 
 // Server returns the DNS server behind the backend.
@@ -99,7 +103,7 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	return errors.Join(errs...)
 }
 
-// apply hands zones to the server and remembers those it serves.
+// apply hands zones to the server and returns those it could not serve.
 func (b *Backend) apply(zones []*zone.Zone) map[zone.Name]error {
 	set := make([]*dnsserver.Zone, 0, len(zones))
 	for _, z := range zones {
@@ -107,17 +111,13 @@ func (b *Backend) apply(zones []*zone.Zone) map[zone.Name]error {
 	}
 	bad := b.srv.Apply(set, nil)
 	var failed map[zone.Name]error
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	for _, z := range zones {
 		if err, ok := bad[z.Name.FQDN()]; ok {
 			if failed == nil {
 				failed = map[zone.Name]error{}
 			}
 			failed[z.Name] = err
-			continue
 		}
-		b.zones[z.Name] = z
 	}
 	return failed
 }
@@ -132,24 +132,19 @@ func (b *Backend) Delete(ctx context.Context, names []zone.Name) error {
 		origins[i] = n.FQDN()
 	}
 	b.srv.Apply(nil, origins)
-	b.mu.Lock()
-	for _, n := range names {
-		delete(b.zones, n)
-	}
-	b.mu.Unlock()
 	return nil
 }
 
-// Zone returns the zone as served.
+// Zone returns the zone as served, read back from the server's packed
+// form (and checked against the hash it was applied with).
 func (b *Backend) Zone(ctx context.Context, name zone.Name) (*zone.Zone, error) {
-	b.mu.RLock()
-	z, ok := b.zones[name]
-	b.mu.RUnlock()
+	sz, ok := b.srv.Zone(name.FQDN())
 	if !ok {
 		return nil, backend.ErrNotFound
 	}
-	if h, served := b.srv.Served(name.FQDN()); !served || h != z.Hash() {
-		return nil, fmt.Errorf("builtin: zone %s: %w", name, backend.ErrMismatch)
+	z, err := zone.FromRRs(name, sz.RRs, sz.Hash)
+	if err != nil {
+		return nil, fmt.Errorf("builtin: zone %s: %w: %v", name, backend.ErrMismatch, err)
 	}
 	return z, nil
 }

@@ -2,9 +2,12 @@ package nsd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -68,18 +71,130 @@ func (b *Backend) verifier() dnsverify.Server {
 	return dnsverify.Server{Addr: b.opt.VerifyAddr, Label: "nsd", Daemon: "NSD", TCP: true}
 }
 
-// waitSerial polls the daemon until it answers the SOA with serial want,
-// until the batch's settle deadline.
+// waitSerial polls NSD until it answers the SOA with serial want, backing
+// off from 10 to 250 ms, until the batch's settle deadline; nothing
+// listening ends it at once. The first SERVFAIL has nsd-checkzone read the
+// installed file: NSD answers SERVFAIL for a zone whose file it failed to
+// load (a new zone is not checked before NSD sees it), so a refused file
+// fails the zone permanently with NSD's reason, while a file the check
+// accepts (NSD still loading) is waited for.
 func (b *Backend) waitSerial(ctx context.Context, name zone.Name, want uint32) error {
 	b.mu.RLock()
 	deadline := b.settle
 	b.mu.RUnlock()
-	return b.verifier().WaitSerial(ctx, name, want, deadline)
+	pause := 10 * time.Millisecond
+	checked := false
+	for {
+		got, rcode, err := b.soa(ctx, name)
+		if err == nil && got == want {
+			return nil
+		}
+		if err == nil {
+			err = fmt.Errorf("%w: NSD serves serial %d, applied %d", backend.ErrMismatch, got, want)
+		}
+		if rcode == dns.RcodeServerFailure && !checked && b.check.available() {
+			checked = true
+			if e, ok := b.entry(name); ok {
+				refused, cerr := b.check.run(ctx, name, e.file)
+				if refused != nil {
+					return refused
+				}
+				if cerr != nil {
+					return fmt.Errorf("nsd: verify %s: %w", name, cerr)
+				}
+			}
+		}
+		if ctx.Err() != nil || time.Now().Add(pause).After(deadline) || errors.Is(err, syscall.ECONNREFUSED) {
+			return fmt.Errorf("nsd: verify %s: %w", name, err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 250*time.Millisecond)
+	}
+}
+
+// soa asks NSD for the zone's SOA (over TCP, as dnsverify does for NSD:
+// its response rate limiting would limit a burst over UDP) and returns
+// the serial of an authoritative answer, or the rcode and why not.
+func (b *Backend) soa(ctx context.Context, name zone.Name) (uint32, int, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(name.FQDN(), dns.TypeSOA)
+	r, err := b.ask.exchange(ctx, m)
+	if err != nil {
+		return 0, -1, fmt.Errorf("query %s: %w", b.opt.VerifyAddr, err)
+	}
+	if r.Rcode != dns.RcodeSuccess || !r.Authoritative {
+		return 0, r.Rcode, fmt.Errorf("NSD does not serve the zone (%s, aa=%v)", dns.RcodeToString[r.Rcode], r.Authoritative)
+	}
+	for _, rr := range r.Answer {
+		if soa, ok := rr.(*dns.SOA); ok && strings.EqualFold(soa.Hdr.Name, name.FQDN()) {
+			return soa.Serial, r.Rcode, nil
+		}
+	}
+	return 0, r.Rcode, fmt.Errorf("NSD answered without the SOA")
 }
 
 // soaSerial asks the daemon for the zone's SOA serial.
 func (b *Backend) soaSerial(ctx context.Context, name zone.Name) (uint32, error) {
 	return b.verifier().SOASerial(ctx, name)
+}
+
+// asker keeps one TCP connection to NSD for SOA queries: a batch verifies
+// thousands of zones one after another, and a connection per query costs
+// more than the query. A query that finds the connection busy (another
+// Verify at the same time) uses a connection of its own; a failure on a
+// kept connection (NSD closed it when idle, or restarted) is retried once
+// on a new one.
+type asker struct {
+	addr string
+	mu   sync.Mutex
+	conn *dns.Conn
+}
+
+func (a *asker) exchange(ctx context.Context, m *dns.Msg) (*dns.Msg, error) {
+	c := &dns.Client{Net: "tcp", Timeout: dnsverify.QueryTimeout}
+	if !a.mu.TryLock() {
+		r, _, err := c.ExchangeContext(ctx, m, a.addr)
+		return r, err
+	}
+	defer a.mu.Unlock()
+	for {
+		fresh := a.conn == nil
+		if fresh {
+			conn, err := c.DialContext(ctx, a.addr)
+			if err != nil {
+				return nil, err
+			}
+			a.conn = conn
+		}
+		r, _, err := c.ExchangeWithConnContext(ctx, m, a.conn)
+		if err == nil {
+			return r, nil
+		}
+		a.conn.Close()
+		a.conn = nil
+		if fresh || ctx.Err() != nil {
+			return nil, err
+		}
+	}
+}
+
+// close closes the kept connection.
+func (a *asker) close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.conn != nil {
+		a.conn.Close()
+		a.conn = nil
+	}
+}
+
+// Close closes the connection Verify keeps to NSD.
+func (b *Backend) Close() error {
+	b.ask.close()
+	return nil
 }
 
 // transfer reads the zone from the daemon by AXFR. Records whose text form
