@@ -146,7 +146,7 @@ func TestZonesSharedBetweenServers(t *testing.T) {
 	if a.snap.Load().zones["site7.example."].packedZone == b.snap.Load().zones["site7.example."].packedZone {
 		t.Fatal("a changed zone shares the old zone's packed form")
 	}
-	key := "site7.example. " + changed.Hash
+	key := shareKey{"site7.example.", changed.Hash}
 	if !sharedHolds(key) {
 		t.Fatal("the new version is not in the shared table")
 	}
@@ -164,7 +164,7 @@ func TestZonesSharedBetweenServers(t *testing.T) {
 }
 
 // sharedHolds reports whether the shared table has a live zone for key.
-func sharedHolds(key string) bool {
+func sharedHolds(key shareKey) bool {
 	sharedZones.mu.Lock()
 	defer sharedZones.mu.Unlock()
 	w, ok := sharedZones.m[key]

@@ -198,8 +198,12 @@ func (d *decodedRing) hold(p *packedZone) {
 // its entry goes with it.
 var sharedZones = struct {
 	mu sync.Mutex
-	m  map[string]weak.Pointer[packedZone]
-}{m: map[string]weak.Pointer[packedZone]{}}
+	m  map[shareKey]weak.Pointer[packedZone]
+}{m: map[shareKey]weak.Pointer[packedZone]{}}
+
+// shareKey names a zone's content: origin and hash (the strings the
+// packed zone holds anyway).
+type shareKey struct{ origin, hash string }
 
 // sharedZone returns the packed form of z, the one already in the process
 // when a zone with the same origin and hash is served somewhere. Zones
@@ -208,7 +212,7 @@ func sharedZone(z *Zone) (*packedZone, error) {
 	if z.Hash == "" {
 		return packZone(z)
 	}
-	key := canonicalOrigin(z.Origin) + " " + z.Hash
+	key := shareKey{canonicalOrigin(z.Origin), z.Hash}
 	sharedZones.mu.Lock()
 	if w, ok := sharedZones.m[key]; ok {
 		if p := w.Value(); p != nil {
@@ -228,9 +232,9 @@ func sharedZone(z *Zone) (*packedZone, error) {
 			return q, nil // packed meanwhile by another Apply
 		}
 	}
-	w := weak.Make(p)
-	sharedZones.m[key] = w
-	runtime.AddCleanup(p, func(key string) {
+	key = shareKey{p.origin, p.hash} // the packed zone's own strings
+	sharedZones.m[key] = weak.Make(p)
+	runtime.AddCleanup(p, func(key shareKey) {
 		sharedZones.mu.Lock()
 		defer sharedZones.mu.Unlock()
 		if cur, ok := sharedZones.m[key]; ok && cur.Value() == nil {

@@ -113,7 +113,13 @@ func FromRRs(origin Name, rrs []dns.RR, hash string) (*Zone, error) {
 	for _, rr := range rrs {
 		rr = dns.Copy(rr)
 		lowerNames(rr)
-		b.WriteString(genericForm(rr).String())
+		// As keep does: the fields of the record's text, class IN (the
+		// generic form prints it as CLASS1).
+		f := strings.SplitN(genericForm(rr).String(), "\t", 5)
+		if len(f) < 5 {
+			return nil, fmt.Errorf("zone %s: record %s cannot be written in canonical form", origin, rr)
+		}
+		b.WriteString(Record{Name: f[0], TTL: rr.Header().Ttl, Type: f[3], Data: f[4]}.String())
 		b.WriteByte('\n')
 	}
 	return FromCanonical(origin, b.String(), hash)

@@ -66,6 +66,17 @@ func (b *Backend) Volatile() bool {
 	return !b.loaded
 }
 
+// Preload puts zones into the server before it answers, without starting
+// it: a restart with many zones hands them over in parts (Preload for
+// each, then Load with the last) so the parsed form of every stored zone is
+// never held at once. It returns the zones that could not be served.
+func (b *Backend) Preload(ctx context.Context, zones []*zone.Zone) (map[zone.Name]error, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return b.apply(zones), nil
+}
+
 // Load serves zones in one step and marks the backend as holding what the
 // store holds (no longer Volatile); zones is the desired state of every
 // live zone in the store. Then it starts answering on the sockets given to
