@@ -204,6 +204,7 @@ func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 	}
 	packed, errs := packAll(todo)
 	var changed []*Zone
+	var replaced []string // origins whose served zone this Apply replaces
 	for i, z := range todo {
 		origin := canonicalOrigin(z.Origin)
 		if errs[i] != nil {
@@ -215,13 +216,20 @@ func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 		}
 		zones[origin] = &servedZone{packedZone: packed[i], cache: newAnswerCache(s.budget)}
 		changed = append(changed, z)
+		replaced = append(replaced, origin)
 	}
-	s.renewEnclosing(zones, append(added, removed...))
+	replaced = append(replaced, removed...)
+	replaced = append(replaced, s.renewEnclosing(zones, append(added, removed...))...)
 	notify := s.xfrApplied(old, zones, changed, removed)
 	s.zstats.apply(changed, removed)
 	s.snap.Store(newSnapshot(zones))
-	for o, z := range old {
-		if zones[o] != z {
+	// Only the replaced zones' caches go (not a walk over every zone); the
+	// catalog zone is rebuilt by xfrApplied when transfers are on.
+	if s.xfr != nil && s.xfr.opt.Catalog != "" {
+		replaced = append(replaced, s.xfr.opt.Catalog)
+	}
+	for _, o := range replaced {
+		if z, ok := old[o]; ok && zones[o] != z {
 			z.cache.drop()
 		}
 	}
@@ -231,10 +239,11 @@ func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 }
 
 // renewEnclosing gives every zone enclosing one of origins (added or
-// removed) a new, empty cache. Many origins at once (a restart's load)
-// renew the zones that enclose any of them once.
-func (s *Server) renewEnclosing(zones map[string]*servedZone, origins []string) {
+// removed) a new, empty cache and returns their origins. Many origins at
+// once (a restart's load) renew the zones that enclose any of them once.
+func (s *Server) renewEnclosing(zones map[string]*servedZone, origins []string) []string {
 	renewed := map[string]bool{}
+	var out []string
 	for _, o := range origins {
 		for name, ok := parentName(o); ok; name, ok = parentName(name) {
 			z, held := zones[name]
@@ -242,9 +251,11 @@ func (s *Server) renewEnclosing(zones map[string]*servedZone, origins []string) 
 				continue
 			}
 			renewed[name] = true
+			out = append(out, name)
 			zones[name] = &servedZone{packedZone: z.packedZone, cache: newAnswerCache(s.budget)}
 		}
 	}
+	return out
 }
 
 // errCatalogName refuses a zone named as the catalog zone.
