@@ -43,7 +43,7 @@ dns:
     builtin:
       type: builtin
       listen: %s
-`, strconv.Quote(dataDir), strconv.Quote(pass), httpPort, listen) + builtinKeys + strings.Join(backends, "")
+`, strconv.Quote(dataDir), strconv.Quote(pass), httpPort, strconv.Quote(listen)) + builtinKeys + strings.Join(backends, "")
 }
 
 // randomPassword returns 24 random URL-safe characters.

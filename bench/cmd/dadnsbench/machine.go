@@ -19,7 +19,7 @@ func (b *bench) describeRun(ctx context.Context) {
 	r.fact("go", "%s (bench); dadns binary built with %s", runtime.Version(), binGoVersion(b.opt.dadnsBin))
 	r.fact("servers", "%s; %s; %s", firstLine(ctx, b.opt.nsdBin, "-v"), firstLine(ctx, b.opt.namedBin, "-v"), dnsperfVersion(ctx, b.opt.dnsperfBin))
 	r.fact("command", "`%s`%s", strings.Join(os.Args, " "), quickNote())
-	r.fact("commit", "%s; dadns %s", gitCommit(ctx), strings.TrimSpace(firstLine(ctx, b.opt.dadnsBin, "version")))
+	r.fact("commit", "%s (`git describe`); `dadns version`: %s", gitCommit(ctx), strings.TrimSpace(firstLine(ctx, b.opt.dadnsBin, "version")))
 	b.loadBefore = loadAverage()
 }
 

@@ -103,7 +103,11 @@ func (b *bench) importZones(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(cfg, []byte(dadnsConfig(filepath.Join(dir, "data"), pass, httpPort, "127.0.0.1:0", "")), 0o600); err != nil {
+	dnsPort, err := b.ports.next()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(cfg, []byte(dadnsConfig(filepath.Join(dir, "data"), pass, httpPort, loopback(dnsPort), "")), 0o600); err != nil {
 		return err
 	}
 	slog.Info("importing zone files", "zones", len(b.zones))
