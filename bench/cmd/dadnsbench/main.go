@@ -99,8 +99,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fl.IntVar(&o.perfClients, "clients", 8, "dnsperf -c")
 	fl.IntVar(&o.perfThreads, "threads", 2, "dnsperf -T")
 	fl.IntVar(&o.serverThreads, "server-threads", runtime.NumCPU(), "threads of each server: nsd server-count, named -n, dadns GOMAXPROCS")
-	fl.DurationVar(&o.loadTimeout, "load-timeout", 0, "longest wait for a server to serve every zone, or for one load (0: 3 min per 10,000 zones, at least 3 min)")
-	fl.DurationVar(&o.timeout, "timeout", 0, "longest the whole run may take (0: 20 min per 10,000 zones, at least 20 min)")
+	fl.DurationVar(&o.loadTimeout, "load-timeout", 0, "longest wait for a server to serve every zone, or for one load (0: 10 min per 10,000 zones, at least 10 min)")
+	fl.DurationVar(&o.timeout, "timeout", 0, "longest the whole run may take (0: 40 min per 10,000 zones, at least 40 min)")
 	fl.StringVar(&o.out, "out", "bench/results/latest.md", "file the markdown report is written to")
 	fl.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, zone files, logs)")
 	fl.StringVar(&o.combine, "combine", "", "instead of running: reports to put side by side (comma-separated, e.g. bench/results/10k.md,bench/results/100k.md), written to -out")
@@ -163,10 +163,10 @@ func (o options) skipped() map[string]bool {
 func (o *options) scaleTimeouts() {
 	per := max(1, float64(o.zones)/10000)
 	if o.loadTimeout <= 0 {
-		o.loadTimeout = time.Duration(per * float64(3*time.Minute))
+		o.loadTimeout = time.Duration(per * float64(10*time.Minute))
 	}
 	if o.timeout <= 0 {
-		o.timeout = time.Duration(per * float64(20*time.Minute))
+		o.timeout = time.Duration(per * float64(40*time.Minute))
 	}
 }
 

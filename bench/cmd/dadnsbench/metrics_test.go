@@ -36,11 +36,11 @@ func TestFlagsScaleAndCheckNewOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.loadTimeout != 30*time.Minute || o.timeout != 200*time.Minute {
+	if o.loadTimeout != 100*time.Minute || o.timeout != 400*time.Minute {
 		t.Fatalf("timeouts at 100,000 zones: load %s, run %s", o.loadTimeout, o.timeout)
 	}
 	o, err = parseFlags([]string{"-zones", "200", "-load-timeout", "1m"}, io.Discard)
-	if err != nil || o.loadTimeout != time.Minute || o.timeout != 20*time.Minute {
+	if err != nil || o.loadTimeout != time.Minute || o.timeout != 40*time.Minute {
 		t.Fatalf("small run: %+v %v", o, err)
 	}
 	for _, bad := range [][]string{{"-serving", "v6,nope"}, {"-skip", "push"}, {"-flood-duration", "10ms"}, {"-burst-rate", "0"}} {
