@@ -13,7 +13,7 @@ import (
 // source is what the shared read models are built from.
 func (s *Server) source() view.Source {
 	return view.Source{Store: s.opt.Store, Workers: s.opt.Workers, Reconciler: s.opt.Reconciler,
-		Secondaries: s.opt.Secondaries, Cluster: s.opt.Cluster, Version: s.opt.Version}
+		Secondaries: s.opt.Secondaries, Cluster: s.opt.Cluster, Traffic: s.opt.Traffic, Version: s.opt.Version}
 }
 
 func (s *Server) workers() []dispatch.Status {
@@ -73,4 +73,27 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
+}
+
+// maxTrafficTop bounds ?top= of GET /api/v1/traffic.
+const maxTrafficTop = 1000
+
+// traffic is GET /api/v1/traffic?top=N: the builtin instances' per-zone
+// answer counts with the N (default 20, at most 1000) busiest zones by
+// answers and by NXDOMAIN. Reading changes nothing.
+func (s *Server) traffic(w http.ResponseWriter, r *http.Request) {
+	if s.opt.Traffic == nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no per-zone counts: no builtin instance with zone_counts on"})
+		return
+	}
+	top := 0
+	if v := r.URL.Query().Get("top"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxTrafficTop {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "top: want a number from 1 to " + strconv.Itoa(maxTrafficTop)})
+			return
+		}
+		top = n
+	}
+	writeJSON(w, http.StatusOK, s.opt.Traffic(top))
 }

@@ -45,6 +45,10 @@ type Options struct {
 	// Secondaries reports the secondaries seen by the builtin's transfers
 	// (nil: none configured).
 	Secondaries func() any
+	// Traffic reports the builtin's per-zone answer counts, the top
+	// zones per instance (nil: none counted); /status and
+	// GET /api/v1/traffic show it.
+	Traffic func(top int) any
 	// Registry receives the API's metrics and is served on /metrics (nil: none).
 	Registry *prometheus.Registry
 	Version  string
@@ -117,6 +121,7 @@ func (s *Server) Handler() http.Handler {
 		adm("GET /metrics", "/metrics", promhttp.HandlerFor(s.opt.Registry, promhttp.HandlerOpts{}))
 	}
 	adm("GET /api/v1/zones", "/api/v1/zones", http.HandlerFunc(s.listZones))
+	adm("GET /api/v1/traffic", "/api/v1/traffic", http.HandlerFunc(s.traffic))
 	adm("GET /api/v1/zones/{name}", "/api/v1/zones/{name}", http.HandlerFunc(s.showZone))
 	adm("DELETE /api/v1/zones/{name}", "/api/v1/zones/{name}", http.HandlerFunc(s.deleteZone))
 	adm("POST /api/v1/zones/{name}/resync", "/api/v1/zones/{name}/resync", http.HandlerFunc(s.resyncZone))

@@ -67,9 +67,12 @@ func (s *backendSet) close() {
 // newBuiltin binds the DNS port at once (a port in use fails the start)
 // but answers only once the stored zones are loaded (see loadBuiltins).
 func newBuiltin(ctx context.Context, bc config.Backend, log *slog.Logger) (backend.Backend, error) {
-	srv := dnsserver.New(dnsserver.Options{Logger: log, Transfers: transferOptions(bc.Builtin.Transfers, log), RRL: rrlOptions(bc.Builtin.RRL), Cookies: cookieOptions(bc.Builtin), MinimalANY: bc.Builtin.MinimalANY})
+	opt := dnsserver.Options{Logger: log, Transfers: transferOptions(bc.Builtin.Transfers, log), RRL: rrlOptions(bc.Builtin.RRL), Cookies: cookieOptions(bc.Builtin), MinimalANY: bc.Builtin.MinimalANY}
+	builtinTelemetry(&opt, bc.Builtin)
+	srv := dnsserver.New(opt)
 	k, err := srv.Bind(bc.Builtin.Listen)
 	if err != nil {
+		_ = srv.Close()
 		return nil, fmt.Errorf("builtin dns listen %s: %w", bc.Builtin.Listen, err)
 	}
 	log.Info("builtin DNS server bound; answering once the stored zones are loaded", "udp", k.UDPAddr().String(), "tcp", k.TCPAddr().String())

@@ -13,6 +13,8 @@ import (
 	"github.com/dadns/dadns/internal/push"
 	"github.com/dadns/dadns/internal/reconcile"
 	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/store/mysql"
+	"github.com/dadns/dadns/internal/store/sqlite"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -117,3 +119,9 @@ func writeOutcome(w io.Writer, rep reconcile.Report) {
 			b.Backend, b.Behind, b.Failing, b.Permanent)
 	}
 }
+
+// Both stores hand reconciliation their live zones row by row.
+var (
+	_ reconcile.LiveStreamer = (*sqlite.Store)(nil)
+	_ reconcile.LiveStreamer = (*mysql.Store)(nil)
+)

@@ -65,8 +65,8 @@ func TestReconcileCommand(t *testing.T) {
 	seedStore(t, db, map[string]uint32{"gone.example": 1, "stale.example": 1}, "127.0.0.1")
 	da.AddLocal("stale.example", "user", fakeda.Zone("stale.example", 2))
 	da.AddLocal("missing.example", "user", fakeda.Zone("missing.example", 3))
-	cfg := fmt.Sprintf("data_dir: %s\nreconciliation:\n  ipp: 5\n  directadmin_servers:\n    - {hostname: 127.0.0.1, port: %d, username: admin, ssl: false}\n",
-		filepath.Join(dir, "data"), da.Port)
+	cfg := fmt.Sprintf("data_dir: %s\nreconciliation:\n  ipp: 5\n  directadmin_servers:\n    - {hostname: 127.0.0.1, port: %d, username: admin, ssl: false, dns_address: \"%s\"}\n",
+		filepath.Join(dir, "data"), da.Port, da.DNSAddr())
 	cfgPath := filepath.Join(dir, "app.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -97,6 +97,10 @@ func TestReconcileCommand(t *testing.T) {
 	got := liveNames(t, db)
 	if strings.Contains(got, "gone.example") || !strings.Contains(got, "missing.example@3") || !strings.Contains(got, "stale.example@2") {
 		t.Fatalf("store after the pass: %s", got)
+	}
+	// The serials were asked of DA's DNS (the configured dns_address).
+	if udp, tcp := da.DNSQueries(); udp+tcp == 0 {
+		t.Fatal("no SOA question reached the fake DA's DNS server")
 	}
 }
 

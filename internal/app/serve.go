@@ -62,6 +62,7 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 	backends.registerMetrics(reg)
 	backends.setCatalogGroups(cfg, st)
 	secondaries := backends.registerTransfers(reg, cfg)
+	traffic := backends.registerTelemetry(reg)
 
 	parsed := zone.NewCache(4096)
 	act := activity.New(nil)
@@ -96,6 +97,7 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		Workers:             disp.Statuses,
 		Reconciler:          reconcileReport(rec),
 		Secondaries:         secondaries,
+		Traffic:             traffic,
 		Registry:            reg,
 		Version:             Version,
 		Logger:              log,

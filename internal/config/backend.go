@@ -47,6 +47,12 @@ type BuiltinConfig struct {
 	Cookies              bool   `yaml:"cookies"`
 	CookieSecret         string `yaml:"cookie_secret" secret:"true"`
 	CookieSecretPrevious string `yaml:"cookie_secret_previous" secret:"true"`
+	// TCP bounds TCP clients; Dnstap writes answered queries to a dnstap
+	// collector (off by default); ZoneCounts counts answers per zone for
+	// /status and the admin API (on by default). See builtin_telemetry.go.
+	TCP        TCPConfig    `yaml:"tcp"`
+	Dnstap     DnstapConfig `yaml:"dnstap"`
+	ZoneCounts bool         `yaml:"zone_counts"`
 	// Transfers is the top-level transfers section, handed to every
 	// builtin instance by the backend factory (not a key of its own).
 	Transfers *TransfersConfig `yaml:"-"`
@@ -111,6 +117,10 @@ type NSDConfig struct {
 	NSDCheckzone   string      `yaml:"nsd_checkzone"`
 	FileMode       os.FileMode `yaml:"file_mode"`
 	DirMode        os.FileMode `yaml:"dir_mode"`
+
+	// NSDControlSocket is NSD's control-interface when it is a local
+	// socket path: dadns speaks to it without running nsd-control.
+	NSDControlSocket string `yaml:"nsd_control_socket"`
 }
 
 // PowerDNSConfig configures a MySQL/MariaDB database in PowerDNS's generic
@@ -161,6 +171,7 @@ var backendKinds = map[string]backendKind{
 			b.Builtin.RRL = DefaultRRL()
 			b.Builtin.Cookies = true
 			b.Builtin.MinimalANY = true
+			b.Builtin.TCP, b.Builtin.Dnstap, b.Builtin.ZoneCounts = DefaultTCP(), DefaultDnstap(), true
 		},
 	},
 	TypeBind: {

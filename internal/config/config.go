@@ -146,7 +146,22 @@ type DirectAdminServer struct {
 	Password string   `yaml:"password" secret:"true"`
 	SSL      bool     `yaml:"ssl"`
 	Aliases  []string `yaml:"aliases"` // other hostnames the server pushes as
+	// SerialCheck is how a pass learns the serials of the zones the server
+	// holds: "dns" (the default; "" means it) asks the server's DNS
+	// (DNSAddress) for each zone's SOA and reads the text over HTTP only
+	// where the serial differs or the answer is unusable; "http" reads
+	// every zone's text.
+	SerialCheck string `yaml:"serial_check"`
+	// DNSAddress is the server's DNS (named on the DA box), host:port;
+	// default the hostname on port 53.
+	DNSAddress string `yaml:"dns_address"`
 }
+
+// The values of reconciliation.directadmin_servers[].serial_check.
+const (
+	SerialCheckDNS  = "dns"
+	SerialCheckHTTP = "http"
+)
 
 func (s *DirectAdminServer) setDefaults() {
 	s.Port = 2222

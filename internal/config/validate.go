@@ -133,6 +133,14 @@ func (s *DirectAdminServer) validate(r *report, key string) {
 	if s.Password == "" {
 		r.add(key+".password", "is empty; set the DirectAdmin password or login key")
 	}
+	switch s.SerialCheck {
+	case "", SerialCheckDNS, SerialCheckHTTP:
+	default:
+		r.add(key+".serial_check", "%q is not a serial check; use dns (ask the server's DNS for each SOA, the default) or http (read every zone's text)", s.SerialCheck)
+	}
+	if s.DNSAddress != "" {
+		checkHostPort(r, key+".dns_address", s.DNSAddress)
+	}
 }
 
 func (p *PeerSyncConfig) validate(r *report) {

@@ -43,6 +43,8 @@ func (s *BuiltinConfig) validate(r *report, key string) {
 	s.RRL.validate(r, key+".rrl")
 	checkCookieSecret(r, key+".cookie_secret", s.CookieSecret)
 	checkCookieSecret(r, key+".cookie_secret_previous", s.CookieSecretPrevious)
+	s.TCP.validate(r, key+".tcp")
+	s.Dnstap.validate(r, key+".dnstap")
 }
 
 func (s *BindConfig) validate(r *report, key string) {

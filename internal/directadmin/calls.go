@@ -3,6 +3,7 @@ package directadmin
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -35,23 +36,31 @@ func (c *Client) DomainOwners(ctx context.Context) (map[string]string, error) {
 	return owners, nil
 }
 
-// parseOwners reads `example.com=user&...`, also newline-separated.
+// parseOwners reads `example.com=user&...`, also newline-separated. It
+// splits the pairs itself: url.ParseQuery refuses more than 10,000
+// parameters (Go's urlmaxqueryparams), and a DA server may own far more
+// domains.
 func parseOwners(body []byte) (map[string]string, error) {
-	s := strings.Trim(strings.ReplaceAll(strings.TrimSpace(string(body)), "\n", "&"), "&")
 	out := map[string]string{}
-	if s == "" {
-		return out, nil
-	}
-	v, err := url.ParseQuery(s)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnexpected, err)
-	}
-	for domain, users := range v {
-		name := normName(domain)
-		if name == "" || len(users) != 1 || users[0] == "" {
-			return nil, fmt.Errorf("%w: owners entry %q=%q", ErrUnexpected, domain, users)
+	for pair := range strings.FieldsFuncSeq(string(body), func(r rune) bool { return r == '&' || r == '\n' || r == '\r' }) {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
 		}
-		out[name] = strings.TrimSpace(users[0])
+		k, v, _ := strings.Cut(pair, "=")
+		domain, err1 := url.QueryUnescape(k)
+		user, err2 := url.QueryUnescape(v)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("%w: owners entry %q: %v", ErrUnexpected, pair, err)
+		}
+		name, user := normName(domain), strings.TrimSpace(user)
+		if name == "" || user == "" {
+			return nil, fmt.Errorf("%w: owners entry %q", ErrUnexpected, pair)
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("%w: owners entry %q: %s listed twice", ErrUnexpected, pair, name)
+		}
+		out[name] = user
 	}
 	return out, nil
 }

@@ -56,6 +56,7 @@ type Client struct {
 
 	mu     sync.Mutex
 	cookie []*http.Cookie // session after the cookie login fallback
+	sent   map[string]int // requests sent, by path
 }
 
 // New returns a Client for the server in opt.
@@ -93,6 +94,28 @@ func newHTTPClient(opt Options) *http.Client {
 		Timeout:       opt.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+}
+
+// count records one request to path.
+func (c *Client) count(path string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sent == nil {
+		c.sent = map[string]int{}
+	}
+	c.sent[path]++
+}
+
+// Requests returns how many requests the client has sent, by path
+// (/CMD_DNS_ADMIN pages, /CMD_API_DNS_ADMIN zone texts, ...), since New.
+func (c *Client) Requests() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.sent))
+	for p, n := range c.sent {
+		out[p] = n
+	}
+	return out
 }
 
 // Host returns the server's host name as configured.
@@ -137,6 +160,7 @@ func (c *Client) send(ctx context.Context, path string, q url.Values) (*http.Res
 	if err != nil {
 		return nil, nil, err
 	}
+	c.count(path)
 	if s := c.session(); s != nil {
 		for _, ck := range s {
 			req.AddCookie(ck)

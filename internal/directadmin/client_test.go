@@ -184,3 +184,26 @@ func count(reqs []string, prefix string) int {
 	}
 	return n
 }
+
+// TestListManyPages: pages after the first are asked a few at a time; the
+// set is complete and each page asked once.
+func TestListManyPages(t *testing.T) {
+	da := fakeda.Start(t, fakeda.Options{})
+	want := fill(da, 50) // 51 zones, 2 per page: 26 pages
+	got, err := client(da).ListZoneSet(context.Background())
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("ListZoneSet = %d zones, %v; want %d", len(got), err, len(want))
+	}
+	for _, n := range want {
+		if !got[n] {
+			t.Fatalf("%s missing", n)
+		}
+	}
+	if n := count(da.Requests(), "GET /CMD_DNS_ADMIN"); n != 26 {
+		t.Fatalf("%d listing requests, want 26", n)
+	}
+	da.SetFault(fakeda.FailPage2)
+	if got, err := client(da).ListZoneSet(context.Background()); err == nil || got != nil || !strings.Contains(err.Error(), "HTTP 500") {
+		t.Fatalf("a failing page: %d zones, %v", len(got), err)
+	}
+}

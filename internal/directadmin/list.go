@@ -2,13 +2,17 @@ package directadmin
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // maxPages bounds the listing, against an answer claiming absurd totals.
@@ -18,24 +22,9 @@ const maxPages = 100_000
 // pages), sorted and de-duplicated. It fails unless every page answered
 // with the expected JSON and the same page count.
 func (c *Client) ListZones(ctx context.Context) ([]string, error) {
-	seen := map[string]bool{}
-	total := 1
-	for page := 1; page <= total; page++ {
-		p, err := c.listPage(ctx, page)
-		if err != nil {
-			return nil, fmt.Errorf("directadmin: list zones %s: page %d: %w", c.opt.Host, page, err)
-		}
-		if page == 1 {
-			total = p.totalPages
-		} else if p.totalPages != total {
-			return nil, fmt.Errorf("directadmin: list zones %s: page %d: %w: total_pages changed from %d to %d", c.opt.Host, page, ErrUnexpected, total, p.totalPages)
-		}
-		if len(p.domains) == 0 && total > 1 {
-			return nil, fmt.Errorf("directadmin: list zones %s: page %d of %d: %w: no zones", c.opt.Host, page, total, ErrUnexpected)
-		}
-		for _, d := range p.domains {
-			seen[d] = true
-		}
+	seen, err := c.ListZoneSet(ctx)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]string, 0, len(seen))
 	for d := range seen {
@@ -43,6 +32,77 @@ func (c *Client) ListZones(ctx context.Context) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// listParallel bounds the listing pages asked at once (after the first,
+// which gives the page count): 100 pages at 100,000 zones.
+const listParallel = 4
+
+// ListZoneSet is ListZones as a set, for callers that only look names up.
+func (c *Client) ListZoneSet(ctx context.Context) (map[string]bool, error) {
+	first, err := c.listPage(ctx, 1)
+	if err != nil {
+		return nil, fmt.Errorf("directadmin: list zones %s: page 1: %w", c.opt.Host, err)
+	}
+	total := first.totalPages
+	pages := make([]page, total)
+	pages[0] = first
+	errs := make([]error, total)
+	next := atomic.Int64{}
+	next.Store(2)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range min(listParallel, total-1) {
+		wg.Go(func() {
+			for n := int(next.Add(1) - 1); n <= total && ctx.Err() == nil; n = int(next.Add(1) - 1) {
+				if pages[n-1], errs[n-1] = c.checkedPage(ctx, n, total); errs[n-1] != nil {
+					cancel() // one bad page makes the listing unknown: stop asking
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("directadmin: list zones %s: %w", c.opt.Host, firstErr(errs))
+	}
+	seen := map[string]bool{}
+	for _, p := range pages {
+		for _, d := range p.domains {
+			seen[d] = true
+		}
+	}
+	return seen, nil
+}
+
+// firstErr returns the error of the lowest page that failed, passing over
+// the pages cancelled because another failed.
+func firstErr(errs []error) error {
+	var cancelled error
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, context.Canceled):
+			cancelled = cmp.Or(cancelled, err)
+		default:
+			return err
+		}
+	}
+	return cancelled
+}
+
+// checkedPage reads page n of total and checks it agrees with the first.
+func (c *Client) checkedPage(ctx context.Context, n, total int) (page, error) {
+	p, err := c.listPage(ctx, n)
+	switch {
+	case err != nil:
+		return page{}, fmt.Errorf("page %d: %w", n, err)
+	case p.totalPages != total:
+		return page{}, fmt.Errorf("page %d: %w: total_pages changed from %d to %d", n, ErrUnexpected, total, p.totalPages)
+	case len(p.domains) == 0:
+		return page{}, fmt.Errorf("page %d of %d: %w: no zones", n, total, ErrUnexpected)
+	}
+	return p, nil
 }
 
 // page is one decoded listing page.

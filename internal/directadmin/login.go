@@ -37,6 +37,7 @@ func (c *Client) login(ctx context.Context) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	c.count("/CMD_LOGIN")
 	resp, _, err := c.roundTrip(req)
 	if err != nil {
 		return fmt.Errorf("session login: %w", err)

@@ -2,7 +2,9 @@ package directadmin
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -53,7 +55,15 @@ func TestParseOwners(t *testing.T) {
 	if got, err := parseOwners([]byte("  \n")); err != nil || len(got) != 0 {
 		t.Fatalf("empty owners = %v, %v", got, err)
 	}
-	for _, bad := range []string{"a.example=alice&a.example=eve", "a.example=", "a.example=%zz"} {
+	// More domains than url.ParseQuery accepts parameters (10,000).
+	var big []string
+	for i := range 150_000 {
+		big = append(big, fmt.Sprintf("d%d.example=u%d", i, i%7))
+	}
+	if got, err := parseOwners([]byte(strings.Join(big, "&"))); err != nil || len(got) != 150_000 || got["d149999.example"] != "u3" {
+		t.Fatalf("150,000 owners: %d, %v", len(got), err)
+	}
+	for _, bad := range []string{"a.example=alice&a.example=eve", "a.example=", "a.example=%zz", "=alice", "a.example"} {
 		if _, err := parseOwners([]byte(bad)); !errors.Is(err, ErrUnexpected) {
 			t.Errorf("parseOwners(%q) = %v; want ErrUnexpected", bad, err)
 		}

@@ -12,6 +12,7 @@ const ednsSize = 1232
 
 // ServeDNS answers one query; it implements dns.Handler.
 func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	t0 := s.tapNow()
 	if s.isTransfer(r) {
 		s.serveTransfer(w, r)
 		return
@@ -34,6 +35,7 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 		out, _ = errorReply(r, dns.RcodeFormatError).PackBuffer(out[:0])
 	}
 	s.rcodes.count(out)
+	s.observeMsg(w, r, out, t0, tcp)
 	_, _ = w.Write(out)
 	*buf = out[:0]
 	putBuffer(buf)

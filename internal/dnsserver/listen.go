@@ -61,7 +61,10 @@ func (s *Server) Bind(addr string) (*Sockets, error) {
 func (s *Server) Serve(ctx context.Context, k *Sockets) error {
 	secrets := s.xfr.tsigSecrets()
 	tl := newLimitListener(k.l, s.opt.TCPMaxConns, s.opt.TCPMaxConnsPerPrefix, s.tcpWriteTimeout())
-	servers := []*dns.Server{{Listener: tl, TsigSecret: secrets}}
+	tl.lim.busyIdle = s.opt.TCPBusyIdleTimeout
+	idle := s.opt.TCPIdleTimeout
+	servers := []*dns.Server{{Listener: tl, TsigSecret: secrets, ReadTimeout: s.opt.TCPReadTimeout,
+		IdleTimeout: func() time.Duration { return idle }, MaxTCPQueries: s.opt.TCPMaxQueries}}
 	loops, err := s.startUDPLoops(k.pcs, k.UDPAddr().(*net.UDPAddr).IP.IsUnspecified())
 	if err != nil {
 		_ = k.Close()
@@ -199,7 +202,7 @@ func accept(dh dns.Header) dns.MsgAcceptAction {
 // read for that long is cut off rather than holding a goroutine and its
 // buffers (a transfer's own timeout may be shorter).
 func (s *Server) tcpWriteTimeout() time.Duration {
-	d := 10 * time.Second
+	d := s.opt.TCPWriteTimeout
 	if s.xfr != nil && s.xfr.opt.Timeout < d {
 		d = s.xfr.opt.Timeout
 	}

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -39,6 +40,16 @@ type Options struct {
 	// and TCPMaxConnsPerPrefix those from one client /24 (IPv4) or /56
 	// (IPv6); 1000 and 100 when zero (tcplimit.go).
 	TCPMaxConns, TCPMaxConnsPerPrefix int
+	// TCPReadTimeout is how long a new TCP connection may take to send
+	// its first query, TCPIdleTimeout how long it may then wait between
+	// queries, TCPBusyIdleTimeout the cap on both while more than half of
+	// TCPMaxConns are open; 2 s, 8 s and 500 ms when zero. TCPWriteTimeout
+	// bounds each write (10 s when zero; a zone transfer's own timeout may
+	// be shorter). TCPMaxQueries closes a connection after that many
+	// queries (128 when zero, -1: no limit); they are answered one at a
+	// time, so one connection has one query in flight.
+	TCPReadTimeout, TCPIdleTimeout, TCPBusyIdleTimeout, TCPWriteTimeout time.Duration
+	TCPMaxQueries                                                       int
 	// MinimalANY answers ANY over UDP with one RRset (RFC 8482), or a
 	// synthesized HINFO "RFC8482" ""; over TCP ANY stays complete. Off
 	// (BIND 9.18's answers) in the zero value.
@@ -47,6 +58,12 @@ type Options struct {
 	Cookies *CookieOptions
 	// RRL turns response rate limiting on for UDP (rrl.go); nil: off.
 	RRL *RRLOptions
+	// ZoneCounts counts answers per served zone (zonestats.go); off in
+	// the zero value.
+	ZoneCounts bool
+	// Dnstap writes answered queries as dnstap messages (dnstap.go); nil
+	// or without a destination: off.
+	Dnstap *DnstapOptions
 	// Transfers makes the server a primary (zone transfers out, NOTIFY, a
 	// catalog zone); nil refuses every transfer.
 	Transfers *TransferOptions
@@ -70,6 +87,9 @@ type Server struct {
 	rrl *rrl // nil: no rate limiting
 
 	cookies *cookies // nil: no cookies
+
+	zstats *zoneStats // nil: no per-zone counts
+	tap    *tap       // nil: no dnstap output
 }
 
 // New returns a Server that serves no zone yet.
@@ -89,6 +109,21 @@ func New(opt Options) *Server {
 	if opt.TCPMaxConnsPerPrefix <= 0 {
 		opt.TCPMaxConnsPerPrefix = defaultTCPMaxConnsPerPrefix
 	}
+	if opt.TCPReadTimeout <= 0 {
+		opt.TCPReadTimeout = defaultTCPReadTimeout
+	}
+	if opt.TCPIdleTimeout <= 0 {
+		opt.TCPIdleTimeout = defaultTCPIdleTimeout
+	}
+	if opt.TCPBusyIdleTimeout <= 0 {
+		opt.TCPBusyIdleTimeout = defaultTCPBusyIdle
+	}
+	if opt.TCPWriteTimeout <= 0 {
+		opt.TCPWriteTimeout = defaultTCPWriteTimeout
+	}
+	if opt.TCPMaxQueries == 0 {
+		opt.TCPMaxQueries = defaultTCPMaxQueries
+	}
 	if opt.UDPSockets <= 0 {
 		opt.UDPSockets = runtime.GOMAXPROCS(0)
 	}
@@ -99,6 +134,12 @@ func New(opt Options) *Server {
 	if opt.RRL != nil {
 		s.rrl = newRRL(*opt.RRL)
 		s.rrl.logf = s.logLimited
+	}
+	if opt.ZoneCounts {
+		s.zstats = newZoneStats()
+	}
+	if d := opt.Dnstap; d != nil && (d.Socket != "" || d.File != "") {
+		s.tap = newTap(*d, opt.Logger)
 	}
 	zones := map[string]*zoneIndex{}
 	if opt.Transfers != nil {
@@ -162,6 +203,7 @@ func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 		changed = append(changed, z)
 	}
 	notify := s.xfrApplied(old, zones, changed, removed)
+	s.zstats.apply(changed, removed)
 	s.snap.Store(newSnapshot(zones, s.opt.CacheEntries))
 	s.notifyChanged(notify)
 	s.log.Debug("zones applied", "indexed", len(changed), "removed", len(remove), "served", len(zones))

@@ -15,27 +15,37 @@ import (
 //   - at most TCPMaxConns connections at once, and at most
 //     TCPMaxConnsPerPrefix from one client prefix (/24 IPv4, /56 IPv6);
 //     a connection over either cap is closed as soon as it is accepted;
-//   - an idle connection is closed after the server's idle timeout, and
-//     after tcpBusyIdle once more than half of TCPMaxConns are open (as
-//     NSD does), so idle clients cannot hold the table;
-//   - every write has a deadline (tcpWriteTimeout);
+//   - a connection that sends no first query within TCPReadTimeout (2 s)
+//     or no next one within TCPIdleTimeout (8 s) is closed, and no read
+//     waits longer than TCPBusyIdleTimeout (500 ms) once more than half
+//     of TCPMaxConns are open (as NSD does), so idle clients cannot hold
+//     the table;
+//   - every write has a deadline (TCPWriteTimeout, 10 s; tcpWriteTimeout);
 //   - when accept fails for lack of descriptors or memory (EMFILE,
 //     ENFILE, ENOBUFS, ENOMEM) the listener waits, doubling from 5 ms up
 //     to 1 s, instead of retrying at once (which spins a core);
 //   - queries on one connection are answered one after the other, and a
-//     connection is closed after 128 of them (miekg/dns's
-//     MaxTCPQueries), so one client has at most one query in flight per
+//     connection is closed after TCPMaxQueries (128, miekg/dns's
+//     default) of them, so one client has at most one query in flight per
 //     connection.
+//
+// Options documents each knob; the config keys are the builtin's tcp
+// section.
 const (
 	defaultTCPMaxConns          = 1000
 	defaultTCPMaxConnsPerPrefix = 100
-	tcpBusyIdle                 = 500 * time.Millisecond
+	defaultTCPBusyIdle          = 500 * time.Millisecond
+	defaultTCPReadTimeout       = 2 * time.Second // miekg/dns's default
+	defaultTCPIdleTimeout       = 8 * time.Second // miekg/dns's default
+	defaultTCPMaxQueries        = 128             // miekg/dns's default
+	defaultTCPWriteTimeout      = 10 * time.Second
 )
 
 // tcpLimits is the connection table of one Listen call.
 type tcpLimits struct {
 	max, perPrefix int
 	writeTimeout   time.Duration
+	busyIdle       time.Duration
 
 	mu       sync.Mutex
 	open     int
@@ -53,7 +63,7 @@ type limitListener struct {
 func newLimitListener(l net.Listener, max, perPrefix int, writeTimeout time.Duration) *limitListener {
 	return &limitListener{
 		Listener: l,
-		lim:      &tcpLimits{max: max, perPrefix: perPrefix, writeTimeout: writeTimeout, byPrefix: map[netip.Prefix]int{}},
+		lim:      &tcpLimits{max: max, perPrefix: perPrefix, writeTimeout: writeTimeout, busyIdle: defaultTCPBusyIdle, byPrefix: map[netip.Prefix]int{}},
 		sleep:    time.Sleep,
 	}
 }
@@ -166,10 +176,10 @@ func (c *limitConn) Write(b []byte) (int, error) {
 }
 
 // SetReadDeadline is how miekg/dns applies its read and idle timeouts;
-// while the table is busy no read waits longer than tcpBusyIdle.
+// while the table is busy no read waits longer than busyIdle.
 func (c *limitConn) SetReadDeadline(t time.Time) error {
 	if c.lim.busy() {
-		if short := time.Now().Add(tcpBusyIdle); t.IsZero() || t.After(short) {
+		if short := time.Now().Add(c.lim.busyIdle); t.IsZero() || t.After(short) {
 			t = short
 		}
 	}

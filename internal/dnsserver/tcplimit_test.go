@@ -41,7 +41,7 @@ func childServer() int {
 	}
 	opt := Options{Logger: quietLogger(), TCPMaxConns: 10000, TCPMaxConnsPerPrefix: 10000}
 	if os.Getenv("DNSSERVER_DEFAULTS") == "1" { // as dadns ships it, loopback not exempt
-		opt = Options{Logger: quietLogger(), RRL: &RRLOptions{ResponsesPerSecond: 20, Slip: 2, Window: 15}, Cookies: &CookieOptions{}, MinimalANY: true}
+		opt = Options{Logger: quietLogger(), RRL: &RRLOptions{ResponsesPerSecond: 20, Slip: 2, Window: 15}, Cookies: &CookieOptions{}, MinimalANY: true, ZoneCounts: true}
 		if r, err := strconv.Atoi(os.Getenv("DNSSERVER_RRL_RATE")); err == nil {
 			opt.RRL.ResponsesPerSecond = r
 		}
@@ -289,7 +289,7 @@ func TestTCPPerPrefixIPv6AndRelease(t *testing.T) {
 }
 
 // TestTCPIdleShrinksWhenBusy: with the table more than half full, a read
-// deadline an hour away is cut to tcpBusyIdle.
+// deadline an hour away is cut to the busy idle timeout.
 func TestTCPIdleShrinksWhenBusy(t *testing.T) {
 	l := newLimitListener(&fakeListener{}, 4, 4, time.Second)
 	var held []*limitConn
@@ -318,5 +318,50 @@ func TestTCPIdleShrinksWhenBusy(t *testing.T) {
 	_ = held[1].Close()
 	if l.lim.busy() {
 		t.Fatal("2 of 4 counted as busy")
+	}
+}
+
+// TestTCPOptionsApplied: the TCP knobs reach the listener, and a
+// connection is closed after TCPMaxQueries queries.
+func TestTCPOptionsApplied(t *testing.T) {
+	s := New(Options{Logger: quietLogger(), TCPMaxConns: 50, TCPMaxConnsPerPrefix: 5, TCPReadTimeout: 3 * time.Second,
+		TCPIdleTimeout: 4 * time.Second, TCPBusyIdleTimeout: 300 * time.Millisecond, TCPWriteTimeout: 6 * time.Second, TCPMaxQueries: 3})
+	s.Apply([]*Zone{versionZone(t, 1)}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, tcpAddr, err := s.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.lmu.Lock()
+	srv := s.listeners[0].servers[0]
+	s.lmu.Unlock()
+	lim := srv.Listener.(*limitListener).lim
+	if srv.ReadTimeout != 3*time.Second || srv.IdleTimeout() != 4*time.Second || srv.MaxTCPQueries != 3 ||
+		lim.max != 50 || lim.perPrefix != 5 || lim.busyIdle != 300*time.Millisecond || lim.writeTimeout != 6*time.Second {
+		t.Fatalf("server %+v limits %+v", srv, lim)
+	}
+	conn, err := net.Dial("tcp", tcpAddr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	dc := &dns.Conn{Conn: conn}
+	answered := 0
+	for i := range 5 {
+		q := new(dns.Msg)
+		q.SetQuestion("example.test.", dns.TypeA)
+		q.Id = uint16(i)
+		if dc.WriteMsg(q) != nil {
+			break
+		}
+		if _, err := dc.ReadMsg(); err != nil {
+			break
+		}
+		answered++
+	}
+	if answered != 3 {
+		t.Fatalf("%d queries answered on one connection, want 3", answered)
 	}
 }

@@ -64,6 +64,7 @@ type udpLoop struct {
 	// wildcard: rx carry control messages, and tx the source to use.
 	wildcard bool
 	oob      [][]byte
+	obs      loopObserver // telemetry.go
 }
 
 func newUDPLoop(s *Server, pc net.PacketConn, wildcard bool) (*udpLoop, error) {
@@ -107,7 +108,8 @@ func (l *udpLoop) serve() {
 			continue
 		}
 		snap := l.s.snap.Load()
-		now := time.Now().Unix()
+		tnow := time.Now()
+		now := tnow.Unix()
 		k := 0
 		for i := range n {
 			var info replyInfo
@@ -130,6 +132,7 @@ func (l *udpLoop) serve() {
 			}
 			if ok {
 				l.s.rcodes.count(out)
+				l.observe(&l.rx[i], out, tnow)
 				l.out[k] = out
 				l.tx[k].Buffers[0], l.tx[k].Addr = out, l.rx[i].Addr
 				if l.wildcard {

@@ -95,22 +95,24 @@ func (pl *planner) source(name string, owner *ServerResult) (*ServerResult, bool
 // missing plans a fetch of every zone a complete server has and this node
 // lacks (never stored, or deleted here).
 func (pl *planner) missing(held map[string]bool) {
-	names := map[string]bool{}
+	lack := map[string]bool{} // only the names not held: a few, not all of DA's
 	for _, s := range pl.in.Servers {
 		if !s.Complete {
 			continue
 		}
 		for n := range s.Zones {
-			names[n] = true
+			if !held[n] {
+				lack[n] = true
+			}
 		}
 		for n := range s.Owners {
-			names[n] = true
+			if !held[n] {
+				lack[n] = true
+			}
 		}
 	}
-	for _, n := range slices.Sorted(maps.Keys(names)) {
-		if held[n] {
-			continue
-		}
+	lacking := slices.Sorted(maps.Keys(lack))
+	for _, n := range lacking {
 		if pl.in.ValidName != nil && !pl.in.ValidName(n) {
 			pl.plan.Invalid = append(pl.plan.Invalid, n)
 			continue

@@ -70,7 +70,30 @@ type ServerResult struct {
 	Err      string            // why not complete
 	Zones    map[string]bool   // every zone in its DNS (CMD_DNS_ADMIN)
 	Owners   map[string]string // its local domains → DA user (CMD_API_DOMAIN_OWNERS)
-	Serials  map[string]uint32 // SOA serials read from its zone texts
+	Serials  map[string]uint32 // SOA serials read from its zone texts (only where DNS did not settle it)
+	Texts    map[string][]byte // texts read for Serials of zones to fetch, kept for the apply
+	Cost     ServerCost        // what learning the serials cost
+}
+
+// ServerCost is what one server's pass cost: how the serials of the zones
+// held here were learnt, and the requests sent.
+type ServerCost struct {
+	Held         int    `json:"held"`                // zones held here as owned by it (serials learnt)
+	SerialCheck  string `json:"serial_check"`        // dns or http
+	DNSQueries   int    `json:"dns_queries"`         // SOA questions sent (UDP tries and TCP)
+	DNSUnchanged int    `json:"dns_unchanged"`       // serial over DNS equals the stored one: no text read
+	DNSChanged   int    `json:"dns_changed"`         // serial over DNS differs: text read
+	DNSFallbacks int    `json:"dns_fallbacks"`       // no usable DNS answer: text read
+	DNSError     string `json:"dns_error,omitempty"` // the DNS server stopped answering
+	Texts        int    `json:"texts_read"`          // zone texts read over HTTP for serials
+	// ListSeconds is the time of the listing and the owners; DNSSeconds of
+	// the SOA questions; TextSeconds of the texts read for serials.
+	ListSeconds float64 `json:"list_seconds"`
+	DNSSeconds  float64 `json:"dns_seconds"`
+	TextSeconds float64 `json:"text_seconds"`
+	// Requests are the HTTP requests sent to the server this pass, by
+	// path, the apply's included.
+	Requests map[string]int `json:"requests,omitempty"`
 }
 
 // has reports whether the server's DNS or its domains hold name.

@@ -71,13 +71,15 @@ func (n *node) live() []store.Zone {
 // server configures da under hostname (which must reach it: 127.0.0.1 or
 // localhost).
 func server(da *fakeda.Server, hostname string, aliases ...string) config.DirectAdminServer {
-	return config.DirectAdminServer{Hostname: hostname, Port: da.Port, Username: "admin", Password: "secret", Aliases: aliases}
+	return config.DirectAdminServer{Hostname: hostname, Port: da.Port, Username: "admin", Password: "secret", Aliases: aliases,
+		DNSAddress: da.DNSAddr()}
 }
 
 func (n *node) reconciler(servers ...config.DirectAdminServer) *reconcile.Reconciler {
 	return reconcile.New(context.Background(), reconcile.Options{
 		Store: n.st, Push: n.svc, Servers: servers, VerifySSL: true, IPP: 3,
 		MaxDeleteFraction: 0.1, Backends: []string{"builtin"}, Timeout: 2 * time.Second, Logger: quiet(),
+		DNSTimeout: time.Second, // generous: a busy machine must not turn an answer into a fallback
 	})
 }
 
@@ -358,5 +360,66 @@ func TestRunTimedPasses(t *testing.T) {
 	}
 	if _, ok := n.get("a.example"); ok {
 		t.Fatal("dry_run timed pass stored a zone")
+	}
+}
+
+// TestDeleteConfirmedWithTheText: a zone the listing lacks but whose text
+// DA still serves (a listing that shifted between pages) is not deleted.
+func TestDeleteConfirmedWithTheText(t *testing.T) {
+	n := newNode(t)
+	da := fakeda.Start(t, fakeda.Options{})
+	fillBoth(n, da, 20, "127.0.0.1")
+	da.Unlist("site4.example")
+	n.push("gone.example", 1, "127.0.0.1")
+	rep, p := runOnce(t, n.reconciler(server(da, "127.0.0.1")), false)
+	if p.Count(reconcile.Delete) != 2 {
+		t.Fatalf("plan %v: want both zones the listing lacks planned as deletes", p.Actions)
+	}
+	if _, ok := n.get("site4.example"); !ok || rep.Skipped != 1 {
+		t.Fatalf("a zone DA still serves was deleted: report %+v", rep)
+	}
+	if _, ok := n.get("gone.example"); ok || rep.Applied[reconcile.Delete] != 1 {
+		t.Fatalf("the real orphan was not deleted: report %+v", rep)
+	}
+}
+
+// streaming is a store with EachLive, walking List's rows one at a time.
+type streaming struct {
+	store.Store
+	walks int
+}
+
+func (s *streaming) EachLive(ctx context.Context, fn func(store.Zone) error) error {
+	s.walks++
+	zs, err := s.Store.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, z := range zs {
+		if err := fn(z); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestStreamingStore: a store that streams its live zones (LiveStreamer)
+// is read that way, with the same outcome as through List.
+func TestStreamingStore(t *testing.T) {
+	n := newNode(t)
+	da := fakeda.Start(t, fakeda.Options{})
+	fillBoth(n, da, 20, "127.0.0.1")
+	da.AddLocal("site3.example", "user", fakeda.Zone("site3.example", 4))
+	n.push("gone.example", 1, "127.0.0.1")
+	st := &streaming{Store: n.st}
+	r := reconcile.New(context.Background(), reconcile.Options{
+		Store: st, Push: n.svc, Servers: []config.DirectAdminServer{server(da, "127.0.0.1")}, IPP: 3,
+		MaxDeleteFraction: 0.1, Timeout: 2 * time.Second, Logger: quiet()})
+	rep, _ := runOnce(t, r, false)
+	if st.walks != 1 || rep.Applied[reconcile.Fetch] != 1 || rep.Applied[reconcile.Delete] != 1 || rep.Servers[0].Held != 20 {
+		t.Fatalf("walks %d, report %+v", st.walks, rep)
+	}
+	if z, _ := n.get("site3.example"); z.Serial != 4 {
+		t.Fatalf("not repaired: %+v", z)
 	}
 }

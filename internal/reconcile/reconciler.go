@@ -3,7 +3,9 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -37,8 +39,13 @@ type Options struct {
 	ZoneLimits zone.Limits
 	// Timeout bounds each DA call (default 30 s); tests shorten it.
 	Timeout time.Duration
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// DNSTimeout bounds one try of one SOA question to a server's DNS
+	// (default 2 s); DNSParallel bounds the questions in flight per server
+	// (default 64).
+	DNSTimeout  time.Duration
+	DNSParallel int
+	Logger      *slog.Logger
+	Now         func() time.Time
 	// Gate, when set, is asked before each timed pass; the pass is skipped
 	// unless it answers true (nodes sharing a store: one holds the lease).
 	Gate func(context.Context) (bool, error)
@@ -130,22 +137,40 @@ func (r *Reconciler) client(host string) *directadmin.Client {
 
 // Plan polls the servers and returns the plan, changing nothing.
 func (r *Reconciler) Plan(ctx context.Context) (Plan, []ServerResult, error) {
+	p, results, _, err := r.plan(ctx)
+	return p, results, err
+}
+
+// planTimes are where a plan's time went besides the servers.
+type planTimes struct {
+	store, plan float64 // seconds reading the store; making the plan
+}
+
+func (r *Reconciler) plan(ctx context.Context) (Plan, []ServerResult, planTimes, error) {
+	var tm planTimes
+	start := time.Now()
 	zones, err := r.nodeZones(ctx)
 	if err != nil {
-		return Plan{}, nil, err
+		return Plan{}, nil, tm, err
 	}
+	tm.store = time.Since(start).Seconds()
 	results := r.pollAll(ctx, zones)
 	if err := ctx.Err(); err != nil {
-		return Plan{}, nil, err
+		return Plan{}, nil, tm, err
 	}
+	start = time.Now()
 	tombs, err := r.tombstones(ctx, zones, results)
 	if err != nil {
-		return Plan{}, nil, err
+		return Plan{}, nil, tm, err
 	}
-	return MakePlan(Input{
+	tm.store += time.Since(start).Seconds()
+	start = time.Now()
+	p := MakePlan(Input{
 		Zones: zones, Tombstones: tombs, Servers: results, Owners: r.owners,
 		MaxDeleteFraction: r.opt.MaxDeleteFraction, ValidName: validName,
-	}), results, nil
+	})
+	tm.plan = time.Since(start).Seconds()
+	return p, results, tm, nil
 }
 
 func validName(s string) bool {
@@ -159,14 +184,20 @@ func (r *Reconciler) RunOnce(ctx context.Context, dryRun bool) (Report, Plan, er
 	r.run.Lock()
 	defer r.run.Unlock()
 	rep := newReport(r.opt.Now(), dryRun)
-	p, results, err := r.Plan(ctx)
+	before := r.requests()
+	p, results, tm, err := r.plan(ctx)
+	rep.PlanSeconds = time.Since(rep.Started).Seconds()
+	rep.StoreSeconds, rep.DecideSeconds = tm.store, tm.plan
 	if err == nil {
 		rep.fill(results, p)
 		if !dryRun {
-			r.apply(ctx, p, &rep)
+			start := time.Now()
+			r.apply(ctx, p, &rep, results)
+			rep.ApplySeconds = time.Since(start).Seconds()
 		}
 		rep.Backends, err = r.backendCounts(ctx)
 	}
+	r.countRequests(&rep, before)
 	if err != nil {
 		rep.Error = err.Error()
 	}
@@ -177,6 +208,31 @@ func (r *Reconciler) RunOnce(ctx context.Context, dryRun bool) (Report, Plan, er
 	r.keep(ctx, rep)
 	r.logReport(rep)
 	return rep, p, err
+}
+
+// requests snapshots each client's request counts.
+func (r *Reconciler) requests() []map[string]int {
+	out := make([]map[string]int, len(r.servers))
+	for i, c := range r.servers {
+		out[i] = c.Requests()
+	}
+	return out
+}
+
+// countRequests puts the requests sent since before into the report.
+func (r *Reconciler) countRequests(rep *Report, before []map[string]int) {
+	for i, now := range r.requests() {
+		if i >= len(rep.Servers) {
+			return
+		}
+		d := map[string]int{}
+		for p, n := range now {
+			if n > before[i][p] {
+				d[p] = n - before[i][p]
+			}
+		}
+		rep.Servers[i].Requests = d
+	}
 }
 
 // keep stores rep in memory and in the store.
@@ -205,20 +261,53 @@ func (r *Reconciler) logReport(rep Report) {
 	if rep.Error != "" {
 		attrs = append(attrs, "err", rep.Error)
 	}
+	attrs = append(attrs, "seconds", rep.Finished.Sub(rep.Started).Seconds(), "plan_seconds", rep.PlanSeconds,
+		"store_seconds", rep.StoreSeconds, "decide_seconds", rep.DecideSeconds, "apply_seconds", rep.ApplySeconds)
 	r.log.Info("reconcile: pass done", attrs...)
+	for _, s := range rep.Servers {
+		r.log.Info("reconcile: pass cost", "server", s.Hostname, "held", s.Held, "serial_check", s.SerialCheck,
+			"dns_queries", s.DNSQueries, "dns_unchanged", s.DNSUnchanged, "dns_changed", s.DNSChanged,
+			"dns_fallbacks", s.DNSFallbacks, "texts_read", s.Texts, "http_requests", fmt.Sprint(s.Requests),
+			"list_seconds", s.ListSeconds, "dns_seconds", s.DNSSeconds, "text_seconds", s.TextSeconds)
+	}
 }
 
 // nodeZones reads the live zones.
 func (r *Reconciler) nodeZones(ctx context.Context) ([]NodeZone, error) {
+	var zones []NodeZone
+	owners := map[string]string{} // one copy of each owner name, not one a zone
+	add := func(z store.Zone) {
+		o, ok := owners[z.OwnerHost]
+		if !ok {
+			o = z.OwnerHost
+			owners[o] = o
+		}
+		zones = append(zones, NodeZone{Name: z.Name, Serial: z.Serial, Owner: o, Version: z.Version})
+	}
+	if each, ok := r.opt.Store.(LiveStreamer); ok {
+		if err := each.EachLive(ctx, func(z store.Zone) error { add(z); return nil }); err != nil {
+			return nil, err
+		}
+		return slices.Clip(zones), nil
+	}
 	live, err := r.opt.Store.List(ctx)
 	if err != nil {
 		return nil, err
 	}
-	zones := make([]NodeZone, 0, len(live))
-	for _, z := range live {
-		zones = append(zones, NodeZone{Name: z.Name, Serial: z.Serial, Owner: z.OwnerHost, Version: z.Version})
+	zones = make([]NodeZone, 0, len(live))
+	for i, z := range live {
+		add(z)
+		live[i] = store.Zone{} // let the rest of the row go as the slice is walked
 	}
 	return zones, nil
+}
+
+// LiveStreamer is implemented by stores that can hand over the live zones'
+// metadata one row at a time (Store.List's rows, by name), so a pass over
+// 100,000 zones never holds them all as full rows; the reconciler uses it
+// when the store has it and Store.List otherwise.
+type LiveStreamer interface {
+	EachLive(ctx context.Context, fn func(store.Zone) error) error
 }
 
 // tombstones returns the stored versions of the names the complete
@@ -242,18 +331,24 @@ func (r *Reconciler) tombstones(ctx context.Context, zones []NodeZone, results [
 			}
 		}
 	}
-	rows, err := r.opt.Store.Zones(ctx, names)
-	if err != nil {
-		return nil, err
-	}
 	out := map[string]int64{}
-	for n, z := range rows {
-		if z.Deleted {
-			out[n] = z.Version
+	for part := range slices.Chunk(names, tombChunk) { // bounded: rows are read in parts
+		rows, err := r.opt.Store.Zones(ctx, part)
+		if err != nil {
+			return nil, err
+		}
+		for n, z := range rows {
+			if z.Deleted {
+				out[n] = z.Version
+			}
 		}
 	}
 	return out, nil
 }
+
+// tombChunk bounds the names of one tombstone read (a fresh node lacks
+// every zone DA lists).
+const tombChunk = 1000
 
 // backendCounts reads what each backend still has to apply.
 func (r *Reconciler) backendCounts(ctx context.Context) ([]BackendStatus, error) {

@@ -25,6 +25,13 @@ type Report struct {
 	Applied map[Kind]int `json:"applied"` // actions done per kind (none in dry-run)
 	Failed  int          `json:"failed"`  // actions that failed (retried next pass)
 	Skipped int          `json:"skipped"` // zones a push changed meanwhile
+	// PlanSeconds is the time to poll the servers and plan, of which
+	// StoreSeconds reading the store and DecideSeconds the pure plan;
+	// ApplySeconds the time to carry out the plan.
+	PlanSeconds   float64 `json:"plan_seconds"`
+	StoreSeconds  float64 `json:"store_seconds"`
+	DecideSeconds float64 `json:"decide_seconds"`
+	ApplySeconds  float64 `json:"apply_seconds"`
 
 	DeletesWithheld int    `json:"deletes_withheld"`
 	DeleteRefusal   string `json:"delete_refusal,omitempty"` // why deletions were refused
@@ -43,6 +50,7 @@ type ServerStatus struct {
 	Zones    int    `json:"zones"`
 	Domains  int    `json:"domains"`
 	Error    string `json:"error,omitempty"`
+	ServerCost
 }
 
 // BackendStatus counts zones a backend does not serve at their latest
@@ -63,7 +71,7 @@ func newReport(start time.Time, dry bool) Report {
 func (rep *Report) fill(results []ServerResult, p Plan) {
 	for _, s := range results {
 		rep.Servers = append(rep.Servers, ServerStatus{Hostname: s.Host, Complete: s.Complete,
-			Zones: len(s.Zones), Domains: len(s.Owners), Error: s.Err})
+			Zones: len(s.Zones), Domains: len(s.Owners), Error: s.Err, ServerCost: s.Cost})
 		rep.Polled++
 		if !s.Complete {
 			rep.Unreachable++

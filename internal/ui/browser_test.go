@@ -256,8 +256,8 @@ func TestBrowserScenario(t *testing.T) {
   enabled: true
   initial_delay_minutes: 10000
   directadmin_servers:
-    - {hostname: 127.0.0.1, port: %d, username: admin, password: secret, ssl: false}
-`, da.Port))
+    - {hostname: 127.0.0.1, port: %d, username: admin, password: secret, ssl: false, dns_address: "%s"}
+`, da.Port, da.DNSAddr()))
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("dadns log:\n%s", n.log)

@@ -23,6 +23,9 @@ type Source struct {
 	Secondaries func() any
 	// Cluster reports the nodes sharing the store (nil: one node).
 	Cluster func(context.Context) (any, error)
+	// Traffic reports the builtin's per-zone answer counts, the top
+	// zones (0: the default number) per instance (nil: none counted).
+	Traffic func(top int) any
 	Version string
 }
 
@@ -43,6 +46,9 @@ type Status struct {
 	Secondaries any `json:"secondaries,omitempty"`
 	// Cluster lists the dadns nodes sharing the store (a shared store only).
 	Cluster any `json:"cluster,omitempty"`
+	// Traffic is the builtin instances' per-zone answer counts (top
+	// zones by answers and by NXDOMAIN), when counted.
+	Traffic any `json:"traffic,omitempty"`
 }
 
 // Queues sums the work not done yet over the backends.
@@ -118,6 +124,9 @@ func BuildStatus(ctx context.Context, src Source) (Status, error) {
 	}
 	if src.Secondaries != nil {
 		doc.Secondaries = src.Secondaries()
+	}
+	if src.Traffic != nil {
+		doc.Traffic = src.Traffic(0)
 	}
 	if src.Cluster != nil {
 		c, err := src.Cluster(ctx)

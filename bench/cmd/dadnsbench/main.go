@@ -61,6 +61,7 @@ type options struct {
 	out              string
 	keep             bool
 	combine          string // reports to put side by side instead of running
+	phases           string // only these phases (phase_nsdbackend.go); empty for all
 }
 
 // parseFlags reads the command line.
@@ -104,6 +105,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fl.StringVar(&o.out, "out", "bench/results/latest.md", "file the markdown report is written to")
 	fl.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, zone files, logs)")
 	fl.StringVar(&o.combine, "combine", "", "instead of running: reports to put side by side (comma-separated, e.g. bench/results/10k.md,bench/results/100k.md), written to -out")
+	fl.StringVar(&o.phases, "phases", "", "run only these phases after generating the zones (comma-separated: "+strings.Join(phaseNames, ", ")+"); empty runs every phase")
 	if err := fl.Parse(args); err != nil {
 		return o, err
 	}
@@ -136,6 +138,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if _, err := o.extraBackends(); err != nil {
 		return o, err
 	}
+	if _, err := o.selectedPhases(); err != nil {
+		return o, err
+	}
 	for _, k := range o.storeKinds() {
 		if k != "sqlite" && k != "mariadb" && k != "galera" {
 			return o, fmt.Errorf("dadnsbench: -stores: unknown store %q (sqlite, mariadb, galera)", k)
@@ -145,7 +150,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 }
 
 // skippable are the phases -skip can leave out.
-var skippable = []string{"latency", "served", "secondary", "restart", "burst", "flood", "stores"}
+var skippable = []string{"latency", "served", "secondary", "restart", "burst", "flood", "stores", "nsdbackend"}
 
 // skipped parses -skip.
 func (o options) skipped() map[string]bool {

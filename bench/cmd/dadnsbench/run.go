@@ -56,6 +56,9 @@ func (b *bench) run(ctx context.Context) {
 		b.rep.fail("zones", "generated", err)
 		return
 	}
+	if b.onlyPhases(ctx) {
+		return
+	}
 	skip := b.opt.skipped()
 	backends := b.backendsPhase(ctx)
 	b.pushPhase(ctx, backends)
@@ -93,6 +96,10 @@ func (b *bench) run(ctx context.Context) {
 	}
 	if !skip["stores"] {
 		b.storesPhase(ctx)
+		b.checkpoint("stores")
+	}
+	if !skip["nsdbackend"] {
+		b.nsdBackendPhase(ctx)
 	}
 }
 

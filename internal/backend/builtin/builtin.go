@@ -39,16 +39,18 @@ func NewHeld(srv *dnsserver.Server, k *dnsserver.Sockets) *Backend {
 	return b
 }
 
-// Close releases held sockets that Load never served.
+// Close releases held sockets that Load never served and ends the
+// server's dnstap output (writing what is queued).
 func (b *Backend) Close() error {
 	b.mu.Lock()
 	k := b.held
 	b.held = nil
 	b.mu.Unlock()
+	err := b.srv.Close()
 	if k == nil {
-		return nil
+		return err
 	}
-	return k.Close()
+	return errors.Join(err, k.Close())
 }
 
 // Server returns the DNS server behind the backend.

@@ -11,10 +11,14 @@ import (
 	"github.com/dadns/dadns/internal/zone"
 )
 
-// Apply writes the zones' files, checks each with nsd-checkzone, records
-// them in the file dadns owns and activates the batch with as few
-// nsd-control runs as it allows. A zone NSD would refuse fails alone and
-// permanently; an nsd-control failure fails the zones it was for.
+// Apply writes the zones' files, checks with nsd-checkzone those NSD
+// serves already that hold records outside the plain types (see plain),
+// records them in the file dadns owns and activates the batch with as few
+// nsd-control runs as it allows. A changed zone NSD would refuse fails
+// alone and permanently, and NSD keeps serving its previous version; a
+// new zone is not checked beforehand: NSD loading it is its check, and
+// Verify finds a zone NSD refused and why (see README, Checks). An
+// nsd-control failure fails the zones it was for.
 func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -26,7 +30,7 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	if err != nil {
 		return err
 	}
-	bad, err := b.check.check(ctx, files)
+	bad, err := b.check.check(ctx, b.risky(files))
 	if err != nil {
 		discard(files)
 		return err
@@ -81,6 +85,22 @@ func dropBad(files []staged, bad map[zone.Name]error, fails *[]error) []staged {
 		kept = append(kept, s)
 	}
 	return kept
+}
+
+// risky returns the staged files to check before installing them: zones
+// dadns holds in NSD already under the same file (NSD serves them, and a
+// file it refuses would take the served version down) that are not
+// plain.
+func (b *Backend) risky(files []staged) []staged {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	var out []staged
+	for _, s := range files {
+		if e, ok := b.zones[s.Z.Name]; ok && e.file == s.Final && !plain(s.Z) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // record enters the installed files in the zone set; it returns the zones
@@ -237,7 +257,7 @@ func (b *Backend) Delete(ctx context.Context, names []zone.Name) error {
 // unconfigure removes the zones from NSD's configuration.
 func (b *Backend) unconfigure(ctx context.Context, names []zone.Name) error {
 	if b.opt.Mode == ModeAddZone {
-		held := b.held(names)
+		held := b.heldNames(names)
 		if len(held) == 0 {
 			return nil
 		}
@@ -273,8 +293,8 @@ func mapErrors(m map[zone.Name]error) []error {
 	return out
 }
 
-// held returns the names dadns holds.
-func (b *Backend) held(names []zone.Name) []zone.Name {
+// heldNames returns the names dadns holds.
+func (b *Backend) heldNames(names []zone.Name) []zone.Name {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	var out []zone.Name

@@ -9,16 +9,19 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dadns/dadns/internal/backend"
 	"github.com/dadns/dadns/internal/zone"
 )
 
-// checker runs nsd-checkzone on each staged file, so that a zone NSD
-// would not load never reaches it: NSD stops serving a zone whose file
-// fails to load, even one it served before.
+// checker runs nsd-checkzone: before activation on the staged files of
+// zones NSD serves already (NSD stops serving a zone whose new file fails
+// to load), and after it on the file of a zone NSD answers SERVFAIL for,
+// to tell a zone NSD refused (and why) from one it is still loading.
 type checker struct {
-	cmd string // resolved command; "" when unavailable
+	cmd  string // resolved command; "" when unavailable
+	runs atomic.Int64
 }
 
 func newChecker(cmd string, log *slog.Logger) *checker {
@@ -52,7 +55,7 @@ func (c *checker) check(ctx context.Context, files []staged) (map[zone.Name]erro
 	for range min(checkers(), len(files)) {
 		wg.Go(func() {
 			for i := range next {
-				bad[i], errs[i] = c.one(ctx, files[i])
+				bad[i], errs[i] = c.run(ctx, files[i].Z.Name, files[i].Tmp)
 			}
 		})
 	}
@@ -76,16 +79,23 @@ func (c *checker) check(ctx context.Context, files []staged) (map[zone.Name]erro
 	return out, nil
 }
 
-// one runs nsd-checkzone on one file.
-func (c *checker) one(ctx context.Context, s staged) (refused, err error) {
-	out, err := exec.CommandContext(ctx, c.cmd, string(s.Z.Name), s.Tmp).CombinedOutput()
+// available says whether the check command can run.
+func (c *checker) available() bool { return c.cmd != "" }
+
+// run runs nsd-checkzone on one file.
+func (c *checker) run(ctx context.Context, name zone.Name, path string) (refused, err error) {
+	if c.cmd == "" {
+		return nil, nil
+	}
+	c.runs.Add(1)
+	out, err := exec.CommandContext(ctx, c.cmd, string(name), path).CombinedOutput()
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
-		return backend.Permanent(fmt.Errorf("nsd: NSD would not load zone %s: %s", s.Z.Name, reason(string(out), s.Tmp))), nil
+		return backend.Permanent(fmt.Errorf("nsd: NSD would not load zone %s: %s", name, reason(string(out), path))), nil
 	case err != nil:
 		return nil, fmt.Errorf("nsd: run nsd-checkzone: %w", err)
 	}

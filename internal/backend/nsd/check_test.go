@@ -2,9 +2,10 @@ package nsd
 
 import (
 	"errors"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/miekg/dns"
 
 	"github.com/dadns/dadns/internal/backend"
 	"github.com/dadns/dadns/internal/backend/backendtest"
@@ -26,9 +27,12 @@ func parse(t *testing.T, name, text string) *zone.Zone {
 	return z
 }
 
-// TestBadZoneFailsAlone applies a batch holding zones NSD would not load:
-// each fails permanently with NSD's reason and never reaches NSD; the
-// others are served; a zone NSD serves keeps its good version.
+// TestBadZoneFailsAlone applies a batch holding zones NSD would not load.
+// A zone NSD serves already is checked before NSD sees it: it fails in
+// Apply, permanently with NSD's reason, and NSD keeps serving its good
+// version. New zones are not checked beforehand: NSD refuses them alone
+// (SERVFAIL for them, the others served) and Verify fails them
+// permanently with NSD's reason.
 func TestBadZoneFailsAlone(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
@@ -40,26 +44,33 @@ func TestBadZoneFailsAlone(t *testing.T) {
 			if err := b.Apply(ctx, []*zone.Zone{kept}); err != nil {
 				t.Fatal(err)
 			}
-			batch := append(good, parse(t, "bad0.example", unloadable[0].text), parse(t, "bad1.example", unloadable[1].text),
-				parse(t, "kept.example", unloadable[0].text))
+			bad := []*zone.Zone{parse(t, "bad0.example", unloadable[0].text), parse(t, "bad1.example", unloadable[1].text)}
+			batch := append(append(good, bad...), parse(t, "kept.example", unloadable[0].text))
 			named, rest := backend.PerZone(b.Apply(ctx, batch))
-			if rest != nil || len(named) != 3 {
-				t.Fatalf("zone errors %v, rest %v; want bad0, bad1 and kept", named, rest)
+			if rest != nil || len(named) != 1 || named["kept.example"] == nil {
+				t.Fatalf("zone errors %v, rest %v; want kept.example's alone", named, rest)
+			}
+			for _, z := range bad {
+				named[z.Name] = b.Verify(ctx, z.Name, z.Hash())
 			}
 			for n, why := range map[zone.Name]string{"bad0.example": "DNAME", "bad1.example": "mandatory", "kept.example": "DNAME"} {
 				if e := named[n]; !errors.Is(e, backend.ErrPermanent) || !strings.Contains(e.Error(), why) {
 					t.Errorf("%s: %v; want a permanent error with NSD's reason", n, e)
 				} else if strings.Contains(e.Error(), r.zones) {
-					t.Errorf("%s: the reason names a temporary path: %v", n, e)
+					t.Errorf("%s: the reason names a path: %v", n, e)
 				}
 			}
 			mustVerify(t, b, append(good, kept))
-			inc, _ := os.ReadFile(r.include)
-			if strings.Contains(string(inc), "bad0.example") {
-				t.Error("the refused zone is in the include")
+			m := new(dns.Msg)
+			m.SetQuestion("bad0.example.", dns.TypeSOA)
+			if resp, err := r.nsd.Exchange(m, "tcp"); err != nil || resp.Rcode != dns.RcodeServerFailure {
+				t.Errorf("NSD's answer for the zone it refused: %v %v; want SERVFAIL", resp, err)
 			}
-			if _, err := os.Stat(r.zones + "/bad0.example.db"); err == nil {
-				t.Error("the refused zone's file was installed")
+			if _, _, h, _ := header(r.zones + "/kept.example.db"); h != kept.Hash() {
+				t.Error("the refused version of a served zone was installed")
+			}
+			if got := b.check.runs.Load(); got != 3 {
+				t.Errorf("nsd-checkzone ran %d times; want 3 (kept.example before, bad0 and bad1 after NSD refused them)", got)
 			}
 		})
 	}
@@ -89,5 +100,22 @@ func TestListErrors(t *testing.T) {
 	}
 	if err := listErrors("addzones", "error: something\n", bad); err == nil {
 		t.Fatal("an error line tied to no zone passed")
+	}
+}
+
+func TestPlain(t *testing.T) {
+	base := "$TTL 300\n@ SOA ns1 h 5 3600 600 86400 300\n@ NS ns1\nns1 A 192.0.2.1\n"
+	for body, want := range map[string]bool{
+		"":                                   true,
+		"www CNAME @\n_s._tcp SRV 0 0 0 .\n": true,
+		"@ CAA 0 issue \"x.org\"\n":          true,
+		"@ CAA 0 is-sue \"x.org\"\n":         false, // NSD: invalid tag
+		"d DNAME x.example.\n":               false,
+		"x HTTPS 1 . alpn=h2\n":              false,
+		"x TLSA 3 1 1 aabbcc\n":              false,
+	} {
+		if got := plain(parse(t, "p.example", base+body)); got != want {
+			t.Errorf("%q: plain %v, want %v", body, got, want)
+		}
 	}
 }

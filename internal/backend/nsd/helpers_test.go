@@ -23,6 +23,9 @@ type rig struct {
 	zones   string
 	ctlLog  string
 	ctl     string
+	// direct: the backend speaks to NSD's control socket itself rather
+	// than running nsd-control.
+	direct bool
 }
 
 func newRig(t *testing.T, transfer bool) *rig {
@@ -43,9 +46,23 @@ func newRig(t *testing.T, transfer bool) *rig {
 func (r *rig) options(mode string, transfer bool) Options {
 	return Options{
 		ZonesDir: r.zones, IncludeFile: r.include, VerifyAddr: r.nsd.Addr, Transfer: transfer,
-		Control: Control{Path: r.ctl, Conf: r.nsd.Conf}, Pattern: nsdtest.PatternName, Mode: mode,
+		Control: r.control(), Pattern: nsdtest.PatternName, Mode: mode,
 		CheckZone: nsdtest.CheckzonePath, VerifyTimeout: 20 * time.Second,
 	}
+}
+
+func (r *rig) control() Control {
+	if r.direct {
+		return Control{Socket: r.nsd.Socket}
+	}
+	return Control{Path: r.ctl, Conf: r.nsd.Conf}
+}
+
+// newDirectRig is newRig with the backend on NSD's control socket.
+func newDirectRig(t *testing.T, transfer bool) *rig {
+	r := newRig(t, transfer)
+	r.direct = true
+	return r
 }
 
 func (r *rig) backend(t *testing.T, mode string, transfer bool) *Backend {

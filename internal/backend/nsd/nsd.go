@@ -64,10 +64,15 @@ type Options struct {
 	Logger         *slog.Logger
 }
 
-// Control says how to run nsd-control.
+// Control says how to reach NSD's remote control.
 type Control struct {
-	Path    string // default "nsd-control"
-	Conf    string // -c: the nsd.conf holding the remote-control settings
+	Path string // default "nsd-control"
+	Conf string // -c: the nsd.conf holding the remote-control settings
+	// Socket is NSD's control-interface when it is a local socket path:
+	// dadns then speaks nsd-control's protocol on it itself instead of
+	// running nsd-control (Path and Conf unused), which saves a process
+	// and a parse of nsd.conf per command.
+	Socket  string
 	Timeout time.Duration
 }
 
@@ -161,6 +166,9 @@ func (o *Options) check() error {
 	case ModeInclude:
 	default:
 		return fmt.Errorf("nsd: mode %q: use %s or %s", o.Mode, ModeAddZone, ModeInclude)
+	}
+	if o.Control.Socket != "" && !filepath.IsAbs(o.Control.Socket) {
+		return fmt.Errorf("nsd: nsd_control_socket %q: give the absolute path of NSD's control-interface socket", shorten(o.Control.Socket))
 	}
 	if o.Pattern != "" && !patternSafe(o.Pattern) {
 		return fmt.Errorf("nsd: pattern %q: use letters, digits, '-', '_' and '.' only", shorten(o.Pattern))

@@ -24,5 +24,12 @@ func TestConformance(t *testing.T) {
 				})
 			})
 		}
+		// The same on NSD's control socket, without nsd-control.
+		t.Run(mode+"/socket", func(t *testing.T) {
+			backendtest.Run(t, backendtest.Options{
+				New:       func(t *testing.T) backend.Backend { return newDirectRig(t, false).backend(t, mode, false) },
+				BatchSize: 100,
+			})
+		})
 	}
 }

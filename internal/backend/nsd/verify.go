@@ -2,9 +2,11 @@ package nsd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -68,13 +70,70 @@ func (b *Backend) verifier() dnsverify.Server {
 	return dnsverify.Server{Addr: b.opt.VerifyAddr, Label: "nsd", Daemon: "NSD", TCP: true}
 }
 
-// waitSerial polls the daemon until it answers the SOA with serial want,
-// until the batch's settle deadline.
+// waitSerial polls NSD until it answers the SOA with serial want, backing
+// off from 10 to 250 ms, until the batch's settle deadline; nothing
+// listening ends it at once. The first SERVFAIL has nsd-checkzone read the
+// installed file: NSD answers SERVFAIL for a zone whose file it failed to
+// load (a new zone is not checked before NSD sees it), so a refused file
+// fails the zone permanently with NSD's reason, while a file the check
+// accepts (NSD still loading) is waited for.
 func (b *Backend) waitSerial(ctx context.Context, name zone.Name, want uint32) error {
 	b.mu.RLock()
 	deadline := b.settle
 	b.mu.RUnlock()
-	return b.verifier().WaitSerial(ctx, name, want, deadline)
+	pause := 10 * time.Millisecond
+	checked := false
+	for {
+		got, rcode, err := b.soa(ctx, name)
+		if err == nil && got == want {
+			return nil
+		}
+		if err == nil {
+			err = fmt.Errorf("%w: NSD serves serial %d, applied %d", backend.ErrMismatch, got, want)
+		}
+		if rcode == dns.RcodeServerFailure && !checked && b.check.available() {
+			checked = true
+			if e, ok := b.entry(name); ok {
+				refused, cerr := b.check.run(ctx, name, e.file)
+				if refused != nil {
+					return refused
+				}
+				if cerr != nil {
+					return fmt.Errorf("nsd: verify %s: %w", name, cerr)
+				}
+			}
+		}
+		if ctx.Err() != nil || time.Now().Add(pause).After(deadline) || errors.Is(err, syscall.ECONNREFUSED) {
+			return fmt.Errorf("nsd: verify %s: %w", name, err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 250*time.Millisecond)
+	}
+}
+
+// soa asks NSD for the zone's SOA (over TCP, as dnsverify does for NSD:
+// its response rate limiting would limit a burst over UDP) and returns
+// the serial of an authoritative answer, or the rcode and why not.
+func (b *Backend) soa(ctx context.Context, name zone.Name) (uint32, int, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(name.FQDN(), dns.TypeSOA)
+	c := &dns.Client{Net: "tcp", Timeout: dnsverify.QueryTimeout}
+	r, _, err := c.ExchangeContext(ctx, m, b.opt.VerifyAddr)
+	if err != nil {
+		return 0, -1, fmt.Errorf("query %s: %w", b.opt.VerifyAddr, err)
+	}
+	if r.Rcode != dns.RcodeSuccess || !r.Authoritative {
+		return 0, r.Rcode, fmt.Errorf("NSD does not serve the zone (%s, aa=%v)", dns.RcodeToString[r.Rcode], r.Authoritative)
+	}
+	for _, rr := range r.Answer {
+		if soa, ok := rr.(*dns.SOA); ok && strings.EqualFold(soa.Hdr.Name, name.FQDN()) {
+			return soa.Serial, r.Rcode, nil
+		}
+	}
+	return 0, r.Rcode, fmt.Errorf("NSD answered without the SOA")
 }
 
 // soaSerial asks the daemon for the zone's SOA serial.

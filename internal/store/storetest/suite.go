@@ -28,6 +28,7 @@ var tests = []struct {
 	{"NotFound", testNotFound},
 	{"PutNormalizesAndChecks", testPutNormalizesAndChecks},
 	{"LiveListCount", testLiveListCount},
+	{"EachLive", testEachLive},
 	{"EmptyStore", testEmptyStore},
 	{"OriginalTextRoundTrip", testOriginalTextRoundTrip},
 	{"PendingAndTroubled", testPendingAndTroubled},

@@ -24,7 +24,10 @@ func (s *Server) listing(w http.ResponseWriter, r *http.Request) {
 	ipp, _ := strconv.Atoi(q.Get("ipp"))
 	page, ipp = max(page, 1), max(ipp, 1)
 	s.mu.Lock()
-	names := slices.Sorted(maps.Keys(s.zones))
+	if s.sorted == nil {
+		s.sorted = slices.DeleteFunc(slices.Sorted(maps.Keys(s.zones)), func(n string) bool { return s.unlisted[n] })
+	}
+	names := s.sorted
 	noInfo := s.fault == NoInfo
 	s.mu.Unlock()
 	total := max((len(names)+ipp-1)/ipp, 1)
@@ -48,6 +51,9 @@ func (s *Server) domainOwners(w http.ResponseWriter) {
 	s.mu.Lock()
 	var parts []string
 	for _, d := range slices.Sorted(maps.Keys(s.owners)) {
+		if s.unlisted[d] {
+			continue
+		}
 		parts = append(parts, url.QueryEscape(d)+"="+url.QueryEscape(s.owners[d]))
 	}
 	s.mu.Unlock()
@@ -61,6 +67,7 @@ func (s *Server) zoneText(w http.ResponseWriter, r *http.Request) {
 	text, ok := s.zones[name]
 	if ok {
 		s.zoneFetches++
+		s.fetches[name]++
 	}
 	s.mu.Unlock()
 	if !ok {

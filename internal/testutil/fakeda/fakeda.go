@@ -2,7 +2,10 @@
 // calls dadns makes when it reconciles (directadmin-protocol.md, "Calls we
 // make to DA"): the login test, the paged CMD_DNS_ADMIN JSON listing,
 // CMD_API_DOMAIN_OWNERS, the raw zone text, the Extra DNS server list and
-// the CMD_LOGIN session fallback. Faults make it misbehave the ways a real
+// the CMD_LOGIN session fallback. Beside the HTTP API it runs the DA box's
+// DNS server: a real DNS responder (UDP and TCP) on 127.0.0.1, answering
+// SOA questions for every zone the fake holds with the serial of its text,
+// as named on a DA server does. Faults make it misbehave the ways a real
 // server can. DirectAdmin is commercial; this fake exists only for that.
 package fakeda
 
@@ -57,6 +60,16 @@ type Server struct {
 	cookie      string // issued session value
 	requests    []string
 	zoneFetches int
+	fetches     map[string]int    // zone → texts served
+	serials     map[string]uint32 // zone → SOA serial of its text
+	sorted      []string          // the zones' names in order (the listed ones); nil after a change
+	unlisted    map[string]bool   // held (text served) but left out of the listing
+
+	dns        *dnsServer
+	dnsFaults  map[string]DNSFault
+	dnsSerials map[string]uint32 // DNS answers these instead of the text's
+	udpQueries int
+	tcpQueries int
 }
 
 // Start runs a fake DA on 127.0.0.1; it stops when the test ends.
@@ -65,7 +78,10 @@ func Start(t testing.TB, opt Options) *Server {
 	if opt.Username == "" {
 		opt.Username, opt.Password = "admin", "secret"
 	}
-	s := &Server{opt: opt, zones: map[string]string{}, owners: map[string]string{}}
+	s := &Server{opt: opt, zones: map[string]string{}, owners: map[string]string{},
+		fetches: map[string]int{}, serials: map[string]uint32{}, unlisted: map[string]bool{},
+		dnsFaults: map[string]DNSFault{}, dnsSerials: map[string]uint32{}}
+	s.startDNS(t)
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	if opt.TLS {
 		s.srv.StartTLS()
@@ -80,8 +96,15 @@ func Start(t testing.TB, opt Options) *Server {
 	return s
 }
 
-// Close stops the server: later calls find nothing listening.
-func (s *Server) Close() { s.srv.Close() }
+// Close stops the server, HTTP and DNS: later calls find nothing listening.
+func (s *Server) Close() {
+	s.srv.Close()
+	s.dns.close()
+}
+
+// CloseHTTP stops the HTTP API only: the DA panel is down while its DNS
+// server still answers.
+func (s *Server) CloseHTTP() { s.srv.Close() }
 
 // CertPool returns a pool trusting the server's test certificate (TLS).
 func (s *Server) CertPool() *x509.CertPool {
@@ -97,8 +120,21 @@ func (s *Server) CertPool() *x509.CertPool {
 func (s *Server) AddLocal(name, user, text string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.zones[name] = text
+	s.put(name, text)
 	s.owners[name] = user
+}
+
+// put stores a zone's text; s.mu is held.
+func (s *Server) put(name, text string) {
+	if _, ok := s.zones[name]; !ok {
+		s.sorted = nil
+	}
+	s.zones[name] = text
+	if serial, ok := textSerial(name, text); ok {
+		s.serials[name] = serial
+	} else {
+		delete(s.serials, name)
+	}
 }
 
 // AddForeign puts a zone another DA server pushed into this one's DNS: in
@@ -106,7 +142,7 @@ func (s *Server) AddLocal(name, user, text string) {
 func (s *Server) AddForeign(name, text string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.zones[name] = text
+	s.put(name, text)
 	delete(s.owners, name)
 }
 
@@ -116,6 +152,18 @@ func (s *Server) Remove(name string) {
 	defer s.mu.Unlock()
 	delete(s.zones, name)
 	delete(s.owners, name)
+	delete(s.serials, name)
+	delete(s.unlisted, name)
+	s.sorted = nil
+}
+
+// Unlist leaves a zone out of the listing and the domain owners while its
+// text is still served, as lists read while zones come and go can miss one.
+func (s *Server) Unlist(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.unlisted[name] = true
+	s.sorted = nil
 }
 
 // SetFault makes the server misbehave (None restores it).

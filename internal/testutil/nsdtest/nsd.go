@@ -63,6 +63,8 @@ type NSD struct {
 	Dir string
 	// ZonesDir is the directory of the pattern's zone files.
 	ZonesDir string
+	// Socket is NSD's control-interface: a local socket, no TLS.
+	Socket string
 
 	opt    Options
 	socket string
@@ -107,6 +109,7 @@ func Start(t testing.TB, opt Options) *NSD {
 	}
 	t.Cleanup(func() { os.RemoveAll(sock) })
 	n.socket = filepath.Join(sock, "nsd.ctl")
+	n.Socket = n.socket
 	if err := n.prepare(); err != nil {
 		t.Fatalf("nsdtest: %v", err)
 	}

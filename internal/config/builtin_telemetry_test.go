@@ -1,0 +1,60 @@
+package config
+
+import "testing"
+
+func TestBuiltinTelemetryDefaults(t *testing.T) {
+	b := mustLoad(t, "").DNS.Backends["builtin"].Builtin
+	if b.Dnstap.Enabled() || !b.Dnstap.Queries || !b.Dnstap.Responses || b.Dnstap.Buffer != 4096 || !b.ZoneCounts {
+		t.Fatalf("dnstap %+v zone_counts %v", b.Dnstap, b.ZoneCounts)
+	}
+	if b.TCP != DefaultTCP() || b.TCP.MaxConnections != 1000 || b.TCP.MaxConnectionsPerPrefix != 100 || b.TCP.BusyIdleTimeoutMS != 500 {
+		t.Fatalf("tcp %+v", b.TCP)
+	}
+}
+
+func TestBuiltinTelemetryFileAndEnv(t *testing.T) {
+	c := mustLoad(t, `dns:
+  backends:
+    edge:
+      type: builtin
+      zone_counts: false
+      dnstap: {socket: /run/dnstap.sock, queries: false}
+      tcp: {max_connections: 5000, idle_timeout_ms: 3000}
+`, "DADNS_DNS_BACKENDS_EDGE_TCP_MAX_CONNECTIONS_PER_PREFIX=20", "DADNS_DNS_BACKENDS_EDGE_DNSTAP_IDENTITY=ns1")
+	b := c.DNS.Backends["edge"].Builtin
+	if b.ZoneCounts || !b.Dnstap.Enabled() || b.Dnstap.Socket != "/run/dnstap.sock" || b.Dnstap.Queries || !b.Dnstap.Responses || b.Dnstap.Identity != "ns1" {
+		t.Fatalf("dnstap %+v zone_counts %v", b.Dnstap, b.ZoneCounts)
+	}
+	want := DefaultTCP()
+	want.MaxConnections, want.IdleTimeoutMS, want.MaxConnectionsPerPrefix = 5000, 3000, 20
+	if b.TCP != want {
+		t.Fatalf("tcp %+v", b.TCP)
+	}
+}
+
+func TestBuiltinTelemetryValidation(t *testing.T) {
+	_, err := loadYAML(t, `dns:
+  backends:
+    edge:
+      type: builtin
+      dnstap: {socket: relative.sock, file: /var/log/dnstap, queries: false, responses: false, buffer: 1}
+      tcp: {max_connections: 0, max_connections_per_prefix: 10, read_timeout_ms: 5, busy_idle_timeout_ms: 9000, write_timeout_ms: 0, max_queries_per_connection: 0}
+`)
+	ps := problemsOf(t, err)
+	for _, k := range []string{"dnstap.socket", "dnstap.file", "dnstap.queries", "dnstap.buffer",
+		"tcp.max_connections", "tcp.max_connections_per_prefix", "tcp.read_timeout_ms", "tcp.busy_idle_timeout_ms",
+		"tcp.write_timeout_ms", "tcp.max_queries_per_connection"} {
+		if _, ok := findProblem(ps, "dns.backends.edge."+k, ""); !ok {
+			t.Errorf("no problem reported for %s in %v", k, ps)
+		}
+	}
+	// dnstap keys without a destination are not checked: it is off.
+	if _, err := loadYAML(t, `dns:
+  backends:
+    edge:
+      type: builtin
+      dnstap: {queries: false, responses: false}
+`); err != nil {
+		t.Fatalf("dnstap off rejected: %v", err)
+	}
+}
