@@ -158,7 +158,7 @@ func combine(paths []string, out string) error {
 	for _, r := range reps {
 		fmt.Fprintf(&b, "- [%s](%s), %s zones:", baseName(r.path), baseName(r.path), thousands(float64(r.zones)))
 		for _, f := range r.facts {
-			if f[0] == "date" || f[0] == "command" || f[0] == "commit" || f[0] == "status" || strings.HasPrefix(f[0], "load average") {
+			if f[0] == "date" || f[0] == "command" || f[0] == "commit" || f[0] == "note" || f[0] == "status" || strings.HasPrefix(f[0], "load average") {
 				fmt.Fprintf(&b, " %s %s;", f[0], f[1])
 			}
 		}
