@@ -34,7 +34,13 @@ type harness struct {
 
 func newHarness(t testing.TB, mod func(*Options, *push.Options)) *harness {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "dadns.db"), sqlite.Options{})
+	return newHarnessOn(t, sqlite.Options{}, mod)
+}
+
+// newHarnessOn is newHarness with the store opened with sopt.
+func newHarnessOn(t testing.TB, sopt sqlite.Options, mod func(*Options, *push.Options)) *harness {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "dadns.db"), sopt)
 	if err != nil {
 		t.Fatal(err)
 	}

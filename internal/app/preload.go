@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime"
 	"sync"
 	"time"
@@ -13,8 +14,11 @@ import (
 	"github.com/dadns/dadns/internal/zone"
 )
 
-// loadChunk is how many zone texts are read from the store at a time.
-const loadChunk = 1000
+// loadChunk is how many zone texts are read from the store, rebuilt and
+// handed to the builtins at a time: the parsed form of at most this many
+// zones is held at once (the servers keep their own packed form), and each
+// part costs the server one pass over its table.
+const loadChunk = 5000
 
 // loadBuiltins puts every live zone of the store into each builtin
 // backend before its DNS sockets answer, so a restart never refuses a
@@ -31,50 +35,66 @@ func loadBuiltins(ctx context.Context, st store.Store, set *backendSet, log *slo
 		return nil
 	}
 	start := time.Now()
-	zones, bad, err := readStoredZones(ctx, st)
+	bad := map[zone.Name]error{}
+	failed := make(map[string]map[zone.Name]error, len(targets))
+	total := 0
+	err := eachStoredChunk(ctx, st, func(zones []*zone.Zone, errs map[zone.Name]error) error {
+		total += len(zones)
+		maps.Copy(bad, errs)
+		for _, name := range targets {
+			f, err := set.byName[name].(*builtin.Backend).Preload(ctx, zones)
+			if err != nil {
+				return err
+			}
+			if failed[name] == nil {
+				failed[name] = map[zone.Name]error{}
+			}
+			maps.Copy(failed[name], f)
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("load stored zones: %w", err)
 	}
 	for _, name := range targets {
-		failed, err := set.byName[name].(*builtin.Backend).Load(ctx, zones)
+		f, err := set.byName[name].(*builtin.Backend).Load(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("dns.backends.%s: %w", name, err)
 		}
-		if err := markUnloaded(ctx, st, name, bad, failed); err != nil {
+		maps.Copy(failed[name], f)
+		if err := markUnloaded(ctx, st, name, bad, failed[name]); err != nil {
 			return err
 		}
-		log.Info("builtin DNS server answering", "backend", name, "zones", len(zones)-len(failed),
-			"not_loaded", len(bad)+len(failed), "seconds", time.Since(start).Seconds())
+		log.Info("builtin DNS server answering", "backend", name, "zones", total-len(failed[name]),
+			"not_loaded", len(bad)+len(failed[name]), "seconds", time.Since(start).Seconds())
 	}
 	return nil
 }
 
-// readStoredZones reads every live zone from the store and rebuilds it
-// from its canonical text on every core. Zones whose text cannot be
-// rebuilt are returned apart with the reason.
-func readStoredZones(ctx context.Context, st store.Store) ([]*zone.Zone, map[zone.Name]error, error) {
+// eachStoredChunk reads the live zones from the store loadChunk at a time,
+// rebuilds each part from its canonical texts on every core and hands it
+// to fn with the zones whose text could not be rebuilt and why.
+func eachStoredChunk(ctx context.Context, st store.Store, fn func([]*zone.Zone, map[zone.Name]error) error) error {
 	meta, err := st.List(ctx)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	names := make([]string, len(meta))
 	for i, z := range meta {
 		names[i] = z.Name
 	}
-	var out []*zone.Zone
-	bad := map[zone.Name]error{}
 	for lo := 0; lo < len(names); lo += loadChunk {
 		rows, err := st.Zones(ctx, names[lo:min(lo+loadChunk, len(names))])
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		zs, errs := rebuildAll(rows)
-		out = append(out, zs...)
-		for n, e := range errs {
-			bad[n] = e
+		clear(rows)
+		if err := fn(zs, errs); err != nil {
+			return err
 		}
 	}
-	return out, bad, nil
+	return nil
 }
 
 // rebuildAll turns stored rows into zones in parallel, skipping tombstones

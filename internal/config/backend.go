@@ -53,6 +53,10 @@ type BuiltinConfig struct {
 	TCP        TCPConfig    `yaml:"tcp"`
 	Dnstap     DnstapConfig `yaml:"dnstap"`
 	ZoneCounts bool         `yaml:"zone_counts"`
+	// CacheEntries bounds the answers kept ready to send, shared by all
+	// the instance's zones (about 500 bytes each at most); 0 means the
+	// server's default, 65,536.
+	CacheEntries int `yaml:"cache_entries"`
 	// Transfers is the top-level transfers section, handed to every
 	// builtin instance by the backend factory (not a key of its own).
 	Transfers *TransfersConfig `yaml:"-"`

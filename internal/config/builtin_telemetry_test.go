@@ -58,3 +58,26 @@ func TestBuiltinTelemetryValidation(t *testing.T) {
 		t.Fatalf("dnstap off rejected: %v", err)
 	}
 }
+
+func TestBuiltinCacheEntries(t *testing.T) {
+	if b := mustLoad(t, "").DNS.Backends["builtin"].Builtin; b.CacheEntries != 0 {
+		t.Fatalf("default cache_entries %d, want 0 (the server's default)", b.CacheEntries)
+	}
+	c := mustLoad(t, `dns:
+  backends:
+    edge: {type: builtin, cache_entries: 300000}
+    edge2: {type: builtin}
+`, "DADNS_DNS_BACKENDS_EDGE2_CACHE_ENTRIES=4096")
+	if got := c.DNS.Backends["edge"].Builtin.CacheEntries; got != 300000 {
+		t.Fatalf("edge cache_entries %d", got)
+	}
+	if got := c.DNS.Backends["edge2"].Builtin.CacheEntries; got != 4096 {
+		t.Fatalf("edge2 cache_entries from the environment: %d", got)
+	}
+	for _, bad := range []string{"10", "-1", "99999999"} {
+		_, err := loadYAML(t, "dns:\n  backends:\n    edge: {type: builtin, cache_entries: "+bad+"}\n")
+		if _, ok := findProblem(problemsOf(t, err), "dns.backends.edge.cache_entries", "out of range"); !ok {
+			t.Errorf("cache_entries %s accepted", bad)
+		}
+	}
+}

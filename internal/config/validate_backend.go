@@ -45,6 +45,9 @@ func (s *BuiltinConfig) validate(r *report, key string) {
 	checkCookieSecret(r, key+".cookie_secret_previous", s.CookieSecretPrevious)
 	s.TCP.validate(r, key+".tcp")
 	s.Dnstap.validate(r, key+".dnstap")
+	if s.CacheEntries != 0 {
+		checkRange(r, key+".cache_entries", s.CacheEntries, 1024, 1<<24)
+	}
 }
 
 func (s *BindConfig) validate(r *report, key string) {

@@ -36,6 +36,10 @@ type answer struct {
 	// additional data, with the owner they were answered under.
 	sets []answered
 	seen []string // names whose CNAME was followed, to stop loops
+	// simple is set when the first lookup ended the answer in NXDOMAIN or
+	// in a wildcard's data or NODATA; ce is then the closest encloser.
+	simple bool
+	ce     string
 }
 
 // resolve fills a with the answer to qname (lower-case) from zone ix.
@@ -43,6 +47,14 @@ func (a *answer) resolve(ix *zoneIndex, qname string) {
 	a.zone, a.aa = ix, true
 	for step := 1; ; step++ {
 		r := ix.lookup(qname, a.q.qtype)
+		if step == 1 {
+			switch {
+			case r.kind == kindNXDomain:
+				a.simple, a.ce = true, r.node.name
+			case (r.kind == kindSuccess || r.kind == kindNoData) && r.wild:
+				a.simple, a.ce = true, r.ce.name
+			}
+		}
 		switch r.kind {
 		case kindSuccess:
 			a.success(qname, r)
@@ -70,7 +82,7 @@ func (a *answer) resolve(ix *zoneIndex, qname string) {
 			a.rcode = dns.RcodeServerFailure
 			return
 		}
-		if a.snap.find(target, a.q.qtype) != ix {
+		if f := a.snap.find(target, a.q.qtype); f == nil || f.packedZone != ix.packed {
 			return // BIND follows a chain only inside the zone it started in
 		}
 		a.seen = append(a.seen, qname)

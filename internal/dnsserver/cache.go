@@ -1,21 +1,33 @@
 package dnsserver
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 
 	"github.com/miekg/dns"
 )
 
-// answerCache keeps packed answers for one snapshot. A snapshot never
-// changes, so an entry never goes stale; it dies with its snapshot. Only
-// names that exist in a zone are cached, and the cache stops growing at
-// its bound, so random names cannot evict anything.
+// answerCache keeps packed answers from one zone for one Server. The
+// zone's data never changes under it: Apply gives a changed zone a new,
+// empty cache (see servedZone), so an entry never goes stale. Only names
+// that exist in the zone are cached, and all the caches of a Server stop
+// growing at one shared bound, so random names cannot evict anything.
 type answerCache struct {
-	m   sync.Map // key string -> packed answer []byte
+	m      sync.Map // key string -> packed answer []byte
+	n      atomic.Int64
+	budget *cacheBudget
+}
+
+// cacheBudget is the bound that all the zone caches of a Server share.
+type cacheBudget struct {
 	n   atomic.Int64
 	max int64
 }
+
+// dropped is what a discarded cache's count is set to: far below zero,
+// so that puts racing with the drop never count against the budget.
+const dropped = math.MinInt64 / 2
 
 // A cache key is the query name in lower-case wire form, the query type
 // and the flags below: everything besides the zone data that shapes an
@@ -71,14 +83,25 @@ func lowerWire(name []byte) {
 	}
 }
 
-func newAnswerCache(max int) *answerCache {
-	return &answerCache{max: int64(max)}
+func newAnswerCache(b *cacheBudget) *answerCache {
+	return &answerCache{budget: b}
 }
+
+// drop gives the cache's entries back to the budget; the cache is no
+// longer used (a racing put may still store into it, uncounted).
+func (c *answerCache) drop() {
+	if n := c.n.Swap(dropped); n > 0 {
+		c.budget.n.Add(-n)
+	}
+}
+
+// len returns the number of entries counted in c (0 once dropped).
+func (c *answerCache) len() int64 { return max(c.n.Load(), 0) }
 
 // get returns the answer cached under key; key may point into a scratch
 // buffer since Load does not keep it.
 func (c *answerCache) get(key string) ([]byte, bool) {
-	if c.max <= 0 {
+	if c.budget.max <= 0 {
 		return nil, false
 	}
 	v, ok := c.m.Load(key)
@@ -89,11 +112,11 @@ func (c *answerCache) get(key string) ([]byte, bool) {
 }
 
 func (c *answerCache) put(key string, wire []byte) {
-	if c.max <= 0 || c.n.Load() >= c.max {
+	if c.budget.max <= 0 || c.budget.n.Load() >= c.budget.max || c.n.Load() < 0 {
 		return
 	}
-	if _, loaded := c.m.LoadOrStore(key, wire); !loaded {
-		c.n.Add(1)
+	if _, loaded := c.m.LoadOrStore(key, wire); !loaded && c.n.Add(1) > 0 {
+		c.budget.n.Add(1)
 	}
 }
 

@@ -36,8 +36,15 @@
 // transfers are refused, and names are
 // compressed case-insensitively.
 //
-// Speed: answers for names that exist are cached per snapshot in packed
-// form. On every address (wildcard ones included, where each reply leaves
+// Memory: zones are kept packed (uncompressed wire records and a sorted
+// list of name hashes), one copy per process shared by every Server; the
+// lookup index is decoded on demand for a bounded set of zones (see
+// packed.go and the README).
+//
+// Speed: answers for names that exist are cached per zone in packed form,
+// and answers for names that do not exist once per closest encloser; a
+// change to one zone drops only its own cached answers (and those of the
+// zones enclosing a zone added or removed). On every address (wildcard ones included, where each reply leaves
 // from the address its query was sent to), UDP is served by a
 // recvmmsg/sendmmsg loop per SO_REUSEPORT socket that answers cache hits
 // straight from the packet: a fixed number of goroutines, whatever the

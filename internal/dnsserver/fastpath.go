@@ -17,6 +17,8 @@ import (
 // fastQuery is what the fast path reads from a packet.
 type fastQuery struct {
 	nameEnd int // offset just past the question name
+	nameLen int // length of the wire name at the start of the key
+	qtype   uint16
 	limit   int // largest answer the client takes over UDP
 }
 
@@ -27,7 +29,16 @@ func (s *Server) fastReply(snap *snapshot, pkt, key, out []byte) ([]byte, bool) 
 	if !ok {
 		return nil, false
 	}
-	wire, ok := snap.cache.get(unsafe.String(unsafe.SliceData(key), len(key)))
+	var text [256]byte
+	n, ok := wireText(key[:q.nameLen], text[:])
+	if !ok {
+		return nil, false
+	}
+	z := snap.find(unsafe.String(&text[0], n), q.qtype)
+	if z == nil {
+		return nil, false
+	}
+	wire, ok := z.cache.get(unsafe.String(unsafe.SliceData(key), len(key)))
 	if !ok || len(wire) > q.limit {
 		return nil, false
 	}
@@ -52,11 +63,12 @@ func (s *Server) parseFast(pkt, key []byte) (fastQuery, []byte, bool) {
 	if !ok || off+4 > len(pkt) {
 		return q, key, false
 	}
-	q.nameEnd = off
+	q.nameEnd, q.nameLen = off, len(key)
 	qtype, qclass := be.Uint16(pkt[off:]), be.Uint16(pkt[off+2:])
 	if qclass != dns.ClassINET || metaType(qtype) || (qtype == dns.TypeANY && s.opt.MinimalANY) {
 		return q, key, false
 	}
+	q.qtype = qtype
 	aq := query{qtype: qtype, noAuth: pkt[2]&0x01 != 0}
 	edns, size, ok := readOPT(pkt, off+4, be.Uint16(pkt[10:]) == 1, &aq)
 	if !ok {
@@ -139,4 +151,36 @@ func plainOption(code uint16) bool {
 		return true
 	}
 	return false
+}
+
+// wireText writes the presentation form of a lower-case wire name into
+// buf ("www.example.com.", "." for the root) and returns its length. It
+// declines names with bytes that presentation form escapes; those take
+// the slow path.
+func wireText(name, buf []byte) (int, bool) {
+	n := 0
+	for i := 0; i < len(name); {
+		l := int(name[i])
+		if l == 0 {
+			break
+		}
+		if i+1+l > len(name) || n+l+1 > len(buf) {
+			return 0, false
+		}
+		for _, c := range name[i+1 : i+1+l] {
+			if c <= ' ' || c >= 0x7f || c == '.' || c == '\\' || c == '"' || c == '(' || c == ')' || c == ';' || c == '@' || c == '$' || c == '\'' {
+				return 0, false
+			}
+			buf[n] = c
+			n++
+		}
+		buf[n] = '.'
+		n++
+		i += l + 1
+	}
+	if n == 0 {
+		buf[0] = '.'
+		n = 1
+	}
+	return n, true
 }

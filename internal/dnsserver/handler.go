@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"net"
+	"unsafe"
 
 	"github.com/miekg/dns"
 )
@@ -83,17 +84,48 @@ func (s *Server) reply(r *dns.Msg, c client, buf []byte) ([]byte, error) {
 	}
 	q.minimalAny = q.qtype == dns.TypeANY && !c.tcp && s.opt.MinimalANY
 	snap := s.snap.Load()
+	sz := snap.find(qname, q.qtype)
+	if sz == nil {
+		return errorReply(r, dns.RcodeRefused).PackBuffer(buf)
+	}
 	key, keyed := slowKey(qname, q, opt != nil)
 	keyed = keyed && !q.minimalAny // the cache holds full ANY answers (TCP)
-	if wire, ok := snap.cache.get(key); keyed && ok && len(wire) <= limit {
+	if wire, ok := sz.cache.get(key); keyed && ok && len(wire) <= limit {
 		if c.info != nil {
+			c.info.zone = sz.origin
 			c.info.exists = true // only names that exist are cached
 		}
 		return patch(wire, r, buf), nil
 	}
-	ix := snap.find(qname, q.qtype)
+	var ce string
+	var tkey []byte
+	hasTmpl := false
+	if keyed && !s.noTemplates && !sz.exists(qname) {
+		ce = sz.closestEncloser(qname)
+		var kb [300]byte
+		tkey = appendTemplateKey(kb[:0], ce, q.qtype, keyFlags(q, opt != nil))
+		var tmpl []byte
+		tmpl, hasTmpl = sz.cache.get(unsafe.String(unsafe.SliceData(tkey), len(tkey)))
+		// A decoded zone answers faster than a template is unpacked.
+		if hasTmpl && sz.ix.Load() == nil {
+			if m, ok := fromTemplate(tmpl, r, qname); ok {
+				if c.info != nil {
+					c.info.zone = sz.origin
+				}
+				wire, err := packCanonical(m, qname)
+				if err != nil {
+					return nil, err
+				}
+				if len(wire) <= limit {
+					return patch(wire, r, buf), nil
+				}
+				return pack(m, limit, c.v6(), buf)
+			}
+		}
+	}
+	ix := sz.index()
 	if ix == nil {
-		return errorReply(r, dns.RcodeRefused).PackBuffer(buf)
+		return errorReply(r, dns.RcodeServerFailure).PackBuffer(buf)
 	}
 	if c.info != nil {
 		c.info.zone = ix.zone.Origin
@@ -106,8 +138,13 @@ func (s *Server) reply(r *dns.Msg, c client, buf []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, exists := ix.nodes[qname]; exists && keyed {
-		snap.cache.put(key, wire) // only names that exist: bounded by the zones
+	_, exists := ix.nodes[qname]
+	switch {
+	case exists && keyed:
+		sz.cache.put(key, wire) // only names that exist: bounded by the zones
+	case !exists && ce != "" && !hasTmpl && ce == a.ce && a.templated(sz.packedZone):
+		// Bounded too: one per closest encloser, type and flags.
+		sz.cache.put(string(tkey), wire)
 	}
 	if len(wire) <= limit {
 		return patch(wire, r, buf), nil

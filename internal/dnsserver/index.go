@@ -1,20 +1,19 @@
 package dnsserver
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 
 	"github.com/miekg/dns"
 )
 
-// errNoSOA is returned for a zone that cannot be served.
-var errNoSOA = errors.New("no SOA at the apex")
-
 // zoneIndex is the read-only form of one zone that lookups use. It is
 // built once by Apply and never changed afterwards.
 type zoneIndex struct {
-	zone   *Zone
+	zone *Zone
+	// packed is the compact form the index was decoded from (nil for an
+	// index built straight from a Zone).
+	packed *packedZone
 	origin string
 	nodes  map[string]*node
 	apex   *node

@@ -77,6 +77,11 @@ type Server struct {
 	opt  Options
 	mu   sync.Mutex // serializes Apply
 	snap atomic.Pointer[snapshot]
+	// budget bounds the answers cached over all zones.
+	budget *cacheBudget
+	// noTemplates turns off answers from closest-encloser templates
+	// (template.go); tests compare with it.
+	noTemplates bool
 
 	lmu       sync.Mutex
 	listeners []listener
@@ -127,7 +132,7 @@ func New(opt Options) *Server {
 	if opt.UDPSockets <= 0 {
 		opt.UDPSockets = runtime.GOMAXPROCS(0)
 	}
-	s := &Server{log: opt.Logger, opt: opt}
+	s := &Server{log: opt.Logger, opt: opt, budget: &cacheBudget{max: int64(opt.CacheEntries)}}
 	if opt.Cookies != nil {
 		s.cookies = newCookies(*opt.Cookies)
 	}
@@ -141,29 +146,35 @@ func New(opt Options) *Server {
 	if d := opt.Dnstap; d != nil && (d.Socket != "" || d.File != "") {
 		s.tap = newTap(*d, opt.Logger)
 	}
-	zones := map[string]*zoneIndex{}
+	zones := map[string]*servedZone{}
 	if opt.Transfers != nil {
 		s.xfr = newXFR(*opt.Transfers, s)
 		s.xfrApplied(zones, zones, nil, nil)
 	}
-	s.snap.Store(newSnapshot(zones, opt.CacheEntries))
+	s.snap.Store(newSnapshot(zones))
 	return s
 }
 
 // Apply serves the zones in set (replacing those with the same origin)
 // and stops serving the origins in remove. Zones whose hash did not change
-// are kept as they are; the others are indexed (on every core when there
-// are many) before the new snapshot is swapped in, so queries never see a
-// half-applied change. One call costs time linear in the zones served and
-// given: a restart loads every zone in one call. A zone that cannot be
-// indexed is logged, left as it was, and reported in the returned map
-// (origin → error; nil when all were indexed).
+// are kept as they are; the others are packed (on every core when there
+// are many; see packedZone) before the new snapshot is swapped in, so
+// queries never see a half-applied change. A zone with the same origin
+// and hash as one another Server of the process serves shares its packed
+// form. One call costs time linear in the zones served and given: a
+// restart loads every zone in one call. A zone that cannot be served is
+// logged, left as it was, and reported in the returned map (origin →
+// error; nil when all were packed).
+//
+// Cached answers are dropped per zone: those of each zone changed or
+// removed, and those of the zones enclosing a zone added or removed;
+// every other zone keeps its cache.
 func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.snap.Load().zones
 	zones := maps.Clone(old)
-	var removed []string
+	var removed, added []string
 	for _, o := range remove {
 		o = canonicalOrigin(o)
 		if _, ok := zones[o]; ok && !s.xfr.isCatalog(o) {
@@ -182,7 +193,7 @@ func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 	todo := make([]*Zone, 0, len(set))
 	for _, z := range set {
 		origin := canonicalOrigin(z.Origin)
-		if cur, ok := zones[origin]; ok && z.Hash != "" && cur.zone.Hash == z.Hash {
+		if cur, ok := zones[origin]; ok && z.Hash != "" && cur.hash == z.Hash {
 			continue
 		}
 		if s.xfr.isCatalog(origin) {
@@ -191,7 +202,7 @@ func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 		}
 		todo = append(todo, z)
 	}
-	ixs, errs := indexAll(todo)
+	packed, errs := packAll(todo)
 	var changed []*Zone
 	for i, z := range todo {
 		origin := canonicalOrigin(z.Origin)
@@ -199,29 +210,55 @@ func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 			fail(origin, errs[i])
 			continue
 		}
-		zones[origin] = ixs[i]
+		if _, ok := zones[origin]; !ok {
+			added = append(added, origin)
+		}
+		zones[origin] = &servedZone{packedZone: packed[i], cache: newAnswerCache(s.budget)}
 		changed = append(changed, z)
 	}
+	s.renewEnclosing(zones, append(added, removed...))
 	notify := s.xfrApplied(old, zones, changed, removed)
 	s.zstats.apply(changed, removed)
-	s.snap.Store(newSnapshot(zones, s.opt.CacheEntries))
+	s.snap.Store(newSnapshot(zones))
+	for o, z := range old {
+		if zones[o] != z {
+			z.cache.drop()
+		}
+	}
 	s.notifyChanged(notify)
-	s.log.Debug("zones applied", "indexed", len(changed), "removed", len(remove), "served", len(zones))
+	s.log.Debug("zones applied", "packed", len(changed), "removed", len(remove), "served", len(zones))
 	return failed
+}
+
+// renewEnclosing gives every zone enclosing one of origins (added or
+// removed) a new, empty cache. Many origins at once (a restart's load)
+// renew the zones that enclose any of them once.
+func (s *Server) renewEnclosing(zones map[string]*servedZone, origins []string) {
+	renewed := map[string]bool{}
+	for _, o := range origins {
+		for name, ok := parentName(o); ok; name, ok = parentName(name) {
+			z, held := zones[name]
+			if !held || renewed[name] {
+				continue
+			}
+			renewed[name] = true
+			zones[name] = &servedZone{packedZone: z.packedZone, cache: newAnswerCache(s.budget)}
+		}
+	}
 }
 
 // errCatalogName refuses a zone named as the catalog zone.
 var errCatalogName = errors.New("its name is the catalog zone's (transfers.catalog_zone)")
 
-// parallelIndex is the number of zones from which Apply indexes on every
+// parallelPack is the number of zones from which Apply packs on every
 // core: below it, starting goroutines costs more than it saves.
-const parallelIndex = 64
+const parallelPack = 64
 
-// indexAll indexes every zone, in parallel for large sets; the results
-// are in the order of zs.
-func indexAll(zs []*Zone) ([]*zoneIndex, []error) {
-	ixs, errs := make([]*zoneIndex, len(zs)), make([]error, len(zs))
-	workers := min(runtime.GOMAXPROCS(0), len(zs)/parallelIndex+1)
+// packAll packs every zone (or finds it packed already), in parallel for
+// large sets; the results are in the order of zs.
+func packAll(zs []*Zone) ([]*packedZone, []error) {
+	out, errs := make([]*packedZone, len(zs)), make([]error, len(zs))
+	workers := min(runtime.GOMAXPROCS(0), len(zs)/parallelPack+1)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
@@ -229,30 +266,37 @@ func indexAll(zs []*Zone) ([]*zoneIndex, []error) {
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(zs); i = int(next.Add(1) - 1) {
-				ixs[i], errs[i] = buildIndex(zs[i])
+				out[i], errs[i] = sharedZone(zs[i])
 			}
 		}()
 	}
 	wg.Wait()
-	return ixs, errs
+	return out, errs
 }
 
 // Served returns the hash of the zone currently served for origin.
 func (s *Server) Served(origin string) (hash string, ok bool) {
-	ix, ok := s.snap.Load().zones[canonicalOrigin(origin)]
+	z, ok := s.snap.Load().zones[canonicalOrigin(origin)]
 	if !ok {
 		return "", false
 	}
-	return ix.zone.Hash, true
+	return z.hash, true
 }
 
-// Zone returns the zone currently served for origin.
+// Zone returns the zone currently served for origin, its records decoded
+// from the packed form (the same records as applied, in the same order,
+// though not the same objects).
 func (s *Server) Zone(origin string) (*Zone, bool) {
-	ix, ok := s.snap.Load().zones[canonicalOrigin(origin)]
+	z, ok := s.snap.Load().zones[canonicalOrigin(origin)]
 	if !ok {
 		return nil, false
 	}
-	return ix.zone, true
+	out, err := z.zone()
+	if err != nil {
+		s.log.Error("zone not decoded", "zone", z.origin, "err", err)
+		return nil, false
+	}
+	return out, true
 }
 
 // Origins lists the origins served, sorted; the catalog zone, which the

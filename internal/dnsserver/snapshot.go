@@ -9,30 +9,41 @@ import (
 // snapshot is an immutable set of served zones. Apply builds a new one
 // and swaps it in; queries keep using the one they loaded.
 type snapshot struct {
-	zones map[string]*zoneIndex
+	zones map[string]*servedZone
+}
+
+// servedZone is one zone of a snapshot: its packed form (shared by every
+// Server of the process that serves the same content) and this server's
+// cache of answers from it. Apply gives a zone a new servedZone, and so an
+// empty cache, when its content changes, and when a zone below it is added
+// or removed (a CNAME chain stops where another hosted zone begins, so the
+// enclosing zones' answers may change); every other zone keeps its
+// servedZone and its cached answers.
+type servedZone struct {
+	*packedZone
 	cache *answerCache
 }
 
-func newSnapshot(zones map[string]*zoneIndex, cacheEntries int) *snapshot {
-	return &snapshot{zones: zones, cache: newAnswerCache(cacheEntries)}
+func newSnapshot(zones map[string]*servedZone) *snapshot {
+	return &snapshot{zones: zones}
 }
 
 // find returns the most specific zone holding qname (lower-case). A DS
 // record belongs to the parent side of a cut, so for DS at the apex of a
 // hosted zone the enclosing hosted zone answers when there is one, as in
 // BIND.
-func (s *snapshot) find(qname string, qtype uint16) *zoneIndex {
+func (s *snapshot) find(qname string, qtype uint16) *servedZone {
 	if len(s.zones) == 0 {
 		return nil
 	}
-	var exact *zoneIndex
+	var exact *servedZone
 	name := qname
 	for {
-		if ix, ok := s.zones[name]; ok {
+		if z, ok := s.zones[name]; ok {
 			if qtype != dns.TypeDS || name != qname {
-				return ix
+				return z
 			}
-			exact = ix
+			exact = z
 		}
 		p, ok := parentName(name)
 		if !ok {

@@ -263,7 +263,10 @@ func (s *Server) serveTransfer(w dns.ResponseWriter, r *dns.Msg) {
 		s.writeCounted(w, reply(dns.RcodeRefused))
 		return
 	}
-	ix := s.snap.Load().zones[origin]
+	var ix *zoneIndex
+	if z := s.snap.Load().zones[origin]; z != nil {
+		ix = z.index()
+	}
 	if ix == nil {
 		x.stats.count(typ, "notauth")
 		x.saw(client, origin, typ, 0, "notauth", false)
@@ -381,7 +384,7 @@ func (s *Server) stream(w dns.ResponseWriter, r *dns.Msg, tsig *dns.TSIG, msgs [
 // xfrApplied does the transfer side's part of a change from old to zones
 // (before the new snapshot is swapped in): journal entries for IXFR, the
 // catalog rebuilt when membership changed. It returns the zones to NOTIFY.
-func (s *Server) xfrApplied(old, zones map[string]*zoneIndex, changed []*Zone, removed []string) []*Zone {
+func (s *Server) xfrApplied(old, zones map[string]*servedZone, changed []*Zone, removed []string) []*Zone {
 	x := s.xfr
 	if x == nil {
 		return nil
@@ -394,8 +397,8 @@ func (s *Server) xfrApplied(old, zones map[string]*zoneIndex, changed []*Zone, r
 	for _, z := range changed {
 		origin := canonicalOrigin(z.Origin)
 		var prev *Zone
-		if ix := old[origin]; ix != nil {
-			prev = ix.zone
+		if o := old[origin]; o != nil {
+			prev, _ = o.zone()
 		} else {
 			membership = true
 		}
@@ -412,16 +415,16 @@ func (s *Server) xfrApplied(old, zones map[string]*zoneIndex, changed []*Zone, r
 		}
 	}
 	cz := x.buildCatalog(members)
-	ix, err := buildIndex(cz)
+	pz, err := packZone(cz) // the catalog is this server's own: not shared
 	if err != nil {
 		s.log.Error("catalog zone not built", "zone", x.opt.Catalog, "err", err)
 		return notify
 	}
 	var prev *Zone
 	if p := old[x.opt.Catalog]; p != nil {
-		prev = p.zone
+		prev, _ = p.zone()
 	}
-	zones[x.opt.Catalog] = ix
+	zones[x.opt.Catalog] = &servedZone{packedZone: pz, cache: newAnswerCache(s.budget)}
 	x.record(x.opt.Catalog, prev, cz)
 	return append(notify, cz)
 }
@@ -499,7 +502,9 @@ func (s *Server) notifyCatalog() {
 	if x == nil || x.opt.Catalog == "" {
 		return
 	}
-	if ix := s.snap.Load().zones[x.opt.Catalog]; ix != nil {
-		s.notifyChanged([]*Zone{ix.zone})
+	if z := s.snap.Load().zones[x.opt.Catalog]; z != nil {
+		if cz, err := z.zone(); err == nil {
+			s.notifyChanged([]*Zone{cz})
+		}
 	}
 }

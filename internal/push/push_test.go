@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/dadns/dadns/internal/store"
@@ -222,5 +224,52 @@ func TestDeleteOwnership(t *testing.T) {
 	}
 	if out, err := f.svc.DeleteAny(ctx, "b.example"); err != nil || out != Absent {
 		t.Fatalf("DeleteAny again = %v, %v", out, err)
+	}
+}
+
+// TestConcurrentSavesLastAckWins saves one zone from 16 goroutines at once
+// (their commits are grouped): each save gets its own version, and the
+// stored zone is the one whose acknowledgement carried the last version.
+func TestConcurrentSavesLastAckWins(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "dadns.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var wakes atomic.Int64
+	svc := New(Options{Store: st, Changed: func() { wakes.Add(1) }})
+	const n = 16
+	acks := make([]store.Zone, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			z, err := svc.Save(context.Background(), "last.example", zoneBody("last.example", 100+i, "192.0.2.1"), da1, "alice")
+			if err != nil {
+				t.Error(err)
+			}
+			acks[i] = z
+		})
+	}
+	wg.Wait()
+	seen := map[int64]bool{}
+	var last store.Zone
+	for _, a := range acks {
+		if seen[a.Version] {
+			t.Fatalf("version %d acknowledged twice", a.Version)
+		}
+		seen[a.Version] = true
+		if a.Version > last.Version {
+			last = a
+		}
+	}
+	cur, err := st.Get(context.Background(), "last.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur.Version != n || last.Version != n || cur.Serial != last.Serial || cur.Hash != last.Hash {
+		t.Fatalf("stored %d (serial %d), last ack %d (serial %d)", cur.Version, cur.Serial, last.Version, last.Serial)
+	}
+	if wakes.Load() != n {
+		t.Fatalf("%d wake-ups for %d changes", wakes.Load(), n)
 	}
 }

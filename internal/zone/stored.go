@@ -103,3 +103,24 @@ func canonicalLine(line string) (Record, error) {
 	}
 	return Record{Name: f[0], TTL: uint32(ttl), Type: f[3], Data: f[4]}, nil
 }
+
+// FromRRs rebuilds a zone from its records as RRs returned them (in that
+// order), possibly after a trip through wire format: a server that keeps
+// zones packed gives them back this way. The records must make the
+// canonical text that hashes to hash.
+func FromRRs(origin Name, rrs []dns.RR, hash string) (*Zone, error) {
+	var b strings.Builder
+	for _, rr := range rrs {
+		rr = dns.Copy(rr)
+		lowerNames(rr)
+		// As keep does: the fields of the record's text, class IN (the
+		// generic form prints it as CLASS1).
+		f := strings.SplitN(genericForm(rr).String(), "\t", 5)
+		if len(f) < 5 {
+			return nil, fmt.Errorf("zone %s: record %s cannot be written in canonical form", origin, rr)
+		}
+		b.WriteString(Record{Name: f[0], TTL: rr.Header().Ttl, Type: f[3], Data: f[4]}.String())
+		b.WriteByte('\n')
+	}
+	return FromCanonical(origin, b.String(), hash)
+}

@@ -14,20 +14,22 @@ import (
 	"github.com/dadns/dadns/internal/zone"
 )
 
-// Backend serves zones from an in-process dnsserver.Server.
+// Backend serves zones from an in-process dnsserver.Server. It keeps no
+// copy of the zones itself: the server holds them in its compact packed
+// form, shared with every other builtin backend of the process that
+// serves the same zone content, and Zone reads them back from there.
 type Backend struct {
 	srv *dnsserver.Server
 
 	mu     sync.RWMutex
-	zones  map[zone.Name]*zone.Zone // what was handed to srv, for Zone()
-	loaded bool                     // Load filled the server from the store
-	held   *dnsserver.Sockets       // bound, answered only once Load is done
+	loaded bool               // Load filled the server from the store
+	held   *dnsserver.Sockets // bound, answered only once Load is done
 }
 
 // New returns a backend serving through srv. The caller starts srv's
 // listeners (see Listen).
 func New(srv *dnsserver.Server) *Backend {
-	return &Backend{srv: srv, zones: map[zone.Name]*zone.Zone{}}
+	return &Backend{srv: srv}
 }
 
 // NewHeld returns a backend serving through srv that answers on k only
@@ -62,6 +64,17 @@ func (b *Backend) Volatile() bool {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	return !b.loaded
+}
+
+// Preload puts zones into the server before it answers, without starting
+// it: a restart with many zones hands them over in parts (Preload for
+// each, then Load with the last) so the parsed form of every stored zone is
+// never held at once. It returns the zones that could not be served.
+func (b *Backend) Preload(ctx context.Context, zones []*zone.Zone) (map[zone.Name]error, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return b.apply(zones), nil
 }
 
 // Load serves zones in one step and marks the backend as holding what the
@@ -101,7 +114,7 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	return errors.Join(errs...)
 }
 
-// apply hands zones to the server and remembers those it serves.
+// apply hands zones to the server and returns those it could not serve.
 func (b *Backend) apply(zones []*zone.Zone) map[zone.Name]error {
 	set := make([]*dnsserver.Zone, 0, len(zones))
 	for _, z := range zones {
@@ -109,17 +122,13 @@ func (b *Backend) apply(zones []*zone.Zone) map[zone.Name]error {
 	}
 	bad := b.srv.Apply(set, nil)
 	var failed map[zone.Name]error
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	for _, z := range zones {
 		if err, ok := bad[z.Name.FQDN()]; ok {
 			if failed == nil {
 				failed = map[zone.Name]error{}
 			}
 			failed[z.Name] = err
-			continue
 		}
-		b.zones[z.Name] = z
 	}
 	return failed
 }
@@ -134,24 +143,19 @@ func (b *Backend) Delete(ctx context.Context, names []zone.Name) error {
 		origins[i] = n.FQDN()
 	}
 	b.srv.Apply(nil, origins)
-	b.mu.Lock()
-	for _, n := range names {
-		delete(b.zones, n)
-	}
-	b.mu.Unlock()
 	return nil
 }
 
-// Zone returns the zone as served.
+// Zone returns the zone as served, read back from the server's packed
+// form (and checked against the hash it was applied with).
 func (b *Backend) Zone(ctx context.Context, name zone.Name) (*zone.Zone, error) {
-	b.mu.RLock()
-	z, ok := b.zones[name]
-	b.mu.RUnlock()
+	sz, ok := b.srv.Zone(name.FQDN())
 	if !ok {
 		return nil, backend.ErrNotFound
 	}
-	if h, served := b.srv.Served(name.FQDN()); !served || h != z.Hash() {
-		return nil, fmt.Errorf("builtin: zone %s: %w", name, backend.ErrMismatch)
+	z, err := zone.FromRRs(name, sz.RRs, sz.Hash)
+	if err != nil {
+		return nil, fmt.Errorf("builtin: zone %s: %w: %v", name, backend.ErrMismatch, err)
 	}
 	return z, nil
 }

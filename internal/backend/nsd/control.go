@@ -38,7 +38,8 @@ func newControl(c Control) *control {
 const listChunk = 250
 
 // exec runs nsd-control with stdin; a non-zero exit is an error carrying
-// its message, the output is returned for the caller to read.
+// its message. The output is returned for the caller to read, also with
+// the error.
 func (c *control) exec(ctx context.Context, stdin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -52,7 +53,7 @@ func (c *control) exec(ctx context.Context, stdin string, args ...string) (strin
 	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("nsd: nsd-control %s: %w: %s", strings.Join(args, " "), err, clip(string(out)))
+		return string(out), fmt.Errorf("nsd: nsd-control %s: %w: %s", strings.Join(args, " "), err, clip(string(out)))
 	}
 	return string(out), nil
 }
@@ -64,7 +65,7 @@ func (c *control) exec(ctx context.Context, stdin string, args ...string) (strin
 // whose first line starts with "error" is an error.
 func (c *control) direct(ctx context.Context, stdin string, args []string) (string, error) {
 	fail := func(err error, out string) (string, error) {
-		return "", fmt.Errorf("nsd: nsd-control %s (socket %s): %w: %s", strings.Join(args, " "), c.socket, err, clip(out))
+		return out, fmt.Errorf("nsd: nsd-control %s (socket %s): %w: %s", strings.Join(args, " "), c.socket, err, clip(out))
 	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", c.socket)
@@ -131,7 +132,10 @@ func (c *control) list(ctx context.Context, cmd string, names []zone.Name, patte
 			in.WriteByte('\n')
 		}
 		out, err := c.exec(ctx, in.String(), cmd)
-		if err != nil {
+		// nsd-control exits 1 when NSD's answer starts with an error line,
+		// as it does when the first zone of the run fails: errors tied to
+		// zones are those zones' failures, not the run's.
+		if err != nil && !strings.Contains(out, "error for input line") {
 			return bad, err
 		}
 		if err := listErrors(cmd, out, bad); err != nil {

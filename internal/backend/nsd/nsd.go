@@ -116,6 +116,7 @@ type Backend struct {
 	log   *slog.Logger
 	ctl   *control
 	check *checker
+	ask   *asker // SOA queries to NSD
 
 	op sync.Mutex // one Apply or Delete at a time
 
@@ -146,7 +147,7 @@ func New(opt Options) (*Backend, error) {
 	if err := os.MkdirAll(opt.ZonesDir, opt.DirMode); err != nil {
 		return nil, fmt.Errorf("nsd: create zones dir: %w", err)
 	}
-	b := &Backend{opt: opt, log: opt.Logger, ctl: newControl(opt.Control), dirty: true}
+	b := &Backend{opt: opt, log: opt.Logger, ctl: newControl(opt.Control), ask: &asker{addr: opt.VerifyAddr}, dirty: true}
 	b.check = newChecker(opt.CheckZone, b.log)
 	if err := b.load(); err != nil {
 		return nil, err

@@ -4,9 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/dadns/dadns/internal/testutil/nsdtest"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -41,22 +43,70 @@ func TestRestartKnowsItsZones(t *testing.T) {
 }
 
 // TestNSDLostItsZones empties NSD's zone list behind dadns's back (addzone
-// mode): applying the zones again adds them back.
+// mode): applying the zones again adds them back ("reload" answers "not
+// configured", through nsd-control and on the socket alike).
 func TestNSDLostItsZones(t *testing.T) {
-	r := newRig(t, false)
-	ctx := testCtx(t)
-	b := r.backend(t, ModeAddZone, false)
-	zs := zones(t, "lost", 2, 1)
-	if err := b.Apply(ctx, zs); err != nil {
-		t.Fatal(err)
+	for _, direct := range []bool{false, true} {
+		t.Run(map[bool]string{false: "nsd-control", true: "socket"}[direct], func(t *testing.T) {
+			r := newRig(t, false)
+			r.direct = direct
+			ctx := testCtx(t)
+			b := r.backend(t, ModeAddZone, false)
+			zs := zones(t, "lost", 2, 1)
+			if err := b.Apply(ctx, zs); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := r.nsd.Control("delzone", "lost000.example"); err != nil {
+				t.Fatal(out, err)
+			}
+			if err := b.Apply(ctx, zones(t, "lost", 2, 2)); err != nil {
+				t.Fatal(err)
+			}
+			mustVerify(t, b, zones(t, "lost", 2, 2))
+		})
 	}
-	if out, err := r.nsd.Control("delzone", "lost000.example"); err != nil {
-		t.Fatal(out, err)
+}
+
+// TestControlAnswers checks how NSD's answers are read, through
+// nsd-control and on the control socket: ok, an error answer (an error,
+// with NSD's text), per-zone errors of addzones even when the first zone
+// fails (nsd-control then exits 1), and NSD stopped.
+func TestControlAnswers(t *testing.T) {
+	for _, direct := range []bool{false, true} {
+		t.Run(map[bool]string{false: "nsd-control", true: "socket"}[direct], func(t *testing.T) {
+			r := newRig(t, false)
+			ctx := testCtx(t)
+			ctl := Control{Path: nsdtest.ControlPath, Conf: r.nsd.Conf, Timeout: time.Minute}
+			if direct {
+				ctl = Control{Socket: r.nsd.Socket, Timeout: time.Minute}
+			}
+			c := newControl(ctl)
+			if err := c.status(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.run(ctx, "reload", "nosuch.example"); err == nil || !strings.Contains(err.Error(), "not configured") {
+				t.Fatalf("reload of an unknown zone: %v; want NSD's \"not configured\"", err)
+			}
+			bad, err := c.list(ctx, "addzones", []zone.Name{"s1.example", "s2.example"}, "nopattern")
+			if err != nil || len(bad) != 2 || !strings.Contains(bad["s1.example"].Error(), "nopattern") {
+				t.Fatalf("addzones with a missing pattern: %v %v", bad, err)
+			}
+			bad, err = c.list(ctx, "addzones", []zone.Name{"s1.example"}, nsdtest.PatternName)
+			if err != nil || len(bad) != 0 {
+				t.Fatalf("addzones: %v %v", bad, err)
+			}
+			if out, err := r.nsd.Control("zonestatus", "s1.example"); err != nil || !strings.Contains(out, "s1.example") {
+				t.Fatalf("the zone added: %q %v", out, err)
+			}
+			r.nsd.Stop()
+			if err := c.status(ctx); err == nil || !strings.Contains(err.Error(), "nsd-control status") {
+				t.Fatalf("status with NSD stopped: %v", err)
+			}
+			if _, err := c.list(ctx, "addzones", []zone.Name{"s3.example"}, nsdtest.PatternName); err == nil {
+				t.Fatal("addzones with NSD stopped passed")
+			}
+		})
 	}
-	if err := b.Apply(ctx, zones(t, "lost", 2, 2)); err != nil {
-		t.Fatal(err)
-	}
-	mustVerify(t, b, zones(t, "lost", 2, 2))
 }
 
 // TestDrift plants files and include lines dadns did not write: they are

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -120,8 +121,7 @@ func (b *Backend) waitSerial(ctx context.Context, name zone.Name, want uint32) e
 func (b *Backend) soa(ctx context.Context, name zone.Name) (uint32, int, error) {
 	m := new(dns.Msg)
 	m.SetQuestion(name.FQDN(), dns.TypeSOA)
-	c := &dns.Client{Net: "tcp", Timeout: dnsverify.QueryTimeout}
-	r, _, err := c.ExchangeContext(ctx, m, b.opt.VerifyAddr)
+	r, err := b.ask.exchange(ctx, m)
 	if err != nil {
 		return 0, -1, fmt.Errorf("query %s: %w", b.opt.VerifyAddr, err)
 	}
@@ -139,6 +139,62 @@ func (b *Backend) soa(ctx context.Context, name zone.Name) (uint32, int, error) 
 // soaSerial asks the daemon for the zone's SOA serial.
 func (b *Backend) soaSerial(ctx context.Context, name zone.Name) (uint32, error) {
 	return b.verifier().SOASerial(ctx, name)
+}
+
+// asker keeps one TCP connection to NSD for SOA queries: a batch verifies
+// thousands of zones one after another, and a connection per query costs
+// more than the query. A query that finds the connection busy (another
+// Verify at the same time) uses a connection of its own; a failure on a
+// kept connection (NSD closed it when idle, or restarted) is retried once
+// on a new one.
+type asker struct {
+	addr string
+	mu   sync.Mutex
+	conn *dns.Conn
+}
+
+func (a *asker) exchange(ctx context.Context, m *dns.Msg) (*dns.Msg, error) {
+	c := &dns.Client{Net: "tcp", Timeout: dnsverify.QueryTimeout}
+	if !a.mu.TryLock() {
+		r, _, err := c.ExchangeContext(ctx, m, a.addr)
+		return r, err
+	}
+	defer a.mu.Unlock()
+	for {
+		fresh := a.conn == nil
+		if fresh {
+			conn, err := c.DialContext(ctx, a.addr)
+			if err != nil {
+				return nil, err
+			}
+			a.conn = conn
+		}
+		r, _, err := c.ExchangeWithConnContext(ctx, m, a.conn)
+		if err == nil {
+			return r, nil
+		}
+		a.conn.Close()
+		a.conn = nil
+		if fresh || ctx.Err() != nil {
+			return nil, err
+		}
+	}
+}
+
+// close closes the kept connection.
+func (a *asker) close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.conn != nil {
+		a.conn.Close()
+		a.conn = nil
+	}
+}
+
+// Close closes the connection Verify keeps to NSD.
+func (b *Backend) Close() error {
+	b.ask.close()
+	return nil
 }
 
 // transfer reads the zone from the daemon by AXFR. Records whose text form

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,4 +91,72 @@ func bulkPut(b *testing.B, s *Store, n int, now time.Time) {
 	if err != nil {
 		b.Fatal(err)
 	}
+}
+
+// BenchmarkPutConcurrent measures pushes from 16 concurrent pushers (group
+// commit), reporting statements and fsynced commits per push.
+func BenchmarkPutConcurrent(b *testing.B) {
+	ctx := context.Background()
+	s, _ := openTest(b)
+	if err := s.Forget(ctx, []string{"builtin", "bind"}); err != nil {
+		b.Fatal(err)
+	}
+	var n atomic.Int64
+	stmts0, synced0, cpu0 := s.statements.Load(), s.synced.Load(), cpuTime()
+	b.SetParallelism(8) // 16 pushers on 2 CPUs
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			name := fmt.Sprintf("z%d.example", i)
+			if _, err := s.Put(ctx, store.Zone{Name: name, Canonical: zoneText(name, 1, 16), OwnerHost: "da1"}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	pushes := float64(n.Load())
+	b.ReportMetric(float64(s.statements.Load()-stmts0)/pushes, "stmts/push")
+	b.ReportMetric(float64(s.synced.Load()-synced0)/pushes, "fsyncs/push")
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/pushes, "cpu-µs/push")
+}
+
+// BenchmarkApplied measures recording a batch of 500 applied zones.
+func BenchmarkApplied(b *testing.B) {
+	ctx := context.Background()
+	s, clock := openTest(b)
+	if err := s.Forget(ctx, []string{"builtin"}); err != nil {
+		b.Fatal(err)
+	}
+	bulkPut(b, s, 5000, clock.Now())
+	var cpu time.Duration
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		// Make 500 zones due again: a new version of each.
+		done := make([]store.Applied, 0, 500)
+		for j := range 500 {
+			name := fmt.Sprintf("z%d.example", (i*500+j)%5000)
+			z, err := s.Put(ctx, store.Zone{Name: name, Canonical: zoneText(name, uint32(i+2), 3), OwnerHost: "da1"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			done = append(done, store.Applied{Name: z.Name, Version: z.Version, Hash: z.Hash})
+		}
+		b.StartTimer()
+		c0 := cpuTime()
+		if err := s.Applied(ctx, "builtin", done); err != nil {
+			b.Fatal(err)
+		}
+		cpu += cpuTime() - c0
+	}
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*500), "cpu-µs/zone")
+}
+
+// cpuTime is the CPU time this process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

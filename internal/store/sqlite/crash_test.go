@@ -19,9 +19,9 @@ import (
 const crashEnv = "DADNS_STORE_CRASH_CHILD"
 
 const (
-	crashPushers    = 4
+	crashPushers    = 16 // as many as DirectAdmin servers pushing at once: commits are grouped
 	crashNamesEach  = 5
-	crashAcksToKill = 150
+	crashAcksToKill = 400
 )
 
 // TestCrashDurability re-executes the test binary as a child that pushes
@@ -43,27 +43,35 @@ func TestCrashDurability(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	acked, n := readAcks(t, bufio.NewScanner(out), cmd)
+	acked, n, synced := readAcks(t, bufio.NewScanner(out), cmd)
 	if err := cmd.Wait(); err == nil {
 		t.Fatal("child exited cleanly: it was never killed mid-stream")
 	}
 	if n < crashAcksToKill {
 		t.Fatalf("only %d acknowledgements before the child ended", n)
 	}
+	t.Logf("%d acknowledgements from %d pushers, %d fsynced commits", n, crashPushers, synced)
+	if synced >= int64(n) {
+		t.Errorf("%d commits for %d pushes: no commit was shared", synced, n)
+	}
 	checkAcked(t, path, acked)
 }
 
-// readAcks reads "ack name version" lines, kills the child after
-// crashAcksToKill of them, and keeps reading what it wrote before dying.
-func readAcks(t *testing.T, sc *bufio.Scanner, cmd *exec.Cmd) (map[string]int64, int) {
+// readAcks reads "ack name version commits" lines, kills the child after
+// crashAcksToKill of them, and keeps reading what it wrote before dying. It
+// returns the acknowledged versions, the acknowledgements, and the fsynced
+// commits the child had made by its last one.
+func readAcks(t *testing.T, sc *bufio.Scanner, cmd *exec.Cmd) (map[string]int64, int, int64) {
 	acked := map[string]int64{}
 	n, killed := 0, false
+	var synced int64
 	for sc.Scan() {
 		var name string
-		var v int64
-		if _, err := fmt.Sscanf(sc.Text(), "ack %s %d", &name, &v); err != nil {
+		var v, commits int64
+		if _, err := fmt.Sscanf(sc.Text(), "ack %s %d %d", &name, &v, &commits); err != nil {
 			continue // test framework output
 		}
+		synced = max(synced, commits)
 		acked[name] = max(acked[name], v)
 		n++
 		if !killed && n >= crashAcksToKill && len(acked) == crashPushers*crashNamesEach {
@@ -73,7 +81,7 @@ func readAcks(t *testing.T, sc *bufio.Scanner, cmd *exec.Cmd) (map[string]int64,
 			killed = true
 		}
 	}
-	return acked, n
+	return acked, n, synced
 }
 
 // checkAcked reopens the database and checks every acknowledged push.
@@ -129,7 +137,7 @@ func crashPusher(s *Store, g int, mu *sync.Mutex) {
 			os.Exit(2)
 		}
 		mu.Lock()
-		fmt.Fprintf(os.Stdout, "ack %s %d\n", strings.ToLower(name), z.Version)
+		fmt.Fprintf(os.Stdout, "ack %s %d %d\n", strings.ToLower(name), z.Version, s.synced.Load())
 		mu.Unlock()
 	}
 }

@@ -18,7 +18,7 @@ func (s *Store) Delete(ctx context.Context, name string) (store.Zone, error) {
 	}
 	now := store.FromUnixNano(store.UnixNano(s.now()))
 	var z store.Zone
-	err = s.grouped(ctx, func(tx *sql.Tx) error {
+	err = s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		z, err = deleteTx(ctx, tx, n)
 		if err != nil {
@@ -81,7 +81,7 @@ func (s *Store) DeleteIfCurrent(ctx context.Context, name string, version int64,
 	}
 	now := store.FromUnixNano(store.UnixNano(s.now()))
 	var z store.Zone
-	err = s.grouped(ctx, func(tx *sql.Tx) error {
+	err = s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		z, err = deleteTx(ctx, tx, n)
 		if err != nil {

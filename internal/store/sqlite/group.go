@@ -13,7 +13,7 @@ const maxGroup = 256
 
 // groupWrite is one caller's part of a group commit.
 type groupWrite struct {
-	fn   func(tx *sql.Tx) error
+	fn   func(ctx context.Context, tx *sql.Tx) error
 	done chan error
 }
 
@@ -28,8 +28,12 @@ type grouper struct {
 }
 
 // grouped runs fn inside a group commit and returns once it is durable (or
-// failed). fn must not keep tx.
-func (s *Store) grouped(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// failed). fn must not keep tx, and must run its statements with the
+// context it is given: the transaction is shared, and one caller giving up
+// (its ctx ends) must not interrupt the statements of the others (SQLite
+// may roll the whole transaction back on an interrupt). ctx only bounds
+// the wait to join a group.
+func (s *Store) grouped(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -67,26 +71,40 @@ func (s *Store) lead() {
 	g.mu.Unlock()
 }
 
-// commitGroup runs every write of batch in one transaction.
+// commitGroup runs every write of batch in one transaction. A write that
+// makes SQLite roll the whole transaction back (SQLITE_FULL, say) fails
+// alone: the others run again in a new transaction. A failed commit fails
+// every write of the batch; none of them is acknowledged.
 func (s *Store) commitGroup(batch []*groupWrite) {
-	errs := make([]error, len(batch))
-	err := s.write(context.Background(), func(tx *sql.Tx) error {
-		for i, w := range batch {
-			errs[i] = inSavepoint(tx, w.fn)
-			if errors.Is(errs[i], errTxAborted) {
-				// SQLite rolled the whole transaction back (e.g. SQLITE_FULL):
-				// a later SAVEPOINT would open and RELEASE commit a new one,
-				// storing writes whose callers are told they failed.
-				return errs[i]
+	ctx := context.Background()
+	for len(batch) > 0 {
+		errs := make([]error, len(batch))
+		aborted := -1
+		err := s.write(ctx, func(tx *sql.Tx) error {
+			for i, w := range batch {
+				errs[i] = inSavepoint(ctx, tx, w.fn)
+				if errors.Is(errs[i], errTxAborted) {
+					// SQLite rolled the whole transaction back: a later
+					// SAVEPOINT would open and RELEASE commit a new one,
+					// storing writes whose callers are told they failed.
+					aborted = i
+					return errs[i]
+				}
 			}
+			return nil
+		})
+		if aborted >= 0 {
+			batch[aborted].done <- errs[aborted]
+			batch = append(batch[:aborted:aborted], batch[aborted+1:]...)
+			continue
 		}
-		return nil
-	})
-	for i, w := range batch {
-		if err != nil && (errs[i] == nil || !errors.Is(errs[i], errTxAborted)) {
-			errs[i] = fmt.Errorf("commit: %w", err)
+		for i, w := range batch {
+			if err != nil && errs[i] == nil {
+				errs[i] = fmt.Errorf("commit: %w", err)
+			}
+			w.done <- errs[i]
 		}
-		w.done <- errs[i]
+		return
 	}
 }
 
@@ -95,17 +113,17 @@ func (s *Store) commitGroup(batch []*groupWrite) {
 var errTxAborted = errors.New("transaction rolled back")
 
 // inSavepoint runs fn so that its failure undoes only its own changes.
-func inSavepoint(tx *sql.Tx, fn func(tx *sql.Tx) error) error {
-	if _, err := tx.Exec("SAVEPOINT push"); err != nil {
+func inSavepoint(ctx context.Context, tx *sql.Tx, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT push"); err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
-		if _, rbErr := tx.Exec("ROLLBACK TO push"); rbErr != nil {
+	if err := fn(ctx, tx); err != nil {
+		if _, rbErr := tx.ExecContext(ctx, "ROLLBACK TO push"); rbErr != nil {
 			return fmt.Errorf("%w (%w: %v)", err, errTxAborted, rbErr)
 		}
-		_, _ = tx.Exec("RELEASE push")
+		_, _ = tx.ExecContext(ctx, "RELEASE push")
 		return err
 	}
-	_, err := tx.Exec("RELEASE push")
+	_, err := tx.ExecContext(ctx, "RELEASE push")
 	return err
 }

@@ -18,9 +18,9 @@ import (
 func TestGroupCommitIsolatesFailures(t *testing.T) {
 	s, _ := openTest(t)
 	ctx := context.Background()
-	set := func(key string, fail bool) func(tx *sql.Tx) error {
-		return func(tx *sql.Tx) error {
-			if _, err := tx.Exec(`INSERT INTO settings (key, value) VALUES (?, 'v')`, key); err != nil {
+	set := func(key string, fail bool) func(ctx context.Context, tx *sql.Tx) error {
+		return func(ctx context.Context, tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, 'v')`, key); err != nil {
 				return err
 			}
 			if fail {

@@ -202,6 +202,11 @@ func recordHistory(ctx context.Context, tx *sql.Tx, z store.Zone) error {
 	if err != nil {
 		return err
 	}
+	if z.Version <= store.HistoryLength {
+		// A name has at most one history entry per version it had, so it
+		// has nothing to prune yet.
+		return nil
+	}
 	_, err = tx.ExecContext(ctx, `
 		DELETE FROM zone_history WHERE zone = ?1 AND id <= (
 			SELECT id FROM zone_history WHERE zone = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)`,

@@ -23,7 +23,7 @@ func (s *Store) Put(ctx context.Context, z store.Zone) (store.Zone, error) {
 	}
 	now := store.FromUnixNano(store.UnixNano(s.now()))
 	var saved store.Zone
-	err = s.grouped(ctx, func(tx *sql.Tx) error {
+	err = s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		saved, err = putTx(ctx, tx, z, now)
 		return err

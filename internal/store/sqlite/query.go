@@ -41,8 +41,16 @@ func (s *Store) byNames(ctx context.Context, names []string, filter string, full
 		cols = fullCols
 	}
 	out := make(map[string]store.Zone)
+	parts := chunks(store.NormNames(names), inChunk)
+	if len(parts) == 1 {
+		// One statement sees one snapshot by itself: no transaction needed
+		// (a push's ownership check asks for one name).
+		q := "SELECT " + cols + " FROM zones WHERE " + filter + " name IN (" + placeholders(len(parts[0])) + ")"
+		err := collect(ctx, s.db, q, anys(parts[0]), full, func(z store.Zone) { out[z.Name] = z })
+		return out, err
+	}
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		for _, part := range chunks(store.NormNames(names), inChunk) {
+		for _, part := range parts {
 			q := "SELECT " + cols + " FROM zones WHERE " + filter + " name IN (" + placeholders(len(part)) + ")"
 			if err := collect(ctx, tx, q, anys(part), full, func(z store.Zone) { out[z.Name] = z }); err != nil {
 				return err

@@ -4,12 +4,19 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/dadns/dadns/internal/store"
 )
 
-// store.Applied records that backend now serves each zone at its version, in one
-// transaction. applied_version never moves backwards, and a record for a
+// recordChunk bounds the rows one bookkeeping transaction writes: between
+// chunks the writer lock is free, so a push waits for at most one chunk
+// rather than for a whole batch of 500 zones.
+const recordChunk = 64
+
+// store.Applied records that backend now serves each zone at its version,
+// in transactions of up to recordChunk zones (a crash between them leaves
+// the rest due: they are applied again). applied_version never moves backwards, and a record for a
 // version older than the desired one (a newer push arrived meanwhile) keeps
 // the zone due. Records for versions the store never issued, and for zones
 // purged meanwhile, are ignored.
@@ -21,16 +28,18 @@ func (s *Store) Applied(ctx context.Context, backend string, done []store.Applie
 		return fmt.Errorf("store: applied %s: %w", backend, err)
 	}
 	now := store.UnixNano(s.now())
-	err := s.writeRelaxed(ctx, func(tx *sql.Tx) error {
-		for _, a := range done {
-			if err := applied(ctx, tx, backend, a, now); err != nil {
-				return fmt.Errorf("%s: %w", a.Name, err)
+	for part := range slices.Chunk(done, recordChunk) {
+		err := s.writeRelaxed(ctx, func(tx *sql.Tx) error {
+			for _, a := range part {
+				if err := applied(ctx, tx, backend, a, now); err != nil {
+					return fmt.Errorf("%s: %w", a.Name, err)
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: applied %s: %w", backend, err)
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: applied %s: %w", backend, err)
 	}
 	return nil
 }
@@ -54,7 +63,8 @@ func applied(ctx context.Context, tx *sql.Tx, backend string, a store.Applied, n
 	return err
 }
 
-// Failed records failures for backend in one transaction: attempts+1, the
+// Failed records failures for backend (in transactions of up to
+// recordChunk zones): attempts+1, the
 // error, the next attempt, and state failed or permanent. A failure of a
 // version that is no longer the desired one is ignored: the newer version
 // is already pending with a fresh schedule.
@@ -66,16 +76,18 @@ func (s *Store) Failed(ctx context.Context, backend string, fails []store.Failur
 		return fmt.Errorf("store: failed %s: %w", backend, err)
 	}
 	now := store.UnixNano(s.now())
-	err := s.writeRelaxed(ctx, func(tx *sql.Tx) error {
-		for _, f := range fails {
-			if err := failed(ctx, tx, backend, f, now); err != nil {
-				return fmt.Errorf("%s: %w", f.Name, err)
+	for part := range slices.Chunk(fails, recordChunk) {
+		err := s.writeRelaxed(ctx, func(tx *sql.Tx) error {
+			for _, f := range part {
+				if err := failed(ctx, tx, backend, f, now); err != nil {
+					return fmt.Errorf("%s: %w", f.Name, err)
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: failed %s: %w", backend, err)
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: failed %s: %w", backend, err)
 	}
 	return nil
 }

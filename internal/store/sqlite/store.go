@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dadns/dadns/internal/store"
@@ -34,6 +35,12 @@ type Store struct {
 	now     func() time.Time
 	wmu     sync.Mutex // one write transaction at a time
 	group   grouper    // group commit of pushes and deletes
+	// statements counts the SQL statements run, BEGIN and COMMIT included
+	// (for benchmarks).
+	statements atomic.Int64
+	// synced counts the commits on the fsyncing connection.
+	synced atomic.Int64
+	ckpt   checkpointer
 }
 
 // Open opens (creating if needed) the database at path, applies pending
@@ -46,32 +53,28 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err := prepareFile(path); err != nil {
 		return nil, err
 	}
+	useFdatasync()
 	source, err := sizedDSN(ctx, path, opt.MaxSizeBytes)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db, err := sql.Open("sqlite", source)
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
+	s := &Store{now: opt.Now}
+	db := openDB(source, &s.statements)
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
 	// The relaxed connection records what backends did: those commits need
 	// no fsync of their own (a crash loses at most some "applied" marks, and
 	// the zones are simply applied again), and the next push's fsync of the
 	// write-ahead log makes them durable too.
-	relaxed, err := sql.Open("sqlite", relaxedDSN(source))
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
+	relaxed := openDB(relaxedDSN(source), &s.statements)
 	relaxed.SetMaxOpenConns(1)
-	s := &Store{db: db, relaxed: relaxed, now: opt.Now}
+	s.db, s.relaxed = db, relaxed
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		relaxed.Close()
 		return nil, err
 	}
+	s.startCheckpoints()
 	return s, nil
 }
 
@@ -79,6 +82,10 @@ var _ store.Store = (*Store)(nil)
 
 // Close releases the database. The store must not be used afterwards.
 func (s *Store) Close() error {
+	s.stopCheckpoints()
+	// Copy the log into the database file, so that it is whole without its
+	// log; failure is harmless (the next open reads the log).
+	_, _ = s.db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
 	// optimize keeps the planner's statistics fresh; failure is harmless.
 	_, _ = s.db.Exec("PRAGMA optimize")
 	if err := errors.Join(s.relaxed.Close(), s.db.Close()); err != nil {
@@ -110,7 +117,14 @@ func (s *Store) writeOn(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) err
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if db == s.db {
+		s.synced.Add(1)
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.committed()
+	return nil
 }
 
 // read runs fn in a read-only transaction so that it sees one snapshot.
