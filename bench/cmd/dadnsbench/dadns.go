@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,9 +22,16 @@ type dadnsServer struct {
 	cfgPath string // its app.yml, for a restart
 }
 
+// shippedListen is the builtin's listen host in the shipped configs
+// (deploy/systemd, deploy/docker): the wildcard address. Every dadns the
+// bench starts listens there, as deployed; the bench asks 127.0.0.1.
+const shippedListen = "0.0.0.0"
+
 // dadnsConfig renders the app.yml the bench runs dadns with: the builtin
-// backend, then the entries of the other backends under test.
-func dadnsConfig(dataDir, pass string, httpPort, dnsPort int, backends ...string) string {
+// backend listening on listen (host:port) with the extra keys of its
+// section (builtinKeys, indented six spaces; "" for the defaults), then the
+// entries of the other backends under test.
+func dadnsConfig(dataDir, pass string, httpPort int, listen, builtinKeys string, backends ...string) string {
 	return fmt.Sprintf(`data_dir: %s
 app:
   auth_username: bench
@@ -34,8 +42,8 @@ dns:
   backends:
     builtin:
       type: builtin
-      listen: 127.0.0.1:%d
-`, strconv.Quote(dataDir), strconv.Quote(pass), httpPort, dnsPort) + strings.Join(backends, "")
+      listen: %s
+`, strconv.Quote(dataDir), strconv.Quote(pass), httpPort, strconv.Quote(listen)) + builtinKeys + strings.Join(backends, "")
 }
 
 // randomPassword returns 24 random URL-safe characters.
@@ -61,6 +69,28 @@ func (b *bench) startDadns(ctx context.Context, dir string, backends ...string) 
 // startDadnsOn is startDadns with the builtin's DNS port chosen by the
 // caller (the configuration of another server names it).
 func (b *bench) startDadnsOn(ctx context.Context, dir string, dnsPort int, backends ...string) (*dadnsServer, error) {
+	return b.startDadnsWith(ctx, dir, builtinSpec{host: shippedListen, port: dnsPort}, backends...)
+}
+
+// builtinSpec is where a dadns's builtin listens and the extra keys of its
+// section.
+type builtinSpec struct {
+	host string // listen host: 0.0.0.0, [::] or 127.0.0.1
+	port int
+	keys string // extra keys, indented six spaces
+}
+
+// askAddr is where the bench asks a builtin listening per spec: ::1 for
+// [::], 127.0.0.1 otherwise.
+func (sp builtinSpec) askAddr() string {
+	if sp.host == "[::]" || sp.host == "::1" || sp.host == "[::1]" {
+		return net.JoinHostPort("::1", strconv.Itoa(sp.port))
+	}
+	return loopback(sp.port)
+}
+
+// startDadnsWith is startDadnsOn with the builtin's section given.
+func (b *bench) startDadnsWith(ctx context.Context, dir string, sp builtinSpec, backends ...string) (*dadnsServer, error) {
 	httpPort, err := b.ports.next()
 	if err != nil {
 		return nil, err
@@ -70,11 +100,11 @@ func (b *bench) startDadnsOn(ctx context.Context, dir string, dnsPort int, backe
 		return nil, err
 	}
 	cfg := filepath.Join(dir, "app.yml")
-	s := &dadnsServer{dataDir: filepath.Join(dir, "data"), dnsAddr: loopback(dnsPort), cfgPath: cfg}
+	s := &dadnsServer{dataDir: filepath.Join(dir, "data"), dnsAddr: sp.askAddr(), cfgPath: cfg}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("dadnsbench: dadns config: %w", err)
 	}
-	if err := os.WriteFile(cfg, []byte(dadnsConfig(s.dataDir, pass, httpPort, dnsPort, backends...)), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(dadnsConfig(s.dataDir, pass, httpPort, net.JoinHostPort(strings.Trim(sp.host, "[]"), strconv.Itoa(sp.port)), sp.keys, backends...)), 0o600); err != nil {
 		return nil, fmt.Errorf("dadnsbench: dadns config: %w", err)
 	}
 	s.proc, err = b.procs.start("dadns", filepath.Join(dir, "dadns.log"), b.dadnsEnv(), b.opt.dadnsBin, "--config", cfg, "serve")

@@ -26,7 +26,7 @@ func TestPushAndServeAgainstDadns(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "app.yml")
-	if err := os.WriteFile(cfg, []byte(dadnsConfig(filepath.Join(dir, "data"), "s3cret-pw", httpPort, dnsPort)), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(dadnsConfig(filepath.Join(dir, "data"), "s3cret-pw", httpPort, loopback(dnsPort), "")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

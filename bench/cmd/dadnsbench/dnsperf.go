@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -23,10 +24,11 @@ type perfResult struct {
 	rcodes     string // dnsperf's "Response codes:" line
 }
 
-// dnsperfArgs are the arguments of one run against port.
-func (b *bench) dnsperfArgs(port, queryFile string) []string {
+// dnsperfArgs are the arguments of one run against server (an address)
+// and port.
+func (b *bench) dnsperfArgs(server, port, queryFile string) []string {
 	return []string{
-		"-s", "127.0.0.1", "-p", port, "-d", queryFile,
+		"-s", server, "-p", port, "-d", queryFile,
 		"-l", strconv.Itoa(b.roundSeconds()),
 		"-c", strconv.Itoa(b.opt.perfClients), "-T", strconv.Itoa(b.opt.perfThreads),
 	}
@@ -38,11 +40,19 @@ func (b *bench) roundSeconds() int {
 	return max(1, int(math.Round(b.opt.duration.Seconds()/float64(b.opt.rounds))))
 }
 
-// runDnsperf runs dnsperf against port and parses its statistics.
-func (b *bench) runDnsperf(ctx context.Context, port int, queryFile string) (perfResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(b.roundSeconds())*time.Second+30*time.Second)
+// runDnsperf runs dnsperf against addr (host:port) and parses its
+// statistics.
+func (b *bench) runDnsperf(ctx context.Context, addr, queryFile string) (perfResult, error) {
+	host, port, _ := net.SplitHostPort(addr)
+	return b.runDnsperfArgs(ctx, time.Duration(b.roundSeconds())*time.Second, b.dnsperfArgs(host, port, queryFile))
+}
+
+// runDnsperfArgs runs dnsperf with args (for about d) and parses its
+// statistics.
+func (b *bench) runDnsperfArgs(ctx context.Context, d time.Duration, args []string) (perfResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, b.opt.dnsperfBin, b.dnsperfArgs(strconv.Itoa(port), queryFile)...)
+	cmd := exec.CommandContext(ctx, b.opt.dnsperfBin, args...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return perfResult{}, fmt.Errorf("dadnsbench: dnsperf: %w: %.600s", err, out)

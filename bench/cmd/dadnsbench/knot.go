@@ -94,26 +94,31 @@ func (h *knotHost) backendYAML(knotc string) string {
 }
 
 // knotColdPhase times knotd's own cold load of the bench's zone files
-// (listed in its knot.conf), then stops it, and compares the knot
-// backend's end-to-end time with it.
-func (b *bench) knotColdPhase(ctx context.Context) {
-	if b.knotHost == nil || ctx.Err() != nil {
-		return
-	}
+// (listed in its knot.conf) and leaves it running: it is measured beside
+// the builtin in the QPS phase. With the knot backend under test, it
+// compares that backend's end-to-end time with the cold load.
+func (b *bench) knotColdPhase(ctx context.Context) *target {
+	t := &target{name: "Knot"}
 	measure := fmt.Sprintf("Knot: start → all %d zones answer SOA", len(b.zones))
+	if t.err = ctx.Err(); t.err != nil {
+		return t
+	}
+	if _, err := os.Stat(b.opt.knotdBin); err != nil {
+		t.err = err
+		b.rep.fail("cold load", measure, err)
+		return t
+	}
 	port, err := b.ports.next()
 	if err != nil {
+		t.err = err
 		b.rep.fail("cold load", measure, err)
-		return
+		return t
 	}
 	dir := filepath.Join(b.tmp, "knot")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.err = err
 		b.rep.fail("cold load", measure, err)
-		return
-	}
-	files := make(map[string]string, len(b.zones))
-	for _, z := range b.zones {
-		files[z.name] = zoneFile(b.zoneDir, z)
+		return t
 	}
 	cfg := filepath.Join(dir, "knot.conf")
 	d := daemon{
@@ -121,25 +126,38 @@ func (b *bench) knotColdPhase(ctx context.Context) {
 		bin:     b.opt.knotdBin,
 		check:   []string{b.opt.knotcBin, "-c", cfg, "conf-check"},
 		args:    []string{"-c", cfg},
-		config:  knotConfig(dir, b.zoneDir, "", port, b.opt.serverThreads, files),
+		config:  knotConfig(dir, b.zoneDir, "", port, b.opt.serverThreads, b.zoneFiles()),
 		cfgPath: cfg,
 		addr:    loopback(port),
 	}
 	slog.Info("starting knotd", "zones", len(b.zones))
 	p, load, err := b.startDaemon(ctx, d, dir)
-	if p != nil {
-		p.stop()
-	}
 	if err != nil {
+		if p != nil {
+			p.stop()
+		}
+		t.err = err
 		b.rep.fail("cold load", measure, err)
-		return
+		return t
 	}
+	t.port, t.addr, t.proc = port, d.addr, p
+	b.coldLoad["Knot"] = load
 	b.rep.add("cold load", measure, "%s", secs(load))
 	e2e, ok := b.e2e["knot"]
 	if !ok || load <= 0 {
-		return
+		return t
 	}
 	ratio := e2e.Seconds() / load.Seconds()
 	b.rep.addGoal("end-to-end", "knot: end-to-end / knotd's own cold load of the same zones", goal{"≤ 3×", ratio <= 3},
 		"%s / %s = %.1f×", secs(e2e), secs(load), ratio)
+	return t
+}
+
+// zoneFiles maps every zone to its file, for knot.conf.
+func (b *bench) zoneFiles() map[string]string {
+	files := make(map[string]string, len(b.zones))
+	for _, z := range b.zones {
+		files[z.name] = zoneFile(b.zoneDir, z)
+	}
+	return files
 }

@@ -19,6 +19,7 @@ func (b *bench) describeRun(ctx context.Context) {
 	r.fact("go", "%s (bench); dadns binary built with %s", runtime.Version(), binGoVersion(b.opt.dadnsBin))
 	r.fact("servers", "%s; %s; %s", firstLine(ctx, b.opt.nsdBin, "-v"), firstLine(ctx, b.opt.namedBin, "-v"), dnsperfVersion(ctx, b.opt.dnsperfBin))
 	r.fact("command", "`%s`%s", strings.Join(os.Args, " "), quickNote())
+	r.fact("commit", "%s (`git describe`); `dadns version`: %s", gitCommit(ctx), strings.TrimSpace(firstLine(ctx, b.opt.dadnsBin, "version")))
 	b.loadBefore = loadAverage()
 }
 
@@ -97,6 +98,16 @@ func capture(ctx context.Context, bin string, args ...string) string {
 		return bin + ": " + err.Error()
 	}
 	return string(out)
+}
+
+// gitCommit returns the checkout's commit, "-dirty" when it has changes
+// to tracked files.
+func gitCommit(ctx context.Context) string {
+	out := strings.TrimSpace(capture(ctx, "git", "describe", "--always", "--dirty", "--abbrev=12"))
+	if out == "" || strings.Contains(out, "\n") || strings.Contains(out, ":") {
+		return "unknown (not a git checkout)"
+	}
+	return out
 }
 
 // quickNote says when bench.sh ran the quick variant.

@@ -34,7 +34,13 @@ type mariaServer struct {
 // defaults (every commit flushed), buffers sized for a bench of 10,000
 // zones.
 func mariaFlags(dir string) []string {
-	f := []string{"--no-defaults", "--datadir=" + filepath.Join(dir, "data"),
+	// A temporary directory of its own: in the shared /tmp, another
+	// process's cleanup can remove the temporary tables of a running
+	// mariadb-install-db ("Error on delete of '/tmp/#sql-temptable-...'",
+	// seen with two installs at once on a loaded machine).
+	tmp := filepath.Join(dir, "tmp")
+	_ = os.MkdirAll(tmp, 0o700)
+	f := []string{"--no-defaults", "--datadir=" + filepath.Join(dir, "data"), "--tmpdir=" + tmp,
 		"--innodb-log-file-size=64M", "--innodb-buffer-pool-size=128M"}
 	if os.Geteuid() == 0 {
 		f = append(f, "--user=root")

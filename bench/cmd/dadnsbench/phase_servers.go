@@ -16,7 +16,11 @@ import (
 func (b *bench) daemonPhase(ctx context.Context) []*target {
 	var out []*target
 	b.coldLoad = map[string]time.Duration{}
-	for _, name := range []string{"NSD", "BIND"} {
+	for _, name := range []string{"NSD", "Knot", "BIND"} {
+		if name == "Knot" {
+			out = append(out, b.knotColdPhase(ctx))
+			continue
+		}
 		t := &target{name: name}
 		out = append(out, t)
 		if t.err = ctx.Err(); t.err != nil {
@@ -39,14 +43,17 @@ func (b *bench) daemonPhase(ctx context.Context) []*target {
 			d = b.bindDaemon(dir, b.zoneDir, port)
 		}
 		slog.Info("starting "+d.name, "zones", len(b.zones))
-		_, load, err := b.startDaemon(ctx, d, dir)
+		p, load, err := b.startDaemon(ctx, d, dir)
 		measure := fmt.Sprintf("%s: start → all %d zones answer SOA", name, len(b.zones))
 		if err != nil {
+			if p != nil {
+				p.stop()
+			}
 			t.err = err
 			b.rep.fail("cold load", measure, err)
 			continue
 		}
-		t.port, t.addr = port, d.addr
+		t.port, t.addr, t.proc = port, d.addr, p
 		b.coldLoad[name] = load
 		b.rep.add("cold load", measure, "%s", secs(load))
 	}
@@ -55,11 +62,19 @@ func (b *bench) daemonPhase(ctx context.Context) []*target {
 
 // answerPhase checks that the servers answer a sample of the queries
 // alike before their speed is compared; the reference is the first daemon
-// that runs.
-func (b *bench) answerPhase(ctx context.Context, builtin *target, daemons []*target) {
+// that runs. The RRL variant is left out: it is the deployed server with
+// loopback not exempt, and a sample asked in a burst may be limited.
+func (b *bench) answerPhase(ctx context.Context, serving *servingSet, daemons []*target) {
 	var ref *target
 	var others []*target
-	for _, t := range slices.Concat(daemons, []*target{builtin}) {
+	var builtins []*target
+	for key, t := range serving.byKey {
+		if key != "rrl" {
+			builtins = append(builtins, t)
+		}
+	}
+	slices.SortFunc(builtins, func(a, c *target) int { return strings.Compare(a.name, c.name) })
+	for _, t := range slices.Concat(daemons, builtins) {
 		switch {
 		case t.err != nil:
 		case ref == nil:

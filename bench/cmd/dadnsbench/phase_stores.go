@@ -18,6 +18,9 @@ import (
 // push throughput and the time until every zone is served, side by side.
 func (b *bench) storesPhase(ctx context.Context) {
 	for _, kind := range b.opt.storeKinds() {
+		if ctx.Err() != nil {
+			return
+		}
 		dir := filepath.Join(b.tmp, "store-"+kind)
 		ds, stop, err := b.startDatastore(ctx, kind, dir)
 		if err != nil {

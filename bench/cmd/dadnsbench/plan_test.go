@@ -46,9 +46,9 @@ func TestWithSerialChangesOnlyTheSerial(t *testing.T) {
 	if n.serial != z.serial+1 || n.name != z.name {
 		t.Fatalf("got %s %d", n.name, n.serial)
 	}
-	old := strings.Replace(z.text, itoa(z.serial), itoa(z.serial+1), 1)
-	if n.text != old {
-		t.Fatalf("text differs beyond the serial:\n%s\n%s", z.text, n.text)
+	old := strings.Replace(z.text(), itoa(z.serial), itoa(z.serial+1), 1)
+	if n.text() != old {
+		t.Fatalf("text differs beyond the serial:\n%s\n%s", z.text(), n.text())
 	}
 }
 

@@ -38,7 +38,7 @@ func newDAClient(addr, user, pass string) *daClient {
 func (c *daClient) rawsave(ctx context.Context, z *benchZone) error {
 	target := "/CMD_API_DNS_ADMIN?action=rawsave&domain=" + url.QueryEscape(z.name) +
 		"&hostname=" + daHostname + "&username=" + daUsername
-	status, body, err := c.do(ctx, "POST", target, z.text)
+	status, body, err := c.do(ctx, "POST", target, z.text())
 	if err != nil {
 		return fmt.Errorf("dadnsbench: rawsave %s: %w", z.name, err)
 	}
@@ -70,8 +70,14 @@ func (c *daClient) loginTest(ctx context.Context) error {
 	return checkReply("login test", status, body)
 }
 
-// do sends one HTTP/1.0 request on a new connection and reads the reply.
+// do sends one HTTP/1.0 request on a new connection and reads the reply
+// (its first 64 KiB).
 func (c *daClient) do(ctx context.Context, method, target, body string) (int, string, error) {
+	return c.doLimit(ctx, method, target, body, 64<<10)
+}
+
+// doLimit is do reading up to limit bytes of the reply.
+func (c *daClient) doLimit(ctx context.Context, method, target, body string, limit int64) (int, string, error) {
 	d := net.Dialer{Timeout: 5 * time.Second}
 	conn, err := d.DialContext(ctx, "tcp", c.addr)
 	if err != nil {
@@ -92,7 +98,7 @@ func (c *daClient) do(ctx context.Context, method, target, body string) (int, st
 		return 0, "", err
 	}
 	defer resp.Body.Close()
-	reply, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	reply, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	return resp.StatusCode, string(reply), err
 }
 

@@ -15,7 +15,7 @@ import (
 func fakeDA(t *testing.T, zones []*benchZone, refuse string) *httptest.Server {
 	texts := map[string]string{}
 	for _, z := range zones {
-		texts[z.name] = z.text
+		texts[z.name] = z.text()
 	}
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, pass, ok := r.BasicAuth()

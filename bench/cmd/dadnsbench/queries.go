@@ -85,21 +85,27 @@ func randomLabel(rng *rand.Rand) string {
 // queryLines is how many queries a file holds for n zones: enough that
 // every zone is asked about many times before dnsperf starts over.
 func queryLines(n int) int {
-	return min(max(20*n, 20000), 200000)
+	return min(max(20*n, 20000), 500000)
 }
 
 // makeQueries draws n queries over zones, the same for the same seed.
 func makeQueries(seed uint64, zones []*benchZone, n int) []query {
+	qs := make([]query, 0, n)
+	drawQueries(seed, zones, n, func(q query) { qs = append(qs, q) })
+	return qs
+}
+
+// drawQueries draws n queries over zones, the same for the same seed,
+// handing each to use.
+func drawQueries(seed uint64, zones []*benchZone, n int, use func(query)) {
 	rng := rand.New(rand.NewPCG(seed, 0x7175657279))
 	total := 0
 	for _, k := range queryMix {
 		total += k.weight
 	}
-	qs := make([]query, n)
-	for i := range qs {
-		qs[i] = pickKind(rng, total).draw(rng, zones[rng.IntN(len(zones))])
+	for range n {
+		use(pickKind(rng, total).draw(rng, zones[rng.IntN(len(zones))]))
 	}
-	return qs
 }
 
 // pickKind draws a kind from queryMix by weight.
@@ -114,22 +120,31 @@ func pickKind(rng *rand.Rand, total int) queryKind {
 	return queryMix[len(queryMix)-1]
 }
 
-// writeQueries writes qs in dnsperf's "name type" format.
-func writeQueries(path string, qs []query) error {
+// writeQueries draws n queries over zones and writes them to path in
+// dnsperf's "name type" format, one at a time; it returns sample of them
+// spread evenly over the file (sampleQueries's choice).
+func writeQueries(path string, seed uint64, zones []*benchZone, n, sample int) ([]query, error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("dadnsbench: write queries: %w", err)
+		return nil, fmt.Errorf("dadnsbench: write queries: %w", err)
 	}
 	w := bufio.NewWriter(f)
-	for _, q := range qs {
+	var kept []query
+	next, k := 0, 0
+	drawQueries(seed, zones, n, func(q query) {
 		fmt.Fprintf(w, "%s %s\n", q.name, q.qtype)
-	}
+		if n <= sample || (k < sample && next == k*n/sample) {
+			kept = append(kept, q)
+			k++
+		}
+		next++
+	})
 	if err := w.Flush(); err != nil {
 		f.Close()
-		return fmt.Errorf("dadnsbench: write queries: %w", err)
+		return nil, fmt.Errorf("dadnsbench: write queries: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("dadnsbench: write queries: %w", err)
+		return nil, fmt.Errorf("dadnsbench: write queries: %w", err)
 	}
-	return nil
+	return kept, nil
 }

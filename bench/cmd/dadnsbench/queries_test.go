@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,23 +60,32 @@ func inHostedZone(name string, hosted map[string]bool) bool {
 	return false
 }
 
-func TestWriteQueriesWritesDnsperfFormat(t *testing.T) {
+func TestWriteQueriesWritesDnsperfFormatAndSamples(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "q.txt")
-	qs := []query{{"www.a.example.", "A"}, {"a.example.", "MX"}}
-	if err := writeQueries(path, qs); err != nil {
+	zones := generateZones(3, 50)
+	sample, err := writeQueries(path, 3, zones, 1000, 40)
+	if err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "www.a.example. A\na.example. MX\n"; string(got) != want {
-		t.Fatalf("query file %q, want %q", got, want)
+	all := makeQueries(3, zones, 1000)
+	var want strings.Builder
+	for _, q := range all {
+		fmt.Fprintf(&want, "%s %s\n", q.name, q.qtype)
+	}
+	if string(got) != want.String() {
+		t.Fatalf("query file differs from the drawn queries:\n%.300s\nwant\n%.300s", got, want.String())
+	}
+	if !slices.Equal(sample, sampleQueries(all, 40)) {
+		t.Fatalf("sample %v, want %v", sample, sampleQueries(all, 40))
 	}
 }
 
 func TestQueryLinesIsBounded(t *testing.T) {
-	for _, tc := range []struct{ zones, want int }{{1, 20000}, {200, 20000}, {2000, 40000}, {50000, 200000}} {
+	for _, tc := range []struct{ zones, want int }{{1, 20000}, {200, 20000}, {2000, 40000}, {50000, 500000}, {100000, 500000}} {
 		if got := queryLines(tc.zones); got != tc.want {
 			t.Errorf("queryLines(%d) = %d, want %d", tc.zones, got, tc.want)
 		}

@@ -10,6 +10,7 @@ import (
 
 // report collects what the bench measured, in the order measured.
 type report struct {
+	partial  string      // set while a checkpoint writes an unfinished report
 	facts    [][2]string // the run's circumstances
 	rows     [][4]string // area, measure, value, goal
 	servers  []*target   // the QPS detail table
@@ -60,6 +61,9 @@ func (r *report) problem(text string) {
 func (r *report) markdown() string {
 	var b strings.Builder
 	b.WriteString("# dadns bench\n\n")
+	if r.partial != "" {
+		fmt.Fprintf(&b, "- status: **%s**\n", r.partial)
+	}
 	for _, f := range r.facts {
 		fmt.Fprintf(&b, "- %s: %s\n", f[0], f[1])
 	}

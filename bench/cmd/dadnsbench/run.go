@@ -19,7 +19,7 @@ type bench struct {
 	ports      portPicker
 	rep        *report
 	zones      []*benchZone
-	queries    []query
+	queries    []query // a sample of the query file, for the answers phase
 	zoneDir    string
 	queryFile  string
 	dadns      *dadnsServer
@@ -32,6 +32,7 @@ type bench struct {
 	current    []*benchZone   // each zone as last pushed (b.zones are as first pushed, and on disk)
 	e2e        map[string]time.Duration
 	coldLoad   map[string]time.Duration // NSD's and BIND's, by target name
+	servingRSS int64                    // the deployed builtin-only dadns's RSS holding every zone
 }
 
 // target is a DNS server whose queries per second are measured.
@@ -40,11 +41,14 @@ type target struct {
 	port int
 	addr string
 	err  error        // why it cannot be measured
+	proc *proc        // the daemon's process, if the bench started it for this
 	runs []perfResult // one per dnsperf round
 }
 
 // run measures everything, in order; a failed step is reported and the
-// steps that do not depend on it still run.
+// steps that do not depend on it still run. The report is written after
+// every phase, so a run cut short (-timeout, a signal, a kill) leaves the
+// phases it finished on disk.
 func (b *bench) run(ctx context.Context) {
 	b.describeRun(ctx)
 	defer b.describeLoad()
@@ -55,20 +59,70 @@ func (b *bench) run(ctx context.Context) {
 	if b.onlyPhases(ctx) {
 		return
 	}
+	skip := b.opt.skipped()
 	backends := b.backendsPhase(ctx)
-	builtin := b.pushPhase(ctx, backends)
-	b.latencyPhase(ctx)
-	b.servedPhase(ctx)
+	b.pushPhase(ctx, backends)
+	b.checkpoint("push")
+	if !skip["latency"] {
+		b.latencyPhase(ctx)
+		b.checkpoint("ack latency")
+	}
+	if !skip["served"] {
+		b.servedPhase(ctx)
+		b.checkpoint("push-to-served")
+	}
+	b.footprint()
 	daemons := b.daemonPhase(ctx)
 	b.reportBindVsCold()
-	b.knotColdPhase(ctx)
-	b.answerPhase(ctx, builtin, daemons)
-	b.qpsPhase(ctx, builtin, daemons)
-	b.secondaryPhase(ctx)
-	b.footprint()
-	b.restartPhase(ctx)
-	b.storesPhase(ctx)
-	b.nsdBackendPhase(ctx)
+	b.checkpoint("cold load")
+	serving := b.servingPhase(ctx)
+	b.daemonMemory(daemons)
+	b.checkpoint("serving")
+	b.answerPhase(ctx, serving, daemons)
+	b.qpsPhase(ctx, serving, daemons)
+	b.checkpoint("dns")
+	b.burstPhase(ctx, serving)
+	b.checkpoint("burst")
+	b.floodPhase(ctx, serving, daemons)
+	b.checkpoint("flood")
+	b.stopServers(serving, daemons) // their memory is not needed any more
+	if !skip["secondary"] {
+		b.secondaryPhase(ctx)
+		b.checkpoint("secondary")
+	}
+	if !skip["restart"] {
+		b.restartPhase(ctx)
+		b.checkpoint("restart")
+	}
+	if !skip["stores"] {
+		b.storesPhase(ctx)
+		b.checkpoint("stores")
+	}
+	if !skip["nsdbackend"] {
+		b.nsdBackendPhase(ctx)
+	}
+}
+
+// checkpoint writes the report as it stands after phase, marked partial.
+func (b *bench) checkpoint(phase string) {
+	b.rep.partial = fmt.Sprintf("partial: written after the %s phase at %s UTC; the run went on", phase, time.Now().UTC().Format("15:04:05"))
+	if err := b.rep.write(b.opt.out); err != nil {
+		slog.Warn("checkpoint", "err", err)
+	}
+	b.rep.partial = ""
+}
+
+// stopServers stops the builtin-only dadns processes and the daemons
+// started for the comparisons.
+func (b *bench) stopServers(serving *servingSet, daemons []*target) {
+	for _, s := range serving.servers {
+		s.proc.stop()
+	}
+	for _, t := range daemons {
+		if t.proc != nil {
+			t.proc.stop()
+		}
+	}
 }
 
 // cleanup stops every process and removes the temporary directory.
@@ -92,12 +146,13 @@ func (b *bench) prepare() error {
 	}
 	b.rep.add("zones", "generated (DirectAdmin shape, files written)", "%d zones × %d records, %s, %s",
 		len(b.zones), zoneRecords, mib(size), ms(time.Since(t0)))
-	b.queries = makeQueries(b.opt.seed, b.zones, queryLines(len(b.zones)))
+	n := queryLines(len(b.zones))
 	b.queryFile = filepath.Join(b.tmp, "queries.txt")
-	b.rep.fact("workload", "%d zones (seed %d), %d pushers; %d query lines: %s", len(b.zones), b.opt.seed, b.opt.pushers, len(b.queries), mixText())
+	b.rep.fact("workload", "%d zones (seed %d), %d pushers; %d query lines: %s", len(b.zones), b.opt.seed, b.opt.pushers, n, mixText())
 	b.rep.fact("dnsperf", "`%s`, %d rounds, the servers in turn within each, median round reported; servers get %d threads each (NSD server-count, named -n, dadns GOMAXPROCS)",
-		strings.Join(b.dnsperfArgs("PORT", "queries.txt"), " "), b.opt.rounds, b.opt.serverThreads)
-	return writeQueries(b.queryFile, b.queries)
+		strings.Join(b.dnsperfArgs("127.0.0.1|::1", "PORT", "queries.txt"), " "), b.opt.rounds, b.opt.serverThreads)
+	b.queries, err = writeQueries(b.queryFile, b.opt.seed, b.zones, n, agreeSample)
+	return err
 }
 
 // mixText describes queryMix.
