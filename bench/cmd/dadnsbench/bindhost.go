@@ -6,11 +6,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // bindHost is the named that dadns's bind backend drives: no zones of its
@@ -92,23 +90,9 @@ func rndcConf(key string, ctlPort int) string {
 		"options { default-key \"dadnsbench\"; default-server 127.0.0.1; default-port %d; };\n", key, ctlPort)
 }
 
-// waitControl runs `rndc status` until it succeeds, for at most 30 s, or
-// until named exits.
+// waitControl waits until the daemon's control command answers.
 func (h *bindHost) waitControl(ctx context.Context, rndc string) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for {
-		out, err := exec.CommandContext(ctx, rndc, "-c", h.rndcConf, "status").CombinedOutput()
-		if err == nil {
-			return nil
-		}
-		if dead := h.proc.alive(); dead != nil {
-			return dead
-		}
-		if perr := pause(ctx, 100*time.Millisecond); perr != nil {
-			return fmt.Errorf("dadnsbench: bind backend's named: rndc status: %w (last: %v: %.300s)", perr, err, out)
-		}
-	}
+	return waitControl(ctx, h.proc, "bind backend's named", []string{rndc, "-c", h.rndcConf, "status"}...)
 }
 
 // backendYAML is the dns.backends entry of the bind instance driving h.

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // knotHost is the knotd that dadns's knot backend drives: no zones of its
@@ -68,23 +66,9 @@ func (b *bench) startKnotHost(ctx context.Context, dir string) (*knotHost, error
 	return h, h.waitControl(ctx, b.opt.knotcBin)
 }
 
-// waitControl runs `knotc status` until it succeeds, for at most 30 s, or
-// until knotd exits.
+// waitControl waits until the daemon's control command answers.
 func (h *knotHost) waitControl(ctx context.Context, knotc string) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for {
-		out, err := exec.CommandContext(ctx, knotc, "-s", h.socket, "status").CombinedOutput()
-		if err == nil {
-			return nil
-		}
-		if dead := h.proc.alive(); dead != nil {
-			return dead
-		}
-		if perr := pause(ctx, 100*time.Millisecond); perr != nil {
-			return fmt.Errorf("dadnsbench: knot backend's knotd: knotc status: %w (last: %v: %.300s)", perr, err, out)
-		}
-	}
+	return waitControl(ctx, h.proc, "knot backend's knotd", []string{knotc, "-s", h.socket, "status"}...)
 }
 
 // backendYAML is the dns.backends entry of the knot instance driving h.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -106,23 +105,9 @@ func (b *bench) startNSDBackendHost(ctx context.Context, dir string) (*nsdBacken
 	return h, h.waitControl(ctx, filepath.Join(filepath.Dir(b.opt.nsdBin), "nsd-control"))
 }
 
-// waitControl runs `nsd-control status` until it succeeds, for at most
-// 30 s, or until NSD exits.
+// waitControl waits until the daemon's control command answers.
 func (h *nsdBackendHost) waitControl(ctx context.Context, nsdControl string) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for {
-		out, err := exec.CommandContext(ctx, nsdControl, "-c", h.conf, "status").CombinedOutput()
-		if err == nil {
-			return nil
-		}
-		if dead := h.proc.alive(); dead != nil {
-			return dead
-		}
-		if perr := pause(ctx, 100*time.Millisecond); perr != nil {
-			return fmt.Errorf("dadnsbench: nsd backend's nsd: nsd-control status: %w (last: %v: %.300s)", perr, err, out)
-		}
-	}
+	return waitControl(ctx, h.proc, "nsd backend's nsd", []string{nsdControl, "-c", h.conf, "status"}...)
 }
 
 // cleanupSocket removes the socket's temporary directory.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -119,4 +120,24 @@ func serverEnv(extra ...string) []string {
 		}
 	}
 	return append(env, extra...)
+}
+
+// waitControl runs a daemon's control command (argv: its status command)
+// until it succeeds, for at most 30 s, or until the daemon (p) exits; what
+// names the daemon in the error.
+func waitControl(ctx context.Context, p *proc, what string, argv ...string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
+		if err == nil {
+			return nil
+		}
+		if dead := p.alive(); dead != nil {
+			return dead
+		}
+		if perr := pause(ctx, 100*time.Millisecond); perr != nil {
+			return fmt.Errorf("dadnsbench: %s: %s: %w (last: %v: %.300s)", what, strings.Join(argv, " "), perr, err, out)
+		}
+	}
 }
