@@ -37,6 +37,9 @@ func loadBuiltins(ctx context.Context, st store.Store, set *backendSet, log *slo
 	start := time.Now()
 	bad := map[zone.Name]error{}
 	failed := make(map[string]map[zone.Name]error, len(targets))
+	for _, name := range targets {
+		failed[name] = map[zone.Name]error{}
+	}
 	total := 0
 	err := eachStoredChunk(ctx, st, func(zones []*zone.Zone, errs map[zone.Name]error) error {
 		total += len(zones)
@@ -45,9 +48,6 @@ func loadBuiltins(ctx context.Context, st store.Store, set *backendSet, log *slo
 			f, err := set.byName[name].(*builtin.Backend).Preload(ctx, zones)
 			if err != nil {
 				return err
-			}
-			if failed[name] == nil {
-				failed[name] = map[zone.Name]error{}
 			}
 			maps.Copy(failed[name], f)
 		}
