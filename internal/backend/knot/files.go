@@ -1,14 +1,12 @@
 package knot
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"github.com/dadns/dadns/internal/backend/zonefile"
 	"io/fs"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,7 +17,7 @@ import (
 
 // headerPrefix starts the first line of every zone file dadns writes: the
 // zone, serial and canonical hash, so drift can be told from dadns's files.
-const headerPrefix = "; dadns zone "
+const headerPrefix = zonefile.HeaderPrefix
 
 // fileText is the zone file: the header line (zone, serial and the
 // canonical hash), then the zone in the form knotd loads (see knotForm):
@@ -30,29 +28,6 @@ func fileText(z *zone.Zone) ([]byte, error) {
 		return nil, err
 	}
 	return []byte(fmt.Sprintf("%s%s serial %d hash %s\n%s", headerPrefix, z.Name, z.Serial, z.Hash(), body)), nil
-}
-
-// header reads the header of a zone file; ok is false for a file dadns
-// did not write.
-func header(path string) (name zone.Name, serial uint32, hash string, ok bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, "", false
-	}
-	defer f.Close()
-	line, err := bufio.NewReaderSize(f, 512).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, headerPrefix) {
-		return "", 0, "", false
-	}
-	f2 := strings.Fields(strings.TrimPrefix(line, headerPrefix))
-	if len(f2) != 5 || f2[1] != "serial" || f2[3] != "hash" {
-		return "", 0, "", false
-	}
-	s, err := strconv.ParseUint(f2[2], 10, 32)
-	if err != nil {
-		return "", 0, "", false
-	}
-	return zone.Name(f2[0]), uint32(s), f2[4], true
 }
 
 // staged is a zone written to a temporary file beside its final name.

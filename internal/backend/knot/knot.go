@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dadns/dadns/internal/backend/zonefile"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -217,7 +218,7 @@ func (b *Backend) load() error {
 		if err != nil {
 			continue
 		}
-		if hn, serial, hash, ok := header(p); ok && hn == n {
+		if hn, serial, hash, ok := zonefile.Header(p); ok && hn == n {
 			b.zones[n] = entry{serial: serial, hash: hash}
 		}
 	}
