@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"bytes"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -344,7 +345,7 @@ func TestPackedNamesAsIndex(t *testing.T) {
 // once per closest encloser: a wildcard's data, its NODATA and NXDOMAIN
 // below a name are each cached once, and every other name below the same
 // encloser is answered from that entry (without decoding the zone)
-// exactly as the zone answers it.
+// as the zone answers it.
 func TestTemplateAnswers(t *testing.T) {
 	withDecoded(t, 1)
 	set := hostingZones(t, 3)
@@ -376,11 +377,8 @@ func TestTemplateAnswers(t *testing.T) {
 				if decodedNow := s.snap.Load().zones[origin].ix.Load() != nil; i > 0 && decodedNow {
 					t.Fatalf("%s: the zone was decoded to answer it, not answered from the cached answer", name)
 				}
-				if !bytes.Equal(got, want) {
-					w, g := new(dns.Msg), new(dns.Msg)
-					_, _ = w.Unpack(want), g.Unpack(got)
-					t.Fatalf("%s %s (name %d): got\n%v\nwant\n%v", name, dns.TypeToString[p.qtype], i, g, w)
-				}
+				// The same answer; names may be compressed differently.
+				sameAnswer(t, fmt.Sprintf("%s %s (name %d)", name, dns.TypeToString[p.qtype], i), got, want)
 			}
 		}
 	}
