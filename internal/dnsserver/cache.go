@@ -230,10 +230,15 @@ func insert(t *cacheTable, e *cacheEntry) {
 // packCanonical packs m with ID 0 and the lower-case question name: the
 // form kept in the cache and patched for each client.
 func packCanonical(m *dns.Msg, qname string) ([]byte, error) {
+	return packAs(m, qname, true)
+}
+
+// packAs packs m as the cache keeps it, with or without name compression.
+func packAs(m *dns.Msg, qname string, compress bool) ([]byte, error) {
 	c := *m
 	c.Id = 0
 	c.CheckingDisabled = false
-	c.Compress = true
+	c.Compress = compress
 	q := m.Question[0]
 	q.Name = qname
 	c.Question = []dns.Question{q}

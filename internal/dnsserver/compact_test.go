@@ -40,6 +40,22 @@ func directServer(t *testing.T, set []*Zone) *Server {
 	return s
 }
 
+// packedAndDirect serves set from a server as configured by default and
+// from directServer, and returns them with the differential test's probes
+// of set.
+func packedAndDirect(t *testing.T, set []*Zone) (packed, direct *Server, probes []dnsdiff.Probe) {
+	t.Helper()
+	packed = New(Options{Logger: quietLogger()})
+	if failed := packed.Apply(set, nil); failed != nil {
+		t.Fatal(failed)
+	}
+	dz := make([]dnsdiff.Zone, len(set))
+	for i, z := range set {
+		dz[i] = dnsdiff.Zone{Origin: z.Origin, RRs: z.RRs}
+	}
+	return packed, directServer(t, set), dnsdiff.Probes(dz)
+}
+
 // withDecoded runs the test with at most n decoded zones in the process.
 func withDecoded(t *testing.T, n int) {
 	old := decodedZones
@@ -58,17 +74,7 @@ func withDecoded(t *testing.T, n int) {
 // name spelled with escapes differently from its decoded spelling).
 func TestPackedAnswersAsDirect(t *testing.T) {
 	withDecoded(t, 2)
-	set := corpusZones(t, loadTestZones(t))
-	packed := New(Options{Logger: quietLogger()})
-	if failed := packed.Apply(set, nil); failed != nil {
-		t.Fatal(failed)
-	}
-	direct := directServer(t, set)
-	dz := make([]dnsdiff.Zone, len(set))
-	for i, z := range set {
-		dz[i] = dnsdiff.Zone{Origin: z.Origin, RRs: z.RRs}
-	}
-	probes := dnsdiff.Probes(dz)
+	packed, direct, probes := packedAndDirect(t, corpusZones(t, loadTestZones(t)))
 	differ := 0
 	for round := range 2 { // the second round answers from the caches
 		for _, p := range probes {

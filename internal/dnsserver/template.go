@@ -71,14 +71,7 @@ func (a *answer) templated(z *packedZone) bool {
 // bit, the lower-case question name, and no name compression, so that
 // renderTemplate can put another name in without decoding anything.
 func makeTemplate(m *dns.Msg, qname string) ([]byte, error) {
-	c := *m
-	c.Id = 0
-	c.CheckingDisabled = false
-	c.Compress = false
-	q := m.Question[0]
-	q.Name = qname
-	c.Question = []dns.Question{q}
-	return c.Pack()
+	return packAs(m, qname, false)
 }
 
 // renderTemplate writes into out the answer a template stands for when

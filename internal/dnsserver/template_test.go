@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
-
-	"github.com/dadns/dadns/internal/testutil/dnsdiff"
 )
 
 // TestTemplatesMatchResolution asks, for every probe of the differential
@@ -19,19 +17,10 @@ import (
 // and in the full path) and of a server that resolves every query from
 // its index. The answers must say the same.
 func TestTemplatesMatchResolution(t *testing.T) {
-	set := append(corpusZones(t, loadTestZones(t)), hostingZones(t, 20)...)
-	tmpl := New(Options{Logger: quietLogger()})
-	if failed := tmpl.Apply(set, nil); failed != nil {
-		t.Fatal(failed)
-	}
-	direct := directServer(t, set)
-	dz := make([]dnsdiff.Zone, len(set))
-	for i, z := range set {
-		dz[i] = dnsdiff.Zone{Origin: z.Origin, RRs: z.RRs}
-	}
+	tmpl, direct, probes := packedAndDirect(t, append(corpusZones(t, loadTestZones(t)), hostingZones(t, 20)...))
 	from := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5353}
 	fast, rendered := 0, 0
-	for _, p := range dnsdiff.Probes(dz) {
+	for _, p := range probes {
 		sz := tmpl.snap.Load().find(canon(p.Name), p.QType)
 		if sz == nil || sz.exists(canon(p.Name)) || p.Name == "." {
 			continue
