@@ -46,7 +46,7 @@ func TestZoneSetEdit(t *testing.T) {
 			shared++
 		}
 	}
-	if shared < zoneShards-3 {
-		t.Fatalf("only %d of %d shards shared after changing three zones", shared, zoneShards)
+	if shared < cowShards-3 {
+		t.Fatalf("only %d of %d shards shared after changing three zones", shared, cowShards)
 	}
 }
