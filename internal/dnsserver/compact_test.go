@@ -18,7 +18,7 @@ import (
 func directServer(t *testing.T, set []*Zone) *Server {
 	t.Helper()
 	s := New(Options{Logger: quietLogger()})
-	s.noTemplates = true
+	s.noTemplates, s.noPacked = true, true
 	private := make([]*Zone, len(set))
 	for i, z := range set {
 		c := *z

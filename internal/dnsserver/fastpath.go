@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"encoding/binary"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/miekg/dns"
@@ -60,7 +61,10 @@ func (s *Server) fastReplyInfo(snap *snapshot, pkt, key, out []byte, info *reply
 		}
 		return out, true
 	}
-	if s.noTemplates || z.exists(name) {
+	if z.exists(name) {
+		return s.fastPacked(z, pkt, key, q, out, info)
+	}
+	if s.noTemplates {
 		return nil, false
 	}
 	var tk [300]byte
@@ -80,6 +84,30 @@ func (s *Server) fastReplyInfo(snap *snapshot, pkt, key, out []byte, info *reply
 	}
 	return out, true
 }
+
+// fastPacked answers a name the zone has from its packed form when it can
+// (packedanswer.go), and keeps the answer in the cache.
+func (s *Server) fastPacked(z *servedZone, pkt, key []byte, q fastQuery, out []byte, info *replyInfo) ([]byte, bool) {
+	if s.noPacked {
+		return nil, false
+	}
+	out, ok := z.answerPacked(key[:q.nameLen], pkt[q.nameEnd:q.nameEnd+4], q.qtype, key[len(key)-1], out)
+	if !ok || len(out) > q.limit {
+		return nil, false
+	}
+	packedAnswers.Add(1)
+	z.cache.put(unsafe.String(unsafe.SliceData(key), len(key)), out)
+	out[0], out[1] = pkt[0], pkt[1]
+	out[3] |= pkt[3] & 0x10 // CD
+	copy(out[12:q.nameEnd], pkt[12:q.nameEnd])
+	if info != nil {
+		info.zone, info.exists = z.origin, true
+	}
+	return out, true
+}
+
+// packedAnswers counts the answers built from packed zones.
+var packedAnswers atomic.Int64
 
 // parseFast reads a plain query and builds its cache key.
 func (s *Server) parseFast(pkt, key []byte) (fastQuery, []byte, bool) {

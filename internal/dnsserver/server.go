@@ -82,6 +82,9 @@ type Server struct {
 	// noTemplates turns off answers from closest-encloser templates
 	// (template.go); tests compare with it.
 	noTemplates bool
+	// noPacked turns off answers built straight from packed zones
+	// (packedanswer.go); tests compare with it.
+	noPacked bool
 
 	lmu       sync.Mutex
 	listeners []listener
