@@ -44,11 +44,10 @@ func dsn(path string) string {
 	return path + "?" + q.Encode()
 }
 
-// relaxedDSN is source with commits that are not fsynced (WAL
-// synchronous=NORMAL).
-func relaxedDSN(source string) string {
-	full := url.QueryEscape("synchronous(FULL)")
-	return strings.Replace(source, "_pragma="+full, "_pragma="+url.QueryEscape("synchronous(NORMAL)"), 1)
+// writerDSN is source for the writer connection: a larger page cache
+// (16 MiB instead of 2), which it keeps from one write to the next.
+func writerDSN(source string) string {
+	return source + "&_pragma=" + url.QueryEscape("cache_size(-16384)")
 }
 
 // prepareFile creates the parent directory (0700) and the database file
