@@ -40,7 +40,7 @@ type Store struct {
 	writerSync string
 	now        func() time.Time
 	wmu        sync.Mutex // one write transaction at a time
-	group   grouper    // group commit of pushes and deletes
+	group      grouper    // group commit of pushes and deletes
 	// statements counts the SQL statements run, BEGIN and COMMIT included
 	// (for benchmarks).
 	statements atomic.Int64
