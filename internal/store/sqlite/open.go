@@ -20,6 +20,10 @@ import (
 // keeps fsync.
 var useFdatasync = sync.OnceFunc(func() { _, _ = sqlite.Fdatasync(true) })
 
+// busyTimeoutMs is how long a statement waits for a lock another
+// connection or process holds.
+const busyTimeoutMs = 10000
+
 // dsn builds the driver DSN. Every pooled connection gets the same pragmas:
 // WAL, fsync on every commit, foreign keys, temporary data in memory, and a
 // busy timeout for other
@@ -28,7 +32,7 @@ var useFdatasync = sync.OnceFunc(func() { _, _ = sqlite.Fdatasync(true) })
 // upgrade.
 func dsn(path string) string {
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMs))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(ON)")

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,9 @@ type Options struct {
 	// MaxSizeBytes caps the database file (not counting its WAL); 0 means
 	// no cap. Writes past it fail as on a full disk.
 	MaxSizeBytes int64
+	// walBound is the -wal file size past which the log is truncated
+	// (0: defaultWALBound); tests set it lower.
+	walBound int64
 }
 
 // Store is the SQLite-backed state. Writes are serialized by a mutex, so
@@ -64,6 +68,12 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	if opt.walBound <= 0 {
+		opt.walBound = defaultWALBound
+	}
+	// The first commit after the log starts over trims the -wal file to
+	// the bound (see checkpoint.go).
+	source += "&_pragma=" + url.QueryEscape(fmt.Sprintf("journal_size_limit(%d)", opt.walBound))
 	s := &Store{now: opt.Now}
 	db := openDB(source, &s.statements)
 	db.SetMaxOpenConns(maxConns)
@@ -77,7 +87,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		writer.Close()
 		return nil, err
 	}
-	s.startCheckpoints()
+	s.startCheckpoints(path, opt.walBound)
 	return s, nil
 }
 
