@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -148,18 +147,10 @@ func (s *Store) restartWAL() bool {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	ctx := context.Background()
-	// SQLite's busy handler sleeps 1, 2, 5, 10 ms... between tries; readers
-	// here end within a millisecond or so, so the store polls more finely
-	// itself, with the busy timeout off.
-	if _, err := s.writer.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
-		s.ckpt.failed.Add(1)
-		return false
-	}
-	defer func() { _, _ = s.writer.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeoutMs)) }()
 	t0 := time.Now()
 	for {
 		var busy, logged, copied int64
-		err := s.writer.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &logged, &copied)
+		err := s.restarter.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &logged, &copied)
 		if err == nil && busy == 0 {
 			s.ckpt.restarted.Add(1)
 			return true
@@ -173,7 +164,10 @@ func (s *Store) restartWAL() bool {
 }
 
 // restartPoll is the pause between two tries of a RESTART checkpoint
-// that readers held up.
+// that readers held up. SQLite's busy handler would sleep 1, 2, 5, 10 ms...
+// between tries; readers here end within a millisecond or so, so the
+// store polls more finely itself, on a connection without busy timeout
+// (restarterDSN).
 const restartPoll = 200 * time.Microsecond
 
 // committed tells the checkpoint loop that the log grew.

@@ -54,6 +54,13 @@ func writerDSN(source string) string {
 	return source + "&_pragma=" + url.QueryEscape("cache_size(-16384)")
 }
 
+// restarterDSN is source for the connection of the RESTART checkpoints:
+// no busy timeout, the store polls (see restartPoll).
+func restarterDSN(source string) string {
+	busy := "_pragma=" + url.QueryEscape(fmt.Sprintf("busy_timeout(%d)", busyTimeoutMs))
+	return strings.Replace(source, busy, "_pragma="+url.QueryEscape("busy_timeout(0)"), 1)
+}
+
 // prepareFile creates the parent directory (0700) and the database file
 // (0600) so that SQLite, which gives its -wal and -shm files the database
 // file's mode, never creates anything world-readable.

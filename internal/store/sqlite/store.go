@@ -39,6 +39,9 @@ type Store struct {
 	// page cache stays valid from one write to the next (SQLite discards a
 	// connection's whole cache when another connection has written).
 	writer *sql.DB
+	// restarter runs the RESTART checkpoints (checkpoint.go): one
+	// connection, no busy timeout.
+	restarter *sql.DB
 	// writerSync is the synchronous setting the writer connection has now
 	// (syncFull or syncNormal); guarded by wmu.
 	writerSync string
@@ -81,10 +84,13 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	writer := openDB(writerDSN(source), &s.statements)
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
-	s.db, s.writer, s.writerSync = db, writer, syncFull
+	restarter := openDB(restarterDSN(source), &s.statements)
+	restarter.SetMaxOpenConns(1)
+	s.db, s.writer, s.writerSync, s.restarter = db, writer, syncFull, restarter
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		writer.Close()
+		restarter.Close()
 		return nil, err
 	}
 	s.startCheckpoints(path, opt.walBound)
@@ -101,7 +107,7 @@ func (s *Store) Close() error {
 	_, _ = s.db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
 	// optimize keeps the planner's statistics fresh; failure is harmless.
 	_, _ = s.db.Exec("PRAGMA optimize")
-	if err := errors.Join(s.writer.Close(), s.db.Close()); err != nil {
+	if err := errors.Join(s.restarter.Close(), s.writer.Close(), s.db.Close()); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
 	return nil

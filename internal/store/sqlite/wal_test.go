@@ -39,6 +39,10 @@ func TestWALStaysBounded(t *testing.T) {
 	if err := s.Forget(ctx, []string{"builtin", "bind"}); err != nil {
 		t.Fatal(err)
 	}
+	var busyTimeout int
+	if err := s.restarter.QueryRow("PRAGMA busy_timeout").Scan(&busyTimeout); err != nil || busyTimeout != 0 {
+		t.Fatalf("restarter busy_timeout %d (%v), want 0: the store polls", busyTimeout, err)
+	}
 
 	deadline := time.Now().Add(90 * time.Second)
 	stop := make(chan struct{})
@@ -153,4 +157,105 @@ func TestWALStaysBounded(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// TestWALLongReader holds one read transaction open (a reconciliation
+// pass, an export) while pushes go on past the bound: the RESTART gives up
+// after a short wait instead of stalling the pushes for the reader's
+// whole life, pushes keep being acknowledged, and once the reader ends the
+// log is brought back within the bound.
+func TestWALLongReader(t *testing.T) {
+	if testing.Short() {
+		t.Skip("pushes many MiB")
+	}
+	const bound = 1 << 20
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dadns.db")
+	s, err := Open(ctx, path, Options{walBound: bound})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	if err := s.Forget(ctx, []string{"bind"}); err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, s, "first.example", 1)
+
+	deadline := time.Now().Add(60 * time.Second)
+	var pushed atomic.Int64
+	stop := make(chan struct{})
+	var pushers sync.WaitGroup
+	for range 8 {
+		pushers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				i := pushed.Add(1)
+				name := fmt.Sprintf("z%d.example", i%500)
+				if _, err := s.Put(ctx, store.Zone{Name: name, Canonical: zoneText(name, uint32(i), 40), OwnerHost: "da1"}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	// The long reader: one snapshot held until the log is well past the
+	// bound and a restart has given up on it.
+	var during int64
+	err = s.read(ctx, func(tx *sql.Tx) error {
+		var v int64
+		if err := tx.QueryRowContext(ctx, "SELECT version FROM zones WHERE name = 'first.example'").Scan(&v); err != nil {
+			return err
+		}
+		start := pushed.Load()
+		for s.ckpt.failed.Load() == 0 || walSize(t, path) < 3*bound {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("with a reader open: %d pushes, %d restarts given up, -wal %d bytes", pushed.Load()-start, s.ckpt.failed.Load(), walSize(t, path))
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		during = pushed.Load() - start
+		return nil
+	})
+	if err != nil {
+		close(stop)
+		pushers.Wait()
+		t.Fatal(err)
+	}
+	// The reader is gone: the next tries restart the log.
+	restarts := s.ckpt.restarted.Load()
+	for s.ckpt.restarted.Load() == restarts && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(stop)
+	pushers.Wait()
+	size := walSize(t, path)
+	for size > bound && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		size = walSize(t, path)
+	}
+	t.Logf("%d pushes while the reader held its snapshot; %d restarts given up, %d done; -wal at the end %d bytes (bound %d)",
+		during, s.ckpt.failed.Load(), s.ckpt.restarted.Load(), size, bound)
+	if s.ckpt.restarted.Load() == restarts {
+		t.Fatal("no restart after the reader ended")
+	}
+	if size > bound {
+		t.Fatalf("-wal %d bytes after the reader ended, bound %d", size, bound)
+	}
+}
+
+func walSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
 }
