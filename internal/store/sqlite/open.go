@@ -90,3 +90,17 @@ func chmodIfExists(path string) error {
 	}
 	return err
 }
+
+// readerDSN is source for the reader pool: a page cache of 20 pages.
+// SQLite discards a reader's whole page cache whenever another connection
+// has written since its last transaction, which under pushes is before
+// nearly every read. A larger cache then frees and allocates its page
+// buffers again on every transaction (the driver's allocator unmaps and
+// maps them: a third of Due's CPU went to that and the page faults). The
+// first 20 pages of a cache come from one block SQLite allocates once per
+// connection and keeps (SQLITE_DEFAULT_PCACHE_INITSZ), so a cache of 20
+// pages reuses its buffers; a transaction needing more recycles the least
+// recently used page.
+func readerDSN(source string) string {
+	return source + "&_pragma=" + url.QueryEscape("cache_size(20)")
+}

@@ -78,7 +78,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	// the bound (see checkpoint.go).
 	source += "&_pragma=" + url.QueryEscape(fmt.Sprintf("journal_size_limit(%d)", opt.walBound))
 	s := &Store{now: opt.Now}
-	db := openDB(source, &s.statements)
+	db := openDB(readerDSN(source), &s.statements)
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
 	writer := openDB(writerDSN(source), &s.statements)
