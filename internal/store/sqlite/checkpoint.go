@@ -38,8 +38,8 @@ import (
 // bound (journal_size_limit, set in Open): the file is reused, not
 // truncated and grown again. A reader that holds a snapshot longer (a
 // reconciliation pass, an export) makes the RESTART give up; it is tried
-// again with a growing pause, and the log grows only while that reader
-// lasts.
+// again with a growing pause, whether or not commits come, as a TRUNCATE,
+// and the log grows only while that reader lasts.
 
 // checkpointEvery is how long commits may accumulate in the log before the
 // background checkpoint copies them.
@@ -90,25 +90,36 @@ func (s *Store) startCheckpoints(path string, bound int64) {
 			if !c.wait() {
 				return
 			}
-			// A failed checkpoint (another process holds a lock) is retried
-			// after the next commit; the log is then merely longer.
-			_, _ = s.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
 			if !c.overBound() {
+				// A failed checkpoint (another process holds a lock) is
+				// retried after the next commit; the log is then merely
+				// longer.
+				_, _ = s.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
 				continue
 			}
-			if s.restartWAL() {
+			// After a give-up the log may have grown far past the bound
+			// while the reader lasted, and pushes may have stopped since:
+			// TRUNCATE then gives the space back at once, where RESTART
+			// leaves it to the next commit to trim the file.
+			mode := "RESTART"
+			if backoff > checkpointEvery {
+				mode = "TRUNCATE"
+			}
+			if s.restartWAL(mode) {
 				backoff = checkpointEvery
 				continue
 			}
 			// A reader held it up (a long one: a reconciliation pass, an
-			// export): let pushes run, then try again after the next
-			// commit, waiting longer each time the reader is still there.
+			// export): let pushes run, then try again, waiting longer each
+			// time the reader is still there; also when no push comes any
+			// more, so that the log does not stay past the bound.
 			select {
 			case <-c.stop:
 				return
 			case <-time.After(backoff):
 			}
 			backoff = min(2*backoff, maxBackoff)
+			s.committed()
 		}
 	}()
 }
@@ -138,9 +149,10 @@ func (c *checkpointer) overBound() bool {
 }
 
 // restartWAL copies the whole log into the database file and makes the
-// next commit start it over, with every write of this store held back
-// meanwhile (see above). It reports whether it did.
-func (s *Store) restartWAL() bool {
+// next commit start it over (mode RESTART), or truncates it (TRUNCATE),
+// with every write of this store held back meanwhile (see above). It
+// reports whether it did.
+func (s *Store) restartWAL(mode string) bool {
 	// Copy, while pushes still commit, what the last run left: the
 	// RESTART then has few frames to copy and sync with writes held.
 	_, _ = s.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
@@ -150,7 +162,7 @@ func (s *Store) restartWAL() bool {
 	t0 := time.Now()
 	for {
 		var busy, logged, copied int64
-		err := s.restarter.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &logged, &copied)
+		err := s.restarter.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &logged, &copied)
 		if err == nil && busy == 0 {
 			s.ckpt.restarted.Add(1)
 			return true
