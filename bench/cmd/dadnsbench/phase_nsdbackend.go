@@ -12,7 +12,7 @@ import (
 )
 
 // phaseNames are the phases -phases may select; empty runs every phase.
-var phaseNames = []string{"nsdbackend", "knotbackend"}
+var phaseNames = []string{"nsdbackend", "knotbackend", "ingest", "stores"}
 
 // selectedPhases parses -phases.
 func (o options) selectedPhases() (map[string]bool, error) {
@@ -36,6 +36,18 @@ func (b *bench) onlyPhases(ctx context.Context) bool {
 	sel, _ := b.opt.selectedPhases()
 	if len(sel) == 0 {
 		return false
+	}
+	if sel["ingest"] {
+		// The builtin-only push path alone: the initial load and the ack
+		// latency runs, no DNS measurement.
+		b.pushPhase(ctx, b.backendsPhase(ctx))
+		b.latencyPhase(ctx)
+		if b.dadns != nil {
+			b.dadns.proc.stop()
+		}
+	}
+	if sel["stores"] {
+		b.storesPhase(ctx)
 	}
 	for _, sb := range b.soloBackends() {
 		if sel[sb.key] {
