@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/dadns/dadns/internal/testutil/dnsdiff"
 )
 
 // TestTemplatesMatchResolution asks, for every probe of the differential
@@ -195,6 +197,18 @@ func TestPackedAnswersMatchResolution(t *testing.T) {
 		t.Fatal(failed)
 	}
 	_, direct, probes := packedAndDirect(t, set)
+	// Names below the hosting zones' hosts (NXDOMAIN: the apex wildcard
+	// does not reach them) and under the apex wildcard, every type the
+	// packed form answers or declines.
+	for _, z := range set[len(set)-30:] {
+		for _, n := range []string{"zz1.www.", "Zz2.mail.", "zz3.", "a.b.zz4."} {
+			for _, qt := range []uint16{dns.TypeSOA, dns.TypeA, dns.TypeAAAA, dns.TypeMX, dns.TypeTXT, dns.TypeANY, dns.TypeNS, dns.TypeSRV} {
+				for _, v := range []dnsdiff.Variant{dnsdiff.VPlain, dnsdiff.VEDNS, dnsdiff.VDO, dnsdiff.VSmall} {
+					probes = append(probes, dnsdiff.Probe{Name: n + z.Origin, QType: qt, V: v})
+				}
+			}
+		}
+	}
 	from := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5353}
 	before := packedAnswers.Load()
 	for _, p := range probes {
