@@ -58,6 +58,7 @@ func (s *Server) fastReplyInfo(snap *snapshot, pkt, key, out []byte, info *reply
 		copy(out[12:q.nameEnd], pkt[12:q.nameEnd])
 		if info != nil {
 			info.exists = true // the cache holds names that exist
+			info.counter = s.fastCounter(z, q.qtype)
 		}
 		return out, true
 	}
@@ -85,8 +86,19 @@ func (s *Server) fastReplyInfo(snap *snapshot, pkt, key, out []byte, info *reply
 	out[3] |= pkt[3] & 0x10 // CD
 	if info != nil {
 		info.zone = z.origin
+		info.counter = s.fastCounter(z, q.qtype)
 	}
 	return out, true
+}
+
+// fastCounter is the counter an answer from z counts in: z's, except for
+// DS, which the zone above answers while the counts go to the most
+// specific zone (zoneStats.count decides).
+func (s *Server) fastCounter(z *servedZone, qtype uint16) *zoneCounter {
+	if qtype == dns.TypeDS {
+		return nil
+	}
+	return s.zstats.counterFor(z)
 }
 
 // fastPacked answers a name the zone has from its packed form when it can
@@ -106,6 +118,7 @@ func (s *Server) fastPacked(z *servedZone, pkt, key []byte, q fastQuery, out []b
 	copy(out[12:q.nameEnd], pkt[12:q.nameEnd])
 	if info != nil {
 		info.zone, info.exists = z.origin, true
+		info.counter = s.fastCounter(z, q.qtype)
 	}
 	return out, true
 }

@@ -230,6 +230,9 @@ func (s *Server) RRLStats() (st RRLStats, ok bool) {
 type replyInfo struct {
 	zone   string // origin of the zone answering ("" when none or unknown)
 	exists bool   // the query name exists in that zone
+	// counter is the answering zone's query counter when the fast path
+	// knows it (zonestats.go), so the answer need not be read again.
+	counter *zoneCounter
 }
 
 // rrlClass classifies the reply out and returns the class and the name it

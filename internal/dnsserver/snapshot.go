@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"sort"
+	"sync/atomic"
 
 	"github.com/miekg/dns"
 )
@@ -22,6 +23,9 @@ type snapshot struct {
 type servedZone struct {
 	*packedZone
 	cache *answerCache
+	// counter is the zone's query counter (zonestats.go), found on the
+	// first answer the fast path counts for it.
+	counter atomic.Pointer[zoneCounter]
 }
 
 func newSnapshot(zones *zoneSet) *snapshot {

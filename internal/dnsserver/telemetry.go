@@ -24,13 +24,17 @@ type loopObserver struct {
 }
 
 // observe records the answer out, sent to packet m that arrived at qtime.
-func (l *udpLoop) observe(m *ipv4.Message, out []byte, qtime time.Time) {
+func (l *udpLoop) observe(m *ipv4.Message, out []byte, qtime time.Time, info *replyInfo) {
 	s := l.s
 	if s.zstats == nil && s.tap == nil {
 		return
 	}
 	o := &l.obs
-	o.name = s.zstats.count(out, o.name)
+	if info.counter != nil {
+		info.counter.add(out)
+	} else {
+		o.name = s.zstats.count(out, o.name)
+	}
 	if s.tap == nil {
 		return
 	}

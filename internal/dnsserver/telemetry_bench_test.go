@@ -70,7 +70,7 @@ func benchLoopTelemetry(b *testing.B, nx bool) {
 				var info replyInfo
 				o, ok := l.answer(s.snap.Load(), m, out, &info)
 				if ok {
-					l.observe(m, o, now)
+					l.observe(m, o, now, &info)
 					out = o[:0]
 				}
 			}

@@ -132,7 +132,7 @@ func (l *udpLoop) serve() {
 			}
 			if ok {
 				l.s.rcodes.count(out)
-				l.observe(&l.rx[i], out, tnow)
+				l.observe(&l.rx[i], out, tnow, &info)
 				l.out[k] = out
 				l.tx[k].Buffers[0], l.tx[k].Addr = out, l.rx[i].Addr
 				if l.wildcard {

@@ -115,11 +115,37 @@ func (z *zoneStats) count(reply, scratch []byte) []byte {
 			}
 		}
 	}
+	c.add(reply)
+	return scratch
+}
+
+// add counts the packed reply for its zone.
+func (c *zoneCounter) add(reply []byte) {
 	c.queries.Add(1)
 	if reply[3]&0x0f == dns.RcodeNameError {
 		c.nxdomain.Add(1)
 	}
-	return scratch
+}
+
+// counterFor returns the counter of the served zone z (nil when the
+// server does not count), looked up once per served zone.
+func (zs *zoneStats) counterFor(z *servedZone) *zoneCounter {
+	if zs == nil {
+		return nil
+	}
+	if c := z.counter.Load(); c != nil {
+		return c
+	}
+	var buf [256]byte
+	k, ok := wireKey(z.origin, buf[:])
+	if !ok {
+		return nil
+	}
+	c := zs.table.Load().get(k)
+	if c != nil {
+		z.counter.Store(c)
+	}
+	return c
 }
 
 // size is the number of counters kept (one per served zone).
