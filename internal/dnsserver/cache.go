@@ -16,28 +16,26 @@ import (
 // that exist in the zone are cached, and all the caches of a Server stop
 // growing at one shared bound, so random names cannot evict anything.
 //
-// Entries are only ever added, so a lookup needs no lock: the table is an
-// open-addressed array of atomic pointers to immutable entries, replaced
-// by a bigger copy (under mu, which serializes the writers) when it fills.
+// Entries are only ever added, so a lookup takes no lock: the table is an
+// open-addressed array of slots, each written once (its data, then its
+// hash, which readers look at first), replaced by a bigger copy (under mu,
+// which serialises the writers) when it is three quarters full. A lookup
+// touches the cache, the slots it probes and the entry's bytes: no other
+// pointer is followed (each one is a likely cache miss with 100,000 zones).
 type answerCache struct {
 	mu     sync.Mutex
-	tab    atomic.Pointer[cacheTable]
+	slots  atomic.Pointer[cacheSlot] // the table's first slot; nil: none yet
+	mask   atomic.Uint64             // len(table) - 1, stored after slots
+	used   int                       // guarded by mu
 	n      atomic.Int64
 	budget *cacheBudget
 }
 
-// cacheTable is one generation of a cache's slots; len(slots) is a power
-// of two, at most three quarters of them in use.
-type cacheTable struct {
-	slots []atomic.Pointer[cacheEntry]
-	used  int // guarded by answerCache.mu
-}
-
-// cacheEntry is one cached answer: data holds the key, then the answer.
-type cacheEntry struct {
-	hash uint64
-	klen int
-	data []byte
+// cacheSlot is one entry: data holds the key, then the answer.
+type cacheSlot struct {
+	hash atomic.Uint64 // 0 while empty (hashes are never 0)
+	lens atomic.Uint64 // key length << 32 | data length
+	data atomic.Pointer[byte]
 }
 
 // cacheBudget is the bound that all the zone caches of a Server share.
@@ -152,22 +150,36 @@ func (c *answerCache) len() int64 { return max(c.n.Load(), 0) }
 // get returns the answer cached under key; key may point into a scratch
 // buffer since it is not kept.
 func (c *answerCache) get(key string) ([]byte, bool) {
-	t := c.tab.Load()
-	if t == nil {
+	mask := c.mask.Load() // before slots: see grow
+	first := c.slots.Load()
+	if first == nil {
 		return nil, false
 	}
-	h := maphash.String(nameSeed, key)
-	mask := uint64(len(t.slots) - 1)
+	h := slotHash(key)
 	for i := h & mask; ; i = (i + 1) & mask {
-		e := t.slots[i].Load()
-		if e == nil {
+		sl := slotAt(first, i)
+		switch sl.hash.Load() {
+		case 0:
 			return nil, false
-		}
-		if e.hash == h && e.klen == len(key) && unsafe.String(unsafe.SliceData(e.data), e.klen) == key {
-			return e.data[e.klen:], true
+		case h:
+			lens := sl.lens.Load()
+			klen, n := int(lens>>32), int(uint32(lens))
+			data := unsafe.Slice(sl.data.Load(), n)
+			if klen == len(key) && unsafe.String(unsafe.SliceData(data), klen) == key {
+				return data[klen:], true
+			}
 		}
 	}
 }
+
+// slotAt returns slot i of the table starting at first; i is within the
+// mask loaded before first's table was replaced, so within that table.
+func slotAt(first *cacheSlot, i uint64) *cacheSlot {
+	return (*cacheSlot)(unsafe.Add(unsafe.Pointer(first), uintptr(i)*unsafe.Sizeof(cacheSlot{})))
+}
+
+// slotHash hashes a key, never to 0 (the mark of an empty slot).
+func slotHash(key string) uint64 { return maphash.String(nameSeed, key) | 1 }
 
 func (c *answerCache) put(key string, wire []byte) {
 	if limit := c.budget.max.Load(); limit <= 0 || c.budget.n.Load() >= limit {
@@ -184,47 +196,59 @@ func (c *answerCache) put(key string, wire []byte) {
 	if _, ok := c.get(key); ok {
 		return
 	}
-	t := c.tab.Load()
-	if t == nil || 4*(t.used+1) > 3*len(t.slots) {
-		t = c.grow(t)
+	if c.slots.Load() == nil || 4*(c.used+1) > 3*int(c.mask.Load()+1) {
+		c.grow()
 	}
 	data := make([]byte, len(key)+len(wire))
 	copy(data, key)
 	copy(data[len(key):], wire)
-	insert(t, &cacheEntry{hash: maphash.String(nameSeed, key), klen: len(key), data: data})
+	c.insert(slotHash(key), uint64(len(key))<<32|uint64(len(data)), &data[0])
 	if c.n.Add(1) > 0 {
 		c.budget.n.Add(1)
 	}
 }
 
-// grow returns a copy of t (nil for none yet) with twice the slots, in
-// use by get from then on.
-func (c *answerCache) grow(t *cacheTable) *cacheTable {
-	size := 8
-	if t != nil {
-		size = 2 * len(t.slots)
+// grow replaces the table (none yet: 8 slots) by one twice its size,
+// filled before it is published. The table is published before its mask:
+// a reader loads the mask first, so it never indexes past the table it
+// then loads (an older mask only covers part of a newer, bigger table).
+func (c *answerCache) grow() {
+	old, size := c.slots.Load(), uint64(8)
+	var oldLen uint64
+	if old != nil {
+		oldLen = c.mask.Load() + 1
+		size = 2 * oldLen
 	}
-	g := &cacheTable{slots: make([]atomic.Pointer[cacheEntry], size)}
-	if t != nil {
-		for i := range t.slots {
-			if e := t.slots[i].Load(); e != nil {
-				insert(g, e)
-			}
+	table := make([]cacheSlot, size)
+	used := 0
+	for i := range oldLen {
+		if sl := slotAt(old, i); sl.hash.Load() != 0 {
+			fillSlot(&table[0], size-1, sl.hash.Load(), sl.lens.Load(), sl.data.Load())
+			used++
 		}
 	}
-	c.tab.Store(g)
-	return g
+	c.slots.Store(&table[0])
+	c.mask.Store(size - 1)
+	c.used = used
 }
 
-// insert puts e in the first free slot of its probe sequence.
-func insert(t *cacheTable, e *cacheEntry) {
-	mask := uint64(len(t.slots) - 1)
-	i := e.hash & mask
-	for t.slots[i].Load() != nil {
+// insert adds an entry to the published table.
+func (c *answerCache) insert(h, lens uint64, data *byte) {
+	fillSlot(c.slots.Load(), c.mask.Load(), h, lens, data)
+	c.used++
+}
+
+// fillSlot fills the first free slot of the hash's probe sequence: data
+// and lengths first, the hash last (readers look at the hash first).
+func fillSlot(first *cacheSlot, mask, h, lens uint64, data *byte) {
+	i := h & mask
+	for slotAt(first, i).hash.Load() != 0 {
 		i = (i + 1) & mask
 	}
-	t.slots[i].Store(e)
-	t.used++
+	sl := slotAt(first, i)
+	sl.data.Store(data)
+	sl.lens.Store(lens)
+	sl.hash.Store(h)
 }
 
 // packCanonical packs m with ID 0 and the lower-case question name: the
