@@ -54,13 +54,20 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		go cl.heartbeat(runCtx, log)
 	}
 	reg := newRegistry()
-	backends, err := buildBackends(runCtx, cfg, log)
+	// The builtins load the stored zones while the other backends start
+	// (startup.go): no other backend's start-up delays their answers.
+	builtins, others, load, err := startBackends(runCtx, cfg, st, log)
 	if err != nil {
 		return err
 	}
-	defer backends.close()
+	defer builtins.close()
+	defer others.close()
+	defer load.stop() // before the closes: the load uses the builtins
+	backends := union(builtins, others)
+	if len(backends.byName) == 0 {
+		log.Warn("no DNS backend enabled: zones are stored but served nowhere")
+	}
 	backends.registerMetrics(reg)
-	backends.setCatalogGroups(cfg, st)
 	secondaries := backends.registerTransfers(reg, cfg)
 	traffic := backends.registerTelemetry(reg)
 
@@ -106,14 +113,14 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 			log),
 		Cluster: clusterStatus(cl),
 	})
-	// HTTP first: pushes are taken and /readyz answers 503 (no worker
-	// running yet) while the stored zones are loaded; DNS answers only
-	// once they are all in, then the workers start.
+	// Pushes are taken and /readyz answers 503 (no worker running yet)
+	// while the stored zones are loaded; DNS answers only once they are
+	// all in, then the workers start.
 	web, err := startHTTP(runCtx, cfg, srv.Handler(), log)
 	if err != nil {
 		return err
 	}
-	if err := loadBuiltins(runCtx, st, backends, log); err != nil {
+	if err := load.wait(); err != nil {
 		if ctx.Err() != nil {
 			err = nil // asked to stop while loading
 		}
