@@ -30,6 +30,15 @@ import (
 	"github.com/dadns/dadns/internal/zone"
 )
 
+// firstRepairAfter is how long the backends' first drift repair waits
+// after the workers start. Each repair reads every zone its backend holds
+// (all rows of a database, every zone file); run by every backend at once
+// right after a restart, they took the CPU the freshly loaded builtin
+// needs to answer (bench, 10,000 zones, 7 backends: every zone answered
+// 13.0 s after the start instead of 3.9 s). Pushes are applied meanwhile
+// as usual; knot's start-up resync does at once what its repair would.
+const firstRepairAfter = time.Minute
+
 // Serve runs dadns until ctx ends, then shuts down gracefully.
 func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) error {
 	log := newLogger(cfg, stderr)
@@ -74,7 +83,8 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 	parsed := zone.NewCache(4096)
 	act := activity.New(nil)
 	disp := dispatch.New(st, backends.byName, dispatch.Options{Logger: log, Metrics: dispatch.NewMetrics(reg), Parsed: parsed,
-		Observe: func(_ string, took time.Duration, applied, failed int) { act.Batch(took, applied, failed) }})
+		FirstRepairAfter: firstRepairAfter,
+		Observe:          func(_ string, took time.Duration, applied, failed int) { act.Batch(took, applied, failed) }})
 	registerPending(reg, st, disp)
 	if cl != nil {
 		go cl.watch(runCtx, disp.Notify, log)
