@@ -33,22 +33,23 @@ func TestFirstRepairWaits(t *testing.T) {
 	e.push("one.example", 1)
 	go func() { done <- w.Run(ctx) }()
 	waitBatch(t, applied)
+	// pushed pushes a zone and waits for the worker's batch of it.
+	pushed := func(name string) {
+		t.Helper()
+		e.push(name, 1)
+		w.Wake()
+		waitBatch(t, applied)
+	}
 	// The queue drained after that batch (a repair would come now), then
 	// this zone makes another batch.
-	e.push("two.example", 1)
-	w.Wake()
-	waitBatch(t, applied)
+	pushed("two.example")
 	if n := b.repairs.Load(); n != 0 {
 		t.Fatalf("%d repairs before FirstRepairAfter passed", n)
 	}
 	e.clk.Advance(time.Minute)
 	waitRepairs(t, &b.repairs, 1)
-	e.push("three.example", 1)
-	w.Wake()
-	waitBatch(t, applied)
-	e.push("four.example", 1)
-	w.Wake()
-	waitBatch(t, applied)
+	pushed("three.example")
+	pushed("four.example")
 	if n := b.repairs.Load(); n != 1 {
 		t.Fatalf("%d repairs within RepairEvery, want 1", n)
 	}
