@@ -55,7 +55,7 @@ type BuiltinConfig struct {
 	ZoneCounts bool         `yaml:"zone_counts"`
 	// CacheEntries bounds the answers kept ready to send, shared by all
 	// the instance's zones (about 500 bytes each at most); 0 means the
-	// server's default, 65,536.
+	// server's default, 16 per zone served and at least 65,536.
 	CacheEntries int `yaml:"cache_entries"`
 	// Transfers is the top-level transfers section, handed to every
 	// builtin instance by the backend factory (not a key of its own).

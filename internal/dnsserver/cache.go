@@ -1,9 +1,11 @@
 package dnsserver
 
 import (
+	"hash/maphash"
 	"math"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/miekg/dns"
 )
@@ -13,16 +15,65 @@ import (
 // empty cache (see servedZone), so an entry never goes stale. Only names
 // that exist in the zone are cached, and all the caches of a Server stop
 // growing at one shared bound, so random names cannot evict anything.
+//
+// Entries are only ever added, so a lookup needs no lock: the table is an
+// open-addressed array of atomic pointers to immutable entries, replaced
+// by a bigger copy (under mu, which serializes the writers) when it fills.
 type answerCache struct {
-	m      sync.Map // key string -> packed answer []byte
+	mu     sync.Mutex
+	tab    atomic.Pointer[cacheTable]
 	n      atomic.Int64
 	budget *cacheBudget
 }
 
+// cacheTable is one generation of a cache's slots; len(slots) is a power
+// of two, at most three quarters of them in use.
+type cacheTable struct {
+	slots []atomic.Pointer[cacheEntry]
+	used  int // guarded by answerCache.mu
+}
+
+// cacheEntry is one cached answer: data holds the key, then the answer.
+type cacheEntry struct {
+	hash uint64
+	klen int
+	data []byte
+}
+
 // cacheBudget is the bound that all the zone caches of a Server share.
+// A fixed bound (Options.CacheEntries) stays; the default one follows the
+// zones served (see scale).
 type cacheBudget struct {
-	n   atomic.Int64
-	max int64
+	n    atomic.Int64
+	max  atomic.Int64
+	auto bool
+}
+
+// Without a configured bound the cache may hold perZoneEntries answers for
+// each zone served, and at least minCacheEntries. A DirectAdmin-shaped
+// zone has about ten names that are asked for (the apex's MX, TXT and NS,
+// www, mail, ftp, _dmarc...) and a few closest-encloser templates; about
+// 200 to 400 bytes each, so the cache grows to a few KiB per zone when
+// every zone is asked about, and no further.
+const (
+	minCacheEntries = 65536
+	perZoneEntries  = 16
+)
+
+func newCacheBudget(entries int) *cacheBudget {
+	b := &cacheBudget{auto: entries == 0}
+	if b.auto {
+		entries = minCacheEntries
+	}
+	b.max.Store(int64(entries))
+	return b
+}
+
+// scale sets a default bound for zones served.
+func (b *cacheBudget) scale(zones int) {
+	if b.auto {
+		b.max.Store(max(minCacheEntries, perZoneEntries*int64(zones)))
+	}
 }
 
 // dropped is what a discarded cache's count is set to: far below zero,
@@ -99,38 +150,108 @@ func (c *answerCache) drop() {
 func (c *answerCache) len() int64 { return max(c.n.Load(), 0) }
 
 // get returns the answer cached under key; key may point into a scratch
-// buffer since Load does not keep it.
+// buffer since it is not kept.
 func (c *answerCache) get(key string) ([]byte, bool) {
-	if c.budget.max <= 0 {
+	t := c.tab.Load()
+	if t == nil {
 		return nil, false
 	}
-	v, ok := c.m.Load(key)
-	if !ok {
-		return nil, false
+	h := maphash.String(nameSeed, key)
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		e := t.slots[i].Load()
+		if e == nil {
+			return nil, false
+		}
+		if e.hash == h && e.klen == len(key) && unsafe.String(unsafe.SliceData(e.data), e.klen) == key {
+			return e.data[e.klen:], true
+		}
 	}
-	return v.([]byte), true
 }
 
 func (c *answerCache) put(key string, wire []byte) {
-	if c.budget.max <= 0 || c.budget.n.Load() >= c.budget.max || c.n.Load() < 0 {
+	if limit := c.budget.max.Load(); limit <= 0 || c.budget.n.Load() >= limit {
 		return
 	}
-	if _, loaded := c.m.LoadOrStore(key, wire); !loaded && c.n.Add(1) > 0 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// Checked again under the lock: caches of other zones may have taken
+	// the room meanwhile (they can overshoot the bound by one entry each
+	// of the loops putting at once, no more).
+	if limit := c.budget.max.Load(); c.budget.n.Load() >= limit || c.n.Load() < 0 {
+		return
+	}
+	if _, ok := c.get(key); ok {
+		return
+	}
+	t := c.tab.Load()
+	if t == nil || 4*(t.used+1) > 3*len(t.slots) {
+		t = c.grow(t)
+	}
+	data := make([]byte, len(key)+len(wire))
+	copy(data, key)
+	copy(data[len(key):], wire)
+	insert(t, &cacheEntry{hash: maphash.String(nameSeed, key), klen: len(key), data: data})
+	if c.n.Add(1) > 0 {
 		c.budget.n.Add(1)
 	}
+}
+
+// grow returns a copy of t (nil for none yet) with twice the slots, in
+// use by get from then on.
+func (c *answerCache) grow(t *cacheTable) *cacheTable {
+	size := 8
+	if t != nil {
+		size = 2 * len(t.slots)
+	}
+	g := &cacheTable{slots: make([]atomic.Pointer[cacheEntry], size)}
+	if t != nil {
+		for i := range t.slots {
+			if e := t.slots[i].Load(); e != nil {
+				insert(g, e)
+			}
+		}
+	}
+	c.tab.Store(g)
+	return g
+}
+
+// insert puts e in the first free slot of its probe sequence.
+func insert(t *cacheTable, e *cacheEntry) {
+	mask := uint64(len(t.slots) - 1)
+	i := e.hash & mask
+	for t.slots[i].Load() != nil {
+		i = (i + 1) & mask
+	}
+	t.slots[i].Store(e)
+	t.used++
 }
 
 // packCanonical packs m with ID 0 and the lower-case question name: the
 // form kept in the cache and patched for each client.
 func packCanonical(m *dns.Msg, qname string) ([]byte, error) {
+	return packAs(m, qname, true)
+}
+
+// packAs packs m as the cache keeps it, with or without name compression.
+func packAs(m *dns.Msg, qname string, compress bool) ([]byte, error) {
 	c := *m
 	c.Id = 0
 	c.CheckingDisabled = false
-	c.Compress = true
+	c.Compress = compress
 	q := m.Question[0]
 	q.Name = qname
 	c.Question = []dns.Question{q}
 	return c.Pack()
+}
+
+// patchID gives the answer in out the ID and the CD bit of a query.
+func patchID(out []byte, id uint16, cd bool) []byte {
+	out[0], out[1] = byte(id>>8), byte(id)
+	if cd {
+		out[3] |= 0x10
+	}
+	return out
 }
 
 // patch copies a canonical answer into buf and gives it the ID, the CD bit

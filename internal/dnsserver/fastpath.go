@@ -25,6 +25,14 @@ type fastQuery struct {
 // fastReply answers pkt into out from the cache of snap. key is scratch
 // space for the cache key.
 func (s *Server) fastReply(snap *snapshot, pkt, key, out []byte) ([]byte, bool) {
+	return s.fastReplyInfo(snap, pkt, key, out, nil)
+}
+
+// fastReplyInfo is fastReply that also tells RRL about the reply (info
+// may be nil). A name the zone has is answered from its cached answer; a
+// name it does not have from the template cached for its closest
+// encloser (template.go), when there is one.
+func (s *Server) fastReplyInfo(snap *snapshot, pkt, key, out []byte, info *replyInfo) ([]byte, bool) {
 	q, key, ok := s.parseFast(pkt, key)
 	if !ok {
 		return nil, false
@@ -34,18 +42,42 @@ func (s *Server) fastReply(snap *snapshot, pkt, key, out []byte) ([]byte, bool) 
 	if !ok {
 		return nil, false
 	}
-	z := snap.find(unsafe.String(&text[0], n), q.qtype)
+	name := unsafe.String(&text[0], n)
+	z := snap.find(name, q.qtype)
 	if z == nil {
 		return nil, false
 	}
-	wire, ok := z.cache.get(unsafe.String(unsafe.SliceData(key), len(key)))
-	if !ok || len(wire) > q.limit {
+	if wire, ok := z.cache.get(unsafe.String(unsafe.SliceData(key), len(key))); ok {
+		if len(wire) > q.limit {
+			return nil, false
+		}
+		out = append(out[:0], wire...)
+		out[0], out[1] = pkt[0], pkt[1]
+		out[3] |= pkt[3] & 0x10 // CD
+		copy(out[12:q.nameEnd], pkt[12:q.nameEnd])
+		if info != nil {
+			info.exists = true // the cache holds names that exist
+		}
+		return out, true
+	}
+	if s.noTemplates || z.exists(name) {
 		return nil, false
 	}
-	out = append(out[:0], wire...)
+	var tk [300]byte
+	tkey := appendTemplateKey(tk[:0], z.closestEncloser(name), q.qtype, key[len(key)-1])
+	tmpl, ok := z.cache.get(unsafe.String(unsafe.SliceData(tkey), len(tkey)))
+	if !ok {
+		return nil, false
+	}
+	out, ok = renderTemplate(tmpl, pkt[12:q.nameEnd], out)
+	if !ok || len(out) > q.limit {
+		return nil, false
+	}
 	out[0], out[1] = pkt[0], pkt[1]
 	out[3] |= pkt[3] & 0x10 // CD
-	copy(out[12:q.nameEnd], pkt[12:q.nameEnd])
+	if info != nil {
+		info.zone = z.origin
+	}
 	return out, true
 }
 

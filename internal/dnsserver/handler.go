@@ -106,20 +106,15 @@ func (s *Server) reply(r *dns.Msg, c client, buf []byte) ([]byte, error) {
 		tkey = appendTemplateKey(kb[:0], ce, q.qtype, keyFlags(q, opt != nil))
 		var tmpl []byte
 		tmpl, hasTmpl = sz.cache.get(unsafe.String(unsafe.SliceData(tkey), len(tkey)))
-		// A decoded zone answers faster than a template is unpacked.
-		if hasTmpl && sz.ix.Load() == nil {
-			if m, ok := fromTemplate(tmpl, r, qname); ok {
-				if c.info != nil {
-					c.info.zone = sz.origin
+		if hasTmpl {
+			var qn [256]byte
+			if n, err := dns.PackDomainName(r.Question[0].Name, qn[:], 0, nil, false); err == nil {
+				if out, ok := renderTemplate(tmpl, qn[:n], buf); ok && len(out) <= limit {
+					if c.info != nil {
+						c.info.zone = sz.origin
+					}
+					return patchID(out, r.Id, r.CheckingDisabled), nil
 				}
-				wire, err := packCanonical(m, qname)
-				if err != nil {
-					return nil, err
-				}
-				if len(wire) <= limit {
-					return patch(wire, r, buf), nil
-				}
-				return pack(m, limit, c.v6(), buf)
 			}
 		}
 	}
@@ -144,7 +139,9 @@ func (s *Server) reply(r *dns.Msg, c client, buf []byte) ([]byte, error) {
 		sz.cache.put(key, wire) // only names that exist: bounded by the zones
 	case !exists && ce != "" && !hasTmpl && ce == a.ce && a.templated(sz.packedZone):
 		// Bounded too: one per closest encloser, type and flags.
-		sz.cache.put(string(tkey), wire)
+		if tmpl, err := makeTemplate(m, qname); err == nil {
+			sz.cache.put(string(tkey), tmpl)
+		}
 	}
 	if len(wire) <= limit {
 		return patch(wire, r, buf), nil

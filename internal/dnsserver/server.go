@@ -30,8 +30,9 @@ type Options struct {
 	// MaxUDPSize caps UDP answers whatever the client's EDNS buffer says
 	// (BIND 9.18's max-udp-size); 1232 when zero.
 	MaxUDPSize int
-	// CacheEntries bounds the packed answers kept per snapshot; 0 means
-	// 65536, a negative value turns the cache off.
+	// CacheEntries bounds the packed answers kept over all zones; 0 means
+	// 16 per zone served and at least 65,536, a negative value turns the
+	// cache off.
 	CacheEntries int
 	// UDPSockets is how many SO_REUSEPORT UDP sockets Listen opens so that
 	// reads spread over cores; GOMAXPROCS when zero.
@@ -105,9 +106,6 @@ func New(opt Options) *Server {
 	if opt.MaxUDPSize <= 0 {
 		opt.MaxUDPSize = 1232
 	}
-	if opt.CacheEntries == 0 {
-		opt.CacheEntries = 65536
-	}
 	if opt.TCPMaxConns <= 0 {
 		opt.TCPMaxConns = defaultTCPMaxConns
 	}
@@ -132,7 +130,7 @@ func New(opt Options) *Server {
 	if opt.UDPSockets <= 0 {
 		opt.UDPSockets = runtime.GOMAXPROCS(0)
 	}
-	s := &Server{log: opt.Logger, opt: opt, budget: &cacheBudget{max: int64(opt.CacheEntries)}}
+	s := &Server{log: opt.Logger, opt: opt, budget: newCacheBudget(opt.CacheEntries)}
 	if opt.Cookies != nil {
 		s.cookies = newCookies(*opt.Cookies)
 	}
@@ -223,6 +221,7 @@ func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 	notify := s.xfrApplied(old, zones, changed, removed)
 	s.zstats.apply(changed, removed)
 	s.snap.Store(newSnapshot(zones))
+	s.budget.scale(len(zones))
 	// Only the replaced zones' caches go (not a walk over every zone); the
 	// catalog zone is rebuilt by xfrApplied when transfers are on.
 	if s.xfr != nil && s.xfr.opt.Catalog != "" {

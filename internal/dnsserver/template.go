@@ -1,6 +1,8 @@
 package dnsserver
 
 import (
+	"bytes"
+	"encoding/binary"
 	"hash/maphash"
 	"slices"
 
@@ -65,24 +67,150 @@ func (a *answer) templated(z *packedZone) bool {
 	return a.simple && !(a.q.do && z.signed) && !a.q.minimalAny
 }
 
-// fromTemplate renders the cached answer for another name below the same
-// closest encloser: the template with qname in the question and as the
-// owner of the records the template's name owned.
-func fromTemplate(tmpl []byte, r *dns.Msg, qname string) (*dns.Msg, bool) {
-	m := new(dns.Msg)
-	if err := m.Unpack(tmpl); err != nil || len(m.Question) != 1 {
+// makeTemplate packs the answer m for qname as a template: ID 0, no CD
+// bit, the lower-case question name, and no name compression, so that
+// renderTemplate can put another name in without decoding anything.
+func makeTemplate(m *dns.Msg, qname string) ([]byte, error) {
+	return packAs(m, qname, false)
+}
+
+// renderTemplate writes into out the answer a template stands for when
+// asked about qn (the query's name in wire form, as the client spelled
+// it): qn in the question and as the owner of every record the
+// template's own name owned. Other owner names, and the names in the data
+// of the types rdataNames lists, are compressed against qn where they end like it, the way a
+// packed message would point into its question. The ID and the CD bit
+// are left to the caller. It fails only on a template it did not make.
+func renderTemplate(tmpl, qn, out []byte) ([]byte, bool) {
+	if len(tmpl) < 12 {
 		return nil, false
 	}
-	old := m.Question[0].Name
-	for _, sec := range [3][]dns.RR{m.Answer, m.Ns, m.Extra} {
-		for _, rr := range sec {
-			if h := rr.Header(); h.Name == old {
-				h.Name = qname
+	be := binary.BigEndian
+	oldEnd, ok := plainNameEnd(tmpl, 12)
+	if !ok || oldEnd+4 > len(tmpl) {
+		return nil, false
+	}
+	old := tmpl[12:oldEnd]
+	out = append(out[:0], tmpl[:12]...)
+	out = append(out, qn...)
+	out = append(out, tmpl[oldEnd:oldEnd+4]...)
+	off := oldEnd + 4
+	records := int(be.Uint16(tmpl[6:])) + int(be.Uint16(tmpl[8:])) + int(be.Uint16(tmpl[10:]))
+	for range records {
+		end, ok := plainNameEnd(tmpl, off)
+		if !ok || end+10 > len(tmpl) {
+			return nil, false
+		}
+		if name := tmpl[off:end]; bytes.Equal(name, old) {
+			out = append(out, 0xC0, 12)
+		} else {
+			out = appendNameAgainst(out, name, qn)
+		}
+		rdEnd := end + 10 + int(be.Uint16(tmpl[end+8:]))
+		if rdEnd > len(tmpl) {
+			return nil, false
+		}
+		skip, names := rdataNames(be.Uint16(tmpl[end:]))
+		if names == 0 {
+			out = append(out, tmpl[end:rdEnd]...)
+			off = rdEnd
+			continue
+		}
+		out = append(out, tmpl[end:end+8]...)
+		lenAt := len(out)
+		out = append(out, 0, 0)
+		rd := tmpl[end+10 : rdEnd]
+		if skip > len(rd) {
+			return nil, false
+		}
+		out = append(out, rd[:skip]...)
+		at := skip
+		for range names {
+			e, ok := plainNameEnd(rd, at)
+			if !ok {
+				return nil, false
 			}
+			out = appendNameAgainst(out, rd[at:e], qn)
+			at = e
+		}
+		out = append(out, rd[at:]...)
+		be.PutUint16(out[lenAt:], uint16(len(out)-lenAt-2))
+		off = rdEnd
+	}
+	return out, off == len(tmpl)
+}
+
+// rdataNames says where the names sit in the data of the record types
+// whose names a message may compress (RFC 3597, section 4): after skip
+// octets, names of them in a row. Other types are copied as they are.
+func rdataNames(t uint16) (skip, names int) {
+	switch t {
+	case dns.TypeNS, dns.TypeCNAME, dns.TypePTR:
+		return 0, 1
+	case dns.TypeMX:
+		return 2, 1
+	case dns.TypeSOA:
+		return 0, 2
+	}
+	return 0, 0
+}
+
+// plainNameEnd returns the offset just past the uncompressed wire name at
+// off in b.
+func plainNameEnd(b []byte, off int) (int, bool) {
+	for off < len(b) {
+		l := int(b[off])
+		switch {
+		case l == 0:
+			return off + 1, true
+		case l&0xC0 != 0:
+			return 0, false
+		}
+		off += l + 1
+	}
+	return 0, false
+}
+
+// appendNameAgainst appends the uncompressed wire name to out, its longest
+// suffix that qn (written at offset 12 of the message) ends with replaced
+// by a pointer there.
+func appendNameAgainst(out, name, qn []byte) []byte {
+	for i := 0; i < len(name) && name[i] != 0; i += int(name[i]) + 1 {
+		suffix := name[i:]
+		if j := len(qn) - len(suffix); j >= 0 && labelStart(qn, j) && equalFoldWire(suffix, qn[j:]) {
+			out = append(out, name[:i]...)
+			return append(out, 0xC0|byte((12+j)>>8), byte(12+j))
 		}
 	}
-	m.Id = r.Id
-	m.CheckingDisabled = r.CheckingDisabled
-	m.Question = r.Question[:1]
-	return m, true
+	return append(out, name...)
+}
+
+// labelStart reports whether a label of the wire name starts at j.
+func labelStart(name []byte, j int) bool {
+	i := 0
+	for i < j && i < len(name) && name[i] != 0 {
+		i += int(name[i]) + 1
+	}
+	return i == j
+}
+
+// equalFoldWire compares two wire names of the same length, ignoring the
+// case of ASCII letters (length octets are below 64, never letters).
+func equalFoldWire(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x >= 'A' && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if y >= 'A' && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }

@@ -164,8 +164,7 @@ func (l *udpLoop) answer(snap *snapshot, m *ipv4.Message, out []byte, info *repl
 		return nil, false // possibly cut short: too big to be a query we take
 	}
 	pkt := m.Buffers[0][:m.N]
-	if out, ok := l.s.fastReply(snap, pkt, l.key, out); ok {
-		info.exists = true // the cache holds names that exist
+	if out, ok := l.s.fastReplyInfo(snap, pkt, l.key, out, info); ok {
 		return out, true
 	}
 	return l.s.slowReplyInfo(pkt, m.Addr, out, info)

@@ -101,6 +101,7 @@ func (b *bench) daemonMemory(daemons []*target) {
 			nsdPss = pss
 		}
 	}
+	b.nsdPSS = nsdPss
 	if nsdPss > 0 && b.servingRSS > 0 {
 		r := float64(b.servingRSS) / float64(nsdPss)
 		b.rep.addGoal("memory", "builtin-only dadns RSS / NSD's PSS, same zones, same run", goal{"≤ 2×", r <= 2}, "%.2f×", r)

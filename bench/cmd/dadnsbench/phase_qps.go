@@ -33,6 +33,7 @@ func (b *bench) qpsPhase(ctx context.Context, serving *servingSet, daemons []*ta
 	after, aerr := rrlCounters(ctx, serving.servers["rrl"])
 	b.rep.servers = all
 	b.reportQPS(serving, daemons)
+	b.cacheMemory(serving.servers["deployed"])
 	if s := serving.servers["rrl"]; s != nil && ctx.Err() == nil {
 		measure := "RRL accounting every answer: answers limited / slipped (TC=1) / dropped during its dnsperf rounds"
 		if berr != nil || aerr != nil {
@@ -101,4 +102,25 @@ func firstErr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// cacheMemory reports the deployed variant's memory after its dnsperf
+// rounds, with the answers it keeps ready filled by the query mix, beside
+// NSD's (which holds its answers precompiled from the start).
+func (b *bench) cacheMemory(s *dadnsServer) {
+	if s == nil || s.proc == nil || s.proc.cmd.Process == nil {
+		return
+	}
+	rss, err := procStatus(s.proc.cmd.Process.Pid, "VmRSS")
+	if err != nil {
+		b.rep.fail("memory", "builtin-only dadns RSS after the QPS rounds", err)
+		return
+	}
+	records := int64(len(b.zones) * zoneRecords)
+	b.rep.add("memory", "builtin-only dadns on 0.0.0.0: RSS after its dnsperf rounds (answer cache filled by the query mix)",
+		"%s; %.0f bytes per record", mib(rss), float64(rss)/float64(records))
+	if b.nsdPSS > 0 {
+		r := float64(rss) / float64(b.nsdPSS)
+		b.rep.addGoal("memory", "builtin-only dadns RSS after the QPS rounds / NSD's PSS", goal{"≤ 2×", r <= 2}, "%.2f×", r)
+	}
 }

@@ -33,6 +33,7 @@ type bench struct {
 	e2e        map[string]time.Duration
 	coldLoad   map[string]time.Duration // NSD's and BIND's, by target name
 	servingRSS int64                    // the deployed builtin-only dadns's RSS holding every zone
+	nsdPSS     int64                    // NSD's PSS holding every zone (daemonMemory)
 }
 
 // target is a DNS server whose queries per second are measured.
