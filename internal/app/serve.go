@@ -31,12 +31,15 @@ import (
 )
 
 // firstRepairAfter is how long the backends' first drift repair waits
-// after the workers start. Each repair reads every zone its backend holds
-// (all rows of a database, every zone file); run by every backend at once
-// right after a restart, they took the CPU the freshly loaded builtin
-// needs to answer (bench, 10,000 zones, 7 backends: every zone answered
-// 13.0 s after the start instead of 3.9 s). Pushes are applied meanwhile
-// as usual; knot's start-up resync does at once what its repair would.
+// after the workers start, when the builtins have just loaded stored
+// zones. Each repair reads every zone its backend holds (all rows of a
+// database, every zone file); run by every backend at once right after a
+// restart, they took the CPU the freshly loaded builtin needs to answer
+// (bench, 10,000 zones, 7 backends: every zone answered 13.0 s after the
+// start instead of 3.9 s). Pushes are applied meanwhile as usual; knot's
+// start-up resync does at once what its repair would. With no builtin or
+// an empty store the first repair comes at once, as before: then it has
+// nothing to slow, and later it would land amid the first pushes.
 const firstRepairAfter = time.Minute
 
 // Serve runs dadns until ctx ends, then shuts down gracefully.
@@ -83,8 +86,7 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 	parsed := zone.NewCache(4096)
 	act := activity.New(nil)
 	disp := dispatch.New(st, backends.byName, dispatch.Options{Logger: log, Metrics: dispatch.NewMetrics(reg), Parsed: parsed,
-		FirstRepairAfter: firstRepairAfter,
-		Observe:          func(_ string, took time.Duration, applied, failed int) { act.Batch(took, applied, failed) }})
+		Observe: func(_ string, took time.Duration, applied, failed int) { act.Batch(took, applied, failed) }})
 	registerPending(reg, st, disp)
 	if cl != nil {
 		go cl.watch(runCtx, disp.Notify, log)
@@ -130,12 +132,16 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if err := load.wait(); err != nil {
+	held, err := load.wait()
+	if err != nil {
 		if ctx.Err() != nil {
 			err = nil // asked to stop while loading
 		}
 		cancel()
 		return errors.Join(err, web.wait(runCtx))
+	}
+	if held > 0 {
+		disp.DelayFirstRepair(firstRepairAfter)
 	}
 	if err := disp.Start(runCtx); err != nil {
 		cancel()

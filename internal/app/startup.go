@@ -58,6 +58,7 @@ func union(a, b *backendSet) *backendSet {
 type builtinLoad struct {
 	cancel context.CancelFunc
 	done   chan struct{}
+	zones  int // stored zones read, once done
 	err    error
 }
 
@@ -68,15 +69,16 @@ func startLoad(ctx context.Context, st store.Store, set *backendSet, log *slog.L
 	l := &builtinLoad{cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(l.done)
-		l.err = loadBuiltins(ctx, st, set, log)
+		l.zones, l.err = loadBuiltins(ctx, st, set, log)
 	}()
 	return l
 }
 
-// wait blocks until the load has ended and returns its error.
-func (l *builtinLoad) wait() error {
+// wait blocks until the load has ended and returns how many stored zones
+// it read and its error.
+func (l *builtinLoad) wait() (int, error) {
 	<-l.done
-	return l.err
+	return l.zones, l.err
 }
 
 // stop ends the load if it is still running and waits until it has.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dadns/dadns/internal/backend"
 	"github.com/dadns/dadns/internal/backend/memory"
 )
 
@@ -81,5 +82,18 @@ func waitRepairs(t *testing.T, n *atomic.Int32, want int32) {
 			t.Fatalf("%d repairs after 10s, want %d", n.Load(), want)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestDelayFirstRepairReachesEveryWorker: the dispatcher passes the delay
+// to each of its workers (dadns serve sets it once the builtins loaded).
+func TestDelayFirstRepairReachesEveryWorker(t *testing.T) {
+	e := newEnv(t)
+	d := New(e.st, map[string]backend.Backend{"a": memory.New(), "b": memory.New()}, Options{Now: e.clk.Now, Logger: w0(t)})
+	d.DelayFirstRepair(time.Minute)
+	for _, w := range d.Workers() {
+		if w.opt.FirstRepairAfter != time.Minute {
+			t.Errorf("worker %s: FirstRepairAfter %v, want 1m", w.Name(), w.opt.FirstRepairAfter)
+		}
 	}
 }
