@@ -18,7 +18,7 @@ import (
 func directServer(t *testing.T, set []*Zone) *Server {
 	t.Helper()
 	s := New(Options{Logger: quietLogger()})
-	s.noTemplates = true
+	s.noTemplates, s.noPacked = true, true
 	private := make([]*Zone, len(set))
 	for i, z := range set {
 		c := *z
@@ -29,7 +29,7 @@ func directServer(t *testing.T, set []*Zone) *Server {
 		t.Fatal(failed)
 	}
 	for i, z := range set {
-		sz := s.snap.Load().zones[canonicalOrigin(z.Origin)]
+		sz := s.snap.Load().zones.get(canonicalOrigin(z.Origin))
 		ix, err := buildIndex(private[i])
 		if err != nil {
 			t.Fatal(err)
@@ -138,7 +138,7 @@ func TestZonesSharedBetweenServers(t *testing.T) {
 	a.Apply(set, nil)
 	b.Apply(set, nil)
 	for _, z := range set {
-		za, zb := a.snap.Load().zones[z.Origin], b.snap.Load().zones[z.Origin]
+		za, zb := a.snap.Load().zones.get(z.Origin), b.snap.Load().zones.get(z.Origin)
 		if za.packedZone != zb.packedZone {
 			t.Fatalf("%s: the two servers hold two copies", z.Origin)
 		}
@@ -150,7 +150,7 @@ func TestZonesSharedBetweenServers(t *testing.T) {
 	// packed zones for it from then on.
 	changed := mustZone(t, "site7.example.", "@ 300 SOA ns h 99 1 1 1 1\n@ 300 NS ns.site7.example.\nns 300 A 192.0.2.7\n")
 	a.Apply([]*Zone{changed}, nil)
-	if a.snap.Load().zones["site7.example."].packedZone == b.snap.Load().zones["site7.example."].packedZone {
+	if a.snap.Load().zones.get("site7.example.").packedZone == b.snap.Load().zones.get("site7.example.").packedZone {
 		t.Fatal("a changed zone shares the old zone's packed form")
 	}
 	key := shareKey{"site7.example.", changed.Hash}
@@ -193,7 +193,7 @@ func evictDecoded(origin string) {
 
 // cacheLen returns the number of answers cached for origin.
 func cacheLen(s *Server, origin string) int64 {
-	return s.snap.Load().zones[origin].cache.len()
+	return s.snap.Load().zones.get(origin).cache.len()
 }
 
 func askA(t *testing.T, s *Server, name string, qtype uint16) *dns.Msg {
@@ -213,7 +213,7 @@ func TestCachePerZone(t *testing.T) {
 	for _, n := range []string{"www.a.test.", "www.b.test.", "www.c.b.test.", "alias.b.test."} {
 		askA(t, s, n, dns.TypeA)
 	}
-	bCache := s.snap.Load().zones["b.test."].cache
+	bCache := s.snap.Load().zones.get("b.test.").cache
 	if cacheLen(s, "a.test.") == 0 || bCache.len() != 3 {
 		t.Fatalf("cached: a %d, b %d; want answers in both (3 in b)", cacheLen(s, "a.test."), bCache.len())
 	}
@@ -224,7 +224,7 @@ func TestCachePerZone(t *testing.T) {
 	if n := cacheLen(s, "a.test."); n != 0 {
 		t.Fatalf("a.test. keeps %d cached answers after its push", n)
 	}
-	if s.snap.Load().zones["b.test."].cache != bCache || bCache.len() != 3 {
+	if s.snap.Load().zones.get("b.test.").cache != bCache || bCache.len() != 3 {
 		t.Fatal("b.test.'s cached answers went with a push of a.test.")
 	}
 	if r := askA(t, s, "www.a.test.", dns.TypeA); len(r.Answer) != 1 || r.Answer[0].(*dns.A).A.String() != "192.0.2.11" {
@@ -249,13 +249,13 @@ func TestCachePerZone(t *testing.T) {
 	if r := askA(t, s, "www.c.b.test.", dns.TypeA); len(r.Answer) != 1 || r.Answer[0].(*dns.A).A.String() != "192.0.2.99" {
 		t.Fatalf("www.c.b.test. after its zone was added: %v", r)
 	}
-	if s.snap.Load().zones["b.test."].cache == bCache {
+	if s.snap.Load().zones.get("b.test.").cache == bCache {
 		t.Fatal("the parent keeps its answer cache when a child zone is added")
 	}
 	if r := askA(t, s, "alias.b.test.", dns.TypeA); len(r.Answer) != 1 {
 		t.Fatalf("alias.b.test. after the child zone: %v (the chain must stop at the child)", r)
 	}
-	if s.snap.Load().zones["a.test."].cache.len() == 0 {
+	if s.snap.Load().zones.get("a.test.").cache.len() == 0 {
 		t.Fatal("a.test. lost its cache when an unrelated zone was added")
 	}
 
@@ -380,7 +380,7 @@ func TestTemplateAnswers(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if decodedNow := s.snap.Load().zones[origin].ix.Load() != nil; i > 0 && decodedNow {
+				if decodedNow := s.snap.Load().zones.get(origin).ix.Load() != nil; i > 0 && decodedNow {
 					t.Fatalf("%s: the zone was decoded to answer it, not answered from the cached answer", name)
 				}
 				// The same answer; names may be compressed differently.

@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"encoding/binary"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/miekg/dns"
@@ -60,14 +61,21 @@ func (s *Server) fastReplyInfo(snap *snapshot, pkt, key, out []byte, info *reply
 		}
 		return out, true
 	}
-	if s.noTemplates || z.exists(name) {
+	if z.exists(name) {
+		return s.fastPacked(z, pkt, key, q, out, info)
+	}
+	if s.noTemplates {
 		return nil, false
 	}
 	var tk [300]byte
-	tkey := appendTemplateKey(tk[:0], z.closestEncloser(name), q.qtype, key[len(key)-1])
+	ce := z.closestEncloser(name)
+	tkey := appendTemplateKey(tk[:0], ce, q.qtype, key[len(key)-1])
 	tmpl, ok := z.cache.get(unsafe.String(unsafe.SliceData(tkey), len(tkey)))
 	if !ok {
-		return nil, false
+		if tmpl, ok = s.packedTemplate(z, ce, key[:q.nameLen], pkt[q.nameEnd:q.nameEnd+4], q.qtype, key[len(key)-1]); !ok {
+			return nil, false
+		}
+		z.cache.put(string(tkey), tmpl)
 	}
 	out, ok = renderTemplate(tmpl, pkt[12:q.nameEnd], out)
 	if !ok || len(out) > q.limit {
@@ -80,6 +88,53 @@ func (s *Server) fastReplyInfo(snap *snapshot, pkt, key, out []byte, info *reply
 	}
 	return out, true
 }
+
+// fastPacked answers a name the zone has from its packed form when it can
+// (packedanswer.go), and keeps the answer in the cache.
+func (s *Server) fastPacked(z *servedZone, pkt, key []byte, q fastQuery, out []byte, info *replyInfo) ([]byte, bool) {
+	if s.noPacked {
+		return nil, false
+	}
+	out, ok := z.answerPacked(key[:q.nameLen], pkt[q.nameEnd:q.nameEnd+4], q.qtype, key[len(key)-1], key[:q.nameLen], true, out)
+	if !ok || len(out) > q.limit {
+		return nil, false
+	}
+	packedAnswers.Add(1)
+	z.cache.put(unsafe.String(unsafe.SliceData(key), len(key)), out)
+	out[0], out[1] = pkt[0], pkt[1]
+	out[3] |= pkt[3] & 0x10 // CD
+	copy(out[12:q.nameEnd], pkt[12:q.nameEnd])
+	if info != nil {
+		info.zone, info.exists = z.origin, true
+	}
+	return out, true
+}
+
+// packedTemplate builds from the packed zone the template for the names
+// below ce (a closest encloser, presentation form without escapes) that
+// qn (lower-case wire) is one of: the data of the wildcard below ce, or
+// NXDOMAIN when there is none.
+func (s *Server) packedTemplate(z *servedZone, ce string, qn, question []byte, qtype uint16, flags uint8) ([]byte, bool) {
+	if s.noPacked || len(qn) < len(ce)+1 {
+		return nil, false
+	}
+	ceWire := qn[len(qn)-len(ce)-1:]
+	var wt [260]byte
+	wildText := append(append(wt[:0], "*."...), ce...)
+	var owner []byte
+	if z.exists(unsafe.String(unsafe.SliceData(wildText), len(wildText))) {
+		var wb [258]byte
+		owner = append(append(wb[:0], 1, '*'), ceWire...)
+	}
+	tmpl, ok := z.answerPacked(qn, question, qtype, flags, owner, false, nil)
+	if ok {
+		packedAnswers.Add(1)
+	}
+	return tmpl, ok
+}
+
+// packedAnswers counts the answers built from packed zones.
+var packedAnswers atomic.Int64
 
 // parseFast reads a plain query and builds its cache key.
 func (s *Server) parseFast(pkt, key []byte) (fastQuery, []byte, bool) {

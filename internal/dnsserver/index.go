@@ -33,12 +33,21 @@ type zoneIndex struct {
 	// secure is set for a signed zone: a DNSKEY at the apex and an NSEC or
 	// NSEC3 chain. Only those get DS proofs in referrals, as in BIND.
 	secure bool
+	// nodeBlock and setBlock hold the nodes and RRsets (see newNode).
+	nodeBlock []node
+	setBlock  []rrset
 }
 
 // buildIndex indexes z. The records of z are shared, never modified.
 func buildIndex(z *Zone) (*zoneIndex, error) {
 	origin := canon(dns.Fqdn(z.Origin))
-	ix := &zoneIndex{zone: z, origin: origin, nodes: make(map[string]*node)}
+	ix := &zoneIndex{zone: z, origin: origin, nodes: make(map[string]*node, len(z.RRs))}
+	// Nodes and RRsets come from two blocks sized for a usual zone (about
+	// two records per name, a few empty non-terminals; at most one RRset
+	// per record), the rest one by one: a zone decoded on demand costs
+	// fewer allocations.
+	ix.nodeBlock = make([]node, 0, len(z.RRs)/2+4)
+	ix.setBlock = make([]rrset, 0, len(z.RRs))
 	ix.apex = ix.ensure(origin)
 	var nsec3rrs []dns.RR
 	for _, rr := range z.RRs {
@@ -83,7 +92,7 @@ func (ix *zoneIndex) ensure(name string) *node {
 	if n, ok := ix.nodes[name]; ok {
 		return n
 	}
-	n := &node{name: name}
+	n := ix.newNode(name)
 	ix.nodes[name] = n
 	if name != ix.origin {
 		if p, ok := parentName(name); ok {
@@ -93,6 +102,25 @@ func (ix *zoneIndex) ensure(name string) *node {
 	return n
 }
 
+// newNode returns a new node from the index's block while it has room
+// (appending within capacity never moves the nodes handed out).
+func (ix *zoneIndex) newNode(name string) *node {
+	if len(ix.nodeBlock) == cap(ix.nodeBlock) {
+		return &node{name: name}
+	}
+	ix.nodeBlock = append(ix.nodeBlock, node{name: name})
+	return &ix.nodeBlock[len(ix.nodeBlock)-1]
+}
+
+// newSet returns a new RRset of type t, from the block while it has room.
+func (ix *zoneIndex) newSet(t uint16) *rrset {
+	if len(ix.setBlock) == cap(ix.setBlock) {
+		return &rrset{typ: t}
+	}
+	ix.setBlock = append(ix.setBlock, rrset{typ: t})
+	return &ix.setBlock[len(ix.setBlock)-1]
+}
+
 // add stores rr at n: signatures next to what they cover, everything else
 // in its RRset. A record that repeats one already stored is dropped.
 func (ix *zoneIndex) add(n *node, rr dns.RR) {
@@ -100,7 +128,7 @@ func (ix *zoneIndex) add(n *node, rr dns.RR) {
 		n.allSigs = append(n.allSigs, rr)
 		s := n.get(sig.TypeCovered)
 		if s == nil {
-			s = &rrset{typ: sig.TypeCovered}
+			s = ix.newSet(sig.TypeCovered)
 			n.sets = append(n.sets, s)
 		}
 		s.sigs = append(s.sigs, rr)
@@ -109,7 +137,7 @@ func (ix *zoneIndex) add(n *node, rr dns.RR) {
 	t := rr.Header().Rrtype
 	s := n.get(t)
 	if s == nil {
-		s = &rrset{typ: t}
+		s = ix.newSet(t)
 		n.sets = append(n.sets, s)
 	}
 	for _, old := range s.rrs {
@@ -194,6 +222,9 @@ func (ix *zoneIndex) indexNSEC() {
 		if n.get(dns.TypeNSEC) != nil {
 			ix.nsec = append(ix.nsec, n)
 		}
+	}
+	if len(ix.nsec) == 0 {
+		return
 	}
 	keys := make(map[*node][]byte, len(ix.nsec))
 	for _, n := range ix.nsec {

@@ -37,6 +37,10 @@ type packedZone struct {
 	// signed is set when the zone holds RRSIG, NSEC or NSEC3 records,
 	// whose denial proofs depend on the query name.
 	signed bool
+	// plain is set when the zone is unsigned and has no DNAME and no NS
+	// below its apex: answers for its names may come straight from wire
+	// (packedanswer.go).
+	plain bool
 
 	// ix is the decoded index, nil while the zone is not decoded; ref
 	// is set by each use and cleared by the decoded ring's clock hand.
@@ -56,7 +60,7 @@ func packZone(z *Zone) (*packedZone, error) {
 		size += dns.Len(rr)
 	}
 	p := &packedZone{origin: origin, hash: z.Hash, wire: make([]byte, size), count: len(z.RRs)}
-	off, soa := 0, false
+	off, soa, notPlain := 0, false, false
 	names := map[uint64]bool{nameHash(origin): true}
 	// Names are compressed within the zone, as in a message: the owner
 	// names, mostly the origin with a label or two in front, shrink to a
@@ -70,6 +74,10 @@ func packZone(z *Zone) (*packedZone, error) {
 		switch h.Rrtype {
 		case dns.TypeRRSIG, dns.TypeNSEC, dns.TypeNSEC3:
 			p.signed = true
+		case dns.TypeDNAME:
+			notPlain = true
+		case dns.TypeNS:
+			notPlain = notPlain || canon(h.Name) != origin
 		}
 		end, err := dns.PackRR(rr, p.wire, off, compression, true)
 		if err != nil {
@@ -90,6 +98,7 @@ func packZone(z *Zone) (*packedZone, error) {
 	if !soa {
 		return nil, fmt.Errorf("dnsserver: index %s: %w", origin, errNoSOA)
 	}
+	p.plain = !p.signed && !notPlain
 	p.wire = slices.Clone(p.wire[:off]) // compression left room at the end
 	p.names = make([]uint64, 0, len(names))
 	for h := range names {

@@ -3,7 +3,6 @@ package dnsserver
 import (
 	"errors"
 	"log/slog"
-	"maps"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -83,6 +82,9 @@ type Server struct {
 	// noTemplates turns off answers from closest-encloser templates
 	// (template.go); tests compare with it.
 	noTemplates bool
+	// noPacked turns off answers built straight from packed zones
+	// (packedanswer.go); tests compare with it.
+	noPacked bool
 
 	lmu       sync.Mutex
 	listeners []listener
@@ -144,7 +146,7 @@ func New(opt Options) *Server {
 	if d := opt.Dnstap; d != nil && (d.Socket != "" || d.File != "") {
 		s.tap = newTap(*d, opt.Logger)
 	}
-	zones := map[string]*servedZone{}
+	zones := (&zoneSet{}).edit()
 	if opt.Transfers != nil {
 		s.xfr = newXFR(*opt.Transfers, s)
 		s.xfrApplied(zones, zones, nil, nil)
@@ -159,8 +161,10 @@ func New(opt Options) *Server {
 // are many; see packedZone) before the new snapshot is swapped in, so
 // queries never see a half-applied change. A zone with the same origin
 // and hash as one another Server of the process serves shares its packed
-// form. One call costs time linear in the zones served and given: a
-// restart loads every zone in one call. A zone that cannot be served is
+// form. One call costs time linear in the zones given, plus a copy of
+// the shards of the zone set they fall in (zoneset.go), not of every zone
+// served (with a catalog zone, adding or removing a zone also lists all
+// of them). A zone that cannot be served is
 // logged, left as it was, and reported in the returned map (origin →
 // error; nil when all were packed).
 //
@@ -171,12 +175,12 @@ func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.snap.Load().zones
-	zones := maps.Clone(old)
+	zones := old.edit() // copies only the shards it changes
 	var removed, added []string
 	for _, o := range remove {
 		o = canonicalOrigin(o)
-		if _, ok := zones[o]; ok && !s.xfr.isCatalog(o) {
-			delete(zones, o)
+		if zones.get(o) != nil && !s.xfr.isCatalog(o) {
+			zones.del(o)
 			removed = append(removed, o)
 		}
 	}
@@ -191,7 +195,7 @@ func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 	todo := make([]*Zone, 0, len(set))
 	for _, z := range set {
 		origin := canonicalOrigin(z.Origin)
-		if cur, ok := zones[origin]; ok && z.Hash != "" && cur.hash == z.Hash {
+		if cur := zones.get(origin); cur != nil && z.Hash != "" && cur.hash == z.Hash {
 			continue
 		}
 		if s.xfr.isCatalog(origin) {
@@ -209,10 +213,10 @@ func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 			fail(origin, errs[i])
 			continue
 		}
-		if _, ok := zones[origin]; !ok {
+		if zones.get(origin) == nil {
 			added = append(added, origin)
 		}
-		zones[origin] = &servedZone{packedZone: packed[i], cache: newAnswerCache(s.budget)}
+		zones.set(origin, &servedZone{packedZone: packed[i], cache: newAnswerCache(s.budget)})
 		changed = append(changed, z)
 		replaced = append(replaced, origin)
 	}
@@ -221,37 +225,37 @@ func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 	notify := s.xfrApplied(old, zones, changed, removed)
 	s.zstats.apply(changed, removed)
 	s.snap.Store(newSnapshot(zones))
-	s.budget.scale(len(zones))
+	s.budget.scale(zones.len())
 	// Only the replaced zones' caches go (not a walk over every zone); the
 	// catalog zone is rebuilt by xfrApplied when transfers are on.
 	if s.xfr != nil && s.xfr.opt.Catalog != "" {
 		replaced = append(replaced, s.xfr.opt.Catalog)
 	}
 	for _, o := range replaced {
-		if z, ok := old[o]; ok && zones[o] != z {
+		if z := old.get(o); z != nil && zones.get(o) != z {
 			z.cache.drop()
 		}
 	}
 	s.notifyChanged(notify)
-	s.log.Debug("zones applied", "packed", len(changed), "removed", len(remove), "served", len(zones))
+	s.log.Debug("zones applied", "packed", len(changed), "removed", len(remove), "served", zones.len())
 	return failed
 }
 
 // renewEnclosing gives every zone enclosing one of origins (added or
 // removed) a new, empty cache and returns their origins. Many origins at
 // once (a restart's load) renew the zones that enclose any of them once.
-func (s *Server) renewEnclosing(zones map[string]*servedZone, origins []string) []string {
+func (s *Server) renewEnclosing(zones *zoneSet, origins []string) []string {
 	renewed := map[string]bool{}
 	var out []string
 	for _, o := range origins {
 		for name, ok := parentName(o); ok; name, ok = parentName(name) {
-			z, held := zones[name]
-			if !held || renewed[name] {
+			z := zones.get(name)
+			if z == nil || renewed[name] {
 				continue
 			}
 			renewed[name] = true
 			out = append(out, name)
-			zones[name] = &servedZone{packedZone: z.packedZone, cache: newAnswerCache(s.budget)}
+			zones.set(name, &servedZone{packedZone: z.packedZone, cache: newAnswerCache(s.budget)})
 		}
 	}
 	return out
@@ -286,8 +290,8 @@ func packAll(zs []*Zone) ([]*packedZone, []error) {
 
 // Served returns the hash of the zone currently served for origin.
 func (s *Server) Served(origin string) (hash string, ok bool) {
-	z, ok := s.snap.Load().zones[canonicalOrigin(origin)]
-	if !ok {
+	z := s.snap.Load().zones.get(canonicalOrigin(origin))
+	if z == nil {
 		return "", false
 	}
 	return z.hash, true
@@ -297,8 +301,8 @@ func (s *Server) Served(origin string) (hash string, ok bool) {
 // from the packed form (the same records as applied, in the same order,
 // though not the same objects).
 func (s *Server) Zone(origin string) (*Zone, bool) {
-	z, ok := s.snap.Load().zones[canonicalOrigin(origin)]
-	if !ok {
+	z := s.snap.Load().zones.get(canonicalOrigin(origin))
+	if z == nil {
 		return nil, false
 	}
 	out, err := z.zone()

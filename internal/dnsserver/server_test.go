@@ -116,14 +116,14 @@ func TestApplyServedRemove(t *testing.T) {
 func TestApplyKeepsUnchangedIndex(t *testing.T) {
 	s := New(Options{Logger: quietLogger()})
 	s.Apply([]*Zone{versionZone(t, 1)}, nil)
-	before := s.snap.Load().zones["example.test."]
+	before := s.snap.Load().zones.get("example.test.")
 	again := versionZone(t, 1) // same content, same hash, new value
 	s.Apply([]*Zone{again}, nil)
-	if after := s.snap.Load().zones["example.test."]; after != before {
+	if after := s.snap.Load().zones.get("example.test."); after != before {
 		t.Fatal("an unchanged zone was re-indexed")
 	}
 	s.Apply([]*Zone{versionZone(t, 3)}, nil)
-	if after := s.snap.Load().zones["example.test."]; after == before {
+	if after := s.snap.Load().zones.get("example.test."); after == before {
 		t.Fatal("a changed zone kept its old index")
 	}
 }

@@ -9,7 +9,7 @@ import (
 // snapshot is an immutable set of served zones. Apply builds a new one
 // and swaps it in; queries keep using the one they loaded.
 type snapshot struct {
-	zones map[string]*servedZone
+	zones *zoneSet
 }
 
 // servedZone is one zone of a snapshot: its packed form (shared by every
@@ -24,8 +24,8 @@ type servedZone struct {
 	cache *answerCache
 }
 
-func newSnapshot(zones map[string]*servedZone) *snapshot {
-	return &snapshot{zones: zones}
+func newSnapshot(zones *zoneSet) *snapshot {
+	return &snapshot{zones: zones.done()}
 }
 
 // find returns the most specific zone holding qname (lower-case). A DS
@@ -33,13 +33,13 @@ func newSnapshot(zones map[string]*servedZone) *snapshot {
 // hosted zone the enclosing hosted zone answers when there is one, as in
 // BIND.
 func (s *snapshot) find(qname string, qtype uint16) *servedZone {
-	if len(s.zones) == 0 {
+	if s.zones.len() == 0 {
 		return nil
 	}
 	var exact *servedZone
 	name := qname
 	for {
-		if z, ok := s.zones[name]; ok {
+		if z := s.zones.get(name); z != nil {
 			if qtype != dns.TypeDS || name != qname {
 				return z
 			}
@@ -55,10 +55,8 @@ func (s *snapshot) find(qname string, qtype uint16) *servedZone {
 
 // origins lists the served origins in sorted order.
 func (s *snapshot) origins() []string {
-	out := make([]string, 0, len(s.zones))
-	for o := range s.zones {
-		out = append(out, o)
-	}
+	out := make([]string, 0, s.zones.len())
+	s.zones.each(func(o string, _ *servedZone) { out = append(out, o) })
 	sort.Strings(out)
 	return out
 }

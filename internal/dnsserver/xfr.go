@@ -264,7 +264,7 @@ func (s *Server) serveTransfer(w dns.ResponseWriter, r *dns.Msg) {
 		return
 	}
 	var ix *zoneIndex
-	if z := s.snap.Load().zones[origin]; z != nil {
+	if z := s.snap.Load().zones.get(origin); z != nil {
 		ix = z.index()
 	}
 	if ix == nil {
@@ -384,7 +384,7 @@ func (s *Server) stream(w dns.ResponseWriter, r *dns.Msg, tsig *dns.TSIG, msgs [
 // xfrApplied does the transfer side's part of a change from old to zones
 // (before the new snapshot is swapped in): journal entries for IXFR, the
 // catalog rebuilt when membership changed. It returns the zones to NOTIFY.
-func (s *Server) xfrApplied(old, zones map[string]*servedZone, changed []*Zone, removed []string) []*Zone {
+func (s *Server) xfrApplied(old, zones *zoneSet, changed []*Zone, removed []string) []*Zone {
 	x := s.xfr
 	if x == nil {
 		return nil
@@ -397,7 +397,7 @@ func (s *Server) xfrApplied(old, zones map[string]*servedZone, changed []*Zone, 
 	for _, z := range changed {
 		origin := canonicalOrigin(z.Origin)
 		var prev *Zone
-		if o := old[origin]; o != nil {
+		if o := old.get(origin); o != nil {
 			prev, _ = o.zone()
 		} else {
 			membership = true
@@ -408,12 +408,12 @@ func (s *Server) xfrApplied(old, zones map[string]*servedZone, changed []*Zone, 
 	if x.opt.Catalog == "" || (!membership && x.cat.built) {
 		return notify
 	}
-	members := make([]string, 0, len(zones))
-	for o := range zones {
+	members := make([]string, 0, zones.len())
+	zones.each(func(o string, _ *servedZone) {
 		if o != x.opt.Catalog {
 			members = append(members, o)
 		}
-	}
+	})
 	cz := x.buildCatalog(members)
 	pz, err := packZone(cz) // the catalog is this server's own: not shared
 	if err != nil {
@@ -421,10 +421,10 @@ func (s *Server) xfrApplied(old, zones map[string]*servedZone, changed []*Zone, 
 		return notify
 	}
 	var prev *Zone
-	if p := old[x.opt.Catalog]; p != nil {
+	if p := old.get(x.opt.Catalog); p != nil {
 		prev, _ = p.zone()
 	}
-	zones[x.opt.Catalog] = &servedZone{packedZone: pz, cache: newAnswerCache(s.budget)}
+	zones.set(x.opt.Catalog, &servedZone{packedZone: pz, cache: newAnswerCache(s.budget)})
 	x.record(x.opt.Catalog, prev, cz)
 	return append(notify, cz)
 }
@@ -502,7 +502,7 @@ func (s *Server) notifyCatalog() {
 	if x == nil || x.opt.Catalog == "" {
 		return
 	}
-	if z := s.snap.Load().zones[x.opt.Catalog]; z != nil {
+	if z := s.snap.Load().zones.get(x.opt.Catalog); z != nil {
 		if cz, err := z.zone(); err == nil {
 			s.notifyChanged([]*Zone{cz})
 		}

@@ -2,9 +2,9 @@ package dnsserver
 
 import (
 	"container/heap"
-	"maps"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/miekg/dns"
 )
@@ -31,36 +31,35 @@ type zoneCounter struct {
 
 // zoneStats is the table of one Server.
 type zoneStats struct {
-	mu        sync.Mutex // serializes apply
-	table     atomic.Pointer[map[string]*zoneCounter]
-	unmatched zoneCounter // answers to names in no served zone, or without a question
+	mu        sync.Mutex                           // serializes apply
+	table     atomic.Pointer[cowMap[*zoneCounter]] // by origin in wire form
+	unmatched zoneCounter                          // answers to names in no served zone, or without a question
 }
 
 func newZoneStats() *zoneStats {
 	z := &zoneStats{}
-	m := map[string]*zoneCounter{}
-	z.table.Store(&m)
+	z.table.Store((&cowMap[*zoneCounter]{}).done())
 	return z
 }
 
 // apply adds the origins in set that have no counter yet and drops those
-// in remove (canonical origins). The table is copied, so queries reading
-// the old one are not disturbed.
+// in remove (canonical origins). The shards it changes are copied
+// (cowMap), so queries reading the old table are not disturbed.
 func (z *zoneStats) apply(set []*Zone, remove []string) {
 	if z == nil || (len(set) == 0 && len(remove) == 0) {
 		return
 	}
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	old := *z.table.Load()
+	old := z.table.Load()
 	var buf [256]byte
 	if len(remove) == 0 && !z.missing(old, set, buf[:]) {
 		return // new versions of zones counted already: nothing to copy
 	}
-	m := maps.Clone(old)
+	m := old.edit() // copies only the shards it changes
 	for _, o := range remove {
 		if k, ok := wireKey(o, buf[:]); ok {
-			delete(m, k)
+			m.del(k)
 		}
 	}
 	for _, zn := range set {
@@ -69,20 +68,18 @@ func (z *zoneStats) apply(set []*Zone, remove []string) {
 		if !ok {
 			continue
 		}
-		if _, have := m[k]; !have {
-			m[k] = &zoneCounter{origin: o}
+		if !m.has(k) {
+			m.set(k, &zoneCounter{origin: o})
 		}
 	}
-	z.table.Store(&m)
+	z.table.Store(m.done())
 }
 
 // missing reports an origin in set without a counter in m.
-func (z *zoneStats) missing(m map[string]*zoneCounter, set []*Zone, buf []byte) bool {
+func (z *zoneStats) missing(m *cowMap[*zoneCounter], set []*Zone, buf []byte) bool {
 	for _, zn := range set {
-		if k, ok := wireKey(canonicalOrigin(zn.Origin), buf); ok {
-			if _, have := m[k]; !have {
-				return true
-			}
+		if k, ok := wireKey(canonicalOrigin(zn.Origin), buf); ok && !m.has(k) {
+			return true
 		}
 	}
 	return false
@@ -109,9 +106,9 @@ func (z *zoneStats) count(reply, scratch []byte) []byte {
 		name, _, ok := readName(reply, 12, scratch[:0])
 		scratch = name
 		if ok {
-			m := *z.table.Load()
+			m := z.table.Load()
 			for off := 0; off < len(name); off += 1 + int(name[off]) {
-				if zc, found := m[string(name[off:])]; found {
+				if zc := m.get(unsafe.String(unsafe.SliceData(name[off:]), len(name)-off)); zc != nil {
 					c = zc
 					break
 				}
@@ -126,7 +123,7 @@ func (z *zoneStats) count(reply, scratch []byte) []byte {
 }
 
 // size is the number of counters kept (one per served zone).
-func (z *zoneStats) size() int { return len(*z.table.Load()) }
+func (z *zoneStats) size() int { return z.table.Load().len() }
 
 // ZoneQueries is one zone's counts.
 type ZoneQueries struct {
@@ -169,13 +166,13 @@ func (s *Server) ZoneTraffic(top int) (ZoneTraffic, bool) {
 	if top <= 0 {
 		top = DefaultTopZones
 	}
-	m := *z.table.Load()
-	out := ZoneTraffic{Zones: len(m), Unmatched: z.unmatched.queries.Load()}
+	m := z.table.Load()
+	out := ZoneTraffic{Zones: m.len(), Unmatched: z.unmatched.queries.Load()}
 	byQ := &topHeap{less: func(a, b ZoneQueries) bool { return a.Queries < b.Queries || a.Queries == b.Queries && a.Zone > b.Zone }}
 	byNX := &topHeap{less: func(a, b ZoneQueries) bool {
 		return a.NXDomain < b.NXDomain || a.NXDomain == b.NXDomain && a.Zone > b.Zone
 	}}
-	for _, c := range m {
+	m.each(func(_ string, c *zoneCounter) {
 		q := ZoneQueries{Zone: c.origin, Queries: c.queries.Load(), NXDomain: c.nxdomain.Load()}
 		out.Queries += q.Queries
 		out.NXDomain += q.NXDomain
@@ -185,7 +182,7 @@ func (s *Server) ZoneTraffic(top int) (ZoneTraffic, bool) {
 		if q.NXDomain > 0 {
 			byNX.offer(q, top)
 		}
-	}
+	})
 	out.Top, out.TopNXDomain = byQ.sorted(), byNX.sorted()
 	return out, true
 }

@@ -104,16 +104,7 @@ func (b *bench) knotColdPhase(ctx context.Context) *target {
 		b.rep.fail("cold load", measure, err)
 		return t
 	}
-	cfg := filepath.Join(dir, "knot.conf")
-	d := daemon{
-		name:    "knotd",
-		bin:     b.opt.knotdBin,
-		check:   []string{b.opt.knotcBin, "-c", cfg, "conf-check"},
-		args:    []string{"-c", cfg},
-		config:  knotConfig(dir, b.zoneDir, "", port, b.opt.serverThreads, b.zoneFiles()),
-		cfgPath: cfg,
-		addr:    loopback(port),
-	}
+	d := b.knotDaemon(dir, port)
 	slog.Info("starting knotd", "zones", len(b.zones))
 	p, load, err := b.startDaemon(ctx, d, dir)
 	if err != nil {
@@ -135,6 +126,20 @@ func (b *bench) knotColdPhase(ctx context.Context) *target {
 	b.rep.addGoal("end-to-end", "knot: end-to-end / knotd's own cold load of the same zones", goal{"≤ 3×", ratio <= 3},
 		"%s / %s = %.1f×", secs(e2e), secs(load), ratio)
 	return t
+}
+
+// knotDaemon is knotd loading the bench's zone files itself, in dir.
+func (b *bench) knotDaemon(dir string, port int) daemon {
+	cfg := filepath.Join(dir, "knot.conf")
+	return daemon{
+		name:    "knotd",
+		bin:     b.opt.knotdBin,
+		check:   []string{b.opt.knotcBin, "-c", cfg, "conf-check"},
+		args:    []string{"-c", cfg},
+		config:  knotConfig(dir, b.zoneDir, "", port, b.opt.serverThreads, b.zoneFiles()),
+		cfgPath: cfg,
+		addr:    loopback(port),
+	}
 }
 
 // zoneFiles maps every zone to its file, for knot.conf.

@@ -3,19 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/miekg/dns"
 )
 
 // phaseNames are the phases -phases may select; empty runs every phase.
-var phaseNames = []string{"nsdbackend"}
+var phaseNames = []string{"nsdbackend", "knotbackend", "ingest", "stores"}
 
 // selectedPhases parses -phases.
 func (o options) selectedPhases() (map[string]bool, error) {
@@ -40,8 +37,22 @@ func (b *bench) onlyPhases(ctx context.Context) bool {
 	if len(sel) == 0 {
 		return false
 	}
-	if sel["nsdbackend"] {
-		b.nsdBackendPhase(ctx)
+	if sel["ingest"] {
+		// The builtin-only push path alone: the initial load and the ack
+		// latency runs, no DNS measurement.
+		b.pushPhase(ctx, b.backendsPhase(ctx))
+		b.latencyPhase(ctx)
+		if b.dadns != nil {
+			b.dadns.proc.stop()
+		}
+	}
+	if sel["stores"] {
+		b.storesPhase(ctx)
+	}
+	for _, sb := range b.soloBackends() {
+		if sel[sb.key] {
+			b.soloBackendPhase(ctx, sb)
+		}
 	}
 	return true
 }
@@ -110,8 +121,13 @@ func (h *nsdBackendHost) waitControl(ctx context.Context, nsdControl string) err
 	return waitControl(ctx, h.proc, "nsd backend's nsd", []string{nsdControl, "-c", h.conf, "status"}...)
 }
 
-// cleanupSocket removes the socket's temporary directory.
-func (h *nsdBackendHost) cleanupSocket() { _ = os.RemoveAll(filepath.Dir(h.socket)) }
+// stop stops NSD and removes the socket's temporary directory.
+func (h *nsdBackendHost) stop() {
+	h.proc.stop()
+	_ = os.RemoveAll(filepath.Dir(h.socket))
+}
+
+func (h *nsdBackendHost) dnsAddr() string { return h.addr }
 
 // backendYAML is the dns.backends entry of the nsd instance driving h:
 // addzone mode on the socket, nsd-checkzone where the backend runs it.
@@ -121,148 +137,6 @@ func (h *nsdBackendHost) backendYAML(nsdBin string) string {
 		"      nsd_control: %s\n      nsd_control_conf: %s\n      nsd_control_socket: %s\n      nsd_checkzone: %s\n      verify_address: %s\n",
 		strconv.Quote(h.zonesDir), strconv.Quote(h.include), strconv.Quote(filepath.Join(dir, "nsd-control")), strconv.Quote(h.conf),
 		strconv.Quote(h.socket), strconv.Quote(filepath.Join(dir, "nsd-checkzone")), h.addr)
-}
-
-// nsdBackendPhase runs a fresh dadns with the builtin and an nsd backend
-// driving its own NSD: every zone pushed, first push → all applied and
-// verified on NSD (against NSD's own cold load of the same files, goal
-// ≤ 3×), then -served-samples single-zone changes timed until NSD serves
-// them (goal ≤ 100 ms median). It stops what it started.
-func (b *bench) nsdBackendPhase(ctx context.Context) {
-	const area = "nsd backend"
-	if ctx.Err() != nil {
-		return
-	}
-	slog.Info("nsd backend: starting its nsd")
-	dir := filepath.Join(b.tmp, "nsd-backend")
-	h, err := b.startNSDBackendHost(ctx, dir)
-	if h != nil {
-		defer h.cleanupSocket()
-		defer h.proc.stop()
-	}
-	if err != nil {
-		b.rep.fail(area, "nsd backend's nsd", err)
-		return
-	}
-	s, err := b.startDadns(ctx, filepath.Join(dir, "dadns"), h.backendYAML(b.opt.nsdBin))
-	if err != nil {
-		b.rep.fail(area, "dadns start (builtin + nsd)", err)
-		return
-	}
-	defer s.proc.stop()
-	b.rep.fact("nsd backend", "a fresh dadns (builtin + nsd) drives its own NSD: addzone mode under a pattern, nsd-control's protocol on NSD's local control socket, nsd-checkzone only where the backend needs it (see internal/backend/nsd/README.md), SOA verification over TCP")
-	names := []string{"builtin", "nsd"}
-	n := len(b.zones)
-	slog.Info("nsd backend: pushing zones", "zones", n, "pushers", b.opt.pushers)
-	ectx, cancel := context.WithTimeout(ctx, b.opt.loadTimeout)
-	st := pushAll(ectx, s.da, b.zones, b.opt.pushers, make(chan int, n))
-	done, aerr := awaitApplied(ectx, s.da, names, n, st.start, s.proc.alive)
-	cancel()
-	if len(st.latency) < n {
-		b.rep.problem(fmt.Sprintf("%s: %d of %d pushes accepted", area, len(st.latency), n))
-	}
-	b.rep.add(area, fmt.Sprintf("push throughput, %d pushers (bounds the end-to-end figures)", b.opt.pushers), "%s zones/s", thousands(rate(len(st.latency), st.last.Sub(st.start))))
-	for _, name := range names {
-		at, ok := done[name]
-		measure := fmt.Sprintf("%s: first push → all %d zones applied and verified (/status)", name, n)
-		if !ok {
-			b.rep.add(area, measure, "not done (see problems)")
-			continue
-		}
-		d := at.Sub(st.start)
-		b.rep.add(area, measure, "%s (%s zones/s); %s after the last ack", secs(d), thousands(rate(n, d)), ms(at.Sub(st.last)))
-	}
-	if aerr != nil {
-		b.rep.problem(area + ": " + aerr.Error())
-	}
-	b.nsdBackendCold(ctx, area, done["nsd"].Sub(st.start), done["builtin"].Sub(st.start))
-	b.nsdBackendServed(ctx, area, s, h)
-}
-
-// nsdBackendCold compares the nsd backend's end-to-end time with NSD's
-// own cold load of the same zone files: the daemon phase's figure when it
-// ran, else a cold start of its own.
-func (b *bench) nsdBackendCold(ctx context.Context, area string, e2e, builtin time.Duration) {
-	cold, ok := b.coldLoad["NSD"]
-	if !ok && ctx.Err() == nil {
-		port, err := b.ports.next()
-		dir := filepath.Join(b.tmp, "nsd-cold")
-		if err == nil {
-			err = os.MkdirAll(dir, 0o755)
-		}
-		if err != nil {
-			b.rep.fail(area, "NSD's own cold load", err)
-			return
-		}
-		slog.Info("nsd backend: NSD's own cold load", "zones", len(b.zones))
-		p, load, err := b.startDaemon(ctx, b.nsdDaemon(dir, b.zoneDir, port), dir)
-		if p != nil {
-			p.stop()
-		}
-		if err != nil {
-			b.rep.fail(area, "NSD's own cold load", err)
-			return
-		}
-		cold, ok = load, true
-		b.rep.add(area, fmt.Sprintf("NSD: start → all %d zones answer SOA (cold load of the same files)", len(b.zones)), "%s", secs(cold))
-	}
-	if !ok || cold <= 0 || e2e <= 0 {
-		return
-	}
-	ratio := e2e.Seconds() / cold.Seconds()
-	b.rep.addGoal(area, "nsd: end-to-end / NSD's own cold load of the same zones", goal{"≤ 3×", ratio <= 3}, "%s / %s = %.1f×", secs(e2e), secs(cold), ratio)
-	if builtin > 0 {
-		b.rep.add(area, "nsd end-to-end / builtin end-to-end in the same dadns (what the nsd backend adds to ingestion)", "%.2f×", e2e.Seconds()/builtin.Seconds())
-	}
-}
-
-// nsdBackendServed times -served-samples single-zone changes from the
-// push until NSD (and builtin) serve the new serial, on the idle system.
-func (b *bench) nsdBackendServed(ctx context.Context, area string, s *dadnsServer, h *nsdBackendHost) {
-	if ctx.Err() != nil {
-		return
-	}
-	c := &dns.Client{Net: "udp", Timeout: probeTimeout}
-	probe := func(name, addr string) servedProbe {
-		return servedProbe{name, func(ctx context.Context, zone string) (uint32, error) { return soaSerial(ctx, c, addr, zone) }}
-	}
-	probes := []servedProbe{probe("builtin", s.dnsAddr), probe("nsd", h.addr)}
-	names := []string{"builtin", "nsd"}
-	current := slices.Clone(b.zones)
-	times := map[string][]time.Duration{}
-	slog.Info("nsd backend: push-to-served", "samples", b.opt.servedSamples)
-	for i := range b.opt.servedSamples {
-		if err := awaitIdle(ctx, s.da, names, s.proc.alive); err != nil {
-			b.rep.fail(area, "backends idle between changes", err)
-			return
-		}
-		idx := len(current) - 1 - i%len(current)
-		z := current[idx].withSerial(current[idx].serial + 1)
-		got, err := timeServed(ctx, s.da, z, probes)
-		if err != nil {
-			b.rep.fail(area, "one zone changed on an idle system", err)
-			return
-		}
-		current[idx] = z
-		for name, d := range got {
-			times[name] = append(times[name], d)
-		}
-	}
-	for _, p := range probes {
-		ds := times[p.name]
-		measure := fmt.Sprintf("%s: push → new serial served, median (p90) of %d, polled every %s", p.name, len(ds), servedPoll)
-		if len(ds) < b.opt.servedSamples {
-			b.rep.add(area, measure, "served %d of %d changes within %s", len(ds), b.opt.servedSamples, servedTimeout)
-			b.rep.problem(fmt.Sprintf("%s: %s served only %d of %d changes within %s", area, p.name, len(ds), b.opt.servedSamples, servedTimeout))
-			continue
-		}
-		med := percentile(ds, 50)
-		if p.name == "nsd" {
-			b.rep.addGoal(area, measure, goal{"≤ 100.00 ms", med <= 100*time.Millisecond}, "%s (%s)", ms(med), ms(percentile(ds, 90)))
-		} else {
-			b.rep.add(area, measure, "%s (%s)", ms(med), ms(percentile(ds, 90)))
-		}
-	}
 }
 
 // timeServed pushes z and returns, per probe that saw its serial within

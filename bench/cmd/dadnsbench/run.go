@@ -99,8 +99,10 @@ func (b *bench) run(ctx context.Context) {
 		b.storesPhase(ctx)
 		b.checkpoint("stores")
 	}
-	if !skip["nsdbackend"] {
-		b.nsdBackendPhase(ctx)
+	for _, sb := range b.soloBackends() {
+		if !skip[sb.key] {
+			b.soloBackendPhase(ctx, sb)
+		}
 	}
 }
 

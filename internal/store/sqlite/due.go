@@ -58,7 +58,7 @@ var dueQuery = `
 		UNION ALL
 		SELECT * FROM (
 			SELECT zone, seq, attempts FROM backend_state INDEXED BY backend_state_next
-			WHERE backend = ?1 AND state = 'failed' AND next_attempt <= ?2
+			WHERE backend = ?1 AND state IN ('failed', 'permanent') AND state = 'failed' AND next_attempt <= ?2
 			ORDER BY next_attempt LIMIT ?3)
 	)
 	SELECT ` + zoneCols("z.", true) + `, due.attempts
@@ -93,11 +93,15 @@ func (a attemptsScanner) Scan(dest ...any) error {
 	return a.rows.Scan(append(dest, a.extra)...)
 }
 
+// nextAttemptQuery repeats the condition of the partial index
+// backend_state_next (migration 003) so that SQLite uses it.
+const nextAttemptQuery = `
+	SELECT min(next_attempt) FROM backend_state
+	WHERE backend = ? AND state IN ('failed', 'permanent') AND state = 'failed' AND next_attempt > ?`
+
 // nextAttempt is the earliest retry of backend that is still in the future.
 func nextAttempt(ctx context.Context, tx *sql.Tx, backend string, now int64) (time.Time, error) {
 	var next sql.NullInt64
-	err := tx.QueryRowContext(ctx, `
-		SELECT min(next_attempt) FROM backend_state
-		WHERE backend = ? AND state = 'failed' AND next_attempt > ?`, backend, now).Scan(&next)
+	err := tx.QueryRowContext(ctx, nextAttemptQuery, backend, now).Scan(&next)
 	return store.FromUnixNano(next.Int64), err
 }

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/dadns/dadns/internal/store"
 )
 
 func TestOpenFreshAndReopen(t *testing.T) {
@@ -167,21 +170,119 @@ func TestOpenRefusesForeignDatabase(t *testing.T) {
 }
 
 // TestRelaxedConnectionOnlyForBookkeeping: pushes commit with fsync
-// (synchronous=FULL), backend bookkeeping without (NORMAL).
+// (synchronous=FULL), backend bookkeeping without (NORMAL), on the one
+// writer connection, whichever ran before.
 func TestRelaxedConnectionOnlyForBookkeeping(t *testing.T) {
 	s, _ := openTest(t)
-	var full, normal int
-	if err := s.db.QueryRow("PRAGMA synchronous").Scan(&full); err != nil {
-		t.Fatal(err)
+	ctx := context.Background()
+	syncOf := func(run func(context.Context, func(*sql.Tx) error) error) int {
+		t.Helper()
+		var v int
+		err := run(ctx, func(tx *sql.Tx) error {
+			return tx.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&v)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
 	}
-	if err := s.relaxed.QueryRow("PRAGMA synchronous").Scan(&normal); err != nil {
-		t.Fatal(err)
-	}
-	if full != 2 || normal != 1 {
-		t.Fatalf("synchronous: pushes %d (want 2, FULL), bookkeeping %d (want 1, NORMAL)", full, normal)
+	for i, c := range []struct {
+		run  func(context.Context, func(*sql.Tx) error) error
+		want int
+	}{{s.write, 2}, {s.writeRelaxed, 1}, {s.writeRelaxed, 1}, {s.write, 2}, {s.writeRelaxed, 1}, {s.write, 2}} {
+		if got := syncOf(c.run); got != c.want {
+			t.Fatalf("write %d: synchronous %d, want %d (2 FULL for pushes, 1 NORMAL for bookkeeping)", i, got, c.want)
+		}
 	}
 	var mode string
-	if err := s.relaxed.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
-		t.Fatalf("relaxed connection journal mode %q (%v)", mode, err)
+	if err := s.writer.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("writer connection journal mode %q (%v)", mode, err)
+	}
+}
+
+// TestMigrationLeanIndexes opens a database at schema version 2 holding
+// zones in every backend state and checks that migration 003 makes
+// backend_state_next partial (failed and permanent rows only) with every
+// row still found: pending and due retries by Due, the next retry's time,
+// RetryNow, the operator's failure list.
+func TestMigrationLeanIndexes(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dadns.db")
+	clock := newClock()
+	s, err := Open(ctx, path, Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"pending.example", "applied.example", "due.example", "later.example", "permanent.example"} {
+		mustPut(t, s, n, 1)
+	}
+	mustDue(t, s, "bind", 10) // registers bind: every zone pending
+	if err := s.Applied(ctx, "bind", []store.Applied{{Name: "applied.example", Version: 1, Hash: testZone("applied.example", 1).Hash}}); err != nil {
+		t.Fatal(err)
+	}
+	now := clock.Now()
+	if err := s.Failed(ctx, "bind", []store.Failure{
+		{Name: "due.example", Version: 1, Err: "refused", Next: now.Add(time.Minute)},
+		{Name: "later.example", Version: 1, Err: "refused", Next: now.Add(time.Hour)},
+		{Name: "permanent.example", Version: 1, Err: "bad", Permanent: true},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Back to version 2's schema: migration 003 changes only this index.
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"DROP INDEX backend_state_next",
+		"CREATE INDEX backend_state_next ON backend_state(backend, state, next_attempt)",
+		"PRAGMA user_version = 2",
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+
+	s, err = Open(ctx, path, Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, _ := userVersion(ctx, s.db); v != 3 {
+		t.Fatalf("user_version %d after migrating, want 3", v)
+	}
+	var def string
+	if err := s.db.QueryRow("SELECT sql FROM sqlite_master WHERE name = 'backend_state_next'").Scan(&def); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(def, "WHERE state IN ('failed', 'permanent')") {
+		t.Fatalf("backend_state_next after migrating: %s", def)
+	}
+	var entries int
+	if err := s.db.QueryRow("SELECT count(*) FROM backend_state INDEXED BY backend_state_next WHERE state IN ('failed', 'permanent')").Scan(&entries); err != nil || entries != 3 {
+		t.Fatalf("backend_state_next holds %d rows (%v), want the 3 failed and permanent", entries, err)
+	}
+	var check string
+	if err := s.db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+		t.Fatalf("integrity_check: %s %v", check, err)
+	}
+	clock.Advance(2 * time.Minute)
+	w, next := mustDue(t, s, "bind", 10)
+	if got := strings.Join(dueNames(w), " "); got != "pending.example@1 due.example@1" {
+		t.Fatalf("due after migrating: %s", got)
+	}
+	if want := now.Add(time.Hour); !next.Equal(want) {
+		t.Fatalf("next retry %v, want %v", next, want)
+	}
+	if n, err := s.RetryNow(ctx, "bind"); err != nil || n != 1 {
+		t.Fatalf("RetryNow = %d, %v; want 1 (later.example)", n, err)
+	}
+	fails, total, err := s.RecentFailures(ctx, 10)
+	if err != nil || total != 3 || len(fails) != 3 {
+		t.Fatalf("RecentFailures = %d of %d, %v; want 3", len(fails), total, err)
 	}
 }

@@ -53,14 +53,18 @@ func (s *Store) Troubled(ctx context.Context) ([]store.BackendState, error) {
 	return out, rows.Err()
 }
 
+// retryNowQuery repeats the condition of the partial index
+// backend_state_next (migration 003) so that SQLite uses it.
+const retryNowQuery = `UPDATE backend_state SET next_attempt = ?
+	WHERE backend = ? AND state IN ('failed', 'permanent') AND state = 'failed' AND next_attempt > ?`
+
 // RetryNow makes every zone waiting for a retry on backend due at once
 // (the backend was seen to recover); their attempt counts are kept.
 func (s *Store) RetryNow(ctx context.Context, backend string) (int, error) {
 	now := store.UnixNano(s.now())
 	var n int64
 	err := s.writeRelaxed(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE backend_state SET next_attempt = ?
-			WHERE backend = ? AND state = 'failed' AND next_attempt > ?`, now, backend, now)
+		res, err := tx.ExecContext(ctx, retryNowQuery, now, backend, now)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,17 +25,29 @@ type Options struct {
 	// MaxSizeBytes caps the database file (not counting its WAL); 0 means
 	// no cap. Writes past it fail as on a full disk.
 	MaxSizeBytes int64
+	// walBound is the -wal file size past which the log is truncated
+	// (0: defaultWALBound); tests set it lower.
+	walBound int64
 }
 
 // Store is the SQLite-backed state. Writes are serialized by a mutex, so
 // concurrent callers never meet SQLITE_BUSY from each other; reads run in
 // parallel on the pool (WAL).
 type Store struct {
-	db      *sql.DB
-	relaxed *sql.DB // backend bookkeeping: synchronous=NORMAL, one connection
-	now     func() time.Time
-	wmu     sync.Mutex // one write transaction at a time
-	group   grouper    // group commit of pushes and deletes
+	db *sql.DB // readers (and background PASSIVE checkpoints)
+	// writer is the one connection every write transaction runs on: its
+	// page cache stays valid from one write to the next (SQLite discards a
+	// connection's whole cache when another connection has written).
+	writer *sql.DB
+	// restarter runs the RESTART checkpoints (checkpoint.go): one
+	// connection, no busy timeout.
+	restarter *sql.DB
+	// writerSync is the synchronous setting the writer connection has now
+	// (syncFull or syncNormal); guarded by wmu.
+	writerSync string
+	now        func() time.Time
+	wmu        sync.Mutex // one write transaction at a time
+	group      grouper    // group commit of pushes and deletes
 	// statements counts the SQL statements run, BEGIN and COMMIT included
 	// (for benchmarks).
 	statements atomic.Int64
@@ -58,23 +71,29 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	if opt.walBound <= 0 {
+		opt.walBound = defaultWALBound
+	}
+	// The first commit after the log starts over trims the -wal file to
+	// the bound (see checkpoint.go).
+	source += "&_pragma=" + url.QueryEscape(fmt.Sprintf("journal_size_limit(%d)", opt.walBound))
 	s := &Store{now: opt.Now}
-	db := openDB(source, &s.statements)
+	db := openDB(readerDSN(source), &s.statements)
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
-	// The relaxed connection records what backends did: those commits need
-	// no fsync of their own (a crash loses at most some "applied" marks, and
-	// the zones are simply applied again), and the next push's fsync of the
-	// write-ahead log makes them durable too.
-	relaxed := openDB(relaxedDSN(source), &s.statements)
-	relaxed.SetMaxOpenConns(1)
-	s.db, s.relaxed = db, relaxed
+	writer := openDB(writerDSN(source), &s.statements)
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	restarter := openDB(restarterDSN(source), &s.statements)
+	restarter.SetMaxOpenConns(1)
+	s.db, s.writer, s.writerSync, s.restarter = db, writer, syncFull, restarter
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
-		relaxed.Close()
+		writer.Close()
+		restarter.Close()
 		return nil, err
 	}
-	s.startCheckpoints()
+	s.startCheckpoints(path, opt.walBound)
 	return s, nil
 }
 
@@ -88,7 +107,7 @@ func (s *Store) Close() error {
 	_, _ = s.db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
 	// optimize keeps the planner's statistics fresh; failure is harmless.
 	_, _ = s.db.Exec("PRAGMA optimize")
-	if err := errors.Join(s.relaxed.Close(), s.db.Close()); err != nil {
+	if err := errors.Join(s.restarter.Close(), s.writer.Close(), s.db.Close()); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
 	return nil
@@ -97,19 +116,31 @@ func (s *Store) Close() error {
 // write runs fn in one write transaction (BEGIN IMMEDIATE) under the writer
 // mutex and commits it. The commit is fsync'd (synchronous=FULL).
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.writeOn(ctx, s.db, fn)
+	return s.writeSync(ctx, syncFull, fn)
 }
 
-// writeRelaxed is write on the connection that does not fsync its commits:
-// for backend bookkeeping only, never for a push.
+// writeRelaxed is write with a commit that is not fsynced
+// (synchronous=NORMAL): for backend bookkeeping only, never for a push.
+// Those commits need no fsync of their own (a crash loses at most some
+// "applied" marks, and the zones are simply applied again), and the next
+// push's fsync of the write-ahead log makes them durable too.
 func (s *Store) writeRelaxed(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.writeOn(ctx, s.relaxed, fn)
+	return s.writeSync(ctx, syncNormal, fn)
 }
 
-func (s *Store) writeOn(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+// The writer connection's synchronous settings.
+const (
+	syncFull   = "FULL"
+	syncNormal = "NORMAL"
+)
+
+func (s *Store) writeSync(ctx context.Context, mode string, fn func(tx *sql.Tx) error) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	tx, err := db.BeginTx(ctx, nil)
+	if err := s.setWriterSync(ctx, mode); err != nil {
+		return err
+	}
+	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -117,13 +148,29 @@ func (s *Store) writeOn(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) err
 		_ = tx.Rollback()
 		return err
 	}
-	if db == s.db {
+	if mode == syncFull {
 		s.synced.Add(1)
 	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
 	s.committed()
+	return nil
+}
+
+// setWriterSync switches the writer connection's synchronous setting
+// (outside any transaction, under wmu). A connection the pool opens anew
+// starts at FULL (the DSN's), so a stale record errs on the durable side:
+// it can only make a bookkeeping commit fsync too.
+func (s *Store) setWriterSync(ctx context.Context, mode string) error {
+	if s.writerSync == mode {
+		return nil
+	}
+	s.writerSync = ""
+	if _, err := s.writer.ExecContext(ctx, "PRAGMA synchronous = "+mode); err != nil {
+		return err
+	}
+	s.writerSync = mode
 	return nil
 }
 
