@@ -29,10 +29,14 @@ type backendSet struct {
 	byName map[string]backend.Backend
 }
 
-// buildBackends constructs every enabled backend instance.
-func buildBackends(ctx context.Context, cfg *config.Config, log *slog.Logger) (*backendSet, error) {
+// buildBackends constructs the enabled backend instances want accepts
+// (every one when want is nil), in configuration order.
+func buildBackends(ctx context.Context, cfg *config.Config, log *slog.Logger, want func(config.Backend) bool) (*backendSet, error) {
 	set := &backendSet{byName: map[string]backend.Backend{}}
 	for _, bc := range cfg.EnabledBackends() {
+		if want != nil && !want(bc) {
+			continue
+		}
 		mk, ok := constructors[bc.Type]
 		if !ok {
 			set.close()
@@ -47,9 +51,6 @@ func buildBackends(ctx context.Context, cfg *config.Config, log *slog.Logger) (*
 			return nil, fmt.Errorf("dns.backends.%s: %w", bc.Name, err)
 		}
 		set.byName[bc.Name] = b
-	}
-	if len(set.byName) == 0 {
-		log.Warn("no DNS backend enabled: zones are stored but served nowhere")
 	}
 	return set, nil
 }

@@ -102,6 +102,15 @@ func startNodeWith(t *testing.T, dir string, httpPort int, backends string) *nod
 // spaces) and the scheme and client to reach it.
 func startNodeApp(t *testing.T, dir string, httpPort int, backends, appKeys, scheme string, client *http.Client) *node {
 	t.Helper()
+	n := launchNode(t, dir, httpPort, backends, appKeys, scheme, client)
+	n.waitAPI(30 * time.Second)
+	return n
+}
+
+// launchNode starts dadns like startNodeApp but returns at once, without
+// waiting for its API.
+func launchNode(t *testing.T, dir string, httpPort int, backends, appKeys, scheme string, client *http.Client) *node {
+	t.Helper()
 	cfg := fmt.Sprintf("data_dir: %s\napp:\n  auth_username: da\n  listen_address: 127.0.0.1\n  listen_port: %d\n%sdns:\n  backends:\n%s",
 		filepath.Join(dir, "data"), httpPort, appKeys, backends)
 	cfgPath := filepath.Join(dir, "app.yml")
@@ -121,18 +130,24 @@ func startNodeApp(t *testing.T, dir string, httpPort int, backends, appKeys, sch
 	n.exited = make(chan struct{})
 	go func() { _ = n.cmd.Wait(); close(n.exited) }()
 	t.Cleanup(func() { n.kill() })
-	deadline := time.Now().Add(30 * time.Second)
+	return n
+}
+
+// waitAPI waits until the node's API passes the login test, at most within.
+func (n *node) waitAPI(within time.Duration) {
+	n.t.Helper()
+	deadline := time.Now().Add(within)
 	for {
 		if code, _, err := n.request("GET", "/CMD_API_LOGIN_TEST", ""); err == nil && code == 200 {
-			return n
+			return
 		}
 		select {
 		case <-n.exited:
-			t.Fatalf("dadns exited at start; output:\n%s", n.out)
+			n.t.Fatalf("dadns exited at start; output:\n%s", n.out)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("dadns did not start; output:\n%s", n.out)
+			n.t.Fatalf("dadns did not start; output:\n%s", n.out)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

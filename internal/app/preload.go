@@ -24,7 +24,8 @@ const loadChunk = 5000
 // backend before its DNS sockets answer, so a restart never refuses a
 // zone dadns holds. Zones that could not be loaded are marked failed and
 // due now, so the backend's worker applies them and shows why they fail.
-func loadBuiltins(ctx context.Context, st store.Store, set *backendSet, log *slog.Logger) error {
+// It returns how many stored zones it read (0 without a builtin).
+func loadBuiltins(ctx context.Context, st store.Store, set *backendSet, log *slog.Logger) (int, error) {
 	var targets []string
 	for name, b := range set.byName {
 		if _, ok := b.(*builtin.Backend); ok {
@@ -32,7 +33,7 @@ func loadBuiltins(ctx context.Context, st store.Store, set *backendSet, log *slo
 		}
 	}
 	if len(targets) == 0 {
-		return nil
+		return 0, nil
 	}
 	start := time.Now()
 	bad := map[zone.Name]error{}
@@ -54,21 +55,21 @@ func loadBuiltins(ctx context.Context, st store.Store, set *backendSet, log *slo
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("load stored zones: %w", err)
+		return 0, fmt.Errorf("load stored zones: %w", err)
 	}
 	for _, name := range targets {
 		f, err := set.byName[name].(*builtin.Backend).Load(ctx, nil)
 		if err != nil {
-			return fmt.Errorf("dns.backends.%s: %w", name, err)
+			return 0, fmt.Errorf("dns.backends.%s: %w", name, err)
 		}
 		maps.Copy(failed[name], f)
 		if err := markUnloaded(ctx, st, name, bad, failed[name]); err != nil {
-			return err
+			return 0, err
 		}
 		log.Info("builtin DNS server answering", "backend", name, "zones", total-len(failed[name]),
 			"not_loaded", len(bad)+len(failed[name]), "seconds", time.Since(start).Seconds())
 	}
-	return nil
+	return total, nil
 }
 
 // eachStoredChunk reads the live zones from the store loadChunk at a time,

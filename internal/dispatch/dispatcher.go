@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/dadns/dadns/internal/backend"
 	"github.com/dadns/dadns/internal/store"
@@ -30,6 +31,14 @@ func New(st store.Store, backends map[string]backend.Backend, opt Options) *Disp
 		d.workers = append(d.workers, NewWorker(name, b, st, opt))
 	}
 	return d
+}
+
+// DelayFirstRepair sets every worker's FirstRepairAfter (see Options);
+// call it before Start.
+func (d *Dispatcher) DelayFirstRepair(after time.Duration) {
+	for _, w := range d.workers {
+		w.opt.FirstRepairAfter = after
+	}
 }
 
 // Workers returns the workers, one per backend instance.

@@ -27,6 +27,7 @@ type Worker struct {
 	status statusBox
 	health health
 	repair time.Time // last Repair (zero: not yet)
+	start  time.Time // when Run started
 }
 
 // Options tune a Worker. Zero values take defaults.
@@ -48,6 +49,11 @@ type Options struct {
 	// RepairEvery is how often a backend.Repairer repairs drift while it
 	// is up, besides once after the worker starts (default an hour).
 	RepairEvery time.Duration
+	// FirstRepairAfter is how long after Run starts that first repair
+	// waits at least (default 0: as soon as the queue is first drained).
+	// A repair reads every zone the backend holds; right after a start
+	// that work would compete with the first answers of the DNS servers.
+	FirstRepairAfter time.Duration
 	// Observe hears of every batch: how long it took, the zone changes
 	// applied and failed (nil: nobody); it feeds the UI's activity charts.
 	Observe func(backend string, took time.Duration, applied, failed int)
@@ -113,6 +119,7 @@ func (w *Worker) Wake() {
 // in a backend stops the loop, marks the worker dead (status shows it) and
 // is logged; the process goes on serving the other backends.
 func (w *Worker) Run(ctx context.Context) (err error) {
+	w.start = w.opt.Now()
 	w.status.start()
 	w.opt.Metrics.setUp(w.name, !w.health.down)
 	defer func() {
@@ -137,26 +144,34 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 			continue
 		}
 		w.burst.finish(w.log, w.opt.Now())
-		w.maybeRepair(ctx)
+		if due := w.maybeRepair(ctx); !due.IsZero() && (next.IsZero() || due.Before(next)) {
+			next = due
+		}
 		if err := w.sleep(ctx, next); err != nil {
 			return nil
 		}
 	}
 }
 
-// maybeRepair runs the backend's drift repair once the worker first drains its queue and
-// then every RepairEvery, only while the backend is up and between
-// batches.
-func (w *Worker) maybeRepair(ctx context.Context) {
+// maybeRepair runs the backend's drift repair once the worker first drains its queue
+// (and FirstRepairAfter has passed since Run started), then every
+// RepairEvery, only while the backend is up and between batches. It
+// returns when the first repair is due while it waits for
+// FirstRepairAfter (else zero), so that the worker wakes for it.
+func (w *Worker) maybeRepair(ctx context.Context) time.Time {
 	r, ok := w.b.(backend.Repairer)
 	now := w.opt.Now()
 	if !ok || w.health.down || !w.repair.IsZero() && now.Sub(w.repair) < w.opt.RepairEvery {
-		return
+		return time.Time{}
+	}
+	if due := w.start.Add(w.opt.FirstRepairAfter); w.repair.IsZero() && now.Before(due) {
+		return due
 	}
 	w.repair = now
 	if err := r.Repair(ctx); err != nil && ctx.Err() == nil {
 		w.log.Warn("backend drift repair failed", "err", err)
 	}
+	return time.Time{}
 }
 
 // sleep waits for a wake-up, the next due retry or the idle poll.

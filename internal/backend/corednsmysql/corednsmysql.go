@@ -7,14 +7,11 @@ package corednsmysql
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
-	"github.com/go-sql-driver/mysql"
-
+	"github.com/dadns/dadns/internal/backend/mysqldb"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -26,11 +23,11 @@ type Backend struct {
 	zt  string // quoted zones table
 	rt  string // quoted records table
 
-	mu    sync.Mutex
-	ready bool                  // tables exist and were found compatible
-	lim   limits                // valid when ready
-	held  map[zone.Name]planned // zones written since start, by Apply: what their rows must be (for Verify and Repair)
-	gone  map[zone.Name]bool    // zones deleted since start and not applied since (for Repair)
+	gate mysqldb.Gate[limits] // whether the tables were found compatible, and their limits
+
+	mu   sync.Mutex
+	held map[zone.Name]planned // zones written since start, by Apply: what their rows must be (for Verify and Repair)
+	gone map[zone.Name]bool    // zones deleted since start and not applied since (for Repair)
 	// reported are the zones not written since start whose rows Repair
 	// found wrong, with what is wrong (to warn once per change).
 	reported map[zone.Name]string
@@ -54,18 +51,12 @@ func New(opt Options) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("coredns_mysql: %w", err)
 	}
-	quietDriver.Do(func() { _ = mysql.SetLogger(driverLog{}) })
-	conn, err := mysql.NewConnector(cfg)
+	db, err := mysqldb.Open(cfg, opt.PoolSize)
 	if err != nil {
 		return nil, fmt.Errorf("coredns_mysql: %w", err)
 	}
-	db := sql.OpenDB(conn)
-	db.SetMaxOpenConns(opt.PoolSize)
-	db.SetMaxIdleConns(opt.PoolSize)
-	db.SetConnMaxLifetime(time.Hour)
-	db.SetConnMaxIdleTime(5 * time.Minute)
 	return &Backend{
-		opt: opt, db: db, log: opt.Logger,
+		opt: opt, db: db, log: opt.Logger, gate: mysqldb.Gate[limits]{Default: defaultLimits},
 		zt: "`" + opt.ZonesTable + "`", rt: "`" + opt.RecordsTable + "`",
 		held: map[zone.Name]planned{}, gone: map[zone.Name]bool{}, signed: map[zone.Name]projHash{}, audit: map[string]planned{},
 	}, nil
@@ -84,57 +75,14 @@ func (b *Backend) Probe(ctx context.Context) error {
 func (b *Backend) Close() error { return b.db.Close() }
 
 // prepare makes sure the tables exist and are compatible, once per
-// connection epoch (write path only: it may create the tables): a failed statement makes the next call check again,
-// in case the database was replaced meanwhile.
+// connection epoch (see mysqldb.Gate). Write path only: it may create
+// the tables.
 func (b *Backend) prepare(ctx context.Context) (limits, error) {
-	if err := ctx.Err(); err != nil {
-		return limits{}, err
-	}
-	b.mu.Lock()
-	ready, lim := b.ready, b.lim
-	b.mu.Unlock()
-	if ready {
-		return lim, nil
-	}
-	if err := b.createTables(ctx); err != nil {
-		// An existing table that does not fit (a foreign key to an
-		// incompatible zones table) is better said by inspect.
-		if _, ierr := b.inspect(ctx); errors.Is(ierr, ErrSchema) {
-			return limits{}, ierr
-		}
-		return limits{}, err
-	}
-	lim, err := b.inspect(ctx)
-	if err != nil {
-		return limits{}, err
-	}
-	b.mu.Lock()
-	b.ready, b.lim = true, lim
-	b.mu.Unlock()
-	return lim, nil
+	return b.gate.Prepare(ctx, mysqldb.Schema[limits]{Create: b.createTables, Inspect: b.inspect, Incompatible: ErrSchema})
 }
 
 // failed forgets that the schema was checked; the next call checks again.
-func (b *Backend) failed() {
-	b.mu.Lock()
-	b.ready = false
-	b.mu.Unlock()
-}
+func (b *Backend) failed() { b.gate.Failed() }
 
 // limits returns the column limits known so far.
-func (b *Backend) limits() limits {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.ready {
-		return b.lim
-	}
-	return defaultLimits
-}
-
-// quietDriver routes the driver's own messages ("closing bad idle
-// connection") to slog at debug level instead of stderr.
-var quietDriver sync.Once
-
-type driverLog struct{}
-
-func (driverLog) Print(v ...any) { slog.Debug("mysql driver", "msg", fmt.Sprint(v...)) }
+func (b *Backend) limits() limits { return b.gate.Limits() }

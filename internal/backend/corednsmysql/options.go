@@ -2,16 +2,16 @@ package corednsmysql
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"strconv"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/dadns/dadns/internal/backend/mysqldb"
 )
 
 // Options configure one backend instance (one database).
@@ -103,19 +103,7 @@ func (o *Options) driverConfig() (*mysql.Config, error) {
 }
 
 func (o *Options) tlsConfig() (*tls.Config, error) {
-	t := &tls.Config{ServerName: o.Host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.TLSSkipVerify}
-	if o.TLSCA == "" {
-		return t, nil
-	}
-	pem, err := os.ReadFile(o.TLSCA)
-	if err != nil {
-		return nil, fmt.Errorf("tls_ca: %w", err)
-	}
-	t.RootCAs = x509.NewCertPool()
-	if !t.RootCAs.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("tls_ca %s: no PEM certificate in the file", o.TLSCA)
-	}
-	return t, nil
+	return mysqldb.TLSConfig(o.Host, o.TLSCA, o.TLSSkipVerify)
 }
 
 // plainIdent reports a table name that needs no quoting beyond backticks:

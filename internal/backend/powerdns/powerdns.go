@@ -8,15 +8,12 @@ package powerdns
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
-
-	"github.com/go-sql-driver/mysql"
 
 	"github.com/dadns/dadns/internal/backend"
+	"github.com/dadns/dadns/internal/backend/mysqldb"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -26,9 +23,9 @@ type Backend struct {
 	db  *sql.DB
 	log *slog.Logger
 
+	gate mysqldb.Gate[limits] // whether the tables were found compatible, and their limits
+
 	mu     sync.Mutex
-	ready  bool                   // tables exist and were found compatible
-	lim    limits                 // valid when ready
 	recent map[zone.Name]planned  // the last Apply's zones, for Verify
 	signed map[zone.Name]projHash // zones whose projection differs from what was pushed
 	audit  map[string]planned     // AuditZone's work by pushed hash, taken by the next Apply
@@ -49,18 +46,12 @@ func New(opt Options) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("powerdns: %w", err)
 	}
-	quietDriver.Do(func() { _ = mysql.SetLogger(driverLog{}) })
-	conn, err := mysql.NewConnector(cfg)
+	db, err := mysqldb.Open(cfg, opt.PoolSize)
 	if err != nil {
 		return nil, fmt.Errorf("powerdns: %w", err)
 	}
-	db := sql.OpenDB(conn)
-	db.SetMaxOpenConns(opt.PoolSize)
-	db.SetMaxIdleConns(opt.PoolSize)
-	db.SetConnMaxLifetime(time.Hour)
-	db.SetConnMaxIdleTime(5 * time.Minute)
 	return &Backend{
-		opt: opt, db: db, log: opt.Logger,
+		opt: opt, db: db, log: opt.Logger, gate: mysqldb.Gate[limits]{Default: defaultLimits},
 		recent: map[zone.Name]planned{}, signed: map[zone.Name]projHash{}, audit: map[string]planned{},
 	}, nil
 }
@@ -77,58 +68,16 @@ func (b *Backend) Probe(ctx context.Context) error {
 }
 
 // prepare makes sure the tables exist and are compatible, once per
-// connection epoch: a failed statement makes the next call check again,
-// in case the database was replaced meanwhile.
+// connection epoch (see mysqldb.Gate).
 func (b *Backend) prepare(ctx context.Context) (limits, error) {
-	if err := ctx.Err(); err != nil {
-		return limits{}, err
-	}
-	b.mu.Lock()
-	ready, lim := b.ready, b.lim
-	b.mu.Unlock()
-	if ready {
-		return lim, nil
-	}
-	if err := b.createTables(ctx); err != nil {
-		if _, ierr := b.inspect(ctx); errors.Is(ierr, ErrSchema) {
-			return limits{}, ierr
-		}
-		return limits{}, err
-	}
-	lim, err := b.inspect(ctx)
-	if err != nil {
-		return limits{}, err
-	}
-	b.mu.Lock()
-	b.ready, b.lim = true, lim
-	b.mu.Unlock()
-	return lim, nil
+	return b.gate.Prepare(ctx, mysqldb.Schema[limits]{Create: b.createTables, Inspect: b.inspect, Incompatible: ErrSchema})
 }
 
 // failed forgets that the schema was checked; the next call checks again.
-func (b *Backend) failed() {
-	b.mu.Lock()
-	b.ready = false
-	b.mu.Unlock()
-}
+func (b *Backend) failed() { b.gate.Failed() }
 
 // limits returns the column limits known so far.
-func (b *Backend) limits() limits {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.ready {
-		return b.lim
-	}
-	return defaultLimits
-}
-
-// quietDriver routes the driver's own messages ("closing bad idle
-// connection") to slog at debug level instead of stderr.
-var quietDriver sync.Once
-
-type driverLog struct{}
-
-func (driverLog) Print(v ...any) { slog.Debug("mysql driver", "msg", fmt.Sprint(v...)) }
+func (b *Backend) limits() limits { return b.gate.Limits() }
 
 // The capabilities the dispatcher finds by type assertion.
 var (
