@@ -106,19 +106,10 @@ func BenchmarkPutConcurrent(b *testing.B) {
 	}
 	var n atomic.Int64
 	stmts0, synced0, cpu0 := s.statements.Load(), s.synced.Load(), cpuTime()
-	b.SetParallelism(8) // 16 pushers on 2 CPUs
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			i := n.Add(1)
-			name := fmt.Sprintf("z%d.example", i)
-			if _, err := s.Put(ctx, store.Zone{Name: name, Canonical: zoneText(name, 1, 16), OwnerHost: "da1"}); err != nil {
-				b.Error(err)
-				return
-			}
-		}
+	pushers(b, &n, func(name string) error {
+		_, err := s.Put(ctx, store.Zone{Name: name, Canonical: zoneText(name, 1, 16), OwnerHost: "da1"})
+		return err
 	})
-	b.StopTimer()
 	pushes := float64(n.Load())
 	b.ReportMetric(float64(s.statements.Load()-stmts0)/pushes, "stmts/push")
 	b.ReportMetric(float64(s.synced.Load()-synced0)/pushes, "fsyncs/push")
@@ -205,27 +196,33 @@ func BenchmarkPushAndDispatch(b *testing.B) {
 		}
 	}()
 	cpu0, written0 := cpuTime(), bytesWritten()
-	b.SetParallelism(8) // 16 pushers on 2 CPUs
+	pushers(b, &n, func(name string) error {
+		if _, err := s.Live(ctx, []string{name}); err != nil {
+			return err
+		}
+		_, err := s.Put(ctx, store.Zone{Name: name, Canonical: zoneText(name, 1, 16), Original: zoneText(name, 1, 16), OwnerHost: "da1"})
+		return err
+	})
+	close(stop)
+	<-workerDone
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(n.Load()), "cpu-µs/push")
+	b.ReportMetric(float64(bytesWritten()-written0)/1024/float64(n.Load()), "written-KiB/push")
+}
+
+// pushers runs push for new zone names from 16 concurrent pushers (2
+// CPUs) with the timer on, counting the pushes in n.
+func pushers(b *testing.B, n *atomic.Int64, push func(name string) error) {
+	b.SetParallelism(8)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			i := n.Add(1)
-			name := fmt.Sprintf("z%d.example", i)
-			if _, err := s.Live(ctx, []string{name}); err != nil {
-				b.Error(err)
-				return
-			}
-			if _, err := s.Put(ctx, store.Zone{Name: name, Canonical: zoneText(name, 1, 16), Original: zoneText(name, 1, 16), OwnerHost: "da1"}); err != nil {
+			if err := push(fmt.Sprintf("z%d.example", n.Add(1))); err != nil {
 				b.Error(err)
 				return
 			}
 		}
 	})
 	b.StopTimer()
-	close(stop)
-	<-workerDone
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(n.Load()), "cpu-µs/push")
-	b.ReportMetric(float64(bytesWritten()-written0)/1024/float64(n.Load()), "written-KiB/push")
 }
 
 // bytesWritten is what this process has written so far (write(2),

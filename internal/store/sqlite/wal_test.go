@@ -26,16 +26,7 @@ func TestWALStaysBounded(t *testing.T) {
 	}
 	const bound = 4 << 20
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "dadns.db")
-	s, err := Open(ctx, path, Options{walBound: bound})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
+	s, path := openBounded(t, bound)
 	if err := s.Forget(ctx, []string{"builtin", "bind"}); err != nil {
 		t.Fatal(err)
 	}
@@ -173,16 +164,7 @@ func TestWALLongReader(t *testing.T) {
 	}
 	const bound = 1 << 20
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "dadns.db")
-	s, err := Open(ctx, path, Options{walBound: bound})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
+	s, path := openBounded(t, bound)
 	if err := s.Forget(ctx, []string{"bind"}); err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +194,7 @@ func TestWALLongReader(t *testing.T) {
 	// The long reader: one snapshot held until the log is well past the
 	// bound and a restart has given up on it.
 	var during int64
-	err = s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx *sql.Tx) error {
 		var v int64
 		if err := tx.QueryRowContext(ctx, "SELECT version FROM zones WHERE name = 'first.example'").Scan(&v); err != nil {
 			return err
@@ -266,4 +248,21 @@ func walSize(t *testing.T, path string) int64 {
 		t.Fatal(err)
 	}
 	return fi.Size()
+}
+
+// openBounded opens a store in a temporary directory with the -wal bound
+// given, closed when the test ends; it returns the store and its path.
+func openBounded(t *testing.T, bound int64) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "dadns.db")
+	s, err := Open(context.Background(), path, Options{walBound: bound})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s, path
 }
