@@ -3,9 +3,10 @@ package bind
 import (
 	"context"
 	"fmt"
-	"github.com/dadns/dadns/internal/backend/dnsverify"
+	"time"
 
 	"github.com/dadns/dadns/internal/backend"
+	"github.com/dadns/dadns/internal/backend/dnsverify"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -77,7 +78,24 @@ func (b *Backend) soaSerial(ctx context.Context, name zone.Name) (uint32, error)
 	return b.verifier().SOASerial(ctx, name)
 }
 
-// transfer reads the zone from the daemon by AXFR.
+// transfer reads the zone from the daemon by AXFR. named loads the zones
+// of a reconfig in the background, so until the batch's settle deadline a
+// refused transfer (the zone still loading) is asked again.
 func (b *Backend) transfer(ctx context.Context, name zone.Name) (*zone.Zone, error) {
-	return b.verifier().Transfer(ctx, name)
+	b.mu.RLock()
+	deadline := b.settle
+	b.mu.RUnlock()
+	for {
+		z, err := b.verifier().Transfer(ctx, name)
+		if err == nil || !time.Now().Before(deadline) {
+			return z, err
+		}
+		t := time.NewTimer(25 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+	}
 }
