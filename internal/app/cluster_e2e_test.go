@@ -65,14 +65,7 @@ func (e *galeraEnv) start(t *testing.T, cn *clusterNode) {
 		cn.id, strings.Join(hosts, ","), e.stateDB, galeratest.User, e.g.Password, e.lease)
 	cn.node = startNodeApp(t, cn.dir, cn.httpPort, backends, appKeys, "http", daClient())
 	cn.node.dnsAddr = fmt.Sprintf("127.0.0.1:%d", cn.dnsPort)
-	n := cn.node
-	t.Cleanup(func() {
-		if t.Failed() {
-			n.kill() // its output is complete (and no longer written) once it exited
-			text := n.out.String()
-			t.Logf("%s's log (end):\n%s", cn.id, text[max(0, len(text)-6000):])
-		}
-	})
+	logOnFailure(t, cn.node, cn.id)
 }
 
 func (e *galeraEnv) newNode(t *testing.T, id string, first int, slow bool) *clusterNode {
@@ -394,4 +387,15 @@ func raceSameZones(t *testing.T, e *galeraEnv, nodes []*clusterNode, want map[st
 	e.waitServed(t, nodes, want)
 	return fmt.Sprintf("%d zones x %d rounds x %d nodes = %d acknowledged pushes; final state of each is a last acknowledged push, on both builtins and the shared database",
 		zones, rounds, len(nodes), zones*rounds*len(nodes))
+}
+
+// logOnFailure logs the end of node n's output when the test fails.
+func logOnFailure(t *testing.T, n *node, id string) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			n.kill() // its output is complete (and no longer written) once it exited
+			text := n.out.String()
+			t.Logf("%s's log (end):\n%s", id, text[max(0, len(text)-6000):])
+		}
+	})
 }

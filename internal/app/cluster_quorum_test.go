@@ -34,14 +34,7 @@ func TestGaleraQuorumLost(t *testing.T) {
 			id, strings.Join(addrs, ","), db, galeratest.User, g.Password)
 		cn.node = startNodeApp(t, cn.dir, cn.httpPort, backends, appKeys, "http", daClient())
 		cn.node.dnsAddr = fmt.Sprintf("127.0.0.1:%d", cn.dnsPort)
-		n := cn.node
-		t.Cleanup(func() {
-			if t.Failed() {
-				n.kill() // its output is complete (and no longer written) once it exited
-				text := n.out.String()
-				t.Logf("%s's log (end):\n%s", id, text[max(0, len(text)-6000):])
-			}
-		})
+		logOnFailure(t, cn.node, id)
 		return cn
 	}
 	alone, listed := start("alone", 2), start("listed", 2, 0, 1)

@@ -27,12 +27,7 @@ func TestClusterStatus(t *testing.T) {
 	ctx := context.Background()
 	srv := mariadbtest.Start(t)
 	dsn := srv.DSN(srv.NewDatabase(t))
-	past := time.Now().Add(-10 * time.Minute)
-	old, err := mysql.Open(ctx, dsn, mysql.Options{Now: func() time.Time { return past }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer old.Close()
+	old := openInPast(t, dsn)
 	if err := old.Heartbeat(ctx, store.Node{ID: "gone", Version: "v0"}); err != nil {
 		t.Fatal(err)
 	}
@@ -98,12 +93,7 @@ func TestNodeCommand(t *testing.T) {
 	ctx := context.Background()
 	srv := mariadbtest.Start(t)
 	dsn := srv.DSN(srv.NewDatabase(t))
-	past := time.Now().Add(-10 * time.Minute)
-	old, err := mysql.Open(ctx, dsn, mysql.Options{Now: func() time.Time { return past }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer old.Close()
+	old := openInPast(t, dsn)
 	gone := storenode.Bind(old, old, storenode.Options{ID: "gone", Shared: func(b string) bool { return b == "sql" }})
 	if _, err := gone.Put(ctx, store.Zone{Name: "example.com", Canonical: e2eZone("example.com", 1)}); err != nil {
 		t.Fatal(err)
@@ -184,4 +174,17 @@ func TestNodeCommand(t *testing.T) {
 	if code := Main(ctx, []string{"node", "list", "--config", lite}, &out, &out); code != 1 || !strings.Contains(out.String(), "no cluster") {
 		t.Fatalf("node list on SQLite: %d %s", code, out.String())
 	}
+}
+
+// openInPast opens the store at dsn with a clock ten minutes behind (a
+// node whose heartbeats stopped long ago), closed when the test ends.
+func openInPast(t *testing.T, dsn string) *mysql.Store {
+	t.Helper()
+	past := time.Now().Add(-10 * time.Minute)
+	s, err := mysql.Open(context.Background(), dsn, mysql.Options{Now: func() time.Time { return past }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
