@@ -213,7 +213,7 @@ func TestCachePerZone(t *testing.T) {
 	for _, n := range []string{"www.a.test.", "www.b.test.", "www.c.b.test.", "alias.b.test."} {
 		askA(t, s, n, dns.TypeA)
 	}
-	bCache := s.snap.Load().zones.get("b.test.").cache
+	bCache := &s.snap.Load().zones.get("b.test.").cache
 	if cacheLen(s, "a.test.") == 0 || bCache.len() != 3 {
 		t.Fatalf("cached: a %d, b %d; want answers in both (3 in b)", cacheLen(s, "a.test."), bCache.len())
 	}
@@ -224,7 +224,7 @@ func TestCachePerZone(t *testing.T) {
 	if n := cacheLen(s, "a.test."); n != 0 {
 		t.Fatalf("a.test. keeps %d cached answers after its push", n)
 	}
-	if s.snap.Load().zones.get("b.test.").cache != bCache || bCache.len() != 3 {
+	if &s.snap.Load().zones.get("b.test.").cache != bCache || bCache.len() != 3 {
 		t.Fatal("b.test.'s cached answers went with a push of a.test.")
 	}
 	if r := askA(t, s, "www.a.test.", dns.TypeA); len(r.Answer) != 1 || r.Answer[0].(*dns.A).A.String() != "192.0.2.11" {
@@ -249,7 +249,7 @@ func TestCachePerZone(t *testing.T) {
 	if r := askA(t, s, "www.c.b.test.", dns.TypeA); len(r.Answer) != 1 || r.Answer[0].(*dns.A).A.String() != "192.0.2.99" {
 		t.Fatalf("www.c.b.test. after its zone was added: %v", r)
 	}
-	if s.snap.Load().zones.get("b.test.").cache == bCache {
+	if &s.snap.Load().zones.get("b.test.").cache == bCache {
 		t.Fatal("the parent keeps its answer cache when a child zone is added")
 	}
 	if r := askA(t, s, "alias.b.test.", dns.TypeA); len(r.Answer) != 1 {

@@ -216,7 +216,7 @@ func (s *Server) Apply(set []*Zone, remove []string) map[string]error {
 		if zones.get(origin) == nil {
 			added = append(added, origin)
 		}
-		zones.set(origin, &servedZone{packedZone: packed[i], cache: newAnswerCache(s.budget)})
+		zones.set(newServedZone(packed[i], s.budget))
 		changed = append(changed, z)
 		replaced = append(replaced, origin)
 	}
@@ -255,7 +255,7 @@ func (s *Server) renewEnclosing(zones *zoneSet, origins []string) []string {
 			}
 			renewed[name] = true
 			out = append(out, name)
-			zones.set(name, &servedZone{packedZone: z.packedZone, cache: newAnswerCache(s.budget)})
+			zones.set(newServedZone(z.packedZone, s.budget))
 		}
 	}
 	return out

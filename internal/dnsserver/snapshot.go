@@ -22,10 +22,16 @@ type snapshot struct {
 // servedZone and its cached answers.
 type servedZone struct {
 	*packedZone
-	cache *answerCache
+	// cache is inline: the query path finds the zone and then its cache
+	// table without another pointer to follow.
+	cache answerCache
 	// counter is the zone's query counter (zonestats.go), found on the
 	// first answer the fast path counts for it.
 	counter atomic.Pointer[zoneCounter]
+}
+
+func newServedZone(p *packedZone, b *cacheBudget) *servedZone {
+	return &servedZone{packedZone: p, cache: answerCache{budget: b}}
 }
 
 func newSnapshot(zones *zoneSet) *snapshot {
@@ -40,21 +46,29 @@ func (s *snapshot) find(qname string, qtype uint16) *servedZone {
 	if s.zones.len() == 0 {
 		return nil
 	}
+	// The suffixes are hashed first and then looked up: the table probes
+	// do not depend on each other, so their cache misses overlap.
+	var hs [8]uint64
+	n, name, more := 0, qname, true
+	for ; n < len(hs) && more; n++ {
+		hs[n] = zoneHash(name)
+		name, more = parentName(name)
+	}
 	var exact *servedZone
-	name := qname
-	for {
-		if z := s.zones.get(name); z != nil {
-			if qtype != dns.TypeDS || name != qname {
+	for i := range n {
+		if z := s.zones.lookup(hs[i]); z != nil {
+			if qtype != dns.TypeDS || i != 0 {
 				return z
 			}
 			exact = z
 		}
-		p, ok := parentName(name)
-		if !ok {
-			return exact
-		}
-		name = p
 	}
+	for ; more; name, more = parentName(name) { // names of more than 8 labels
+		if z := s.zones.lookup(zoneHash(name)); z != nil {
+			return z
+		}
+	}
+	return exact
 }
 
 // origins lists the served origins in sorted order.

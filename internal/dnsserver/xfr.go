@@ -424,7 +424,7 @@ func (s *Server) xfrApplied(old, zones *zoneSet, changed []*Zone, removed []stri
 	if p := old.get(x.opt.Catalog); p != nil {
 		prev, _ = p.zone()
 	}
-	zones.set(x.opt.Catalog, &servedZone{packedZone: pz, cache: newAnswerCache(s.budget)})
+	zones.set(newServedZone(pz, s.budget))
 	x.record(x.opt.Catalog, prev, cz)
 	return append(notify, cz)
 }

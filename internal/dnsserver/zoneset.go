@@ -1,6 +1,9 @@
 package dnsserver
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+	"unsafe"
+)
 
 // cowMap maps names to values, split into shards by a hash of the name so
 // that a change copies only the shards it touches: a push of one zone
@@ -16,9 +19,6 @@ type cowMap[V comparable] struct {
 }
 
 const cowShards = 256
-
-// zoneSet is the served zones of a snapshot by canonical origin.
-type zoneSet = cowMap[*servedZone]
 
 func shardOf(name string) int { return int(maphash.String(nameSeed, name) % cowShards) }
 
@@ -91,4 +91,213 @@ func (m *cowMap[V]) del(name string) {
 func (m *cowMap[V]) done() *cowMap[V] {
 	m.owned = nil
 	return m
+}
+
+// zoneSet is the served zones of a snapshot by canonical origin, laid out
+// for the query path: finding a query's zone costs one probe of a flat
+// table per label of its name, each probe one likely cache miss (with a
+// Go map it was several dependent ones: the map's groups, then the key's
+// bytes). Entries are a name hash and the zone, 16 bytes, in open-addressed
+// tables (linear probing, at most half full), one per shard; the shards'
+// headers sit in the zoneSet itself, so a probe loads the shard header
+// (4 KiB in all, shared by every query, so cache-resident) and then the
+// slot. Like cowMap, a change copies only the shards it touches.
+//
+// The query path (find) matches zones by their 64-bit name hash alone,
+// as packedZone.names matches names: the seed is random for each process,
+// so a collision cannot be made up from outside, and an accidental one
+// is about as likely as a memory error. get, for everything else, also
+// compares the origin.
+type zoneSet struct {
+	shards [zoneShards]zoneShard
+	n      int
+	// owned marks the shards this copy made for itself (edit only).
+	owned *[zoneShards]bool
+}
+
+const zoneShards = 256
+
+// zoneShard is one open-addressed table: slots (mask+1 of them), used of
+// them taken. A published shard is never changed.
+type zoneShard struct {
+	slots *zoneSlot
+	mask  uint32
+	used  uint32
+}
+
+// zoneSlot is one entry; hash 0 marks an empty slot (hashes are never 0).
+type zoneSlot struct {
+	hash uint64
+	z    *servedZone
+}
+
+// zoneHash is the table's hash of a canonical name, never 0.
+func zoneHash(name string) uint64 { return maphash.String(nameSeed, name) | 1 }
+
+func (s *zoneShard) at(i uint32) *zoneSlot {
+	return (*zoneSlot)(unsafe.Add(unsafe.Pointer(s.slots), uintptr(i)*unsafe.Sizeof(zoneSlot{})))
+}
+
+// lookup returns the zone stored under hash h, nil for none.
+func (t *zoneSet) lookup(h uint64) *servedZone {
+	s := &t.shards[h>>56]
+	if s.slots == nil {
+		return nil
+	}
+	for i := uint32(h) & s.mask; ; i = (i + 1) & s.mask {
+		sl := s.at(i)
+		switch sl.hash {
+		case h:
+			return sl.z
+		case 0:
+			return nil
+		}
+	}
+}
+
+// get returns the zone served under the canonical origin name, nil for
+// none.
+func (t *zoneSet) get(name string) *servedZone {
+	h := zoneHash(name)
+	s := &t.shards[h>>56]
+	if s.slots == nil {
+		return nil
+	}
+	for i := uint32(h) & s.mask; ; i = (i + 1) & s.mask {
+		sl := s.at(i)
+		if sl.hash == 0 {
+			return nil
+		}
+		if sl.hash == h && sl.z.origin == name {
+			return sl.z
+		}
+	}
+}
+
+func (t *zoneSet) len() int { return t.n }
+
+// each calls fn for every zone, in no order.
+func (t *zoneSet) each(fn func(origin string, z *servedZone)) {
+	for i := range t.shards {
+		s := &t.shards[i]
+		if s.slots == nil {
+			continue
+		}
+		for j := range s.mask + 1 {
+			if sl := s.at(j); sl.hash != 0 {
+				fn(sl.z.origin, sl.z)
+			}
+		}
+	}
+}
+
+// edit returns a copy of t that set and del may change; t stays as it is.
+// The copy shares every shard until it changes one.
+func (t *zoneSet) edit() *zoneSet {
+	return &zoneSet{shards: t.shards, n: t.n, owned: new([zoneShards]bool)}
+}
+
+// rebuild replaces shard i of an edited copy by a copy of its entries
+// (but drop) in a table of at least room entries at most half full.
+func (t *zoneSet) rebuild(i int, room uint32, drop uint64) {
+	old := t.shards[i]
+	size := uint32(8)
+	for size < 2*room {
+		size *= 2
+	}
+	table := make([]zoneSlot, size)
+	ns := zoneShard{slots: &table[0], mask: size - 1}
+	if old.slots != nil {
+		for j := range old.mask + 1 {
+			if sl := old.at(j); sl.hash != 0 && sl.hash != drop {
+				ns.put(sl.hash, sl.z)
+			}
+		}
+	}
+	t.shards[i] = ns
+	t.owned[i] = true
+}
+
+// put stores z under h in the first free slot of h's probe sequence, or
+// over the entry with the same hash.
+func (s *zoneShard) put(h uint64, z *servedZone) {
+	for i := uint32(h) & s.mask; ; i = (i + 1) & s.mask {
+		sl := s.at(i)
+		if sl.hash == 0 {
+			sl.hash, sl.z = h, z
+			s.used++
+			return
+		}
+		if sl.hash == h {
+			sl.z = z
+			return
+		}
+	}
+}
+
+// has reports whether origin has a zone.
+func (t *zoneSet) has(origin string) bool { return t.get(origin) != nil }
+
+// set serves z (under its origin) in an edited copy, replacing the zone
+// served there. Two origins with the same hash cannot both be served; a
+// 64-bit collision between canonical names under a random seed is not
+// expected to happen.
+func (t *zoneSet) set(z *servedZone) {
+	h := zoneHash(z.origin)
+	i := int(h >> 56)
+	s := &t.shards[i]
+	if !t.owned[i] || 2*(s.used+1) > s.mask+1 {
+		t.rebuild(i, s.used+1, 0)
+		s = &t.shards[i]
+	}
+	before := s.used
+	s.put(h, z)
+	t.n += int(s.used - before)
+}
+
+// del stops serving origin in an edited copy.
+func (t *zoneSet) del(origin string) {
+	if t.get(origin) == nil {
+		return
+	}
+	h := zoneHash(origin)
+	i := int(h >> 56)
+	if !t.owned[i] {
+		t.rebuild(i, t.shards[i].used, h)
+	} else {
+		t.shards[i].remove(h)
+	}
+	t.n--
+}
+
+// remove deletes the entry stored under h from a shard no reader sees,
+// moving later entries of the probe run back so that every entry stays
+// reachable from its home slot (backward-shift deletion).
+func (s *zoneShard) remove(h uint64) {
+	i := uint32(h) & s.mask
+	for s.at(i).hash != h {
+		i = (i + 1) & s.mask
+	}
+	for j := i; ; {
+		j = (j + 1) & s.mask
+		sl := s.at(j)
+		if sl.hash == 0 {
+			break
+		}
+		home := uint32(sl.hash) & s.mask
+		// The entry at j may move to i when its home is not within (i, j]
+		// (cyclically).
+		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
+			*s.at(i) = *sl
+			i = j
+		}
+	}
+	*s.at(i) = zoneSlot{}
+	s.used--
+}
+
+// done ends the edits: the copy may be published to readers.
+func (t *zoneSet) done() *zoneSet {
+	t.owned = nil
+	return t
 }

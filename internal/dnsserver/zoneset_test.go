@@ -3,7 +3,13 @@ package dnsserver
 import (
 	"fmt"
 	"testing"
+
+	"github.com/miekg/dns"
 )
+
+func testServed(origin string) *servedZone {
+	return &servedZone{packedZone: &packedZone{origin: origin}}
+}
 
 // TestZoneSetEdit checks that an edited copy of a zone set changes only
 // itself: the set it came from (a snapshot's) keeps every zone it had,
@@ -13,19 +19,19 @@ func TestZoneSetEdit(t *testing.T) {
 	zones := map[string]*servedZone{}
 	for i := range 2000 {
 		o := fmt.Sprintf("z%d.example.", i)
-		zones[o] = &servedZone{}
-		base.set(o, zones[o])
+		zones[o] = testServed(o)
+		base.set(zones[o])
 	}
 	base.done()
 	if base.len() != 2000 {
 		t.Fatalf("%d zones, want 2000", base.len())
 	}
 	c := base.edit()
-	repl := &servedZone{}
-	c.set("z1.example.", repl)
+	repl := testServed("z1.example.")
+	c.set(repl)
 	c.del("z2.example.")
 	c.del("none.example.")
-	c.set("new.example.", &servedZone{})
+	c.set(testServed("new.example."))
 	c.done()
 	if c.len() != 2000 || c.get("z1.example.") != repl || c.get("z2.example.") != nil || c.get("new.example.") == nil {
 		t.Fatalf("edited copy: %d zones, z1 replaced %v, z2 gone %v", c.len(), c.get("z1.example.") == repl, c.get("z2.example.") == nil)
@@ -42,11 +48,87 @@ func TestZoneSetEdit(t *testing.T) {
 	}
 	shared := 0
 	for i := range c.shards {
-		if fmt.Sprintf("%p", c.shards[i]) == fmt.Sprintf("%p", base.shards[i]) {
+		if c.shards[i].slots == base.shards[i].slots {
 			shared++
 		}
 	}
-	if shared < cowShards-3 { // z1, z2 and new.example.: three shards at most
-		t.Fatalf("only %d of %d shards shared after changing three zones", shared, cowShards)
+	if shared < zoneShards-3 { // z1, z2 and new.example.: three shards at most
+		t.Fatalf("only %d of %d shards shared after changing three zones", shared, zoneShards)
+	}
+}
+
+// TestZoneSetDeleteInPlace removes most zones of a set in one edit (the
+// shards are the copy's own, so entries are deleted in place, moving
+// others back in their probe runs): every zone left is still found, by
+// get and by the query path, and none removed is.
+func TestZoneSetDeleteInPlace(t *testing.T) {
+	m := (&zoneSet{}).edit()
+	const n = 5000
+	for i := range n {
+		m.set(testServed(fmt.Sprintf("z%d.example.", i)))
+	}
+	for i := range n {
+		if i%5 != 0 {
+			m.del(fmt.Sprintf("z%d.example.", i))
+		}
+	}
+	m.done()
+	if m.len() != n/5 {
+		t.Fatalf("%d zones left, want %d", m.len(), n/5)
+	}
+	snap := &snapshot{zones: m}
+	for i := range n {
+		o := fmt.Sprintf("z%d.example.", i)
+		z := m.get(o)
+		if (z != nil) != (i%5 == 0) || (z != nil && z.origin != o) {
+			t.Fatalf("%s: got %v", o, z)
+		}
+		if f := snap.find("www."+o, dns.TypeA); f != z {
+			t.Fatalf("find www.%s: %v, want %v", o, f, z)
+		}
+	}
+	seen := 0
+	m.each(func(string, *servedZone) { seen++ })
+	if seen != n/5 {
+		t.Fatalf("each saw %d zones", seen)
+	}
+}
+
+// TestSnapshotFindMostSpecific checks the query path's zone choice: the
+// most specific zone, DS at an apex to the parent, names of more labels
+// than the hashes find keeps at once, the root zone's apex.
+func TestSnapshotFindMostSpecific(t *testing.T) {
+	m := (&zoneSet{}).edit()
+	for _, o := range []string{"example.", "a.example.", "b.c.d.e.f.g.h.i.j.example."} {
+		m.set(testServed(o))
+	}
+	snap := &snapshot{zones: m.done()}
+	for _, c := range []struct {
+		name string
+		t    uint16
+		want string
+	}{
+		{"www.a.example.", dns.TypeA, "a.example."},
+		{"a.example.", dns.TypeA, "a.example."},
+		{"a.example.", dns.TypeDS, "example."},
+		{"example.", dns.TypeDS, "example."},
+		{"x.y.z.b.c.d.e.f.g.h.i.j.example.", dns.TypeA, "b.c.d.e.f.g.h.i.j.example."},
+		{"1.2.3.4.5.6.7.8.9.10.example.", dns.TypeA, "example."},
+		{"other.", dns.TypeA, ""},
+	} {
+		z := snap.find(c.name, c.t)
+		got := ""
+		if z != nil {
+			got = z.origin
+		}
+		if got != c.want {
+			t.Errorf("find(%s, %d) = %q, want %q", c.name, c.t, got, c.want)
+		}
+	}
+	m = m.edit()
+	m.set(testServed("."))
+	snap = &snapshot{zones: m.done()}
+	if z := snap.find(".", dns.TypeSOA); z == nil || z.origin != "." {
+		t.Errorf("with the root zone, . found %v", z)
 	}
 }
