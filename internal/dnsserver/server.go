@@ -89,7 +89,9 @@ type Server struct {
 	lmu       sync.Mutex
 	listeners []listener
 
-	rcodes rcodeCounts
+	rcodes rcodeCounts // TCP, transfers; each UDP loop counts in its own
+	// loopRcodes are the UDP loops' counters (counts.go).
+	loopRcodes loopRcodes
 
 	xfr *xfr // nil: no transfers
 	rrl *rrl // nil: no rate limiting

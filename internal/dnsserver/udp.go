@@ -65,6 +65,7 @@ type udpLoop struct {
 	wildcard bool
 	oob      [][]byte
 	obs      loopObserver // telemetry.go
+	rcodes   *rcodeCounts // this loop's own (counts.go)
 }
 
 func newUDPLoop(s *Server, pc net.PacketConn, wildcard bool) (*udpLoop, error) {
@@ -72,7 +73,7 @@ func newUDPLoop(s *Server, pc net.PacketConn, wildcard bool) (*udpLoop, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &udpLoop{s: s, pc: pc, conn: conn, key: make([]byte, 0, 260), wildcard: wildcard}
+	l := &udpLoop{s: s, pc: pc, conn: conn, key: make([]byte, 0, 260), wildcard: wildcard, rcodes: s.loopRcodes.add()}
 	l.rx = make([]ipv4.Message, udpBatch)
 	l.tx = make([]ipv4.Message, udpBatch)
 	l.out = make([][]byte, udpBatch)
@@ -131,7 +132,7 @@ func (l *udpLoop) serve() {
 				out = l.s.addCookie(out, &ck, uint32(now))
 			}
 			if ok {
-				l.s.rcodes.count(out)
+				l.rcodes.count(out)
 				l.observe(&l.rx[i], out, tnow, &info)
 				l.out[k] = out
 				l.tx[k].Buffers[0], l.tx[k].Addr = out, l.rx[i].Addr

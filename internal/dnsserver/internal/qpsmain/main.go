@@ -12,16 +12,20 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/miekg/dns"
 
 	"github.com/dadns/dadns/internal/dnsserver"
+	"github.com/dadns/dadns/internal/testutil/hostingzone"
 )
 
 func main() {
@@ -29,30 +33,51 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:5300", "address to serve DNS on (UDP and TCP)")
 	sockets := flag.Int("udp-sockets", 0, "UDP sockets sharing the port (SO_REUSEPORT); 0 means GOMAXPROCS")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	hosting := flag.Int("hosting", 0, "serve this many generated DirectAdmin-shaped zones (site0.example. upwards) instead of -zones")
+	queries := flag.String("queries", "", "with -hosting: write a dnsperf query file of the bench's mix over those zones here")
+	zoneCounts := flag.Bool("zone-counts", false, "count answers per zone (dadns's default)")
 	flag.Parse()
-	if err := run(*dir, *addr, *sockets, *profile); err != nil {
+	o := options{dir: *dir, addr: *addr, sockets: *sockets, profile: *profile, hosting: *hosting, queries: *queries, zoneCounts: *zoneCounts}
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "qpsmain:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, addr string, sockets int, profile string) error {
-	if profile != "" {
-		stop, err := startProfile(profile)
+type options struct {
+	dir, addr, profile, queries string
+	sockets, hosting            int
+	zoneCounts                  bool
+}
+
+func run(o options) error {
+	var zones []*dnsserver.Zone
+	var err error
+	if o.hosting > 0 {
+		zones, err = hostingZones(o.hosting)
+		if err == nil && o.queries != "" {
+			err = writeQueries(o.queries, o.hosting, 1000000)
+		}
+	} else {
+		zones, err = loadDir(o.dir)
+	}
+	if err != nil {
+		return err
+	}
+	if o.profile != "" {
+		stop, err := startProfile(o.profile)
 		if err != nil {
 			return err
 		}
 		defer stop()
 	}
-	zones, err := loadDir(dir)
-	if err != nil {
-		return err
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s := dnsserver.New(dnsserver.Options{UDPSockets: sockets})
+	s := dnsserver.New(dnsserver.Options{UDPSockets: o.sockets, ZoneCounts: o.zoneCounts})
 	s.Apply(zones, nil)
-	udp, tcp, err := s.Listen(ctx, addr)
+	zones = nil
+	runtime.GC()
+	udp, tcp, err := s.Listen(ctx, o.addr)
 	if err != nil {
 		return err
 	}
@@ -115,4 +140,73 @@ func loadFile(path string) (*dnsserver.Zone, error) {
 		z.RRs = append(z.RRs, rr)
 	}
 	return z, zp.Err()
+}
+
+// hostingZones generates n DirectAdmin-shaped zones, site0.example. to
+// site<n-1>.example., as the package's hosting benchmarks do.
+func hostingZones(n int) ([]*dnsserver.Zone, error) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	out := make([]*dnsserver.Zone, n)
+	for i := range out {
+		name := fmt.Sprintf("site%d.example", i)
+		zp := dns.NewZoneParser(strings.NewReader(hostingzone.Text(rng, name)), name+".", "")
+		z := &dnsserver.Zone{Origin: name + ".", Hash: strconv.Itoa(i)}
+		for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+			rr.Header().Name = strings.ToLower(rr.Header().Name)
+			z.RRs = append(z.RRs, rr)
+		}
+		if err := zp.Err(); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		out[i] = z
+	}
+	return out, nil
+}
+
+// writeQueries writes n dnsperf queries ("name type" lines) in the
+// bench's mix (names that exist, missing types, wildcard names, NXDOMAIN)
+// over zones site0.example. to site<zones-1>.example.
+func writeQueries(path string, zones, n int) error {
+	rng := rand.New(rand.NewPCG(3, 4))
+	label := func() string {
+		const a = "abcdefghijklmnopqrstuvwxyz0123456789"
+		b := make([]byte, 6+rng.IntN(5))
+		for i := range b {
+			b[i] = a[rng.IntN(len(a))]
+		}
+		return string(b)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	for range n {
+		z := fmt.Sprintf("site%d.example.", rng.IntN(zones))
+		var line string
+		switch p := rng.IntN(100); {
+		case p < 18:
+			line = "www." + z + " A"
+		case p < 30:
+			line = z + " MX"
+		case p < 40:
+			line = "mail." + z + " AAAA"
+		case p < 50:
+			line = z + " TXT"
+		case p < 60:
+			line = "_dmarc." + z + " TXT"
+		case p < 75:
+			line = label() + "." + z + " A"
+		case p < 90:
+			line = "www." + z + " MX"
+		default:
+			line = label() + ".www." + z + " A"
+		}
+		w.WriteString(line + "\n")
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
