@@ -23,10 +23,13 @@ import (
 // touches the cache, the slots it probes and the entry's bytes: no other
 // pointer is followed (each one is a likely cache miss with 100,000 zones).
 type answerCache struct {
-	mu     sync.Mutex
-	slots  atomic.Pointer[cacheSlot] // the table's first slot; nil: none yet
-	mask   atomic.Uint64             // len(table) - 1, stored after slots
-	used   int                       // guarded by mu
+	mu sync.Mutex
+	// tab is the table: slot 0 is its header (hash holds the mask), the
+	// entries follow. nil: none yet. The zone table keeps a copy of the
+	// pointer next to the zone (zoneSlot.hint), so that a query finds its
+	// answer without loading the servedZone.
+	tab    atomic.Pointer[cacheSlot]
+	used   int // guarded by mu
 	n      atomic.Int64
 	budget *cacheBudget
 }
@@ -150,14 +153,17 @@ func (c *answerCache) len() int64 { return max(c.n.Load(), 0) }
 // get returns the answer cached under key; key may point into a scratch
 // buffer since it is not kept.
 func (c *answerCache) get(key string) ([]byte, bool) {
-	mask := c.mask.Load() // before slots: see grow
-	first := c.slots.Load()
-	if first == nil {
+	return tableGet(c.tab.Load(), key, slotHash(key))
+}
+
+// tableGet looks key (of hash h) up in the table tab (nil: empty).
+func tableGet(tab *cacheSlot, key string, h uint64) ([]byte, bool) {
+	if tab == nil {
 		return nil, false
 	}
-	h := slotHash(key)
+	mask := tab.hash.Load()
 	for i := h & mask; ; i = (i + 1) & mask {
-		sl := slotAt(first, i)
+		sl := slotAt(tab, i)
 		switch sl.hash.Load() {
 		case 0:
 			return nil, false
@@ -172,10 +178,10 @@ func (c *answerCache) get(key string) ([]byte, bool) {
 	}
 }
 
-// slotAt returns slot i of the table starting at first; i is within the
-// mask loaded before first's table was replaced, so within that table.
-func slotAt(first *cacheSlot, i uint64) *cacheSlot {
-	return (*cacheSlot)(unsafe.Add(unsafe.Pointer(first), uintptr(i)*unsafe.Sizeof(cacheSlot{})))
+// slotAt returns entry i of the table tab (its slot i+1: slot 0 is the
+// header).
+func slotAt(tab *cacheSlot, i uint64) *cacheSlot {
+	return (*cacheSlot)(unsafe.Add(unsafe.Pointer(tab), uintptr(i+1)*unsafe.Sizeof(cacheSlot{})))
 }
 
 // slotHash hashes a key, never to 0 (the mark of an empty slot).
@@ -196,56 +202,55 @@ func (c *answerCache) put(key string, wire []byte) {
 	if _, ok := c.get(key); ok {
 		return
 	}
-	if c.slots.Load() == nil || 4*(c.used+1) > 3*int(c.mask.Load()+1) {
-		c.grow()
+	tab := c.tab.Load()
+	if tab == nil || 4*(c.used+1) > 3*int(tab.hash.Load()+1) {
+		tab = c.grow()
 	}
 	data := make([]byte, len(key)+len(wire))
 	copy(data, key)
 	copy(data[len(key):], wire)
-	c.insert(slotHash(key), uint64(len(key))<<32|uint64(len(data)), &data[0])
+	fillSlot(tab, slotHash(key), uint64(len(key))<<32|uint64(len(data)), &data[0])
+	c.used++
 	if c.n.Add(1) > 0 {
 		c.budget.n.Add(1)
 	}
 }
 
-// grow replaces the table (none yet: 8 slots) by one twice its size,
-// filled before it is published. The table is published before its mask:
-// a reader loads the mask first, so it never indexes past the table it
-// then loads (an older mask only covers part of a newer, bigger table).
-func (c *answerCache) grow() {
-	old, size := c.slots.Load(), uint64(8)
+// grow replaces the table (none yet: 8 entries) by one twice its size,
+// filled before it is published, and returns it. A table never changes
+// size: readers holding an older one (or an older hint) read a smaller,
+// still valid table.
+func (c *answerCache) grow() *cacheSlot {
+	old, size := c.tab.Load(), uint64(8)
 	var oldLen uint64
 	if old != nil {
-		oldLen = c.mask.Load() + 1
+		oldLen = old.hash.Load() + 1
 		size = 2 * oldLen
 	}
-	table := make([]cacheSlot, size)
+	table := make([]cacheSlot, 1+size)
+	tab := &table[0]
+	tab.hash.Store(size - 1)
 	used := 0
 	for i := range oldLen {
 		if sl := slotAt(old, i); sl.hash.Load() != 0 {
-			fillSlot(&table[0], size-1, sl.hash.Load(), sl.lens.Load(), sl.data.Load())
+			fillSlot(tab, sl.hash.Load(), sl.lens.Load(), sl.data.Load())
 			used++
 		}
 	}
-	c.slots.Store(&table[0])
-	c.mask.Store(size - 1)
+	c.tab.Store(tab)
 	c.used = used
-}
-
-// insert adds an entry to the published table.
-func (c *answerCache) insert(h, lens uint64, data *byte) {
-	fillSlot(c.slots.Load(), c.mask.Load(), h, lens, data)
-	c.used++
+	return tab
 }
 
 // fillSlot fills the first free slot of the hash's probe sequence: data
 // and lengths first, the hash last (readers look at the hash first).
-func fillSlot(first *cacheSlot, mask, h, lens uint64, data *byte) {
+func fillSlot(tab *cacheSlot, h, lens uint64, data *byte) {
+	mask := tab.hash.Load()
 	i := h & mask
-	for slotAt(first, i).hash.Load() != 0 {
+	for slotAt(tab, i).hash.Load() != 0 {
 		i = (i + 1) & mask
 	}
-	sl := slotAt(first, i)
+	sl := slotAt(tab, i)
 	sl.data.Store(data)
 	sl.lens.Store(lens)
 	sl.hash.Store(h)

@@ -44,11 +44,12 @@ func (s *Server) fastReplyInfo(snap *snapshot, pkt, key, out []byte, info *reply
 		return nil, false
 	}
 	name := unsafe.String(&text[0], n)
-	z := snap.find(name, q.qtype)
-	if z == nil {
+	zs := snap.findSlot(name, q.qtype)
+	if zs == nil {
 		return nil, false
 	}
-	if wire, ok := z.cache.get(unsafe.String(unsafe.SliceData(key), len(key))); ok {
+	z := zs.z
+	if wire, ok := s.cachedAnswer(zs, unsafe.String(unsafe.SliceData(key), len(key))); ok {
 		if len(wire) > q.limit {
 			return nil, false
 		}
@@ -89,6 +90,27 @@ func (s *Server) fastReplyInfo(snap *snapshot, pkt, key, out []byte, info *reply
 		info.counter = s.fastCounter(z, q.qtype)
 	}
 	return out, true
+}
+
+// cachedAnswer looks key up in the cache of the zone in zs: first in
+// the table the slot's hint points at, which needs no load of the
+// servedZone, then, when the hint is missing or stale, in the zone's
+// current table, which becomes the hint.
+func (s *Server) cachedAnswer(zs *zoneSlot, key string) ([]byte, bool) {
+	if s.noHint {
+		return zs.z.cache.get(key)
+	}
+	h := slotHash(key)
+	hint := zs.hint.Load()
+	if wire, ok := tableGet(hint, key, h); ok {
+		return wire, true
+	}
+	cur := zs.z.cache.tab.Load()
+	if cur == hint {
+		return nil, false
+	}
+	zs.hint.Store(cur)
+	return tableGet(cur, key, h)
 }
 
 // fastCounter is the counter an answer from z counts in: z's, except for

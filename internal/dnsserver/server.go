@@ -85,6 +85,9 @@ type Server struct {
 	// noPacked turns off answers built straight from packed zones
 	// (packedanswer.go); tests compare with it.
 	noPacked bool
+	// noHint makes the fast path look answers up through the servedZone,
+	// not the zone table's hint (zoneset.go); benchmarks compare with it.
+	noHint bool
 
 	lmu       sync.Mutex
 	listeners []listener

@@ -43,6 +43,14 @@ func newSnapshot(zones *zoneSet) *snapshot {
 // hosted zone the enclosing hosted zone answers when there is one, as in
 // BIND.
 func (s *snapshot) find(qname string, qtype uint16) *servedZone {
+	if sl := s.findSlot(qname, qtype); sl != nil {
+		return sl.z
+	}
+	return nil
+}
+
+// findSlot is find returning the zone's slot in the table.
+func (s *snapshot) findSlot(qname string, qtype uint16) *zoneSlot {
 	if s.zones.len() == 0 {
 		return nil
 	}
@@ -54,18 +62,18 @@ func (s *snapshot) find(qname string, qtype uint16) *servedZone {
 		hs[n] = zoneHash(name)
 		name, more = parentName(name)
 	}
-	var exact *servedZone
+	var exact *zoneSlot
 	for i := range n {
-		if z := s.zones.lookup(hs[i]); z != nil {
+		if sl := s.zones.lookup(hs[i]); sl != nil {
 			if qtype != dns.TypeDS || i != 0 {
-				return z
+				return sl
 			}
-			exact = z
+			exact = sl
 		}
 	}
 	for ; more; name, more = parentName(name) { // names of more than 8 labels
-		if z := s.zones.lookup(zoneHash(name)); z != nil {
-			return z
+		if sl := s.zones.lookup(zoneHash(name)); sl != nil {
+			return sl
 		}
 	}
 	return exact
