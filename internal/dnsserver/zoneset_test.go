@@ -132,3 +132,57 @@ func TestSnapshotFindMostSpecific(t *testing.T) {
 		t.Errorf("with the root zone, . found %v", z)
 	}
 }
+
+// TestCacheHintFollowsGrowth checks the zone table's cache hints: an
+// answer put after the hint was taken (the cache table has grown since)
+// is still found, the hint then follows the current table, and a copy of
+// the shard made by an edit keeps answering from the same cache.
+func TestCacheHintFollowsGrowth(t *testing.T) {
+	s := New(Options{Logger: quietLogger()})
+	m := (&zoneSet{}).edit()
+	z := newServedZone(&packedZone{origin: "hint.example."}, s.budget)
+	m.set(z)
+	snap := &snapshot{zones: m.done()}
+	sl := snap.findSlot("hint.example.", dns.TypeA)
+	if sl == nil || sl.z != z {
+		t.Fatal("zone not found")
+	}
+	key := func(i int) string { return fmt.Sprintf("k%d", i) }
+	z.cache.put(key(0), []byte("a0"))
+	if w, ok := s.cachedAnswer(sl, key(0)); !ok || string(w) != "a0" {
+		t.Fatalf("k0: %q %v", w, ok)
+	}
+	first := sl.hint.Load()
+	for i := 1; i < 100; i++ { // the table grows several times
+		z.cache.put(key(i), []byte(fmt.Sprintf("a%d", i)))
+	}
+	if sl.hint.Load() != first {
+		t.Fatal("the hint changed without a query")
+	}
+	for i := range 100 {
+		if w, ok := s.cachedAnswer(sl, key(i)); !ok || string(w) != fmt.Sprintf("a%d", i) {
+			t.Fatalf("%s: %q %v", key(i), w, ok)
+		}
+	}
+	if sl.hint.Load() != z.cache.tab.Load() {
+		t.Fatal("the hint does not follow the grown table")
+	}
+	if _, ok := s.cachedAnswer(sl, "missing"); ok {
+		t.Fatal("found an answer never put")
+	}
+	// An edit that copies the shard (another zone in it) keeps the zone,
+	// its cache and the hint.
+	e := snap.zones.edit()
+	for i := range 2000 {
+		e.set(testServed(fmt.Sprintf("o%d.example.", i)))
+	}
+	e.del("o1.example.")
+	snap2 := &snapshot{zones: e.done()}
+	sl2 := snap2.findSlot("www.hint.example.", dns.TypeA)
+	if sl2 == nil || sl2.z != z || sl2.hint.Load() != z.cache.tab.Load() {
+		t.Fatal("zone, or its hint, lost in the edited copy")
+	}
+	if w, ok := s.cachedAnswer(sl2, key(99)); !ok || string(w) != "a99" {
+		t.Fatalf("k99 from the edited copy: %q %v", w, ok)
+	}
+}
