@@ -34,12 +34,15 @@ type answerCache struct {
 	budget *cacheBudget
 }
 
-// cacheSlot is one entry: data holds the key, then the answer.
+// cacheSlot is one entry, 16 bytes: data holds the key's length and the
+// answer's (two bytes each, big-endian), the key, then the answer.
 type cacheSlot struct {
 	hash atomic.Uint64 // 0 while empty (hashes are never 0)
-	lens atomic.Uint64 // key length << 32 | data length
 	data atomic.Pointer[byte]
 }
+
+// entryHead is the length of the lengths in front of an entry's key.
+const entryHead = 4
 
 // cacheBudget is the bound that all the zone caches of a Server share.
 // A fixed bound (Options.CacheEntries) stays; the default one follows the
@@ -168,11 +171,14 @@ func tableGet(tab *cacheSlot, key string, h uint64) ([]byte, bool) {
 		case 0:
 			return nil, false
 		case h:
-			lens := sl.lens.Load()
-			klen, n := int(lens>>32), int(uint32(lens))
-			data := unsafe.Slice(sl.data.Load(), n)
-			if klen == len(key) && unsafe.String(unsafe.SliceData(data), klen) == key {
-				return data[klen:], true
+			p := sl.data.Load()
+			head := unsafe.Slice(p, entryHead)
+			klen, n := int(head[0])<<8|int(head[1]), int(head[2])<<8|int(head[3])
+			if klen == len(key) {
+				data := unsafe.Slice(p, entryHead+klen+n)
+				if unsafe.String(&data[entryHead], klen) == key {
+					return data[entryHead+klen:], true
+				}
 			}
 		}
 	}
@@ -206,10 +212,14 @@ func (c *answerCache) put(key string, wire []byte) {
 	if tab == nil || 4*(c.used+1) > 3*int(tab.hash.Load()+1) {
 		tab = c.grow()
 	}
-	data := make([]byte, len(key)+len(wire))
-	copy(data, key)
-	copy(data[len(key):], wire)
-	fillSlot(tab, slotHash(key), uint64(len(key))<<32|uint64(len(data)), &data[0])
+	if len(key) > 0xffff || len(wire) > 0xffff {
+		return
+	}
+	data := make([]byte, entryHead+len(key)+len(wire))
+	data[0], data[1], data[2], data[3] = byte(len(key)>>8), byte(len(key)), byte(len(wire)>>8), byte(len(wire))
+	copy(data[entryHead:], key)
+	copy(data[entryHead+len(key):], wire)
+	fillSlot(tab, slotHash(key), &data[0])
 	c.used++
 	if c.n.Add(1) > 0 {
 		c.budget.n.Add(1)
@@ -233,7 +243,7 @@ func (c *answerCache) grow() *cacheSlot {
 	used := 0
 	for i := range oldLen {
 		if sl := slotAt(old, i); sl.hash.Load() != 0 {
-			fillSlot(tab, sl.hash.Load(), sl.lens.Load(), sl.data.Load())
+			fillSlot(tab, sl.hash.Load(), sl.data.Load())
 			used++
 		}
 	}
@@ -243,8 +253,8 @@ func (c *answerCache) grow() *cacheSlot {
 }
 
 // fillSlot fills the first free slot of the hash's probe sequence: data
-// and lengths first, the hash last (readers look at the hash first).
-func fillSlot(tab *cacheSlot, h, lens uint64, data *byte) {
+// first, the hash last (readers look at the hash first).
+func fillSlot(tab *cacheSlot, h uint64, data *byte) {
 	mask := tab.hash.Load()
 	i := h & mask
 	for slotAt(tab, i).hash.Load() != 0 {
@@ -252,7 +262,6 @@ func fillSlot(tab *cacheSlot, h, lens uint64, data *byte) {
 	}
 	sl := slotAt(tab, i)
 	sl.data.Store(data)
-	sl.lens.Store(lens)
 	sl.hash.Store(h)
 }
 

@@ -80,7 +80,9 @@ func hostingQueries(tb testing.TB, zones, n int) [][]byte {
 // the bounded set of decoded zones. DNSSERVER_WARM=1 answers every query
 // once before measuring; DNSSERVER_CACHE and DNSSERVER_DECODED set the
 // cache bound and the number of decoded zones, DNSSERVER_ZONES the
-// number of zones (10,000 by default).
+// number of zones (10,000 by default). DNSSERVER_AB=1 measures with and
+// without the zone table's cache hints, DNSSERVER_AB=counts with and
+// without per-zone counts, alternately in one process.
 func BenchmarkHostingMix(b *testing.B) {
 	zones := 10000
 	if v, err := strconv.Atoi(os.Getenv("DNSSERVER_ZONES")); err == nil && v > 0 {
@@ -91,19 +93,29 @@ func BenchmarkHostingMix(b *testing.B) {
 		decodedZones = v
 	}
 	entries, _ := strconv.Atoi(os.Getenv("DNSSERVER_CACHE"))
-	s := New(Options{Logger: quietLogger(), CacheEntries: entries})
+	ab := os.Getenv("DNSSERVER_AB")
+	s := New(Options{Logger: quietLogger(), CacheEntries: entries, ZoneCounts: ab == "counts"})
 	if failed := s.Apply(hostingZones(b, zones), nil); failed != nil {
 		b.Fatal(failed)
 	}
 	qs := hostingQueries(b, zones, 200000)
 	key, out := make([]byte, 0, 260), make([]byte, 0, 4096)
+	var count bool // per-zone counts as the UDP loop's hook takes them
+	var scratch []byte
 	answer := func(pkt []byte) {
 		var ok bool
-		if out, ok = s.fastReply(s.snap.Load(), pkt, key, out); ok {
-			return
+		var info replyInfo
+		if out, ok = s.fastReplyInfo(s.snap.Load(), pkt, key, out, &info); !ok {
+			if out, ok = s.slowReplyInfo(pkt, nil, out, &info); !ok {
+				b.Fatal("no reply")
+			}
 		}
-		if out, ok = s.slowReply(pkt, nil, out); !ok {
-			b.Fatal("no reply")
+		if count {
+			if info.counter != nil {
+				info.counter.add(out)
+			} else {
+				scratch = s.zstats.count(out, scratch)
+			}
 		}
 	}
 	if os.Getenv("DNSSERVER_WARM") != "" {
@@ -125,19 +137,28 @@ func BenchmarkHostingMix(b *testing.B) {
 		b.ReportMetric(float64(decodes.Load()-start)/float64(b.N), "decodes/op")
 		b.ReportMetric(float64(s.budget.n.Load()), "cached")
 	}
-	if os.Getenv("DNSSERVER_AB") == "" {
+	switch ab {
+	case "":
 		measure(b)
-		return
-	}
-	// A/B in one process, on the same zones and cache: the fast path with
-	// and without the zone table's cache hints, alternately.
-	for r := range 4 {
-		for _, noHint := range []bool{false, true} {
-			s.noHint = noHint
-			b.Run(fmt.Sprintf("nohint=%v/%d", noHint, r), measure)
+	case "counts":
+		// A/B in one process, on the same zones and cache: with and
+		// without per-zone counts, alternately.
+		for r := range 4 {
+			for _, c := range []bool{false, true} {
+				count = c
+				b.Run(fmt.Sprintf("counts=%v/%d", c, r), measure)
+			}
 		}
+	default:
+		// The fast path with and without the zone table's cache hints.
+		for r := range 4 {
+			for _, noHint := range []bool{false, true} {
+				s.noHint = noHint
+				b.Run(fmt.Sprintf("nohint=%v/%d", noHint, r), measure)
+			}
+		}
+		s.noHint = false
 	}
-	s.noHint = false
 }
 
 // processCPU is the CPU time the process has used (user and system).

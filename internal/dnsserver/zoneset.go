@@ -101,7 +101,7 @@ func (m *cowMap[V]) done() *cowMap[V] {
 // bytes). Entries are a name hash, the zone and a hint to its cache, 24 bytes, in open-addressed
 // tables (linear probing, at most half full), one per shard; the shards'
 // headers sit in the zoneSet itself, so a probe loads the shard header
-// (4 KiB in all, shared by every query, so cache-resident) and then the
+// (8 KiB in all, shared by every query, so cache-resident) and then the
 // slot. Like cowMap, a change copies only the shards it touches.
 //
 // The query path (find) matches zones by their 64-bit name hash alone,
@@ -116,7 +116,12 @@ type zoneSet struct {
 	owned *[zoneShards]bool
 }
 
-const zoneShards = 256
+// 512 shards: a push copies 8 KiB of headers and one table of about 200
+// entries (12 KiB) at 100,000 zones, about what one map shard cost.
+const (
+	zoneShards     = 512
+	zoneShardShift = 64 - 9
+)
 
 // zoneShard is one open-addressed table: slots (mask+1 of them), used of
 // them taken. A published shard is never changed.
@@ -146,7 +151,7 @@ func (s *zoneShard) at(i uint32) *zoneSlot {
 
 // lookup returns the slot of the zone stored under hash h, nil for none.
 func (t *zoneSet) lookup(h uint64) *zoneSlot {
-	s := &t.shards[h>>56]
+	s := &t.shards[h>>zoneShardShift]
 	if s.slots == nil {
 		return nil
 	}
@@ -165,7 +170,7 @@ func (t *zoneSet) lookup(h uint64) *zoneSlot {
 // none.
 func (t *zoneSet) get(name string) *servedZone {
 	h := zoneHash(name)
-	s := &t.shards[h>>56]
+	s := &t.shards[h>>zoneShardShift]
 	if s.slots == nil {
 		return nil
 	}
@@ -250,7 +255,7 @@ func (t *zoneSet) has(origin string) bool { return t.get(origin) != nil }
 // expected to happen.
 func (t *zoneSet) set(z *servedZone) {
 	h := zoneHash(z.origin)
-	i := int(h >> 56)
+	i := int(h >> zoneShardShift)
 	s := &t.shards[i]
 	if !t.owned[i] || 2*(s.used+1) > s.mask+1 {
 		t.rebuild(i, s.used+1, 0)
@@ -267,7 +272,7 @@ func (t *zoneSet) del(origin string) {
 		return
 	}
 	h := zoneHash(origin)
-	i := int(h >> 56)
+	i := int(h >> zoneShardShift)
 	if !t.owned[i] {
 		t.rebuild(i, t.shards[i].used, h)
 	} else {
