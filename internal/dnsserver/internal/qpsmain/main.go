@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -30,8 +31,17 @@ func main() {
 	sockets := flag.Int("udp-sockets", 0, "UDP sockets sharing the port (SO_REUSEPORT); 0 means GOMAXPROCS")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	wildcardOnly := flag.Bool("no-address-sockets", false, "on a wildcard address, keep only the wildcard sockets (no socket per host address)")
+	rrl := flag.Bool("rrl", false, "response rate limiting with dadns's defaults (loopback exempt)")
+	cookies := flag.Bool("cookies", false, "DNS cookies")
+	counts := flag.Bool("zone-counts", false, "count answers per zone")
 	flag.Parse()
-	opt := dnsserver.Options{UDPSockets: *sockets, NoAddressSockets: *wildcardOnly}
+	opt := dnsserver.Options{UDPSockets: *sockets, NoAddressSockets: *wildcardOnly, ZoneCounts: *counts}
+	if *rrl {
+		opt.RRL = &dnsserver.RRLOptions{Slip: 2, Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+	}
+	if *cookies {
+		opt.Cookies = &dnsserver.CookieOptions{}
+	}
 	if err := run(*dir, *addr, opt, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "qpsmain:", err)
 		os.Exit(1)
