@@ -130,6 +130,9 @@ func (l *udpLoop) serve() {
 			}
 			if ok && l.s.rrl != nil && ck.state != cookieValid {
 				out, ok = l.limit(now, &l.rx[i], out, &info, &ck)
+				if !ok {
+					l.observeDropped(&l.rx[i], tnow)
+				}
 			}
 			if ok && ck.state != cookieNone && ck.state != cookieMalformed {
 				out = l.s.addCookie(out, &ck, uint32(now))
