@@ -107,9 +107,11 @@ func (b *bench) soloBackendPhase(ctx context.Context, sb soloBackend) {
 	n := len(b.zones)
 	slog.Info(area+": pushing zones", "zones", n, "pushers", b.opt.pushers)
 	ectx, cancel := context.WithTimeout(ctx, b.opt.loadTimeout)
+	cpu0 := takeCPU()
 	st := pushAll(ectx, s.da, b.zones, b.opt.pushers, make(chan int, n))
 	done, aerr := awaitApplied(ectx, s.da, names, n, st.start, s.proc.alive)
 	cancel()
+	b.rep.add(area, "first push → all applied: CPU seconds by process (children waited for included; the bench is dadnsbench)", "%s", cpuUse(cpu0, takeCPU()))
 	if len(st.latency) < n {
 		b.rep.problem(fmt.Sprintf("%s: %d of %d pushes accepted", area, len(st.latency), n))
 	}
