@@ -17,25 +17,27 @@ import (
 // time: two of them around a phase say where the CPU went (dadns, the
 // backends' daemons, the bench itself).
 type cpuSnapshot struct {
-	at     time.Time
-	byComm map[string]float64 // seconds
-	busy   float64            // seconds, all CPUs, /proc/stat
+	at       time.Time
+	byComm   map[string]float64 // seconds, children waited for included
+	children map[string]float64 // seconds of those children alone
+	busy     float64            // seconds, all CPUs, /proc/stat
 }
 
 // clockTicks is USER_HZ, 100 on Linux.
 const clockTicks = 100
 
 func takeCPU() cpuSnapshot {
-	s := cpuSnapshot{at: time.Now(), byComm: map[string]float64{}}
+	s := cpuSnapshot{at: time.Now(), byComm: map[string]float64{}, children: map[string]float64{}}
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, d := range dirs {
 		b, err := os.ReadFile(filepath.Join(d, "stat"))
 		if err != nil {
 			continue
 		}
-		comm, secs, ok := parseProcStat(b)
+		comm, self, kids, ok := parseProcStat(b)
 		if ok {
-			s.byComm[comm] += secs
+			s.byComm[comm] += self + kids
+			s.children[comm] += kids
 		}
 	}
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
@@ -44,28 +46,28 @@ func takeCPU() cpuSnapshot {
 	return s
 }
 
-// parseProcStat reads a /proc/PID/stat line: the command name and
-// utime + stime + cutime + cstime in seconds.
-func parseProcStat(b []byte) (string, float64, bool) {
+// parseProcStat reads a /proc/PID/stat line: the command name, its own
+// utime + stime and its waited-for children's cutime + cstime, in seconds.
+func parseProcStat(b []byte) (comm string, self, kids float64, ok bool) {
 	open, end := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
 	if open < 0 || end < open {
-		return "", 0, false
+		return "", 0, 0, false
 	}
-	comm := string(b[open+1 : end])
+	comm = string(b[open+1 : end])
 	f := strings.Fields(string(b[end+1:]))
 	// After the name: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14).
 	if len(f) < 15 {
-		return "", 0, false
+		return "", 0, 0, false
 	}
-	var ticks float64
-	for _, i := range []int{11, 12, 13, 14} {
+	var ticks [4]float64
+	for j, i := range []int{11, 12, 13, 14} {
 		v, err := strconv.ParseFloat(f[i], 64)
 		if err != nil {
-			return "", 0, false
+			return "", 0, 0, false
 		}
-		ticks += v
+		ticks[j] = v
 	}
-	return comm, ticks / clockTicks, true
+	return comm, (ticks[0] + ticks[1]) / clockTicks, (ticks[2] + ticks[3]) / clockTicks, true
 }
 
 // busySeconds reads the first line of /proc/stat: every CPU's time but
@@ -92,13 +94,13 @@ func busySeconds(b []byte) float64 {
 // the machine was.
 func cpuUse(a, b cpuSnapshot) string {
 	type use struct {
-		comm string
-		secs float64
+		comm       string
+		secs, kids float64
 	}
 	var us []use
 	for comm, v := range b.byComm {
 		if d := v - a.byComm[comm]; d >= 0.1 {
-			us = append(us, use{comm, d})
+			us = append(us, use{comm, d, b.children[comm] - a.children[comm]})
 		}
 	}
 	slices.SortFunc(us, func(x, y use) int {
@@ -113,6 +115,10 @@ func cpuUse(a, b cpuSnapshot) string {
 	wall := b.at.Sub(a.at).Seconds()
 	parts := make([]string, 0, len(us))
 	for _, u := range us {
+		if u.kids >= 0.1 {
+			parts = append(parts, fmt.Sprintf("%s %.1f (children %.1f)", u.comm, u.secs, u.kids))
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%s %.1f", u.comm, u.secs))
 	}
 	busy := 0.0
