@@ -150,7 +150,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 }
 
 // skippable are the phases -skip can leave out.
-var skippable = []string{"latency", "served", "secondary", "restart", "burst", "flood", "stores", "nsdbackend", "knotbackend"}
+var skippable = []string{"latency", "served", "secondary", "restart", "burst", "flood", "stores", "bindbackend", "nsdbackend", "knotbackend"}
 
 // skipped parses -skip.
 func (o options) skipped() map[string]bool {
