@@ -24,12 +24,13 @@ import (
 // A 0.0.0.0 listener gets sockets on the IPv4 addresses, a [::] one on
 // the IPv6 and IPv4 addresses (a Go wildcard socket is dual-stack). IPv6
 // link-local addresses are left to the wildcard sockets (they need a
-// scope), and at most addrSocketBudget sockets are opened per listener:
-// UDPSockets per address, fewer when the host has many addresses, and
-// the addresses beyond the budget are left to the wildcard sockets.
+// scope). Each address gets UDPSockets sockets, like the wildcard, so
+// its questions spread over every core; at most addrMax addresses get
+// them, public ones first, then private ones, loopback last, and the
+// others are answered by the wildcard sockets.
 const (
 	addrScanInterval = 30 * time.Second
-	addrSocketBudget = 64
+	addrMax          = 16
 )
 
 // addrSockets keeps the address sockets of one wildcard listener.
@@ -97,9 +98,8 @@ func (a *addrSockets) run() {
 	}
 }
 
-// wanted returns the addresses to bind, in order, and how many sockets
-// each gets.
-func (a *addrSockets) wanted(all []netip.Addr) ([]netip.Addr, int) {
+// wanted returns the addresses to bind, in order of preference.
+func (a *addrSockets) wanted(all []netip.Addr) []netip.Addr {
 	var out []netip.Addr
 	for _, ip := range all {
 		switch {
@@ -109,16 +109,29 @@ func (a *addrSockets) wanted(all []netip.Addr) ([]netip.Addr, int) {
 		}
 		out = append(out, ip.WithZone(""))
 	}
-	slices.SortFunc(out, func(x, y netip.Addr) int { return x.Compare(y) })
+	slices.SortFunc(out, func(x, y netip.Addr) int {
+		if c := addrRank(x) - addrRank(y); c != 0 {
+			return c
+		}
+		return x.Compare(y)
+	})
 	out = slices.Compact(out)
-	if len(out) > addrSocketBudget {
-		out = out[:addrSocketBudget]
+	if len(out) > addrMax {
+		out = out[:addrMax]
 	}
-	per := a.per
-	if len(out) > 0 && per*len(out) > addrSocketBudget {
-		per = max(1, addrSocketBudget/len(out))
+	return out
+}
+
+// addrRank orders addresses for the addrMax that get sockets: public,
+// private (RFC 1918, ULA, link-local IPv4), loopback.
+func addrRank(ip netip.Addr) int {
+	switch {
+	case ip.IsLoopback():
+		return 2
+	case ip.IsPrivate(), ip.IsLinkLocalUnicast():
+		return 1
 	}
-	return out, per
+	return 0
 }
 
 // scan binds the addresses the host has gained and closes the sockets of
@@ -134,7 +147,7 @@ func (a *addrSockets) scan() {
 		a.s.log.Warn("dnsserver: listing the host's addresses", "err", err)
 		return
 	}
-	want, per := a.wanted(all)
+	want := a.wanted(all)
 	for ip, ls := range a.bound {
 		if !slices.Contains(want, ip) {
 			ls.stop()
@@ -151,7 +164,7 @@ func (a *addrSockets) scan() {
 		if a.bound[ip] != nil {
 			continue
 		}
-		ls, err := a.bind(ip, per)
+		ls, err := a.bind(ip, a.per)
 		if err != nil {
 			// The wildcard sockets answer this address meanwhile.
 			if msg := err.Error(); a.failed[ip] != msg {

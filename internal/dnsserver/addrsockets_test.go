@@ -205,23 +205,26 @@ func TestNoAddressSockets(t *testing.T) {
 	}
 }
 
-// TestAddressSocketBudget: many addresses share the socket budget.
+// TestAddressSocketBudget: at most addrMax addresses get sockets, public
+// ones first, loopback last; duplicates and unusable ones are dropped.
 func TestAddressSocketBudget(t *testing.T) {
 	var many []netip.Addr
-	for i := range 100 {
-		many = append(many, netip.AddrFrom4([4]byte{10, 0, byte(i / 256), byte(i)}))
+	for i := range 40 {
+		many = append(many, netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}))
 	}
-	a := &addrSockets{per: 2}
-	got, per := a.wanted(many)
-	if len(got) != addrSocketBudget || per != 1 {
-		t.Errorf("100 addresses: %d bound, %d sockets each; want %d, 1", len(got), per, addrSocketBudget)
+	public := []netip.Addr{netip.MustParseAddr("192.0.2.9"), netip.MustParseAddr("2001:db8::1")}
+	lo := []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}
+	all := slices.Concat(lo, many, public, many[:3], []netip.Addr{netip.MustParseAddr("fe80::1"), netip.MustParseAddr("ff02::1")})
+	a := &addrSockets{v6: true}
+	got := a.wanted(all)
+	want := slices.Concat([]netip.Addr{netip.MustParseAddr("192.0.2.9"), netip.MustParseAddr("2001:db8::1")}, many[:addrMax-2])
+	if !slices.Equal(got, want) {
+		t.Errorf("wanted %v\nwant %v", got, want)
 	}
-	got, per = a.wanted(append(many[:3:3], many[1])) // a duplicate
-	if len(got) != 3 || per != 2 {
-		t.Errorf("3 addresses: %d bound, %d sockets each; want 3, 2", len(got), per)
-	}
-	a.per = 40
-	if _, per = a.wanted(many[:4]); per != addrSocketBudget/4 {
-		t.Errorf("4 addresses, 40 sockets asked: %d each, want %d", per, addrSocketBudget/4)
+	a.v6 = false
+	got = a.wanted(slices.Concat(lo, public, many[:2]))
+	want = []netip.Addr{netip.MustParseAddr("192.0.2.9"), many[0], many[1], netip.MustParseAddr("127.0.0.1")}
+	if !slices.Equal(got, want) {
+		t.Errorf("0.0.0.0: wanted %v, want %v", got, want)
 	}
 }
