@@ -160,6 +160,12 @@ func (a *addrSockets) scan() {
 			delete(a.failed, ip)
 		}
 	}
+	var added []netip.Addr
+	defer func() {
+		if len(added) > 0 {
+			a.s.log.Info("dnsserver: UDP port also bound on the host's addresses", "port", a.port, "addrs", added)
+		}
+	}()
 	for _, ip := range want {
 		if a.bound[ip] != nil {
 			continue
@@ -175,6 +181,7 @@ func (a *addrSockets) scan() {
 		}
 		delete(a.failed, ip)
 		a.bound[ip] = ls
+		added = append(added, ip)
 	}
 }
 
