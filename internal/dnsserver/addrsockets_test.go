@@ -53,6 +53,24 @@ func askedBy(t *testing.T, loops *udpLoops, host string, port int) bool {
 	return false
 }
 
+// serveVersionZone serves version 1 of example.test. with s on listen
+// until the test ends and returns the UDP port; a [::] listener on a
+// host without IPv6 skips the test.
+func serveVersionZone(t *testing.T, s *Server, listen string) int {
+	t.Helper()
+	s.Apply([]*Zone{versionZone(t, 1)}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	udp, _, err := s.Listen(ctx, listen)
+	if err != nil {
+		if listen[0] == '[' {
+			t.Skipf("no IPv6: %v", err)
+		}
+		t.Fatal(err)
+	}
+	return udp.(*net.UDPAddr).Port
+}
+
 // TestAddressSockets listens on the wildcard addresses with the host's
 // real interface addresses: 127.0.0.1 (and ::1) get sockets of their own
 // that take their questions, while 127.0.0.2, on no interface, is still
@@ -68,17 +86,7 @@ func TestAddressSockets(t *testing.T) {
 	} {
 		t.Run(tc.listen, func(t *testing.T) {
 			s := New(Options{Logger: quietLogger(), UDPSockets: 2})
-			s.Apply([]*Zone{versionZone(t, 1)}, nil)
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			udp, _, err := s.Listen(ctx, tc.listen)
-			if err != nil {
-				if tc.listen[0] == '[' {
-					t.Skipf("no IPv6: %v", err)
-				}
-				t.Fatal(err)
-			}
-			port := udp.(*net.UDPAddr).Port
+			port := serveVersionZone(t, s, tc.listen)
 			loops := wildcardLoops(t, s)
 			if loops.addrs == nil {
 				t.Fatal("no address sockets beside the wildcard listener")
@@ -140,14 +148,7 @@ func TestAddressSocketsRescan(t *testing.T) {
 		defer mu.Unlock()
 		return slices.Clone(host), nil
 	}
-	s.Apply([]*Zone{versionZone(t, 1)}, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	udp, _, err := s.Listen(ctx, "0.0.0.0:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := udp.(*net.UDPAddr).Port
+	port := serveVersionZone(t, s, "0.0.0.0:0")
 	loops := wildcardLoops(t, s)
 	if got := loops.addrs.addrs(); !slices.Equal(got, []netip.Addr{netip.MustParseAddr("127.0.0.1")}) {
 		t.Fatalf("address sockets %v, want 127.0.0.1", got)
@@ -187,19 +188,13 @@ func TestAddressSocketsRescan(t *testing.T) {
 // TestNoAddressSockets: the option leaves the wildcard sockets alone.
 func TestNoAddressSockets(t *testing.T) {
 	s := New(Options{Logger: quietLogger(), UDPSockets: 2, NoAddressSockets: true})
-	s.Apply([]*Zone{versionZone(t, 1)}, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	udp, _, err := s.Listen(ctx, "0.0.0.0:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	port := serveVersionZone(t, s, "0.0.0.0:0")
 	loops := wildcardLoops(t, s)
 	if loops.addrs != nil {
 		t.Fatal("address sockets opened with NoAddressSockets")
 	}
 	before := loops.packets()
-	askFrom(t, "127.0.0.1", udp.(*net.UDPAddr).Port)
+	askFrom(t, "127.0.0.1", port)
 	if d := loops.packets() - before; d != 2 {
 		t.Fatalf("wildcard sockets read %d packets, want 2", d)
 	}
