@@ -41,10 +41,11 @@ type addrSockets struct {
 	per  int  // sockets per address, at most
 	list func() ([]netip.Addr, error)
 
-	mu     sync.Mutex
-	bound  map[netip.Addr]*udpLoops
-	failed map[netip.Addr]string // the last bind error, logged once
-	closed bool
+	mu      sync.Mutex
+	bound   map[netip.Addr]*udpLoops
+	failed  map[netip.Addr]string // the last bind error, logged once
+	listErr string                // the last listing error, logged once
+	closed  bool
 
 	stopc chan struct{}
 	done  chan struct{}
@@ -144,9 +145,14 @@ func (a *addrSockets) scan() {
 		return
 	}
 	if err != nil {
-		a.s.log.Warn("dnsserver: listing the host's addresses", "err", err)
+		// The wildcard sockets answer everything meanwhile; said once.
+		if msg := err.Error(); msg != a.listErr {
+			a.listErr = msg
+			a.s.log.Warn("dnsserver: cannot list the host's addresses, the wildcard sockets answer them all", "err", err)
+		}
 		return
 	}
+	a.listErr = ""
 	want := a.wanted(all)
 	for ip, ls := range a.bound {
 		if !slices.Contains(want, ip) {

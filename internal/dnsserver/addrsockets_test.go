@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -143,9 +144,13 @@ func TestAddressSocketsRescan(t *testing.T) {
 	host := []netip.Addr{netip.MustParseAddr("127.0.0.1")}
 	var logs syncbuf.Buffer
 	s := New(Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), UDPSockets: 2})
+	var listErr error
 	s.hostAddrs = func() ([]netip.Addr, error) {
 		mu.Lock()
 		defer mu.Unlock()
+		if listErr != nil {
+			return nil, listErr
+		}
 		return slices.Clone(host), nil
 	}
 	port := serveVersionZone(t, s, "0.0.0.0:0")
@@ -176,6 +181,19 @@ func TestAddressSocketsRescan(t *testing.T) {
 	}
 	if !askedBy(t, loops, "127.0.0.3", port) {
 		t.Error("127.0.0.3 answered by the wildcard sockets")
+	}
+	// Listing fails (a sandbox without netlink): logged once, the sockets
+	// bound stay.
+	mu.Lock()
+	listErr = errors.New("address family not supported by protocol")
+	mu.Unlock()
+	loops.addrs.scan()
+	loops.addrs.scan()
+	if n := strings.Count(logs.String(), "cannot list the host's addresses"); n != 1 {
+		t.Errorf("listing failure logged %d times over two scans, want once", n)
+	}
+	if got := loops.addrs.addrs(); !slices.Equal(got, []netip.Addr{netip.MustParseAddr("127.0.0.3")}) {
+		t.Errorf("after failed listings, address sockets %v, want 127.0.0.3 kept", got)
 	}
 	if n := strings.Count(logs.String(), "address socket not bound"); n != 1 {
 		t.Errorf("bind failure of 192.0.2.77 logged %d times over two scans, want once:\n%s", n, logs.String())
