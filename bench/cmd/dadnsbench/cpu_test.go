@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -33,5 +35,27 @@ func TestCPUUse(t *testing.T) {
 	// A live snapshot sees this test's own process.
 	if s := takeCPU(); len(s.byComm) == 0 || s.busy <= 0 {
 		t.Fatalf("snapshot %+v", s)
+	}
+}
+
+// TestGroupCPU: a busy child in its own process group is counted in that
+// group, and only there.
+func TestGroupCPU(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 5")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	pgid := cmd.Process.Pid
+	deadline := time.Now().Add(20 * time.Second)
+	for groupCPU(pgid) < 0.05 {
+		if time.Now().After(deadline) {
+			t.Fatalf("group %d: %.2f s of CPU after 20 s of a busy loop", pgid, groupCPU(pgid))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := groupCPU(1 << 30); got != 0 {
+		t.Fatalf("a group that does not exist used %.2f s", got)
 	}
 }

@@ -83,7 +83,7 @@ func (b *bench) servingPhase(ctx context.Context) *servingSet {
 			continue
 		}
 		set.servers[v.key] = s
-		t.addr, t.port = s.dnsAddr, portOf(s.dnsAddr)
+		t.addr, t.port, t.proc = s.dnsAddr, portOf(s.dnsAddr), s.proc
 		if i == 0 {
 			b.rep.add("serving", fmt.Sprintf("builtin-only dadns on %s: start on a store of %d zones → every zone answers its SOA serial", v.host, len(b.zones)), "%s", secs(load))
 			b.servingMemory(s)
