@@ -133,22 +133,22 @@ const changePoll = 500 * time.Millisecond
 func (cl *cluster) watch(ctx context.Context, notify func(), log *slog.Logger) {
 	t := time.NewTicker(changePoll)
 	defer t.Stop()
-	var last int64
+	var mark store.ChangeMark
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		seq, err := cl.c.LastChange(ctx)
+		next, changed, err := cl.c.Changes(ctx, mark)
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Debug("cluster change poll failed", "err", err)
 			}
 			continue
 		}
-		if seq != last {
-			last = seq
+		mark = next
+		if changed {
 			notify()
 		}
 	}
