@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
-
-	"github.com/miekg/dns"
 )
 
 // soloBackend is a backend that drives a DNS daemon, measured alone
@@ -198,10 +196,7 @@ func (b *bench) soloBackendServed(ctx context.Context, sb soloBackend, area stri
 	if ctx.Err() != nil {
 		return
 	}
-	c := &dns.Client{Net: "udp", Timeout: probeTimeout}
-	probe := func(name, addr string) servedProbe {
-		return servedProbe{name, func(ctx context.Context, zone string) (uint32, error) { return soaSerial(ctx, c, addr, zone) }}
-	}
+	probe := func(name, addr string) servedProbe { return newUDPProber(addr).probe(name) }
 	probes := []servedProbe{probe("builtin", s.dnsAddr), probe(sb.name, h.dnsAddr())}
 	names := []string{"builtin", sb.name}
 	current := slices.Clone(b.zones)
