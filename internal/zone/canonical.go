@@ -72,8 +72,8 @@ var packBufs = sync.Pool{New: func() any {
 
 // keep applies the per-record rules that need the canonical form.
 func (p *parser) keep(x parsed, rr dns.RR, s string) (rec, bool) {
-	f := strings.SplitN(s, "\t", 5)
-	if len(f) < 5 {
+	f, ok := tabFields(s)
+	if !ok {
 		p.problems.add(x.line, "record cannot be written in canonical form")
 		return rec{}, false
 	}
@@ -91,6 +91,22 @@ func (p *parser) keep(x parsed, rr dns.RR, s string) (rec, bool) {
 		return rec{}, false
 	}
 	return r, true
+}
+
+// tabFields cuts a record's text at its first four tabs (owner, TTL,
+// class, type, data), as strings.SplitN(s, "\t", 5) but without
+// allocating; false when there are fewer.
+func tabFields(s string) ([5]string, bool) {
+	var f [5]string
+	for i := range 4 {
+		j := strings.IndexByte(s, '\t')
+		if j < 0 {
+			return f, false
+		}
+		f[i], s = s[:j], s[j+1:]
+	}
+	f[4] = s
+	return f, true
 }
 
 // badOwner explains why an owner name cannot be kept, or returns "".
