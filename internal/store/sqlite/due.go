@@ -4,10 +4,33 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/dadns/dadns/internal/store"
 )
+
+// bulkBackends remembers the backends whose last Due found warmDue zones
+// or more.
+type bulkBackends struct {
+	mu  sync.Mutex
+	bulk map[string]bool
+}
+
+func (b *bulkBackends) is(backend string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.bulk[backend]
+}
+
+func (b *bulkBackends) set(backend string, bulk bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.bulk == nil {
+		b.bulk = map[string]bool{}
+	}
+	b.bulk[backend] = bulk
+}
 
 // defaultLimit caps Due when the caller gives no limit.
 const defaultLimit = 500
@@ -45,11 +68,18 @@ func (s *Store) Due(ctx context.Context, backend string, limit int) ([]store.Wor
 	// A few due zones (one push at a time) are read on the writer
 	// connection when it is free; a batch that reaches warmDue is read
 	// again whole on a reader, so a big batch never holds the writer.
+	// While the backend's batches are big (a burst), the warm try is
+	// skipped.
 	warmLimit := min(limit, warmDue)
-	warm, err := s.readWarm(func(q querier) error { return rows(q, warmLimit) })
+	warm := false
+	var err error
+	if !s.bulk.is(backend) {
+		warm, err = s.readWarm(func(q querier) error { return rows(q, warmLimit) })
+	}
 	if !warm || err == nil && len(work) >= warmLimit && warmLimit < limit {
 		err = s.read(ctx, func(tx *sql.Tx) error { return rows(tx, limit) })
 	}
+	s.bulk.set(backend, len(work) >= warmDue)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("store: due %s: %w", backend, err)
 	}

@@ -118,10 +118,27 @@ func TestWarmReads(t *testing.T) {
 			}
 		}
 	}
+	// The last Due was a big batch: the next goes straight to a reader;
+	// once a batch is small again, the one after it reads warm.
+	before = s.warmReads.Load()
+	if w, _, err := s.Due(ctx, "bind", 100); err != nil || len(w) != 2*warmDue || s.warmReads.Load() != before {
+		t.Fatalf("Due during a burst: %d zones, %v, %d warm reads", len(w), err, s.warmReads.Load()-before)
+	}
+	applyAll(t, s, "bind")
+	mustPut(t, s, "z00.example", 2)
+	for range 2 {
+		if w, _, err := s.Due(ctx, "bind", 100); err != nil || len(w) != 1 {
+			t.Fatalf("Due after the burst: %d zones, %v", len(w), err)
+		}
+	}
+	if got := s.warmReads.Load() - before; got != 1 {
+		t.Fatalf("%d warm reads after the burst, want 1 (the second Due)", got)
+	}
+
 	s.wmu.Lock()
 	w, _, err := s.Due(ctx, "bind", 5)
 	s.wmu.Unlock()
-	if err != nil || len(w) != 5 {
+	if err != nil || len(w) != 1 {
 		t.Fatalf("Due with the writer held: %d zones, %v", len(w), err)
 	}
 }

@@ -49,6 +49,7 @@ type Store struct {
 	wmu        sync.Mutex // one write transaction at a time
 	group      grouper    // group commit of pushes and deletes
 	known      knownBackends
+	bulk       bulkBackends // backends whose last Due was a big batch
 	// statements counts the SQL statements run, BEGIN and COMMIT included
 	// (for benchmarks).
 	statements atomic.Int64
