@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"bytes"
 	"sort"
 	"strings"
 )
@@ -88,7 +89,10 @@ func scanEntries(text []byte) []entry {
 // than max entries that are not directives have been seen: the zone has
 // more than max records, and a huge input is not split to the end.
 func scanEntriesMax(text []byte, max int) ([]entry, bool) {
-	s := &scanner{line: 1, max: max, src: string(text), toks: make([]token, 0, len(text)/8+8)}
+	// An entry per line at most; a word per 12 bytes is about what zone
+	// files hold (append grows the list past that).
+	s := &scanner{line: 1, max: max, src: string(text), toks: make([]token, 0, len(text)/12+8),
+		out: make([]entry, 0, min(bytes.Count(text, []byte{'\n'})+1, 1<<16))}
 	for i, c := range text {
 		if s.max > 0 && s.records > s.max {
 			return s.out, true
