@@ -80,6 +80,9 @@ func (b *bench) reportQPS(serving *servingSet, daemons []*target) {
 	if r, ok := ratio(serving.byKey["deployed"], serving.byKey["lo"]); ok {
 		b.rep.add("dns", "builtin on 0.0.0.0 / on 127.0.0.1 QPS (same defaults)", "%.2f", r)
 	}
+	if r, ok := ratio(serving.byKey["wild"], serving.byKey["deployed"]); ok {
+		b.rep.add("dns", "builtin on 0.0.0.0: wildcard sockets only / with address sockets (deployed) QPS", "%.2f", r)
+	}
 	off := serving.byKey["off"]
 	if r, ok := ratio(serving.byKey["deployed"], off); ok {
 		b.rep.addGoal("dns", "shipped defaults (RRL on, loopback exempt; cookies on) / RRL and cookies off QPS", goal{"≥ 0.95", r >= 0.95}, "%.2f", r)

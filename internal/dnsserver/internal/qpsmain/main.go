@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -29,14 +30,25 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:5300", "address to serve DNS on (UDP and TCP)")
 	sockets := flag.Int("udp-sockets", 0, "UDP sockets sharing the port (SO_REUSEPORT); 0 means GOMAXPROCS")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	wildcardOnly := flag.Bool("no-address-sockets", false, "on a wildcard address, keep only the wildcard sockets (no socket per host address)")
+	rrl := flag.Bool("rrl", false, "response rate limiting with dadns's defaults (loopback exempt)")
+	cookies := flag.Bool("cookies", false, "DNS cookies")
+	counts := flag.Bool("zone-counts", false, "count answers per zone")
 	flag.Parse()
-	if err := run(*dir, *addr, *sockets, *profile); err != nil {
+	opt := dnsserver.Options{UDPSockets: *sockets, NoAddressSockets: *wildcardOnly, ZoneCounts: *counts}
+	if *rrl {
+		opt.RRL = &dnsserver.RRLOptions{Slip: 2, Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+	}
+	if *cookies {
+		opt.Cookies = &dnsserver.CookieOptions{}
+	}
+	if err := run(*dir, *addr, opt, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "qpsmain:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, addr string, sockets int, profile string) error {
+func run(dir, addr string, opt dnsserver.Options, profile string) error {
 	if profile != "" {
 		stop, err := startProfile(profile)
 		if err != nil {
@@ -50,7 +62,7 @@ func run(dir, addr string, sockets int, profile string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s := dnsserver.New(dnsserver.Options{UDPSockets: sockets})
+	s := dnsserver.New(opt)
 	s.Apply(zones, nil)
 	udp, tcp, err := s.Listen(ctx, addr)
 	if err != nil {
