@@ -3,6 +3,8 @@ package zone
 import (
 	"os"
 	"testing"
+
+	"github.com/miekg/dns"
 )
 
 // maxParseAllocs bounds the allocations of one Parse of the DirectAdmin
@@ -60,5 +62,22 @@ func TestScannerWordsShareText(t *testing.T) {
 	}
 	if es[1].toks[0].line != 3 || es[0].toks[5].line != 2 {
 		t.Fatalf("lines: %+v", es)
+	}
+}
+
+// TestEmptyRdataCommonTypes: the shortcut for common types agrees with
+// comparing against a zero record, for records with and without data.
+func TestEmptyRdataCommonTypes(t *testing.T) {
+	for _, s := range []string{"x. 60 IN A 192.0.2.1", "x. 60 IN AAAA ::1", "x. 60 IN NS ns.x.",
+		"x. 60 IN CNAME y.x.", "x. 60 IN MX 0 .", "x. 60 IN MX 10 mail.x.", `x. 60 IN TXT ""`, `x. 60 IN TXT "a"`} {
+		rr, err := dns.NewRR(s)
+		if err != nil {
+			t.Fatal(s, err)
+		}
+		zero := dns.TypeToRR[rr.Header().Rrtype]()
+		*zero.Header() = *rr.Header()
+		if emptyRdata(rr) || !emptyRdata(zero) {
+			t.Errorf("%s: emptyRdata %v, of its zero record %v", s, emptyRdata(rr), emptyRdata(zero))
+		}
 	}
 }

@@ -153,6 +153,20 @@ func isMetaType(t uint16) bool {
 // emptyRdata reports a record that has no RDATA at all, which miekg/dns
 // returns (as for a dynamic update) when the input ends right after the type.
 func emptyRdata(rr dns.RR) bool {
+	switch r := rr.(type) { // the common types, without building a zero record
+	case *dns.A:
+		return len(r.A) == 0
+	case *dns.AAAA:
+		return len(r.AAAA) == 0
+	case *dns.NS:
+		return r.Ns == ""
+	case *dns.CNAME:
+		return r.Target == ""
+	case *dns.MX:
+		return r.Mx == "" && r.Preference == 0
+	case *dns.TXT:
+		return len(r.Txt) == 0
+	}
 	mk, ok := dns.TypeToRR[rr.Header().Rrtype]
 	if !ok {
 		return false // RFC 3597 "\# 0" is a valid empty RDATA
