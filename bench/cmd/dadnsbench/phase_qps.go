@@ -172,4 +172,19 @@ func (b *bench) reportCPUPerQuery(ts []*target) {
 			b.rep.add("dns", fmt.Sprintf("%s / %s: CPU per query", deployed, other), "%.2f", d/o)
 		}
 	}
+	// What the defaults and the address sockets cost or save per query,
+	// free of dnsperf's share of the machine.
+	byKey := map[string]string{}
+	for _, v := range servingVariants {
+		byKey[v.key] = v.name
+	}
+	for _, c := range []struct{ label, a, b string }{
+		{"shipped defaults / RRL and cookies off: CPU per query", "deployed", "off"},
+		{"RRL accounting every answer + cookies / RRL and cookies off: CPU per query", "rrl", "off"},
+		{"builtin on 0.0.0.0 with address sockets (deployed) / wildcard sockets only: CPU per query", "deployed", "wild"},
+	} {
+		if x, y := per[byKey[c.a]], per[byKey[c.b]]; x > 0 && y > 0 {
+			b.rep.add("dns", c.label, "%.2f", x/y)
+		}
+	}
 }
