@@ -68,7 +68,8 @@ func (s *backendSet) close() {
 // newBuiltin binds the DNS port at once (a port in use fails the start)
 // but answers only once the stored zones are loaded (see loadBuiltins).
 func newBuiltin(ctx context.Context, bc config.Backend, log *slog.Logger) (backend.Backend, error) {
-	opt := dnsserver.Options{Logger: log, Transfers: transferOptions(bc.Builtin.Transfers, log), RRL: rrlOptions(bc.Builtin.RRL), Cookies: cookieOptions(bc.Builtin), MinimalANY: bc.Builtin.MinimalANY, CacheEntries: bc.Builtin.CacheEntries}
+	opt := dnsserver.Options{Logger: log, Transfers: transferOptions(bc.Builtin.Transfers, log), RRL: rrlOptions(bc.Builtin.RRL), Cookies: cookieOptions(bc.Builtin), MinimalANY: bc.Builtin.MinimalANY, CacheEntries: bc.Builtin.CacheEntries,
+		NoAddressSockets: !bc.Builtin.AddressSockets}
 	builtinTelemetry(&opt, bc.Builtin)
 	srv := dnsserver.New(opt)
 	k, err := srv.Bind(bc.Builtin.Listen)

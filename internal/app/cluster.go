@@ -129,26 +129,37 @@ const changePoll = 500 * time.Millisecond
 
 // watch wakes the workers (notify) whenever another node stored a push or
 // delete: a node's own pushes wake them directly, others' only through the
-// database.
+// database. It also runs the store's due fills of the state rows a push
+// racing a backend's registration left missing (mysql's FillDue), and
+// wakes the workers when one added rows.
 func (cl *cluster) watch(ctx context.Context, notify func(), log *slog.Logger) {
 	t := time.NewTicker(changePoll)
 	defer t.Stop()
-	var last int64
+	var mark store.ChangeMark
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		seq, err := cl.c.LastChange(ctx)
+		next, changed, err := cl.c.Changes(ctx, mark)
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Debug("cluster change poll failed", "err", err)
 			}
 			continue
 		}
-		if seq != last {
-			last = seq
+		mark = next
+		if f, ok := cl.c.(interface {
+			FillDue(context.Context) (int, error)
+		}); ok {
+			n, err := f.FillDue(ctx)
+			if err != nil && ctx.Err() == nil {
+				log.Debug("cluster state fill failed", "err", err)
+			}
+			changed = changed || n > 0
+		}
+		if changed {
 			notify()
 		}
 	}

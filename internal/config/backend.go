@@ -57,6 +57,10 @@ type BuiltinConfig struct {
 	// the instance's zones (about 500 bytes each at most); 0 means the
 	// server's default, 16 per zone served and at least 65,536.
 	CacheEntries int `yaml:"cache_entries"`
+	// AddressSockets binds, beside a wildcard listen address (0.0.0.0,
+	// [::]), the UDP port on each of the host's addresses too, rescanned
+	// every 30 s (default true; dnsserver's addrsockets.go).
+	AddressSockets bool `yaml:"address_sockets"`
 	// Transfers is the top-level transfers section, handed to every
 	// builtin instance by the backend factory (not a key of its own).
 	Transfers *TransfersConfig `yaml:"-"`
@@ -175,6 +179,7 @@ var backendKinds = map[string]backendKind{
 			b.Builtin.RRL = DefaultRRL()
 			b.Builtin.Cookies = true
 			b.Builtin.MinimalANY = true
+			b.Builtin.AddressSockets = true
 			b.Builtin.TCP, b.Builtin.Dnstap, b.Builtin.ZoneCounts = DefaultTCP(), DefaultDnstap(), true
 		},
 	},

@@ -81,3 +81,20 @@ func TestBuiltinCacheEntries(t *testing.T) {
 		}
 	}
 }
+
+func TestBuiltinAddressSockets(t *testing.T) {
+	if b := mustLoad(t, "").DNS.Backends["builtin"].Builtin; !b.AddressSockets {
+		t.Fatal("address_sockets off by default")
+	}
+	c := mustLoad(t, `dns:
+  backends:
+    edge: {type: builtin, address_sockets: false}
+    edge2: {type: builtin}
+    edge3: {type: builtin}
+`, "DADNS_DNS_BACKENDS_EDGE2_ADDRESS_SOCKETS=false")
+	for name, want := range map[string]bool{"edge": false, "edge2": false, "edge3": true} {
+		if got := c.DNS.Backends[name].Builtin.AddressSockets; got != want {
+			t.Errorf("%s address_sockets %v, want %v", name, got, want)
+		}
+	}
+}

@@ -132,7 +132,8 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 		w.status.stop()
 	}()
 	for {
-		n, next, err := w.RunOnce(ctx)
+		p := w.runOnce(ctx)
+		n, next, err := p.n, p.next, p.err
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -140,7 +141,7 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 		if err != nil {
 			w.log.Error("dispatch pass failed", "err", err)
 		}
-		if n > 0 && err == nil {
+		if n > 0 && err == nil && (p.more || w.woken()) {
 			continue
 		}
 		w.burst.finish(w.log, w.opt.Now())
@@ -198,27 +199,46 @@ func (w *Worker) sleep(ctx context.Context, next time.Time) error {
 // it applies nothing: it probes the backend when the probe is due and
 // returns the time of the next probe.
 func (w *Worker) RunOnce(ctx context.Context) (int, time.Time, error) {
+	p := w.runOnce(ctx)
+	return p.n, p.next, p.err
+}
+
+// pass is what one runOnce did.
+type pass struct {
+	n    int       // zones handled
+	next time.Time // earliest retry not yet due (zero: none)
+	err  error
+	// more is false when the pass leaves nothing due as far as the store
+	// knew when it was read: the batch was not full and every zone of it
+	// was applied. Work that came after that read woke the worker (a push
+	// wakes it once committed), so Run need not ask the store again
+	// before it sleeps; at one push at a time that second, empty read
+	// cost as much as the first.
+	more bool
+}
+
+func (w *Worker) runOnce(ctx context.Context) pass {
 	if w.health.down {
 		if next, up := w.probeDown(ctx); !up {
-			return 0, next, nil
+			return pass{next: next}
 		}
 	}
 	due, next, err := w.st.Due(ctx, w.name, w.opt.BatchSize)
 	if err != nil || len(due) == 0 {
-		return 0, next, err
+		return pass{next: next, err: err}
 	}
 	start := w.opt.Now()
 	res := w.apply(ctx, due)
 	if ctx.Err() != nil && !res.complete {
-		return 0, next, ctx.Err()
+		return pass{next: next, err: ctx.Err()}
 	}
 	// Record even if ctx ended meanwhile: what was applied is true.
 	rec := context.WithoutCancel(ctx)
 	if err := w.st.Applied(rec, w.name, res.applied); err != nil {
-		return 0, next, fmt.Errorf("dispatch: record applied: %w", err)
+		return pass{next: next, err: fmt.Errorf("dispatch: record applied: %w", err)}
 	}
 	if err := w.st.Failed(rec, w.name, res.failed); err != nil {
-		return 0, next, fmt.Errorf("dispatch: record failures: %w", err)
+		return pass{next: next, err: fmt.Errorf("dispatch: record failures: %w", err)}
 	}
 	if len(res.applied) == 0 && res.wholesale != nil {
 		w.checkDown(ctx, res.wholesale)
@@ -229,7 +249,18 @@ func (w *Worker) RunOnce(ctx context.Context) (int, time.Time, error) {
 	if w.opt.Observe != nil {
 		w.opt.Observe(w.name, end.Sub(start), len(res.applied), len(res.failed))
 	}
-	return len(due), next, nil
+	more := len(due) >= w.opt.BatchSize || len(res.failed) > 0 || !res.complete || w.health.down
+	return pass{n: len(due), next: next, more: more}
+}
+
+// woken takes a pending wake-up, if any.
+func (w *Worker) woken() bool {
+	select {
+	case <-w.wake:
+		return true
+	default:
+		return false
+	}
 }
 
 type result struct {

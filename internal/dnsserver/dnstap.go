@@ -66,6 +66,7 @@ type tapRecord struct {
 	client, srv  netip.AddrPort
 	qtime, rtime time.Time
 	query, reply []byte
+	noReply      bool // the query went unanswered (rate limiting)
 }
 
 type tap struct {
@@ -99,8 +100,12 @@ func newTap(opt DnstapOptions, log *slog.Logger) *tap {
 }
 
 // send offers one answered query; it never blocks. query may be nil
-// when only responses are written.
+// when only responses are written; reply is nil for a query left
+// unanswered, which gets its query message only.
 func (t *tap) send(tcp bool, client, srv netip.AddrPort, qtime time.Time, query, reply []byte) {
+	if reply == nil && !t.opt.Queries {
+		return
+	}
 	r := t.pool.Get().(*tapRecord)
 	r.tcp, r.client, r.srv, r.qtime, r.rtime = tcp, client, srv, qtime, time.Now()
 	r.query = r.query[:0]
@@ -108,6 +113,7 @@ func (t *tap) send(tcp bool, client, srv netip.AddrPort, qtime time.Time, query,
 		r.query = append(r.query, query...)
 	}
 	r.reply = r.reply[:0]
+	r.noReply = reply == nil
 	if t.opt.Responses {
 		r.reply = append(r.reply, reply...)
 	}
@@ -309,7 +315,7 @@ func (t *tap) write(out *tapConn, r *tapRecord, sc *tapScratch) (uint64, bool) {
 		fill(dnstap.Message_AUTH_QUERY).QueryMessage = r.query
 		emit()
 	}
-	if t.opt.Responses {
+	if t.opt.Responses && !r.noReply {
 		m := fill(dnstap.Message_AUTH_RESPONSE)
 		m.ResponseTimeSec, m.ResponseTimeNsec = &sc.rsec, &sc.rnsec
 		m.ResponseMessage = r.reply

@@ -399,3 +399,68 @@ func TestDnstapWildcard(t *testing.T) {
 		})
 	}
 }
+
+// TestDnstapRateLimited: a query rate limiting drops still reaches dnstap
+// as an AUTH_QUERY message, without a response message, so a collector
+// sees the flood that was not answered.
+func TestDnstapRateLimited(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "tap.sock")
+	col := newCollector(t, sock)
+	s := New(Options{Logger: quietLogger(), UDPSockets: 1,
+		Dnstap: &DnstapOptions{Socket: sock, Queries: true, Responses: true, Identity: "ns-test", Version: "dadns-test"},
+		RRL:    &RRLOptions{ResponsesPerSecond: 1, Slip: 0}})
+	t.Cleanup(func() { _ = s.Close() })
+	s.Apply([]*Zone{versionZone(t, 1)}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	udp, _, err := s.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("udp", udp.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const sent = 8
+	answered := 0
+	for i := range sent {
+		q := new(dns.Msg)
+		q.SetQuestion("example.test.", dns.TypeA)
+		q.Id = uint16(7000 + i)
+		dc := &dns.Conn{Conn: conn}
+		if err := dc.WriteMsg(q); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if r, err := dc.ReadMsg(); err == nil && r.Id == q.Id {
+			answered++
+		}
+	}
+	if answered == 0 || answered == sent {
+		t.Fatalf("%d of %d answered: rate limiting did not drop some and answer some", answered, sent)
+	}
+	queries, responses := 0, 0
+	for range sent + answered {
+		switch typ := col.next(t).GetMessage().GetType(); typ {
+		case dnstap.Message_AUTH_QUERY:
+			queries++
+		case dnstap.Message_AUTH_RESPONSE:
+			responses++
+		default:
+			t.Fatalf("message type %v", typ)
+		}
+	}
+	if queries != sent || responses != answered {
+		t.Fatalf("dnstap: %d queries and %d responses, want %d and %d", queries, responses, sent, answered)
+	}
+	select {
+	case m := <-col.frames:
+		t.Fatalf("an extra frame: %v", m)
+	case <-time.After(200 * time.Millisecond):
+	}
+	st, _ := s.RRLStats()
+	if st.Dropped == 0 {
+		t.Fatalf("RRL stats %+v: nothing dropped", st)
+	}
+}

@@ -48,5 +48,6 @@
 // from the address its query was sent to), UDP is served by a
 // recvmmsg/sendmmsg loop per SO_REUSEPORT socket that answers cache hits
 // straight from the packet: a fixed number of goroutines, whatever the
-// load.
+// load. A wildcard listener also binds its port on each of the host's
+// addresses, whose packets then need no control message (addrsockets.go).
 package dnsserver

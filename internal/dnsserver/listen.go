@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -32,6 +33,9 @@ func (s *Server) Listen(ctx context.Context, addr string) (udp, tcp net.Addr, er
 type Sockets struct {
 	pcs []net.PacketConn
 	l   net.Listener
+	// wildcard: bound to 0.0.0.0 or [::] (v6), so Serve adds address
+	// sockets (addrsockets.go).
+	wildcard, v6 bool
 }
 
 // UDPAddr returns the address the UDP sockets are bound to.
@@ -52,7 +56,25 @@ func (s *Server) Bind(addr string) (*Sockets, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dnsserver: listen %s: %w", addr, err)
 	}
-	return &Sockets{pcs: pcs, l: l}, nil
+	wildcard, v6 := wildcardHost(addr)
+	return &Sockets{pcs: pcs, l: l, wildcard: wildcard, v6: v6}, nil
+}
+
+// wildcardHost reports whether addr's host is a wildcard address, and
+// whether it is the IPv6 one ("" counts as [::], as in package net).
+func wildcardHost(addr string) (wildcard, v6 bool) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false, false
+	}
+	if host == "" {
+		return true, true
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || !ip.IsUnspecified() {
+		return false, false
+	}
+	return true, ip.Is6()
 }
 
 // Serve answers on sockets from Bind. It returns once they are all
@@ -69,6 +91,9 @@ func (s *Server) Serve(ctx context.Context, k *Sockets) error {
 	if err != nil {
 		_ = k.Close()
 		return fmt.Errorf("dnsserver: serve %s: %w", k.UDPAddr(), err)
+	}
+	if k.wildcard && !s.opt.NoAddressSockets {
+		loops.addrs = s.startAddrSockets(k.UDPAddr().(*net.UDPAddr).Port, k.v6)
 	}
 	if err := s.start(servers, loops); err != nil {
 		_ = k.Close()
@@ -92,7 +117,8 @@ func (s *Server) bind(addr string) ([]net.PacketConn, net.Listener, error) {
 	}
 	var errs []error
 	for range 8 {
-		pcs, err := listenUDP(addr, s.opt.UDPSockets)
+		wildcard, _ := wildcardHost(addr)
+		pcs, err := listenUDP(addr, s.opt.UDPSockets, wildcard && !s.opt.NoAddressSockets)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"errors"
 	"log/slog"
+	"net/netip"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -36,6 +37,11 @@ type Options struct {
 	// UDPSockets is how many SO_REUSEPORT UDP sockets Listen opens so that
 	// reads spread over cores; GOMAXPROCS when zero.
 	UDPSockets int
+	// NoAddressSockets leaves a wildcard listener (0.0.0.0, [::]) with
+	// its wildcard sockets only; by default it also binds its port on each
+	// of the host's addresses, answered without per-packet control
+	// messages (addrsockets.go).
+	NoAddressSockets bool
 	// TCPMaxConns caps the TCP connections open at once per Listen call,
 	// and TCPMaxConnsPerPrefix those from one client /24 (IPv4) or /56
 	// (IPv6); 1000 and 100 when zero (tcplimit.go).
@@ -91,6 +97,9 @@ type Server struct {
 
 	lmu       sync.Mutex
 	listeners []listener
+	// hostAddrs lists the host's addresses for address sockets; nil:
+	// the interfaces' (tests pick their own).
+	hostAddrs func() ([]netip.Addr, error)
 
 	rcodes rcodeCounts // TCP, transfers; each UDP loop counts in its own
 	// loopRcodes are the UDP loops' counters (counts.go).

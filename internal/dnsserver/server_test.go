@@ -328,16 +328,7 @@ func TestListenWildcard(t *testing.T) {
 	} {
 		t.Run(tc.listen, func(t *testing.T) {
 			s := New(Options{Logger: quietLogger(), UDPSockets: 2})
-			s.Apply([]*Zone{versionZone(t, 1)}, nil)
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			udp, _, err := s.Listen(ctx, tc.listen)
-			if err != nil {
-				if tc.listen[0] == '[' {
-					t.Skipf("no IPv6: %v", err)
-				}
-				t.Fatal(err)
-			}
+			port := serveVersionZone(t, s, tc.listen)
 			for _, l := range s.listeners {
 				for _, srv := range l.servers {
 					if srv.PacketConn != nil {
@@ -345,7 +336,6 @@ func TestListenWildcard(t *testing.T) {
 					}
 				}
 			}
-			port := udp.(*net.UDPAddr).Port
 			for _, host := range tc.ask {
 				askFrom(t, host, port)
 			}

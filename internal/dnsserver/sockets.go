@@ -7,10 +7,12 @@ import (
 )
 
 // listenUDP opens n UDP sockets on addr. With n > 1 they share the port
-// through SO_REUSEPORT so the kernel spreads queries over their readers.
-func listenUDP(addr string, n int) ([]net.PacketConn, error) {
+// through SO_REUSEPORT so the kernel spreads queries over their readers;
+// reuse sets it for one socket too (a wildcard socket beside address
+// sockets on its port, addrsockets.go).
+func listenUDP(addr string, n int, reuse bool) ([]net.PacketConn, error) {
 	lc := net.ListenConfig{Control: noPMTUD}
-	if n > 1 {
+	if n > 1 || reuse {
 		lc.Control = func(network, address string, c syscall.RawConn) error {
 			if err := reusePort(network, address, c); err != nil {
 				return err

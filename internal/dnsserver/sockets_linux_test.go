@@ -8,7 +8,7 @@ import (
 
 func TestUDPSocketsNoPMTUD(t *testing.T) {
 	for _, addr := range []string{"127.0.0.1:0", "0.0.0.0:0", "[::1]:0"} {
-		pcs, err := listenUDP(addr, 2)
+		pcs, err := listenUDP(addr, 2, false)
 		if err != nil {
 			if addr[0] == '[' {
 				t.Logf("%s: %v (no IPv6)", addr, err)

@@ -35,9 +35,23 @@ func (l *udpLoop) observe(m *ipv4.Message, out []byte, qtime time.Time, info *re
 	} else {
 		o.name = s.zstats.count(out, o.name)
 	}
+	l.tapUDP(m, out, qtime)
+}
+
+// observeDropped records a query that rate limiting left unanswered: dnstap
+// gets its AUTH_QUERY message and no response (the per-zone counts count
+// answers only).
+func (l *udpLoop) observeDropped(m *ipv4.Message, qtime time.Time) {
+	l.tapUDP(m, nil, qtime)
+}
+
+// tapUDP sends packet m and its reply out (nil: none was sent) to dnstap.
+func (l *udpLoop) tapUDP(m *ipv4.Message, out []byte, qtime time.Time) {
+	s := l.s
 	if s.tap == nil {
 		return
 	}
+	o := &l.obs
 	if !o.init {
 		o.init = true
 		o.local = unmapped(addrPort(l.pc.LocalAddr()))

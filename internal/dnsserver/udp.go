@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -66,6 +67,8 @@ type udpLoop struct {
 	oob      [][]byte
 	obs      loopObserver // telemetry.go
 	rcodes   *rcodeCounts // this loop's own (counts.go)
+	// packets counts the packets read (tests see which socket took them).
+	packets atomic.Uint64
 }
 
 func newUDPLoop(s *Server, pc net.PacketConn, wildcard bool) (*udpLoop, error) {
@@ -108,6 +111,7 @@ func (l *udpLoop) serve() {
 			l.s.log.Warn("udp read", "err", err)
 			continue
 		}
+		l.packets.Add(uint64(n))
 		snap := l.s.snap.Load()
 		tnow := time.Now()
 		now := tnow.Unix()
@@ -127,6 +131,9 @@ func (l *udpLoop) serve() {
 			}
 			if ok && l.s.rrl != nil && ck.state != cookieValid {
 				out, ok = l.limit(now, &l.rx[i], out, &info, &ck)
+				if !ok {
+					l.observeDropped(&l.rx[i], tnow)
+				}
 			}
 			if ok && ck.state != cookieNone && ck.state != cookieMalformed {
 				out = l.s.addCookie(out, &ck, uint32(now))
@@ -266,8 +273,12 @@ func headerOf(pkt []byte) dns.Header {
 
 // udpLoops runs the loops of one Listen call.
 type udpLoops struct {
-	pcs []net.PacketConn
-	wg  sync.WaitGroup
+	pcs   []net.PacketConn
+	loops []*udpLoop
+	wg    sync.WaitGroup
+	// addrs are the address sockets beside a wildcard listener
+	// (addrsockets.go); nil otherwise.
+	addrs *addrSockets
 }
 
 func (s *Server) startUDPLoops(pcs []net.PacketConn, wildcard bool) (*udpLoops, error) {
@@ -280,6 +291,7 @@ func (s *Server) startUDPLoops(pcs []net.PacketConn, wildcard bool) (*udpLoops, 
 		}
 		loops[i] = l
 	}
+	ls.loops = loops
 	for _, l := range loops {
 		ls.wg.Add(1)
 		go func() {
@@ -290,8 +302,20 @@ func (s *Server) startUDPLoops(pcs []net.PacketConn, wildcard bool) (*udpLoops, 
 	return ls, nil
 }
 
+// packets returns how many packets the loops have read.
+func (ls *udpLoops) packets() uint64 {
+	var n uint64
+	for _, l := range ls.loops {
+		n += l.packets.Load()
+	}
+	return n
+}
+
 // stop closes the sockets and waits for the loops to finish.
 func (ls *udpLoops) stop() {
+	if ls.addrs != nil {
+		ls.addrs.stop()
+	}
 	closeAll(ls.pcs)
 	ls.wg.Wait()
 }

@@ -45,10 +45,15 @@ type Cluster interface {
 	// suffix (one node's local backends); every name in keep is registered.
 	ForgetSuffix(ctx context.Context, suffix string, keep []string) error
 
-	// LastChange returns a number that grows with every push or delete
-	// committed by any node: a node polls it to wake its workers for
-	// changes other nodes took.
-	LastChange(ctx context.Context) (int64, error)
+	// Changes reports whether a push or delete was committed, by any
+	// node, since the call that returned since (the zero mark: true), and
+	// returns the mark to pass next time. A node polls it to wake its
+	// workers for changes other nodes took. A change is seen even when it
+	// committed after one numbered later: a push's sequence number is taken
+	// when its transaction starts, and two pushes commit in either order
+	// (a lock wait, a retry, a slow node), so the highest number alone can
+	// stay the same across a commit.
+	Changes(ctx context.Context, since ChangeMark) (ChangeMark, bool, error)
 
 	// AcquireLease takes or renews the named lease for holder until
 	// now+ttl. It reports false while another holder's lease is unexpired.
@@ -62,4 +67,13 @@ type Forgotten struct {
 	States   int  // their per-zone state rows dropped
 	Claims   int  // claims on shared work released
 	Leases   int  // leases released
+}
+
+// ChangeMark is where a Changes poll stopped: a digest of the pushes and
+// deletes stored with a sequence number of at least From. The zero mark
+// is before everything.
+type ChangeMark struct {
+	From  int64  // lowest sequence number the digest covers
+	Count int64  // zones with a sequence number ≥ From
+	Xor   uint64 // their sequence numbers XORed
 }

@@ -66,17 +66,20 @@ func (p *parser) zone(recs []rec) *Zone {
 	}
 	slices.SortFunc(idx, func(a, b int) int { return compareRecs(&recs[a], &recs[b], keys[a], keys[b]) })
 	z := &Zone{Name: p.origin, Records: make([]Record, len(recs)), rrs: make([]dns.RR, len(recs))}
-	var text strings.Builder
+	size := 0
+	for i := range recs {
+		size += len(recs[i].Name) + len(recs[i].Type) + len(recs[i].Data) + 20
+	}
+	text := make([]byte, 0, size)
 	for i, j := range idx {
 		z.Records[i], z.rrs[i] = recs[j].Record, recs[j].rr
-		text.WriteString(recs[j].Record.String())
-		text.WriteByte('\n')
+		text = recs[j].Record.appendLine(text)
 		if soa, ok := recs[j].rr.(*dns.SOA); ok {
 			z.Serial = soa.Serial
 		}
 	}
-	z.text = text.String()
-	sum := sha256.Sum256([]byte(z.text))
+	z.text = string(text)
+	sum := sha256.Sum256(text)
 	z.hash = hex.EncodeToString(sum[:])
 	if len(p.warnings.list) > 0 {
 		z.Warnings = p.warnings.sorted(maxWarnings, "warnings")
@@ -108,7 +111,16 @@ func compareRecs(a, b *rec, ka, kb string) int {
 // sorts below every byte an owner label may hold. Owners are lower-case and
 // free of escapes, so plain byte comparison of labels is exact.
 func canonicalKey(owner string) string {
-	labels := strings.Split(strings.TrimSuffix(owner, "."), ".")
-	slices.Reverse(labels)
-	return strings.Join(labels, "\x00")
+	owner = strings.TrimSuffix(owner, ".")
+	b := make([]byte, 0, len(owner))
+	for end := len(owner); ; {
+		dot := strings.LastIndexByte(owner[:end], '.')
+		b = append(b, owner[dot+1:end]...)
+		if dot < 0 {
+			break
+		}
+		b = append(b, 0)
+		end = dot
+	}
+	return string(b)
 }

@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -50,7 +51,7 @@ func (p *parser) canonicalRecords(in []parsed) []rec {
 			p.problems.add(x.line, msg)
 			continue
 		}
-		rr, s, err := canonicalRR(x.rr, buf)
+		rr, s, err := canonicalRR(x.rr, buf, p.escaped(x))
 		if err != nil {
 			p.problems.add(x.line, dns.Type(x.rr.Header().Rrtype).String()+" record "+err.Error())
 			continue
@@ -72,8 +73,8 @@ var packBufs = sync.Pool{New: func() any {
 
 // keep applies the per-record rules that need the canonical form.
 func (p *parser) keep(x parsed, rr dns.RR, s string) (rec, bool) {
-	f := strings.SplitN(s, "\t", 5)
-	if len(f) < 5 {
+	f, ok := tabFields(s)
+	if !ok {
 		p.problems.add(x.line, "record cannot be written in canonical form")
 		return rec{}, false
 	}
@@ -91,6 +92,22 @@ func (p *parser) keep(x parsed, rr dns.RR, s string) (rec, bool) {
 		return rec{}, false
 	}
 	return r, true
+}
+
+// tabFields cuts a record's text at its first four tabs (owner, TTL,
+// class, type, data), as strings.SplitN(s, "\t", 5) but without
+// allocating; false when there are fewer.
+func tabFields(s string) ([5]string, bool) {
+	var f [5]string
+	for i := range 4 {
+		j := strings.IndexByte(s, '\t')
+		if j < 0 {
+			return f, false
+		}
+		f[i], s = s[:j], s[j+1:]
+	}
+	f[4] = s
+	return f, true
 }
 
 // badOwner explains why an owner name cannot be kept, or returns "".
@@ -136,6 +153,20 @@ func isMetaType(t uint16) bool {
 // emptyRdata reports a record that has no RDATA at all, which miekg/dns
 // returns (as for a dynamic update) when the input ends right after the type.
 func emptyRdata(rr dns.RR) bool {
+	switch r := rr.(type) { // the common types, without building a zero record
+	case *dns.A:
+		return len(r.A) == 0
+	case *dns.AAAA:
+		return len(r.AAAA) == 0
+	case *dns.NS:
+		return r.Ns == ""
+	case *dns.CNAME:
+		return r.Target == ""
+	case *dns.MX:
+		return r.Mx == "" && r.Preference == 0
+	case *dns.TXT:
+		return len(r.Txt) == 0
+	}
 	mk, ok := dns.TypeToRR[rr.Header().Rrtype]
 	if !ok {
 		return false // RFC 3597 "\# 0" is a valid empty RDATA
@@ -156,11 +187,25 @@ func emptyRdata(rr dns.RR) bool {
 // (hex case, IPv6 spelling, base64 line breaks, escapes) prints the same.
 // It checks that this text reads back unchanged, so that a zone's Text
 // always parses into the same zone, and returns the record read back.
-func canonicalRR(rr dns.RR, buf []byte) (dns.RR, string, error) {
+func canonicalRR(rr dns.RR, buf []byte, escaped bool) (dns.RR, string, error) {
 	lowerNames(rr)
 	n, err := dns.PackRR(rr, buf, 0, nil, false)
 	if err != nil {
 		return nil, "", fmt.Errorf("cannot be encoded: %w", err)
+	}
+	if !fullReadback && !escaped && plainFields(rr) {
+		// Numbers, addresses and names written without escapes: the
+		// parser already holds them as the wire form reads back (names
+		// lower-cased above, addresses in their 16-byte form), so the
+		// record needs no trip through it (encoding it above checked
+		// that it can be sent).
+		if s := rr.String(); plainText(rr, s) {
+			rr.Header().Rdlength = 0
+			if a, ok := rr.(*dns.A); ok {
+				a.A = a.A.To16()
+			}
+			return rr, s, nil
+		}
 	}
 	wire, _, err := dns.UnpackRR(buf[:n], 0)
 	if err != nil {
@@ -211,6 +256,28 @@ func genericForm(rr dns.RR) dns.RR {
 		return rr
 	}
 	return g
+}
+
+// plainFields reports the types whose fields are all numbers, addresses
+// and domain names: no strings, whose bytes the parser and the wire form
+// may hold differently.
+func plainFields(rr dns.RR) bool {
+	switch rr.(type) {
+	case *dns.A, *dns.AAAA, *dns.NS, *dns.CNAME, *dns.PTR, *dns.MX, *dns.SOA, *dns.SRV:
+		return true
+	}
+	return false
+}
+
+// escaped reports whether x came from text that holds a backslash, or from
+// $GENERATE: its fields may be spelled otherwise than the wire form reads
+// back.
+func (p *parser) escaped(x parsed) bool {
+	if x.generated || x.entry < 0 || x.entry >= len(p.entries) {
+		return true
+	}
+	e := &p.entries[x.entry]
+	return bytes.IndexByte(p.text[e.off0:e.off1], '\\') >= 0
 }
 
 // fullReadback makes canonicalRR read every record's text back, also the

@@ -9,7 +9,7 @@ func (p *parser) unifyTTLs(recs []rec) {
 		ttl  uint32
 		line int
 	}
-	seen := make(map[string]first, len(recs))
+	seen := make(map[setKey]first, len(recs))
 	for i := range recs {
 		r := &recs[i]
 		k := rrsetKey(r)
@@ -27,20 +27,27 @@ func (p *parser) unifyTTLs(recs []rec) {
 	}
 }
 
-func rrsetKey(r *rec) string {
-	k := r.Name + "\x00" + r.Type
+// setKey names an RRset: owner, type, and for RRSIGs the type covered.
+type setKey struct {
+	name, typ string
+	covered   uint16
+}
+
+func rrsetKey(r *rec) setKey {
+	k := setKey{name: r.Name, typ: r.Type}
 	if sig, ok := r.rr.(*dns.RRSIG); ok {
-		k += "\x00" + dns.Type(sig.TypeCovered).String()
+		k.covered = sig.TypeCovered
 	}
 	return k
 }
 
 // dedup removes exact duplicates, keeping the first.
 func dedup(recs []rec) []rec {
-	seen := make(map[string]bool, len(recs))
+	type key struct{ name, typ, data string }
+	seen := make(map[key]bool, len(recs))
 	out := recs[:0]
 	for _, r := range recs {
-		k := r.Name + "\t" + r.Type + "\t" + r.Data
+		k := key{r.Name, r.Type, r.Data}
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, r)

@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"bytes"
 	"sort"
 	"strings"
 )
@@ -21,6 +22,7 @@ type entry struct {
 	off0, off1  int // the whole lines it occupies: text[off0:off1]
 	indented    bool
 	toks        []token
+	tokAt       int // where toks starts in the scanner's list of words
 }
 
 // directive returns the upper-cased first word when the entry is a
@@ -64,10 +66,17 @@ type scanner struct {
 	tokLine int
 	tokOff  int // where the current word started
 	pos     int // offset of the byte being read
-	cur     *entry
-	out     []entry
-	records int // entries that are not directives: each holds at least one record
-	max     int // stop once records passes it (0: no limit)
+	// src is the text as one string: a word whose bytes lie together in
+	// the text (nearly every one) is cut from it, not copied.
+	src      string
+	tokStart int  // offset of the word's first byte in the text
+	contig   bool // every byte of the word so far follows the one before
+	cur      entry
+	open     bool    // cur is an entry begun and not yet ended
+	toks     []token // the words of every entry; each entry has its part
+	out      []entry
+	records  int // entries that are not directives: each holds at least one record
+	max      int // stop once records passes it (0: no limit)
 }
 
 // scanEntries returns the entries of text in order.
@@ -80,7 +89,10 @@ func scanEntries(text []byte) []entry {
 // than max entries that are not directives have been seen: the zone has
 // more than max records, and a huge input is not split to the end.
 func scanEntriesMax(text []byte, max int) ([]entry, bool) {
-	s := &scanner{line: 1, max: max}
+	// An entry per line at most; a word per 12 bytes is about what zone
+	// files hold (append grows the list past that).
+	s := &scanner{line: 1, max: max, src: string(text), toks: make([]token, 0, len(text)/12+8),
+		out: make([]entry, 0, min(bytes.Count(text, []byte{'\n'})+1, 1<<16))}
 	for i, c := range text {
 		if s.max > 0 && s.records > s.max {
 			return s.out, true
@@ -136,11 +148,11 @@ func (s *scanner) step(i int, c byte) {
 
 func (s *scanner) space(c byte) {
 	if s.escape || s.quote {
-		s.tok = append(s.tok, c)
+		s.push(c)
 		s.escape = false
 		return
 	}
-	if s.cur == nil {
+	if !s.open {
 		s.blank = true
 	}
 	s.flush()
@@ -159,7 +171,7 @@ func (s *scanner) semicolon() {
 func (s *scanner) newline(i int) {
 	s.escape = false
 	if s.quote {
-		s.tok = append(s.tok, '\n')
+		s.push('\n')
 		return
 	}
 	// Inside parentheses a newline does not end a word: zlexer glues the
@@ -208,13 +220,24 @@ func (s *scanner) add(c byte) {
 	if !s.inTok {
 		s.inTok, s.tokLine, s.tokOff = true, s.line, s.pos
 	}
+	s.push(c)
+}
+
+// push appends c, the byte at s.pos, to the current word.
+func (s *scanner) push(c byte) {
+	if len(s.tok) == 0 {
+		s.tokStart, s.contig = s.pos, true
+	} else if s.pos != s.tokStart+len(s.tok) {
+		s.contig = false
+	}
 	s.tok = append(s.tok, c)
 }
 
 // begin opens an entry at the current line if none is open.
 func (s *scanner) begin() {
-	if s.cur == nil {
-		s.cur = &entry{first: s.line, off0: s.lineOff, indented: s.blank}
+	if !s.open {
+		s.cur = entry{first: s.line, off0: s.lineOff, indented: s.blank, tokAt: len(s.toks)}
+		s.open = true
 	}
 }
 
@@ -226,13 +249,19 @@ func (s *scanner) flush() {
 }
 
 func (s *scanner) emit(quoted bool) {
-	s.cur.toks = append(s.cur.toks, token{text: string(s.tok), quoted: quoted, line: s.tokLine, off0: s.tokOff, off1: s.pos})
+	text := ""
+	if n := len(s.tok); n > 0 && s.contig {
+		text = s.src[s.tokStart : s.tokStart+n]
+	} else if n > 0 {
+		text = string(s.tok)
+	}
+	s.toks = append(s.toks, token{text: text, quoted: quoted, line: s.tokLine, off0: s.tokOff, off1: s.pos})
 	s.tok, s.inTok = s.tok[:0], false
 }
 
 // end closes the open entry, which ends just before offset off.
 func (s *scanner) end(off int) {
-	if s.cur == nil {
+	if !s.open {
 		return
 	}
 	if s.quote { // an unterminated string runs to the end of the input
@@ -240,11 +269,14 @@ func (s *scanner) end(off int) {
 		s.quote = false
 	}
 	s.cur.last, s.cur.off1 = s.line, off
-	s.out = append(s.out, *s.cur)
+	// The entry's words are the last ones appended; capped, so that no
+	// append to one entry's words can write over the next entry's.
+	s.cur.toks = s.toks[s.cur.tokAt:len(s.toks):len(s.toks)]
+	s.out = append(s.out, s.cur)
 	if len(s.cur.toks) > 0 && s.cur.directive() == "" {
 		s.records++
 	}
-	s.cur = nil
+	s.open = false
 }
 
 // entryAt returns the index of the entry holding byte offset off, or -1.

@@ -14,12 +14,7 @@ import "github.com/miekg/dns"
 //     warning;
 //   - else the record has no TTL and the zone is refused, as named does.
 func (p *parser) applyTTLs(in []parsed) {
-	byEntry := make(map[int][]int, len(in))
-	for i, x := range in {
-		if x.entry >= 0 {
-			byEntry[x.entry] = append(byEntry[x.entry], i)
-		}
-	}
+	byEntry := recordsByEntry(in, len(p.entries))
 	var t ttlState
 	// Without a readable SOA the zone is refused for that already; a
 	// missing TTL there would only be noise.
@@ -48,6 +43,32 @@ func (p *parser) applyTTLs(in []parsed) {
 			in[i].rr.Header().Ttl = ttl
 		}
 	}
+}
+
+// recordsByEntry lists, for each of n entries, the indexes in in of the
+// records read from it, in order: a few allocations for the whole zone
+// rather than a map entry and a slice per record.
+func recordsByEntry(in []parsed, n int) [][]int {
+	off := make([]int, n+1)
+	for _, x := range in {
+		if x.entry >= 0 && x.entry < n {
+			off[x.entry+1]++
+		}
+	}
+	for i := 1; i <= n; i++ {
+		off[i] += off[i-1]
+	}
+	all := make([]int, off[n])
+	out := make([][]int, n)
+	for i := range out {
+		out[i] = all[off[i]:off[i]:off[i+1]]
+	}
+	for i, x := range in {
+		if x.entry >= 0 && x.entry < n {
+			out[x.entry] = append(out[x.entry], i)
+		}
+	}
+	return out
 }
 
 // ttlState is what decides the TTL of a record written without one.

@@ -37,19 +37,21 @@ type owner struct {
 // a CNAME beside other data (DNSSEC records excepted, RFC 4035 §2.5).
 func (p *parser) checkCNAMEs(recs []rec) {
 	apex := p.origin.FQDN()
-	owners := map[string]*owner{}
+	at := make(map[string]int, len(recs))
+	var owners []owner
 	var order []string
 	for _, r := range recs {
-		o := owners[r.Name]
-		if o == nil {
-			o = &owner{}
-			owners[r.Name] = o
+		i, ok := at[r.Name]
+		if !ok {
+			i = len(owners)
+			at[r.Name] = i
+			owners = append(owners, owner{})
 			order = append(order, r.Name)
 		}
-		p.noteCNAME(o, r, apex)
+		p.noteCNAME(&owners[i], r, apex)
 	}
-	for _, name := range order {
-		o := owners[name]
+	for i, name := range order {
+		o := &owners[i]
 		if o.cnames > 0 && o.other != "" && name != apex {
 			p.problems.add(o.cname, "CNAME at "+name+" beside other data ("+o.other+" at line "+itoa(o.otherLine)+")")
 		}

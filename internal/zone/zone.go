@@ -30,7 +30,20 @@ type Record struct {
 // String returns the record as one canonical zone-file line (no newline):
 // "name\tttl\tIN\ttype\tdata".
 func (r Record) String() string {
-	return r.Name + "\t" + strconv.FormatUint(uint64(r.TTL), 10) + "\tIN\t" + r.Type + "\t" + r.Data
+	b := r.appendLine(make([]byte, 0, len(r.Name)+len(r.Type)+len(r.Data)+20))
+	return string(b[:len(b)-1])
+}
+
+// appendLine appends r as one line of a zone's Text, newline included.
+func (r Record) appendLine(b []byte) []byte {
+	b = append(b, r.Name...)
+	b = append(b, '\t')
+	b = strconv.AppendUint(b, uint64(r.TTL), 10)
+	b = append(b, "\tIN\t"...)
+	b = append(b, r.Type...)
+	b = append(b, '\t')
+	b = append(b, r.Data...)
+	return append(b, '\n')
 }
 
 // Zone is a validated zone in canonical form. It is immutable once built.

@@ -21,7 +21,8 @@ type perfResult struct {
 	completed  int
 	lost       int
 	avgLatency time.Duration
-	rcodes     string // dnsperf's "Response codes:" line
+	rcodes     string  // dnsperf's "Response codes:" line
+	cpu        float64 // seconds of CPU the server's processes used during the run; 0 when unknown
 }
 
 // dnsperfArgs are the arguments of one run against server (an address)

@@ -17,13 +17,17 @@ const probeWorkers = 4
 // probeTimeout bounds one probe query.
 const probeTimeout = 300 * time.Millisecond
 
-// soaSerial asks addr for the SOA of zone and returns its serial; an
-// error when the server does not answer it authoritatively (yet).
-func soaSerial(ctx context.Context, c *dns.Client, addr, zone string) (uint32, error) {
+// soaQuery is the question for zone's SOA, recursion not desired.
+func soaQuery(zone string) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(zone), dns.TypeSOA)
 	m.RecursionDesired = false
-	r, _, err := c.ExchangeContext(ctx, m, addr)
+	return m
+}
+
+// serialOf reads the SOA serial of an authoritative answer; an error when
+// the server does not answer it authoritatively (yet).
+func serialOf(r *dns.Msg, zone string, err error) (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
@@ -36,6 +40,56 @@ func soaSerial(ctx context.Context, c *dns.Client, addr, zone string) (uint32, e
 		}
 	}
 	return 0, fmt.Errorf("soa %s: no soa in answer", zone)
+}
+
+// udpProber asks one server for SOA serials over one UDP socket, kept
+// between questions (dialled again after an error): polling every
+// millisecond, a socket per question would take the CPU the servers
+// measured need. Replies to earlier, timed-out questions are skipped by
+// their ID.
+type udpProber struct {
+	addr string
+	c    *dns.Client
+	mu   sync.Mutex
+	conn *dns.Conn
+}
+
+func newUDPProber(addr string) *udpProber {
+	return &udpProber{addr: addr, c: &dns.Client{Net: "udp", Timeout: probeTimeout}}
+}
+
+// serial returns the SOA serial addr serves for zone.
+func (p *udpProber) serial(ctx context.Context, zone string) (uint32, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conn == nil {
+		conn, err := p.c.DialContext(ctx, p.addr)
+		if err != nil {
+			return 0, err
+		}
+		p.conn = conn
+	}
+	r, _, err := p.c.ExchangeWithConnContext(ctx, soaQuery(zone), p.conn)
+	if err != nil {
+		_ = p.conn.Close()
+		p.conn = nil
+	}
+	return serialOf(r, zone, err)
+}
+
+// close releases the socket.
+func (p *udpProber) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conn != nil {
+		_ = p.conn.Close()
+		p.conn = nil
+	}
+}
+
+// probe is p as a servedProbe named name.
+func (p *udpProber) probe(name string) servedProbe {
+	return servedProbe{name, p.serial}
 }
 
 // awaitServed waits until addr serves every zone whose index arrives on
@@ -100,9 +154,10 @@ func sweep(ctx context.Context, addr string, zones []*benchZone, pending []int, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := &dns.Client{Net: "udp", Timeout: probeTimeout}
+			p := newUDPProber(addr)
+			defer p.close()
 			for i := range work {
-				serial, err := soaSerial(ctx, c, addr, zones[i].name)
+				serial, err := p.serial(ctx, zones[i].name)
 				now := time.Now()
 				mu.Lock()
 				if err == nil && serial == zones[i].serial {

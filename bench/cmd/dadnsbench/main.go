@@ -81,7 +81,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fl.StringVar(&o.knotcBin, "knotc", "/usr/sbin/knotc", "knotc binary (the knot backend runs it)")
 	fl.StringVar(&o.backends, "backends", "bind,coredns_mysql,knot,powerdns", "backends under test besides builtin: bind (with its own named), coredns_mysql (two instances, each with its own mariadbd), knot (with its own knotd), powerdns (two instances, each with its own mariadbd, the first replicated to a third that pdns_server reads); empty for builtin only")
 	fl.StringVar(&o.stores, "stores", "sqlite,mariadb,galera", "datastores to load every zone into, each with a fresh dadns (builtin only): sqlite, mariadb (one server), galera (3 nodes on this host); empty for none")
-	fl.StringVar(&o.serving, "serving", "v6,lo,rrl,off", "builtin-only dadns processes besides the deployed one (0.0.0.0, shipped defaults), each on a copy of one imported store, measured beside NSD, Knot and BIND: v6 ([::]), lo (127.0.0.1), rrl (RRL accounting every answer), off (RRL and cookies off)")
+	fl.StringVar(&o.serving, "serving", "v6,lo,rrl,off,wild", "builtin-only dadns processes besides the deployed one (0.0.0.0, shipped defaults), each on a copy of one imported store, measured beside NSD, Knot and BIND: v6 ([::]), lo (127.0.0.1), rrl (RRL accounting every answer), off (RRL and cookies off), wild (0.0.0.0 with its wildcard sockets only)")
 	fl.StringVar(&o.skip, "skip", "", "phases to leave out, comma-separated: "+strings.Join(skippable, ", "))
 	fl.IntVar(&o.burstRate, "burst-rate", 200, "re-pushes a second during the push-burst QPS runs")
 	fl.IntVar(&o.burstPushers, "burst-pushers", 4, "concurrent pushers of the push burst")
@@ -118,7 +118,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	o.scaleTimeouts()
 	for k := range o.servingKeys() {
 		if !slices.ContainsFunc(servingVariants[1:], func(v servingVariant) bool { return v.key == k }) {
-			return o, fmt.Errorf("dadnsbench: -serving: unknown variant %q (v6, lo, rrl, off)", k)
+			return o, fmt.Errorf("dadnsbench: -serving: unknown variant %q (v6, lo, rrl, off, wild)", k)
 		}
 	}
 	for k := range o.skipped() {
@@ -150,7 +150,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 }
 
 // skippable are the phases -skip can leave out.
-var skippable = []string{"latency", "served", "secondary", "restart", "burst", "flood", "stores", "nsdbackend", "knotbackend"}
+var skippable = []string{"latency", "served", "secondary", "restart", "burst", "flood", "stores", "bindbackend", "nsdbackend", "knotbackend"}
 
 // skipped parses -skip.
 func (o options) skipped() map[string]bool {

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/miekg/dns"
 )
 
 // PowerDNS under test (Topology B): two powerdns backend instances, each
@@ -197,9 +195,7 @@ func (b *bench) pdnsProbes(ctx context.Context) []servedProbe {
 		}
 	}
 	if b.pdns.reader.err == nil {
-		c := &dns.Client{Net: "udp", Timeout: probeTimeout}
-		addr := b.pdns.reader.addr
-		out = append(out, servedProbe{"pdns_replica_dns", func(ctx context.Context, zone string) (uint32, error) { return soaSerial(ctx, c, addr, zone) }})
+		out = append(out, newUDPProber(b.pdns.reader.addr).probe("pdns_replica_dns"))
 	}
 	return out
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // phaseNames are the phases -phases may select; empty runs every phase.
-var phaseNames = []string{"nsdbackend", "knotbackend", "ingest", "stores"}
+var phaseNames = []string{"bindbackend", "nsdbackend", "knotbackend", "ingest", "stores"}
 
 // selectedPhases parses -phases.
 func (o options) selectedPhases() (map[string]bool, error) {

@@ -36,11 +36,13 @@ func (b *bench) pushPhase(ctx context.Context, backends []string) *target {
 	var aerr error
 	var wg sync.WaitGroup
 	wg.Go(func() { seen, serr = awaitServed(ectx, s.dnsAddr, b.zones, acked, s.proc.alive) })
+	cpu0 := takeCPU()
 	st := pushAll(ectx, s.da, b.zones, b.opt.pushers, acked)
 	// No backend can be done before the last ack: /status is asked only
 	// from then on, so that its cost does not slow the pushes.
 	applied, aerr = awaitApplied(ectx, s.da, b.names, len(b.zones), st.start, s.proc.alive)
 	wg.Wait()
+	b.rep.add("end-to-end", "first push → all applied: CPU seconds by process (children waited for included; the bench is dadnsbench)", "%s", cpuUse(cpu0, takeCPU()))
 	b.current = slices.Clone(b.zones)
 	b.reportPush(st)
 	b.reportServed(st, seen, serr)

@@ -13,7 +13,7 @@ import (
 // dadns variants of servingPhase; the RRL variant's counters are read
 // before and after, to show whether the query mix stayed below the limit.
 func (b *bench) qpsPhase(ctx context.Context, serving *servingSet, daemons []*target) {
-	all := append(append([]*target{}, serving.targets...), daemons...)
+	all := qpsTargets(serving, daemons)
 	before, berr := rrlCounters(ctx, serving.servers["rrl"])
 	for round := range b.opt.rounds {
 		for _, t := range all {
@@ -21,11 +21,18 @@ func (b *bench) qpsPhase(ctx context.Context, serving *servingSet, daemons []*ta
 				continue
 			}
 			slog.Info("dnsperf", "server", t.name, "round", round+1, "seconds", b.roundSeconds())
+			var cpu0 float64
+			if t.proc != nil {
+				cpu0 = groupCPU(t.proc.cmd.Process.Pid)
+			}
 			p, err := b.runDnsperf(ctx, t.addr, b.queryFile)
 			if err != nil {
 				t.err = err
 				b.rep.fail("dns", t.name+" QPS", err)
 				continue
+			}
+			if t.proc != nil {
+				p.cpu = groupCPU(t.proc.cmd.Process.Pid) - cpu0
 			}
 			t.runs = append(t.runs, p)
 		}
@@ -77,8 +84,12 @@ func (b *bench) reportQPS(serving *servingSet, daemons []*target) {
 			b.rep.addGoal("dns", label, goal{"≥ 1.00", r >= 1}, "%.2f", r)
 		}
 	}
+	b.reportCPUPerQuery(qpsTargets(serving, daemons))
 	if r, ok := ratio(serving.byKey["deployed"], serving.byKey["lo"]); ok {
 		b.rep.add("dns", "builtin on 0.0.0.0 / on 127.0.0.1 QPS (same defaults)", "%.2f", r)
+	}
+	if r, ok := ratio(serving.byKey["wild"], serving.byKey["deployed"]); ok {
+		b.rep.add("dns", "builtin on 0.0.0.0: wildcard sockets only / with address sockets (deployed) QPS", "%.2f", r)
 	}
 	off := serving.byKey["off"]
 	if r, ok := ratio(serving.byKey["deployed"], off); ok {
@@ -122,5 +133,58 @@ func (b *bench) cacheMemory(s *dadnsServer) {
 	if b.nsdPSS > 0 {
 		r := float64(rss) / float64(b.nsdPSS)
 		b.rep.addGoal("memory", "builtin-only dadns RSS after the QPS rounds / NSD's PSS", goal{"≤ 2×", r <= 2}, "%.2f×", r)
+	}
+}
+
+// qpsTargets is every QPS target, the builtin variants first.
+func qpsTargets(serving *servingSet, daemons []*target) []*target {
+	return append(append([]*target{}, serving.targets...), daemons...)
+}
+
+// cpuPerQuery is the server's CPU time per answered query over the median
+// QPS round, in µs; false when unknown.
+func (t *target) cpuPerQuery() (float64, bool) {
+	if !t.measured() {
+		return 0, false
+	}
+	r := medianRun(t.runs)
+	if r.cpu <= 0 || r.completed <= 0 {
+		return 0, false
+	}
+	return r.cpu * 1e6 / float64(r.completed), true
+}
+
+// reportCPUPerQuery reports each server's CPU per answered query (its
+// processes' CPU time over its median round, whatever dnsperf and the
+// machine's other load took), and the deployed builtin's beside Knot's
+// and NSD's: what QPS would be if the server had the machine to itself.
+func (b *bench) reportCPUPerQuery(ts []*target) {
+	per := map[string]float64{}
+	for _, t := range ts {
+		if v, ok := t.cpuPerQuery(); ok {
+			per[t.name] = v
+			b.rep.add("dns", t.name+": CPU per answered query (its processes' CPU time over its median round)", "%.2f µs", v)
+		}
+	}
+	deployed := servingVariants[0].name
+	for _, other := range []string{"Knot", "NSD"} {
+		if d, o := per[deployed], per[other]; d > 0 && o > 0 {
+			b.rep.add("dns", fmt.Sprintf("%s / %s: CPU per query", deployed, other), "%.2f", d/o)
+		}
+	}
+	// What the defaults and the address sockets cost or save per query,
+	// free of dnsperf's share of the machine.
+	byKey := map[string]string{}
+	for _, v := range servingVariants {
+		byKey[v.key] = v.name
+	}
+	for _, c := range []struct{ label, a, b string }{
+		{"shipped defaults / RRL and cookies off: CPU per query", "deployed", "off"},
+		{"RRL accounting every answer + cookies / RRL and cookies off: CPU per query", "rrl", "off"},
+		{"builtin on 0.0.0.0 with address sockets (deployed) / wildcard sockets only: CPU per query", "deployed", "wild"},
+	} {
+		if x, y := per[byKey[c.a]], per[byKey[c.b]]; x > 0 && y > 0 {
+			b.rep.add("dns", c.label, "%.2f", x/y)
+		}
 	}
 }

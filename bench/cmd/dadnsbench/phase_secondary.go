@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
-
-	"github.com/miekg/dns"
 )
 
 // The secondary phase measures dadns as a hidden primary: a second dadns
@@ -118,8 +116,7 @@ zone "%[7]s" { type secondary; file "catalog.db"; %[8]s; };
 	} else {
 		b.rep.add(area, measure, "%s", secs(all))
 	}
-	c := &dns.Client{Net: "udp", Timeout: probeTimeout}
-	probe := servedProbe{"secondary", func(ctx context.Context, zone string) (uint32, error) { return soaSerial(ctx, c, secAddr, zone) }}
+	probe := newUDPProber(secAddr).probe("secondary")
 	var times []time.Duration
 	samples := b.opt.servedSamples
 	for i := range samples {

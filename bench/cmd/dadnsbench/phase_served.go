@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"github.com/miekg/dns"
 )
 
 // servedPoll is how often a backend is asked for a changed zone's serial:
@@ -35,10 +33,7 @@ type servedProbe struct {
 // and the bind backend's named, the SOA row for coredns_mysql (CoreDNS
 // itself is not run; row visibility is what dadns controls).
 func (b *bench) probes() []servedProbe {
-	dnsProbe := func(name, addr string) servedProbe {
-		c := &dns.Client{Net: "udp", Timeout: probeTimeout}
-		return servedProbe{name, func(ctx context.Context, zone string) (uint32, error) { return soaSerial(ctx, c, addr, zone) }}
-	}
+	dnsProbe := func(name, addr string) servedProbe { return newUDPProber(addr).probe(name) }
 	out := []servedProbe{dnsProbe("builtin", b.dadns.dnsAddr)}
 	if b.bindHost != nil {
 		out = append(out, dnsProbe("bind", b.bindHost.addr))

@@ -35,6 +35,10 @@ var servingVariants = []servingVariant{
 	// default rate: the query mix stays below it (see bench/README.md).
 	{"rrl", "dadns builtin 0.0.0.0, RRL accounting every answer (exempt: none)", shippedListen, "      rrl:\n        exempt: []\n"},
 	{"off", "dadns builtin 0.0.0.0, RRL and cookies off", shippedListen, "      rrl:\n        enabled: false\n      cookies: false\n"},
+	// The wildcard sockets alone: every packet carries its destination
+	// in an IP_PKTINFO control message (the deployed one also binds each
+	// host address, whose sockets take the questions sent to them).
+	{"wild", "dadns builtin 0.0.0.0, wildcard sockets only (address_sockets: false)", shippedListen, "      address_sockets: false\n"},
 }
 
 // servingSet is what servingPhase started.
@@ -79,7 +83,7 @@ func (b *bench) servingPhase(ctx context.Context) *servingSet {
 			continue
 		}
 		set.servers[v.key] = s
-		t.addr, t.port = s.dnsAddr, portOf(s.dnsAddr)
+		t.addr, t.port, t.proc = s.dnsAddr, portOf(s.dnsAddr), s.proc
 		if i == 0 {
 			b.rep.add("serving", fmt.Sprintf("builtin-only dadns on %s: start on a store of %d zones → every zone answers its SOA serial", v.host, len(b.zones)), "%s", secs(load))
 			b.servingMemory(s)

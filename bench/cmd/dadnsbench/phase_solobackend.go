@@ -8,12 +8,11 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
-
-	"github.com/miekg/dns"
 )
 
 // soloBackend is a backend that drives a DNS daemon, measured alone
-// beside the builtin in a fresh dadns (issue 15: nsd and knot): every
+// beside the builtin in a fresh dadns (issue 15: nsd and knot; issue 14:
+// bind): every
 // zone pushed, first push → all applied and verified on the daemon,
 // against the daemon's own cold load of the same files (goal ≤ 3×), then
 // single-zone changes timed until the daemon serves them (goal ≤ 100 ms
@@ -39,6 +38,17 @@ type soloHost interface {
 // soloBackends are the backends measured alone, in the order they run.
 func (b *bench) soloBackends() []soloBackend {
 	return []soloBackend{{
+		key: "bindbackend", name: "bind", daemon: "BIND",
+		fact: "a fresh dadns (builtin + bind) drives its own named: zone files, the include it owns, one rndc reconfig per batch that adds zones and rndc reload per changed zone (see internal/backend/bind/README.md), SOA verification",
+		start: func(ctx context.Context, dir string) (soloHost, error) {
+			h, err := b.startBindHost(ctx, dir)
+			if h == nil {
+				return nil, err
+			}
+			return bindSolo{h, b.opt.rndcBin}, err
+		},
+		cold: func(dir string, port int) daemon { return b.bindDaemon(dir, b.zoneDir, port) },
+	}, {
 		key: "nsdbackend", name: "nsd", daemon: "NSD",
 		fact: "a fresh dadns (builtin + nsd) drives its own NSD: addzone mode under a pattern, nsd-control's protocol on NSD's local control socket, nsd-checkzone only where the backend needs it (see internal/backend/nsd/README.md), SOA verification over TCP",
 		start: func(ctx context.Context, dir string) (soloHost, error) {
@@ -63,7 +73,16 @@ func (b *bench) soloBackends() []soloBackend {
 	}}
 }
 
-// nsdSolo and knotSolo adapt the two hosts to soloHost.
+// bindSolo, nsdSolo and knotSolo adapt the hosts to soloHost.
+type bindSolo struct {
+	*bindHost
+	rndc string
+}
+
+func (h bindSolo) backendYAML() string { return h.bindHost.backendYAML(h.rndc) }
+func (h bindSolo) dnsAddr() string     { return h.addr }
+func (h bindSolo) stop()               { h.proc.stop() }
+
 type nsdSolo struct {
 	*nsdBackendHost
 	nsdBin string
@@ -107,9 +126,11 @@ func (b *bench) soloBackendPhase(ctx context.Context, sb soloBackend) {
 	n := len(b.zones)
 	slog.Info(area+": pushing zones", "zones", n, "pushers", b.opt.pushers)
 	ectx, cancel := context.WithTimeout(ctx, b.opt.loadTimeout)
+	cpu0 := takeCPU()
 	st := pushAll(ectx, s.da, b.zones, b.opt.pushers, make(chan int, n))
 	done, aerr := awaitApplied(ectx, s.da, names, n, st.start, s.proc.alive)
 	cancel()
+	b.rep.add(area, "first push → all applied: CPU seconds by process (children waited for included; the bench is dadnsbench)", "%s", cpuUse(cpu0, takeCPU()))
 	if len(st.latency) < n {
 		b.rep.problem(fmt.Sprintf("%s: %d of %d pushes accepted", area, len(st.latency), n))
 	}
@@ -175,10 +196,7 @@ func (b *bench) soloBackendServed(ctx context.Context, sb soloBackend, area stri
 	if ctx.Err() != nil {
 		return
 	}
-	c := &dns.Client{Net: "udp", Timeout: probeTimeout}
-	probe := func(name, addr string) servedProbe {
-		return servedProbe{name, func(ctx context.Context, zone string) (uint32, error) { return soaSerial(ctx, c, addr, zone) }}
-	}
+	probe := func(name, addr string) servedProbe { return newUDPProber(addr).probe(name) }
 	probes := []servedProbe{probe("builtin", s.dnsAddr), probe(sb.name, h.dnsAddr())}
 	names := []string{"builtin", sb.name}
 	current := slices.Clone(b.zones)

@@ -85,8 +85,10 @@ func (b *bench) loadWithStore(ctx context.Context, kind, dir, datastore string) 
 	var serr error
 	var wg sync.WaitGroup
 	wg.Go(func() { seen, serr = awaitServed(ectx, s.dnsAddr, b.zones, acked, s.proc.alive) })
+	cpu0 := takeCPU()
 	st := pushAll(ectx, s.da, b.zones, b.opt.pushers, acked)
 	wg.Wait()
+	cpu1 := takeCPU()
 	n := len(st.latency)
 	if n == 0 || st.refused+st.failed > 0 {
 		b.rep.problem(fmt.Sprintf("stores: %s: %d accepted, %d refused, %d without reply", kind, n, st.refused, st.failed))
@@ -103,6 +105,7 @@ func (b *bench) loadWithStore(ctx context.Context, kind, dir, datastore string) 
 	}
 	e2e := latest(seen).Sub(st.start)
 	b.rep.add("stores", kind+": first push → every zone served by the builtin", "%s (%.0f zones/s)", secs(e2e), rate(len(seen), e2e))
+	b.rep.add("stores", kind+": first push → every zone served: CPU seconds by process (children waited for included; the bench is dadnsbench)", "%s", cpuUse(cpu0, cpu1))
 }
 
 // storeKinds parses -stores.

@@ -246,13 +246,34 @@ func release(ctx context.Context, tx *sql.Tx, backend, zone string) error {
 	return err
 }
 
-// LastChange is the highest push sequence number stored (an index lookup).
-func (s *Store) LastChange(ctx context.Context) (int64, error) {
-	var seq sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, "SELECT max(seq) FROM zones").Scan(&seq); err != nil {
-		return 0, fmt.Errorf("store: last change: %w", err)
+// changeLookback is how long a push's transaction may take, from the
+// sequence number it took to its COMMIT, and still be seen by Changes as
+// a change (longer ones are applied at the workers' idle poll).
+const changeLookback = time.Minute
+
+// Changes compares, in one statement (one snapshot, a causal read on
+// Galera), the digest of the zones whose sequence number is at least
+// since.From with since's, and digests the zones from now-changeLookback
+// for the next call. A push committed after one with a higher number
+// changes the count or the XOR of the range even though max(seq) stays.
+// Both ranges are index ranges over the pushes of the last minute or so.
+func (s *Store) Changes(ctx context.Context, since store.ChangeMark) (store.ChangeMark, bool, error) {
+	next := store.ChangeMark{From: store.UnixNano(s.now().Add(-changeLookback))}
+	prev := since.From
+	if prev == 0 {
+		prev = next.From // nothing to compare with: one range
 	}
-	return seq.Int64, nil
+	var old store.ChangeMark
+	err := s.db.QueryRowContext(ctx, `
+		SELECT count(CASE WHEN seq >= ? THEN 1 END), coalesce(bit_xor(CASE WHEN seq >= ? THEN seq END), 0),
+		       count(CASE WHEN seq >= ? THEN 1 END), coalesce(bit_xor(CASE WHEN seq >= ? THEN seq END), 0)
+		FROM zones WHERE seq >= ?`,
+		prev, prev, next.From, next.From, min(prev, next.From)).Scan(&old.Count, &old.Xor, &next.Count, &next.Xor)
+	if err != nil {
+		return store.ChangeMark{}, false, fmt.Errorf("store: changes: %w", err)
+	}
+	changed := since.From == 0 || old.Count != since.Count || old.Xor != since.Xor
+	return next, changed, nil
 }
 
 // AcquireLease takes or renews the named lease for holder until now+ttl.

@@ -45,3 +45,49 @@ func TestFillMissingRows(t *testing.T) {
 		}
 	}
 }
+
+// TestFillDue: the change poll's fill (FillDue) adds a raced zone's
+// missing row for a backend this process registered once the fill is due,
+// without any Due call (the worker may sleep until its idle poll), and
+// says so, so that the poll wakes the workers; a backend registered by
+// another process is left to that process.
+func TestFillDue(t *testing.T) {
+	ctx := context.Background()
+	srv := mariadbtest.Start(t)
+	dsn := srv.DSN(srv.NewDatabase(t))
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	open := func() *Store {
+		s, err := Open(ctx, dsn, Options{Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	s, other := open(), open()
+	if err := s.ForgetSuffix(ctx, "@n2", []string{"builtin@n2"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.ForgetSuffix(ctx, "@n3", []string{"builtin@n3"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, store.Zone{Name: "raced.example", Canonical: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM backend_state WHERE zone = 'raced.example'"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.FillDue(ctx); err != nil || n != 0 {
+		t.Fatalf("FillDue before the fill interval = %d, %v", n, err)
+	}
+	now = now.Add(fillSoon)
+	if n, err := s.FillDue(ctx); err != nil || n != 1 {
+		t.Fatalf("FillDue after the fill interval = %d, %v; want the raced zone's row for builtin@n2 only", n, err)
+	}
+	if n, err := s.FillDue(ctx); err != nil || n != 0 {
+		t.Fatalf("FillDue right after a fill = %d, %v", n, err)
+	}
+	if w, _, err := s.Due(ctx, "builtin@n2", 10); err != nil || len(w) != 1 {
+		t.Fatalf("Due after the poll's fill = %d zones, %v; want the raced zone", len(w), err)
+	}
+}

@@ -72,6 +72,7 @@ func TestGalera(t *testing.T) {
 			}
 		})
 	}
+	t.Run("Causal", func(t *testing.T) { testGaleraCausal(t, c, open) })
 	t.Run("QuorumLost", func(t *testing.T) { testGaleraQuorumLost(t, c, open) })
 	t.Run("NodeKilled", func(t *testing.T) { testGaleraNodeKilled(t, c, open) })
 	t.Run("NoPrimary", func(t *testing.T) { testGaleraNoPrimary(t, c, open) })

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/dadns/dadns/internal/store"
@@ -18,17 +19,70 @@ import (
 // due once; deleting an absent zone is a no-op for backends, and it also
 // cleans an instance that held stale zones under a previous name.
 
-// ensureBackend registers backend unless it already has state rows.
+// ensureBackend registers backend unless it already has state rows. A
+// backend once seen registered is remembered (knownBackends), so that the
+// worker's Due and Applied calls, several per push, do not each read the
+// backends table again.
 func (s *Store) ensureBackend(ctx context.Context, backend string) error {
 	if backend == "" {
 		return errors.New("empty backend name")
 	}
+	gen, known := s.known.has(backend)
+	if known {
+		return nil
+	}
 	var one int
 	err := s.db.QueryRowContext(ctx, "SELECT 1 FROM backends WHERE name = ?", backend).Scan(&one)
+	if err == nil {
+		s.known.add(backend, gen)
+	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	return s.write(ctx, func(tx *sql.Tx) error { return register(ctx, tx, backend, s.now()) })
+	err = s.write(ctx, func(tx *sql.Tx) error { return register(ctx, tx, backend, s.now()) })
+	if err == nil {
+		s.known.add(backend, gen)
+	}
+	return err
+}
+
+// knownBackends remembers the backend instances known to have state rows.
+// Only Forget removes backends; it forgets them all here after its commit
+// and moves gen on, so that a lookup that began before that commit does
+// not remember what it saw then.
+type knownBackends struct {
+	mu    sync.Mutex
+	gen   uint64
+	names map[string]struct{}
+}
+
+// has reports whether name is known, and the generation to pass to add.
+func (k *knownBackends) has(name string) (uint64, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, ok := k.names[name]
+	return k.gen, ok
+}
+
+// add remembers name, unless Forget ran since gen was read.
+func (k *knownBackends) add(name string, gen uint64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if gen != k.gen {
+		return
+	}
+	if k.names == nil {
+		k.names = map[string]struct{}{}
+	}
+	k.names[name] = struct{}{}
+}
+
+// reset forgets every name.
+func (k *knownBackends) reset() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.gen++
+	k.names = nil
 }
 
 // register adds backend with every zone pending, unless it is known.
@@ -53,6 +107,9 @@ func register(ctx context.Context, tx *sql.Tx, backend string, now time.Time) er
 // status is right before their worker first runs. A forgotten instance
 // that comes back later starts from nothing: every zone is due again.
 func (s *Store) Forget(ctx context.Context, keep []string) error {
+	// Reset on the way out whatever happened: the write may have
+	// committed even when it reports an error.
+	defer s.known.reset()
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := forgetOthers(ctx, tx, keep); err != nil {
 			return err

@@ -4,13 +4,39 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/dadns/dadns/internal/store"
 )
 
+// bulkBackends remembers the backends whose last Due found warmDue zones
+// or more.
+type bulkBackends struct {
+	mu  sync.Mutex
+	bulk map[string]bool
+}
+
+func (b *bulkBackends) is(backend string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.bulk[backend]
+}
+
+func (b *bulkBackends) set(backend string, bulk bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.bulk == nil {
+		b.bulk = map[string]bool{}
+	}
+	b.bulk[backend] = bulk
+}
+
 // defaultLimit caps Due when the caller gives no limit.
 const defaultLimit = 500
+
+// warmDue is the most due zones read on the writer connection (readWarm).
+const warmDue = 16
 
 // Due returns up to limit (default 500) zones for backend whose applied
 // version is behind the desired one and which are due now: never tried for
@@ -31,14 +57,29 @@ func (s *Store) Due(ctx context.Context, backend string, limit int) ([]store.Wor
 	now := store.UnixNano(s.now())
 	var work []store.Work
 	var next time.Time
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	rows := func(q querier, limit int) error {
 		var err error
-		if work, err = dueRows(ctx, tx, backend, now, limit); err != nil {
+		if work, err = dueRows(ctx, q, backend, now, limit); err != nil {
 			return err
 		}
-		next, err = nextAttempt(ctx, tx, backend, now)
+		next, err = nextAttempt(ctx, q, backend, now)
 		return err
-	})
+	}
+	// A few due zones (one push at a time) are read on the writer
+	// connection when it is free; a batch that reaches warmDue is read
+	// again whole on a reader, so a big batch never holds the writer.
+	// While the backend's batches are big (a burst), the warm try is
+	// skipped.
+	warmLimit := min(limit, warmDue)
+	warm := false
+	var err error
+	if !s.bulk.is(backend) {
+		warm, err = s.readWarm(func(q querier) error { return rows(q, warmLimit) })
+	}
+	if !warm || err == nil && len(work) >= warmLimit && warmLimit < limit {
+		err = s.read(ctx, func(tx *sql.Tx) error { return rows(tx, limit) })
+	}
+	s.bulk.set(backend, len(work) >= warmDue)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("store: due %s: %w", backend, err)
 	}
@@ -61,13 +102,13 @@ var dueQuery = `
 			WHERE backend = ?1 AND state IN ('failed', 'permanent') AND state = 'failed' AND next_attempt <= ?2
 			ORDER BY next_attempt LIMIT ?3)
 	)
-	SELECT ` + zoneCols("z.", true) + `, due.attempts
+	SELECT ` + zoneCols("z.", false) + `, z.canonical, due.attempts
 	FROM due JOIN zones z ON z.name = due.zone
 	ORDER BY due.seq
 	LIMIT ?3`
 
-func dueRows(ctx context.Context, tx *sql.Tx, backend string, now int64, limit int) ([]store.Work, error) {
-	rows, err := tx.QueryContext(ctx, dueQuery, backend, now, limit)
+func dueRows(ctx context.Context, q querier, backend string, now int64, limit int) ([]store.Work, error) {
+	rows, err := q.QueryContext(ctx, dueQuery, backend, now, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -75,22 +116,26 @@ func dueRows(ctx context.Context, tx *sql.Tx, backend string, now int64, limit i
 	var out []store.Work
 	for rows.Next() {
 		var w store.Work
-		if w.Zone, err = scanZone(attemptsScanner{rows, &w.Attempts}, true); err != nil {
+		var canonical string
+		if w.Zone, err = scanZone(extraScanner{rows, []any{&canonical, &w.Attempts}}, false); err != nil {
 			return nil, err
 		}
+		w.Zone.Canonical = canonical
 		out = append(out, w)
 	}
 	return out, rows.Err()
 }
 
-// attemptsScanner scans a zone row followed by one extra column.
-type attemptsScanner struct {
+// extraScanner scans a zone row followed by extra columns. Work carries
+// the canonical text only: no backend reads the text as pushed, and
+// reading it cost a copy of about as many bytes again per zone.
+type extraScanner struct {
 	rows  *sql.Rows
-	extra *int
+	extra []any
 }
 
-func (a attemptsScanner) Scan(dest ...any) error {
-	return a.rows.Scan(append(dest, a.extra)...)
+func (a extraScanner) Scan(dest ...any) error {
+	return a.rows.Scan(append(dest, a.extra...)...)
 }
 
 // nextAttemptQuery repeats the condition of the partial index
@@ -100,8 +145,8 @@ const nextAttemptQuery = `
 	WHERE backend = ? AND state IN ('failed', 'permanent') AND state = 'failed' AND next_attempt > ?`
 
 // nextAttempt is the earliest retry of backend that is still in the future.
-func nextAttempt(ctx context.Context, tx *sql.Tx, backend string, now int64) (time.Time, error) {
+func nextAttempt(ctx context.Context, q querier, backend string, now int64) (time.Time, error) {
 	var next sql.NullInt64
-	err := tx.QueryRowContext(ctx, nextAttemptQuery, backend, now).Scan(&next)
+	err := q.QueryRowContext(ctx, nextAttemptQuery, backend, now).Scan(&next)
 	return store.FromUnixNano(next.Int64), err
 }

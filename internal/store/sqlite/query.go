@@ -33,6 +33,10 @@ func (s *Store) Zones(ctx context.Context, names []string) (map[string]store.Zon
 	return out, nil
 }
 
+// warmNames is the most names a metadata lookup reads on the writer
+// connection when it is free (see readWarm).
+const warmNames = 8
+
 // byNames selects the rows of names matching filter (a SQL prefix ending
 // in AND, or "") in one snapshot.
 func (s *Store) byNames(ctx context.Context, names []string, filter string, full bool) (map[string]store.Zone, error) {
@@ -46,7 +50,14 @@ func (s *Store) byNames(ctx context.Context, names []string, filter string, full
 		// One statement sees one snapshot by itself: no transaction needed
 		// (a push's ownership check asks for one name).
 		q := "SELECT " + cols + " FROM zones WHERE " + filter + " name IN (" + placeholders(len(parts[0])) + ")"
-		err := collect(ctx, s.db, q, anys(parts[0]), full, func(z store.Zone) { out[z.Name] = z })
+		args, keep := anys(parts[0]), func(z store.Zone) { out[z.Name] = z }
+		if !full && len(parts[0]) <= warmNames {
+			warm, err := s.readWarm(func(q2 querier) error { return collect(ctx, q2, q, args, full, keep) })
+			if warm {
+				return out, err
+			}
+		}
+		err := collect(ctx, s.db, q, args, full, keep)
 		return out, err
 	}
 	err := s.read(ctx, func(tx *sql.Tx) error {

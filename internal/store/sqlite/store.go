@@ -48,12 +48,16 @@ type Store struct {
 	now        func() time.Time
 	wmu        sync.Mutex // one write transaction at a time
 	group      grouper    // group commit of pushes and deletes
+	known      knownBackends
+	bulk       bulkBackends // backends whose last Due was a big batch
 	// statements counts the SQL statements run, BEGIN and COMMIT included
 	// (for benchmarks).
 	statements atomic.Int64
 	// synced counts the commits on the fsyncing connection.
 	synced atomic.Int64
-	ckpt   checkpointer
+	// warmReads counts the reads run on the writer connection (readWarm).
+	warmReads atomic.Int64
+	ckpt      checkpointer
 }
 
 // Open opens (creating if needed) the database at path, applies pending
@@ -172,6 +176,25 @@ func (s *Store) setWriterSync(ctx context.Context, mode string) error {
 	}
 	s.writerSync = mode
 	return nil
+}
+
+// readWarm runs fn on the writer connection when no write holds it, and
+// reports whether it did. SQLite throws a reader's page cache away
+// whenever another connection has written, so under pushes each read on
+// the pool fetches every page it touches from the files again, a system
+// call each; the writer's cache holds what the last writes touched. Only
+// small reads come here (a push's ownership check, a worker's due zones
+// when they are few), and only when the writer is free: a read never
+// makes a push wait. No other write runs meanwhile (this process writes
+// only under wmu), so the statements fn runs see one state, as in a
+// transaction.
+func (s *Store) readWarm(fn func(q querier) error) (bool, error) {
+	if !s.wmu.TryLock() {
+		return false, nil
+	}
+	defer s.wmu.Unlock()
+	s.warmReads.Add(1)
+	return true, fn(s.writer)
 }
 
 // read runs fn in a read-only transaction so that it sees one snapshot.

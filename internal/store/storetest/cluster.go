@@ -260,13 +260,19 @@ func testHeartbeats(t *testing.T, open SharedOpener) {
 		nodes[1].Version != "v2" || !nodes[0].LastSeen.Equal(start) {
 		t.Fatalf("nodes = %+v", nodes)
 	}
-	before, err := cb.LastChange(ctx)
-	if err != nil {
-		t.Fatal(err)
+	mark, changed, err := cb.Changes(ctx, store.ChangeMark{})
+	if err != nil || !changed {
+		t.Fatalf("first Changes = %v, %v; want true (nothing to compare with)", changed, err)
+	}
+	if mark, changed, err = cb.Changes(ctx, mark); err != nil || changed {
+		t.Fatalf("Changes with no push since = %v, %v", changed, err)
 	}
 	mustPut(t, a, "changed.example", 1)
-	if after, err := cb.LastChange(ctx); err != nil || after <= before {
-		t.Fatalf("LastChange %d → %d, %v: another node's push not seen", before, after, err)
+	if mark, changed, err = cb.Changes(ctx, mark); err != nil || !changed {
+		t.Fatalf("Changes after another node's push = %v, %v: the push not seen", changed, err)
+	}
+	if _, changed, err = cb.Changes(ctx, mark); err != nil || changed {
+		t.Fatalf("Changes once more = %v, %v: a change reported twice", changed, err)
 	}
 	if _, err := ca.ForgetNode(ctx, "n1"); err != nil {
 		t.Fatal(err)

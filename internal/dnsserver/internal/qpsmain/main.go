@@ -13,12 +13,13 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -33,39 +34,42 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:5300", "address to serve DNS on (UDP and TCP)")
 	sockets := flag.Int("udp-sockets", 0, "UDP sockets sharing the port (SO_REUSEPORT); 0 means GOMAXPROCS")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	wildcardOnly := flag.Bool("no-address-sockets", false, "on a wildcard address, keep only the wildcard sockets (no socket per host address)")
+	rrl := flag.Bool("rrl", false, "response rate limiting with dadns's defaults (loopback exempt)")
+	cookies := flag.Bool("cookies", false, "DNS cookies")
+	counts := flag.Bool("zone-counts", false, "count answers per zone")
 	hosting := flag.Int("hosting", 0, "serve this many generated DirectAdmin-shaped zones (site0.example. upwards) instead of -zones")
 	queries := flag.String("queries", "", "with -hosting: write a dnsperf query file of the bench's mix over those zones here")
-	zoneCounts := flag.Bool("zone-counts", false, "count answers per zone (dadns's default)")
 	flag.Parse()
-	o := options{dir: *dir, addr: *addr, sockets: *sockets, profile: *profile, hosting: *hosting, queries: *queries, zoneCounts: *zoneCounts}
-	if err := run(o); err != nil {
+	opt := dnsserver.Options{UDPSockets: *sockets, NoAddressSockets: *wildcardOnly, ZoneCounts: *counts}
+	if *rrl {
+		opt.RRL = &dnsserver.RRLOptions{Slip: 2, Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+	}
+	if *cookies {
+		opt.Cookies = &dnsserver.CookieOptions{}
+	}
+	if err := run(*dir, *addr, opt, *profile, *hosting, *queries); err != nil {
 		fmt.Fprintln(os.Stderr, "qpsmain:", err)
 		os.Exit(1)
 	}
 }
 
-type options struct {
-	dir, addr, profile, queries string
-	sockets, hosting            int
-	zoneCounts                  bool
-}
-
-func run(o options) error {
+func run(dir, addr string, opt dnsserver.Options, profile string, hosting int, queries string) error {
 	var zones []*dnsserver.Zone
 	var err error
-	if o.hosting > 0 {
-		zones, err = hostingZones(o.hosting)
-		if err == nil && o.queries != "" {
-			err = writeQueries(o.queries, o.hosting, 1000000)
+	if hosting > 0 {
+		zones, err = hostingZones(hosting)
+		if err == nil && queries != "" {
+			err = writeQueries(queries, hosting, 1000000)
 		}
 	} else {
-		zones, err = loadDir(o.dir)
+		zones, err = loadDir(dir)
 	}
 	if err != nil {
 		return err
 	}
-	if o.profile != "" {
-		stop, err := startProfile(o.profile)
+	if profile != "" {
+		stop, err := startProfile(profile)
 		if err != nil {
 			return err
 		}
@@ -73,15 +77,16 @@ func run(o options) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s := dnsserver.New(dnsserver.Options{UDPSockets: o.sockets, ZoneCounts: o.zoneCounts})
+	s := dnsserver.New(opt)
 	s.Apply(zones, nil)
+	n := len(zones)
 	zones = nil
 	runtime.GC()
-	udp, tcp, err := s.Listen(ctx, o.addr)
+	udp, tcp, err := s.Listen(ctx, addr)
 	if err != nil {
 		return err
 	}
-	slog.Info("serving", "zones", len(zones), "udp", udp, "tcp", tcp)
+	slog.Info("serving", "zones", n, "udp", udp, "tcp", tcp)
 	<-ctx.Done()
 	return nil
 }
