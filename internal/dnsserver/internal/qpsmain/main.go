@@ -18,8 +18,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 
