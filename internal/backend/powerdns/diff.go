@@ -17,22 +17,20 @@ type diff struct {
 // every missing one inserted. ordername is not compared: an operator's
 // pdnsutil rectify-zone survives re-applies of unchanged rows.
 func (d *diff) add(domainID int64, want []row, have []stored) {
-	need := make(map[string]int, len(want))
+	need := make(map[row]int, len(want))
 	for _, w := range want {
-		need[w.key()]++
+		need[w]++
 	}
 	for _, h := range have {
-		k := h.key()
-		if h.disabled == 0 && need[k] > 0 {
-			need[k]--
+		if h.disabled == 0 && need[h.row] > 0 {
+			need[h.row]--
 			continue
 		}
 		d.del = append(d.del, h.id)
 	}
 	for _, w := range want {
-		k := w.key()
-		if need[k] > 0 {
-			need[k]--
+		if need[w] > 0 {
+			need[w]--
 			d.ins = append(d.ins, insert{domainID: domainID, row: w})
 		}
 	}

@@ -13,7 +13,8 @@ import (
 )
 
 // row is one records row as PowerDNS reads it (disabled = 0, ordername
-// NULL).
+// NULL). Its value identifies the row's content: rows compare, and key
+// maps, as whole values.
 type row struct {
 	name    string // owner, lower-case, no trailing dot
 	typ     string
@@ -21,12 +22,6 @@ type row struct {
 	ttl     int64
 	prio    int64
 	auth    int64
-}
-
-// key identifies a row's content.
-func (r row) key() string {
-	return r.name + "\x00" + r.typ + "\x00" + r.content + "\x00" + strconv.FormatInt(r.ttl, 10) +
-		"\x00" + strconv.FormatInt(r.prio, 10) + "\x00" + strconv.FormatInt(r.auth, 10)
 }
 
 // skipped are the DNSSEC types PowerDNS serves from its own keys (online
