@@ -34,6 +34,7 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 		return err
 	}
 	plans, errs := b.plan(zones, lim, b.takeAudited())
+	b.ahead.Reset()
 	b.remember(zones, plans)
 	for _, chunk := range chunks(plans, b.opt.TxRows) {
 		_, _, err := b.applyTx(ctx, chunk)
@@ -108,12 +109,15 @@ func (b *Backend) remember(zones []*zone.Zone, plans []planned) {
 // hold records the rows of committed zones: Verify compares with them and
 // Repair restores them.
 func (b *Backend) hold(chunk []planned) {
+	names := make([]zone.Name, len(chunk))
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, p := range chunk {
+	for i, p := range chunk {
 		b.held[p.name] = p.slim()
 		delete(b.gone, p.name)
+		names[i] = p.name
 	}
+	b.mu.Unlock()
+	b.ahead.Written(names)
 }
 
 // chunks splits plans into groups of about maxRows rows, whole zones each.

@@ -23,22 +23,20 @@ type diff struct {
 // content exists (once: duplicates go); every other row is deleted and
 // every missing one inserted.
 func (d *diff) add(zoneID int64, want []row, have []stored) {
-	need := make(map[string]int, len(want))
+	need := make(map[row]int, len(want))
 	for _, w := range want {
-		need[w.key()]++
+		need[w]++
 	}
 	for _, h := range have {
-		k := h.key()
-		if h.online == 1 && need[k] > 0 {
-			need[k]--
+		if h.online == 1 && need[h.row] > 0 {
+			need[h.row]--
 			continue
 		}
 		d.del = append(d.del, h.id)
 	}
 	for _, w := range want {
-		k := w.key()
-		if need[k] > 0 {
-			need[k]--
+		if need[w] > 0 {
+			need[w]--
 			d.ins = append(d.ins, insert{zoneID: zoneID, row: w})
 		}
 	}

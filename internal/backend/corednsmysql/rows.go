@@ -12,17 +12,13 @@ import (
 	"github.com/dadns/dadns/internal/zone"
 )
 
-// row is one records row as the plugin reads it.
+// row is one records row as the plugin reads it. Its value identifies
+// the row's content: rows compare, and key maps, as whole values.
 type row struct {
 	host string // relative to the zone, "@" for the apex
 	typ  string
 	data string
 	ttl  int64
-}
-
-// key identifies a row's content.
-func (r row) key() string {
-	return r.host + "\x00" + r.typ + "\x00" + r.data + "\x00" + strconv.FormatInt(r.ttl, 10)
 }
 
 // skipped are the types the plugin cannot use: it does no DNSSEC.
