@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
 
@@ -99,22 +100,102 @@ func rowOf(r zone.Record, rr dns.RR, c cuts, lim limits) (row, error) {
 	if r.TTL > math.MaxInt32 {
 		return row{}, fmt.Errorf("%s %s: TTL %d is over 2147483647, which PowerDNS's ttl column cannot hold", r.Name, r.Type, r.TTL)
 	}
-	typ, prio, content, err := contentOf(rr)
-	if err != nil {
-		return row{}, fmt.Errorf("%s %s: %w", r.Name, r.Type, err)
+	simple := plainName(r.Name)
+	rd, known := rdataRow{}, false
+	if simple {
+		rd, known = memo.get(r.Type, r.Data)
 	}
-	w := row{name: strings.TrimSuffix(r.Name, "."), typ: typ, content: content, ttl: int64(r.TTL), prio: prio, auth: c.auth(r)}
+	if !known {
+		var err error
+		if rd.typ, rd.prio, rd.content, err = contentOf(rr); err != nil {
+			return row{}, fmt.Errorf("%s %s: %w", r.Name, r.Type, err)
+		}
+	}
+	w := row{name: strings.TrimSuffix(r.Name, "."), typ: rd.typ, content: rd.content, ttl: int64(r.TTL), prio: rd.prio, auth: c.auth(r)}
 	switch {
 	case len(w.typ) > lim.typeLen:
 		return row{}, fmt.Errorf("%s %s: type name longer than the type column (%d characters)", r.Name, r.Type, lim.typeLen)
 	case len(w.content) > lim.contentLen:
 		return row{}, fmt.Errorf("%s %s: content of %d characters does not fit the content column (%d)", r.Name, r.Type, len(w.content), lim.contentLen)
 	}
+	if known {
+		return w, nil
+	}
 	got, err := record(w)
 	if err != nil || got != r {
 		return row{}, fmt.Errorf("%s %s: the row would read back as a different record (%q, %v)", r.Name, r.Type, got.String(), err)
 	}
+	if simple {
+		memo.put(r.Type, r.Data, rd)
+	}
 	return w, nil
+}
+
+// rdataRow is the type, prio and content columns of a record's data, as
+// contentOf writes them, known to read back as that data.
+type rdataRow struct {
+	typ     string
+	prio    int64
+	content string
+}
+
+// memo keeps the columns of record data already written and read back
+// (by type and canonical data), for the records of any zone with a plain
+// owner name (plainName): the data of a row reads back independently of
+// its owner, and a plain owner reads back as itself, so such a record
+// needs neither printing nor parsing again. Zones of one server share
+// much of their data (its addresses, SPF and CAA records, outside name
+// servers).
+var memo = rdataMemo{max: 8192}
+
+type rdataMemo struct {
+	max int
+	mu  sync.Mutex
+	m   map[[2]string]rdataRow
+}
+
+func (m *rdataMemo) get(typ, data string) (rdataRow, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rd, ok := m.m[[2]string{typ, data}]
+	return rd, ok
+}
+
+func (m *rdataMemo) put(typ, data string, rd rdataRow) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil || len(m.m) >= m.max {
+		m.m = make(map[[2]string]rdataRow, 256) // full: start again
+	}
+	m.m[[2]string{typ, data}] = rd
+}
+
+// plainName reports an absolute owner name that record reads back as
+// itself: labels of 1 to 63 lower-case letters, digits, '-', '_' and
+// '*' (none of which miekg/dns escapes), at most 253 characters without
+// the final dot.
+func plainName(name string) bool {
+	if len(name) < 2 || len(name) > 254 || name[len(name)-1] != '.' {
+		return false
+	}
+	label := 0
+	for i := range len(name) - 1 {
+		switch c := name[i]; {
+		case c == '.':
+			if label == 0 {
+				return false
+			}
+			label = 0
+			continue
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_', c == '*':
+		default:
+			return false
+		}
+		if label++; label > 63 {
+			return false
+		}
+	}
+	return label > 0
 }
 
 // contentOf is the type, prio and content columns of rr as PowerDNS
