@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
 
@@ -72,10 +73,74 @@ func rowOf(apex string, r zone.Record, lim limits) (row, error) {
 	case len(w.data) > lim.dataLen:
 		return row{}, fmt.Errorf("%s %s: data of %d characters does not fit the data column (%d)", r.Name, r.Type, len(w.data), lim.dataLen)
 	}
+	plain := plainName(r.Name)
+	if plain && memo.has(r.Type, r.Data) {
+		return w, nil
+	}
 	if err := readsBack(apex, w, r); err != nil {
 		return row{}, err
 	}
+	if plain {
+		memo.add(r.Type, r.Data)
+	}
 	return w, nil
+}
+
+// memo keeps the record data (type and canonical data) already found to
+// read back as itself, for the records of any zone with a plain owner
+// name (plainName): the data of a row reads back independently of its
+// owner, and a plain owner reads back as itself, so such a record needs
+// no parsing again. Zones of one server share much of their data (its
+// addresses, SPF and CAA records, outside name servers).
+var memo = dataMemo{max: 8192}
+
+type dataMemo struct {
+	max int
+	mu  sync.Mutex
+	m   map[[2]string]bool
+}
+
+func (m *dataMemo) has(typ, data string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.m[[2]string{typ, data}]
+}
+
+func (m *dataMemo) add(typ, data string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil || len(m.m) >= m.max {
+		m.m = make(map[[2]string]bool, 256) // full: start again
+	}
+	m.m[[2]string{typ, data}] = true
+}
+
+// plainName reports an absolute owner name that reads back as itself:
+// labels of 1 to 63 lower-case letters, digits, '-', '_' and '*' (none
+// of which miekg/dns escapes), at most 253 characters without the final
+// dot.
+func plainName(name string) bool {
+	if len(name) < 2 || len(name) > 254 || name[len(name)-1] != '.' {
+		return false
+	}
+	label := 0
+	for i := range len(name) - 1 {
+		switch c := name[i]; {
+		case c == '.':
+			if label == 0 {
+				return false
+			}
+			label = 0
+			continue
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_', c == '*':
+		default:
+			return false
+		}
+		if label++; label > 63 {
+			return false
+		}
+	}
+	return label > 0
 }
 
 // readsBack parses the row the way the plugin does (owner, TTL, IN, type,

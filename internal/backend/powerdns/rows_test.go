@@ -45,7 +45,7 @@ func TestPlainName(t *testing.T) {
 		"": false, ".": false, "example": false, "a..b.": false, "Upper.example.": false, `a\.b.example.`: false,
 		"a b.example.": false, "a@b.example.": false, string(make([]byte, 64)) + ".": false,
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.": false, // 64
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.": true, // 63
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.":  true,  // 63
 	} {
 		if got := plainName(name); got != want {
 			t.Errorf("plainName(%q) = %v, want %v", name, got, want)
