@@ -74,7 +74,7 @@ func rowOf(apex string, r zone.Record, lim limits) (row, error) {
 		return row{}, fmt.Errorf("%s %s: data of %d characters does not fit the data column (%d)", r.Name, r.Type, len(w.data), lim.dataLen)
 	}
 	plain := plainName(r.Name)
-	if plain && memo.has(r.Type, r.Data) {
+	if plain && (plainData(r.Type, r.Data) || memo.has(r.Type, r.Data)) {
 		return w, nil
 	}
 	if err := readsBack(apex, w, r); err != nil {
@@ -193,4 +193,39 @@ func record(apex string, w row) (zone.Record, error) {
 		return zone.Record{}, fmt.Errorf("TTL %d is out of range", w.ttl)
 	}
 	return zone.Record{Name: owner(apex, w.host), TTL: uint32(w.ttl), Type: w.typ, Data: w.data}, nil
+}
+
+// plainData reports data of the common types naming hosts (NS, CNAME,
+// PTR, MX, SRV, SOA) whose names are plain (plainName) and numbers
+// decimal in range: such data reads back as itself, without parsing.
+func plainData(typ, data string) bool {
+	f := strings.Split(data, " ")
+	switch {
+	case typ == "NS" || typ == "CNAME" || typ == "PTR":
+		return len(f) == 1 && plainName(f[0])
+	case typ == "MX":
+		return len(f) == 2 && decimal(f[0], math.MaxUint16) && plainName(f[1])
+	case typ == "SRV":
+		return len(f) == 4 && decimal(f[0], math.MaxUint16) && decimal(f[1], math.MaxUint16) &&
+			decimal(f[2], math.MaxUint16) && plainName(f[3])
+	case typ == "SOA":
+		return len(f) == 7 && plainName(f[0]) && plainName(f[1]) && decimal(f[2], math.MaxUint32) &&
+			decimal(f[3], math.MaxUint32) && decimal(f[4], math.MaxUint32) && decimal(f[5], math.MaxUint32) && decimal(f[6], math.MaxUint32)
+	}
+	return false
+}
+
+// decimal reports a number as miekg/dns prints it (no sign, no leading
+// zero) of at most maxVal.
+func decimal(s string, maxVal uint64) bool {
+	if s == "" || len(s) > 10 || (len(s) > 1 && s[0] == '0') {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	return err == nil && n <= maxVal
 }

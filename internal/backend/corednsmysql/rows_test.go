@@ -3,9 +3,12 @@ package corednsmysql
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/dadns/dadns/internal/backend/backendtest"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -71,6 +74,51 @@ func TestPlainName(t *testing.T) {
 	} {
 		if got := plainName(name); got != want {
 			t.Errorf("plainName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// TestPlainDataReadsBack checks that every record plainData takes, of
+// zones of every shape, reads back as itself (as readsBack checks).
+func TestPlainDataReadsBack(t *testing.T) {
+	forms, err := os.ReadFile("../../dnsserver/testdata/zones/forms.test.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := map[zone.Name]string{"golden.example": goldenZone, "forms.test": string(forms)}
+	texts["da.example"] = backendtest.Zone(t, "da.example", 2026120601).Text()
+	files, err := filepath.Glob(filepath.Join("testdata", "zones", "*.db"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no sample zones found in testdata/zones (%v)", err)
+	}
+	for _, file := range files {
+		text, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts[zone.Name(strings.TrimSuffix(filepath.Base(file), ".db"))] = string(text)
+	}
+	taken := map[string]bool{}
+	for name, text := range texts {
+		z, err := zone.Parse(name, []byte(text), zone.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		apex := z.Name.FQDN()
+		for _, r := range z.Records {
+			if !plainName(r.Name) || !plainData(r.Type, r.Data) {
+				continue
+			}
+			taken[r.Type] = true
+			w := row{host: relative(apex, r.Name), typ: r.Type, data: r.Data, ttl: int64(r.TTL)}
+			if err := readsBack(apex, w, r); err != nil {
+				t.Errorf("%s %s %s: %v", r.Name, r.Type, r.Data, err)
+			}
+		}
+	}
+	for _, typ := range []string{"NS", "CNAME", "PTR", "MX", "SRV", "SOA"} {
+		if !taken[typ] {
+			t.Errorf("no %s record taken by plainData", typ)
 		}
 	}
 }

@@ -105,6 +105,9 @@ func rowOf(r zone.Record, rr dns.RR, c cuts, lim limits) (row, error) {
 	if simple {
 		rd, known = memo.get(r.Type, r.Data)
 	}
+	if !known && simple {
+		rd, known = plainRow(r.Type, r.Data)
+	}
 	if !known {
 		var err error
 		if rd.typ, rd.prio, rd.content, err = contentOf(rr); err != nil {
@@ -313,4 +316,43 @@ func genericForm(rr dns.RR) dns.RR {
 		return rr
 	}
 	return g
+}
+
+// plainRow returns the columns of the data of the common types naming
+// hosts (NS, CNAME, PTR, MX, SRV, SOA) whose names are plain (plainName)
+// and numbers decimal in range, as contentOf writes them and record
+// reads them back, without printing or parsing: such data reads back as
+// itself. ok is false for any other data.
+func plainRow(typ, data string) (rd rdataRow, ok bool) {
+	f := strings.Split(data, " ")
+	switch {
+	case (typ == "NS" || typ == "CNAME" || typ == "PTR") && len(f) == 1 && plainName(f[0]):
+		return rdataRow{typ: typ, content: noDot(f[0])}, true
+	case typ == "MX" && len(f) == 2 && decimal(f[0], math.MaxUint16) && plainName(f[1]):
+		p, _ := strconv.ParseInt(f[0], 10, 64)
+		return rdataRow{typ: typ, prio: p, content: noDot(f[1])}, true
+	case typ == "SRV" && len(f) == 4 && decimal(f[0], math.MaxUint16) && decimal(f[1], math.MaxUint16) &&
+		decimal(f[2], math.MaxUint16) && plainName(f[3]):
+		p, _ := strconv.ParseInt(f[0], 10, 64)
+		return rdataRow{typ: typ, prio: p, content: f[1] + " " + f[2] + " " + noDot(f[3])}, true
+	case typ == "SOA" && len(f) == 7 && plainName(f[0]) && plainName(f[1]) && decimal(f[2], math.MaxUint32) &&
+		decimal(f[3], math.MaxUint32) && decimal(f[4], math.MaxUint32) && decimal(f[5], math.MaxUint32) && decimal(f[6], math.MaxUint32):
+		return rdataRow{typ: typ, content: noDot(f[0]) + " " + noDot(f[1]) + " " + strings.Join(f[2:], " ")}, true
+	}
+	return rdataRow{}, false
+}
+
+// decimal reports a number as miekg/dns prints it (no sign, no leading
+// zero) of at most maxVal.
+func decimal(s string, maxVal uint64) bool {
+	if s == "" || len(s) > 10 || (len(s) > 1 && s[0] == '0') {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	return err == nil && n <= maxVal
 }
