@@ -165,7 +165,11 @@ func (b *Backend) applyTx(ctx context.Context, chunk []planned) (del, ins int, e
 	if err != nil {
 		return 0, 0, err
 	}
-	var d diff
+	rows := 0
+	for _, p := range chunk {
+		rows += len(p.rows)
+	}
+	d := diff{ins: make([]insert, 0, rows)}
 	for _, p := range chunk {
 		id := ids[p.name.FQDN()]
 		d.add(id, p.rows, have[id])

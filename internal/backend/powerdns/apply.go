@@ -174,7 +174,11 @@ func (b *Backend) applyTx(ctx context.Context, chunk []planned) (foreign map[str
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	var d diff
+	rows := 0
+	for _, p := range chunk {
+		rows += len(p.rows)
+	}
+	d := diff{ins: make([]insert, 0, rows)}
 	for _, p := range chunk {
 		if id, ok := doms.ids[p.name()]; ok {
 			del, ins := len(d.del), len(d.ins)
