@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
 
@@ -13,7 +14,8 @@ import (
 )
 
 // row is one records row as PowerDNS reads it (disabled = 0, ordername
-// NULL).
+// NULL). Its value identifies the row's content: rows compare, and key
+// maps, as whole values.
 type row struct {
 	name    string // owner, lower-case, no trailing dot
 	typ     string
@@ -21,12 +23,6 @@ type row struct {
 	ttl     int64
 	prio    int64
 	auth    int64
-}
-
-// key identifies a row's content.
-func (r row) key() string {
-	return r.name + "\x00" + r.typ + "\x00" + r.content + "\x00" + strconv.FormatInt(r.ttl, 10) +
-		"\x00" + strconv.FormatInt(r.prio, 10) + "\x00" + strconv.FormatInt(r.auth, 10)
 }
 
 // skipped are the DNSSEC types PowerDNS serves from its own keys (online
@@ -104,22 +100,105 @@ func rowOf(r zone.Record, rr dns.RR, c cuts, lim limits) (row, error) {
 	if r.TTL > math.MaxInt32 {
 		return row{}, fmt.Errorf("%s %s: TTL %d is over 2147483647, which PowerDNS's ttl column cannot hold", r.Name, r.Type, r.TTL)
 	}
-	typ, prio, content, err := contentOf(rr)
-	if err != nil {
-		return row{}, fmt.Errorf("%s %s: %w", r.Name, r.Type, err)
+	simple := plainName(r.Name)
+	rd, known := rdataRow{}, false
+	if simple {
+		rd, known = memo.get(r.Type, r.Data)
 	}
-	w := row{name: strings.TrimSuffix(r.Name, "."), typ: typ, content: content, ttl: int64(r.TTL), prio: prio, auth: c.auth(r)}
+	if !known && simple {
+		rd, known = plainRow(r.Type, r.Data)
+	}
+	if !known {
+		var err error
+		if rd.typ, rd.prio, rd.content, err = contentOf(rr); err != nil {
+			return row{}, fmt.Errorf("%s %s: %w", r.Name, r.Type, err)
+		}
+	}
+	w := row{name: strings.TrimSuffix(r.Name, "."), typ: rd.typ, content: rd.content, ttl: int64(r.TTL), prio: rd.prio, auth: c.auth(r)}
 	switch {
 	case len(w.typ) > lim.typeLen:
 		return row{}, fmt.Errorf("%s %s: type name longer than the type column (%d characters)", r.Name, r.Type, lim.typeLen)
 	case len(w.content) > lim.contentLen:
 		return row{}, fmt.Errorf("%s %s: content of %d characters does not fit the content column (%d)", r.Name, r.Type, len(w.content), lim.contentLen)
 	}
+	if known {
+		return w, nil
+	}
 	got, err := record(w)
 	if err != nil || got != r {
 		return row{}, fmt.Errorf("%s %s: the row would read back as a different record (%q, %v)", r.Name, r.Type, got.String(), err)
 	}
+	if simple {
+		memo.put(r.Type, r.Data, rd)
+	}
 	return w, nil
+}
+
+// rdataRow is the type, prio and content columns of a record's data, as
+// contentOf writes them, known to read back as that data.
+type rdataRow struct {
+	typ     string
+	prio    int64
+	content string
+}
+
+// memo keeps the columns of record data already written and read back
+// (by type and canonical data), for the records of any zone with a plain
+// owner name (plainName): the data of a row reads back independently of
+// its owner, and a plain owner reads back as itself, so such a record
+// needs neither printing nor parsing again. Zones of one server share
+// much of their data (its addresses, SPF and CAA records, outside name
+// servers).
+var memo = rdataMemo{max: 8192}
+
+type rdataMemo struct {
+	max int
+	mu  sync.Mutex
+	m   map[[2]string]rdataRow
+}
+
+func (m *rdataMemo) get(typ, data string) (rdataRow, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rd, ok := m.m[[2]string{typ, data}]
+	return rd, ok
+}
+
+func (m *rdataMemo) put(typ, data string, rd rdataRow) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil || len(m.m) >= m.max {
+		m.m = make(map[[2]string]rdataRow, 256) // full: start again
+	}
+	m.m[[2]string{typ, data}] = rd
+}
+
+// plainName reports an absolute owner name that record reads back as
+// itself: labels of 1 to 63 lower-case letters, digits, '-', '_' and
+// '*' (none of which miekg/dns escapes), at most 253 characters without
+// the final dot.
+func plainName(name string) bool {
+	if len(name) < 2 || len(name) > 254 || name[len(name)-1] != '.' {
+		return false
+	}
+	label := 0
+	for i := range len(name) - 1 {
+		switch c := name[i]; {
+		case c == '.':
+			if label == 0 {
+				return false
+			}
+			label = 0
+			continue
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_', c == '*':
+		default:
+			return false
+		}
+		if label++; label > 63 {
+			return false
+		}
+	}
+	return label > 0
 }
 
 // contentOf is the type, prio and content columns of rr as PowerDNS
@@ -237,4 +316,43 @@ func genericForm(rr dns.RR) dns.RR {
 		return rr
 	}
 	return g
+}
+
+// plainRow returns the columns of the data of the common types naming
+// hosts (NS, CNAME, PTR, MX, SRV, SOA) whose names are plain (plainName)
+// and numbers decimal in range, as contentOf writes them and record
+// reads them back, without printing or parsing: such data reads back as
+// itself. ok is false for any other data.
+func plainRow(typ, data string) (rd rdataRow, ok bool) {
+	f := strings.Split(data, " ")
+	switch {
+	case (typ == "NS" || typ == "CNAME" || typ == "PTR") && len(f) == 1 && plainName(f[0]):
+		return rdataRow{typ: typ, content: noDot(f[0])}, true
+	case typ == "MX" && len(f) == 2 && decimal(f[0], math.MaxUint16) && plainName(f[1]):
+		p, _ := strconv.ParseInt(f[0], 10, 64)
+		return rdataRow{typ: typ, prio: p, content: noDot(f[1])}, true
+	case typ == "SRV" && len(f) == 4 && decimal(f[0], math.MaxUint16) && decimal(f[1], math.MaxUint16) &&
+		decimal(f[2], math.MaxUint16) && plainName(f[3]):
+		p, _ := strconv.ParseInt(f[0], 10, 64)
+		return rdataRow{typ: typ, prio: p, content: f[1] + " " + f[2] + " " + noDot(f[3])}, true
+	case typ == "SOA" && len(f) == 7 && plainName(f[0]) && plainName(f[1]) && decimal(f[2], math.MaxUint32) &&
+		decimal(f[3], math.MaxUint32) && decimal(f[4], math.MaxUint32) && decimal(f[5], math.MaxUint32) && decimal(f[6], math.MaxUint32):
+		return rdataRow{typ: typ, content: noDot(f[0]) + " " + noDot(f[1]) + " " + strings.Join(f[2:], " ")}, true
+	}
+	return rdataRow{}, false
+}
+
+// decimal reports a number as miekg/dns prints it (no sign, no leading
+// zero) of at most maxVal.
+func decimal(s string, maxVal uint64) bool {
+	if s == "" || len(s) > 10 || (len(s) > 1 && s[0] == '0') {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	return err == nil && n <= maxVal
 }
