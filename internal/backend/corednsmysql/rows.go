@@ -6,10 +6,10 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/miekg/dns"
 
+	"github.com/dadns/dadns/internal/backend/mysqldb"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -73,74 +73,31 @@ func rowOf(apex string, r zone.Record, lim limits) (row, error) {
 	case len(w.data) > lim.dataLen:
 		return row{}, fmt.Errorf("%s %s: data of %d characters does not fit the data column (%d)", r.Name, r.Type, len(w.data), lim.dataLen)
 	}
-	plain := plainName(r.Name)
-	if plain && (plainData(r.Type, r.Data) || memo.has(r.Type, r.Data)) {
+	plain := mysqldb.PlainName(r.Name)
+	if plain && (plainData(r.Type, r.Data) || memoized(r.Type, r.Data)) {
 		return w, nil
 	}
 	if err := readsBack(apex, w, r); err != nil {
 		return row{}, err
 	}
 	if plain {
-		memo.add(r.Type, r.Data)
+		memo.Put(r.Type, r.Data, true)
 	}
 	return w, nil
 }
 
 // memo keeps the record data (type and canonical data) already found to
 // read back as itself, for the records of any zone with a plain owner
-// name (plainName): the data of a row reads back independently of its
+// name (mysqldb.PlainName): the data of a row reads back independently of its
 // owner, and a plain owner reads back as itself, so such a record needs
 // no parsing again. Zones of one server share much of their data (its
 // addresses, SPF and CAA records, outside name servers).
-var memo = dataMemo{max: 8192}
+var memo = mysqldb.NewDataMemo[bool](8192)
 
-type dataMemo struct {
-	max int
-	mu  sync.Mutex
-	m   map[[2]string]bool
-}
-
-func (m *dataMemo) has(typ, data string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.m[[2]string{typ, data}]
-}
-
-func (m *dataMemo) add(typ, data string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.m == nil || len(m.m) >= m.max {
-		m.m = make(map[[2]string]bool, 256) // full: start again
-	}
-	m.m[[2]string{typ, data}] = true
-}
-
-// plainName reports an absolute owner name that reads back as itself:
-// labels of 1 to 63 lower-case letters, digits, '-', '_' and '*' (none
-// of which miekg/dns escapes), at most 253 characters without the final
-// dot.
-func plainName(name string) bool {
-	if len(name) < 2 || len(name) > 254 || name[len(name)-1] != '.' {
-		return false
-	}
-	label := 0
-	for i := range len(name) - 1 {
-		switch c := name[i]; {
-		case c == '.':
-			if label == 0 {
-				return false
-			}
-			label = 0
-			continue
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_', c == '*':
-		default:
-			return false
-		}
-		if label++; label > 63 {
-			return false
-		}
-	}
-	return label > 0
+// memoized reports whether typ and data were found to read back before.
+func memoized(typ, data string) bool {
+	ok, _ := memo.Get(typ, data)
+	return ok
 }
 
 // readsBack parses the row the way the plugin does (owner, TTL, IN, type,
@@ -196,36 +153,21 @@ func record(apex string, w row) (zone.Record, error) {
 }
 
 // plainData reports data of the common types naming hosts (NS, CNAME,
-// PTR, MX, SRV, SOA) whose names are plain (plainName) and numbers
+// PTR, MX, SRV, SOA) whose names are plain (mysqldb.PlainName) and numbers
 // decimal in range: such data reads back as itself, without parsing.
 func plainData(typ, data string) bool {
 	f := strings.Split(data, " ")
 	switch {
 	case typ == "NS" || typ == "CNAME" || typ == "PTR":
-		return len(f) == 1 && plainName(f[0])
+		return len(f) == 1 && mysqldb.PlainName(f[0])
 	case typ == "MX":
-		return len(f) == 2 && decimal(f[0], math.MaxUint16) && plainName(f[1])
+		return len(f) == 2 && mysqldb.Decimal(f[0], math.MaxUint16) && mysqldb.PlainName(f[1])
 	case typ == "SRV":
-		return len(f) == 4 && decimal(f[0], math.MaxUint16) && decimal(f[1], math.MaxUint16) &&
-			decimal(f[2], math.MaxUint16) && plainName(f[3])
+		return len(f) == 4 && mysqldb.Decimal(f[0], math.MaxUint16) && mysqldb.Decimal(f[1], math.MaxUint16) &&
+			mysqldb.Decimal(f[2], math.MaxUint16) && mysqldb.PlainName(f[3])
 	case typ == "SOA":
-		return len(f) == 7 && plainName(f[0]) && plainName(f[1]) && decimal(f[2], math.MaxUint32) &&
-			decimal(f[3], math.MaxUint32) && decimal(f[4], math.MaxUint32) && decimal(f[5], math.MaxUint32) && decimal(f[6], math.MaxUint32)
+		return len(f) == 7 && mysqldb.PlainName(f[0]) && mysqldb.PlainName(f[1]) && mysqldb.Decimal(f[2], math.MaxUint32) &&
+			mysqldb.Decimal(f[3], math.MaxUint32) && mysqldb.Decimal(f[4], math.MaxUint32) && mysqldb.Decimal(f[5], math.MaxUint32) && mysqldb.Decimal(f[6], math.MaxUint32)
 	}
 	return false
-}
-
-// decimal reports a number as miekg/dns prints it (no sign, no leading
-// zero) of at most maxVal.
-func decimal(s string, maxVal uint64) bool {
-	if s == "" || len(s) > 10 || (len(s) > 1 && s[0] == '0') {
-		return false
-	}
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	n, err := strconv.ParseUint(s, 10, 64)
-	return err == nil && n <= maxVal
 }

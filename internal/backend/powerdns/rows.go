@@ -6,10 +6,10 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/miekg/dns"
 
+	"github.com/dadns/dadns/internal/backend/mysqldb"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -100,10 +100,10 @@ func rowOf(r zone.Record, rr dns.RR, c cuts, lim limits) (row, error) {
 	if r.TTL > math.MaxInt32 {
 		return row{}, fmt.Errorf("%s %s: TTL %d is over 2147483647, which PowerDNS's ttl column cannot hold", r.Name, r.Type, r.TTL)
 	}
-	simple := plainName(r.Name)
+	simple := mysqldb.PlainName(r.Name)
 	rd, known := rdataRow{}, false
 	if simple {
-		rd, known = memo.get(r.Type, r.Data)
+		rd, known = memo.Get(r.Type, r.Data)
 	}
 	if !known && simple {
 		rd, known = plainRow(r.Type, r.Data)
@@ -129,7 +129,7 @@ func rowOf(r zone.Record, rr dns.RR, c cuts, lim limits) (row, error) {
 		return row{}, fmt.Errorf("%s %s: the row would read back as a different record (%q, %v)", r.Name, r.Type, got.String(), err)
 	}
 	if simple {
-		memo.put(r.Type, r.Data, rd)
+		memo.Put(r.Type, r.Data, rd)
 	}
 	return w, nil
 }
@@ -144,62 +144,12 @@ type rdataRow struct {
 
 // memo keeps the columns of record data already written and read back
 // (by type and canonical data), for the records of any zone with a plain
-// owner name (plainName): the data of a row reads back independently of
+// owner name (mysqldb.PlainName): the data of a row reads back independently of
 // its owner, and a plain owner reads back as itself, so such a record
 // needs neither printing nor parsing again. Zones of one server share
 // much of their data (its addresses, SPF and CAA records, outside name
 // servers).
-var memo = rdataMemo{max: 8192}
-
-type rdataMemo struct {
-	max int
-	mu  sync.Mutex
-	m   map[[2]string]rdataRow
-}
-
-func (m *rdataMemo) get(typ, data string) (rdataRow, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	rd, ok := m.m[[2]string{typ, data}]
-	return rd, ok
-}
-
-func (m *rdataMemo) put(typ, data string, rd rdataRow) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.m == nil || len(m.m) >= m.max {
-		m.m = make(map[[2]string]rdataRow, 256) // full: start again
-	}
-	m.m[[2]string{typ, data}] = rd
-}
-
-// plainName reports an absolute owner name that record reads back as
-// itself: labels of 1 to 63 lower-case letters, digits, '-', '_' and
-// '*' (none of which miekg/dns escapes), at most 253 characters without
-// the final dot.
-func plainName(name string) bool {
-	if len(name) < 2 || len(name) > 254 || name[len(name)-1] != '.' {
-		return false
-	}
-	label := 0
-	for i := range len(name) - 1 {
-		switch c := name[i]; {
-		case c == '.':
-			if label == 0 {
-				return false
-			}
-			label = 0
-			continue
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_', c == '*':
-		default:
-			return false
-		}
-		if label++; label > 63 {
-			return false
-		}
-	}
-	return label > 0
-}
+var memo = mysqldb.NewDataMemo[rdataRow](8192)
 
 // contentOf is the type, prio and content columns of rr as PowerDNS
 // writes them itself: presentation format with the names' trailing dots
@@ -319,40 +269,25 @@ func genericForm(rr dns.RR) dns.RR {
 }
 
 // plainRow returns the columns of the data of the common types naming
-// hosts (NS, CNAME, PTR, MX, SRV, SOA) whose names are plain (plainName)
+// hosts (NS, CNAME, PTR, MX, SRV, SOA) whose names are plain (mysqldb.PlainName)
 // and numbers decimal in range, as contentOf writes them and record
 // reads them back, without printing or parsing: such data reads back as
 // itself. ok is false for any other data.
 func plainRow(typ, data string) (rd rdataRow, ok bool) {
 	f := strings.Split(data, " ")
 	switch {
-	case (typ == "NS" || typ == "CNAME" || typ == "PTR") && len(f) == 1 && plainName(f[0]):
+	case (typ == "NS" || typ == "CNAME" || typ == "PTR") && len(f) == 1 && mysqldb.PlainName(f[0]):
 		return rdataRow{typ: typ, content: noDot(f[0])}, true
-	case typ == "MX" && len(f) == 2 && decimal(f[0], math.MaxUint16) && plainName(f[1]):
+	case typ == "MX" && len(f) == 2 && mysqldb.Decimal(f[0], math.MaxUint16) && mysqldb.PlainName(f[1]):
 		p, _ := strconv.ParseInt(f[0], 10, 64)
 		return rdataRow{typ: typ, prio: p, content: noDot(f[1])}, true
-	case typ == "SRV" && len(f) == 4 && decimal(f[0], math.MaxUint16) && decimal(f[1], math.MaxUint16) &&
-		decimal(f[2], math.MaxUint16) && plainName(f[3]):
+	case typ == "SRV" && len(f) == 4 && mysqldb.Decimal(f[0], math.MaxUint16) && mysqldb.Decimal(f[1], math.MaxUint16) &&
+		mysqldb.Decimal(f[2], math.MaxUint16) && mysqldb.PlainName(f[3]):
 		p, _ := strconv.ParseInt(f[0], 10, 64)
 		return rdataRow{typ: typ, prio: p, content: f[1] + " " + f[2] + " " + noDot(f[3])}, true
-	case typ == "SOA" && len(f) == 7 && plainName(f[0]) && plainName(f[1]) && decimal(f[2], math.MaxUint32) &&
-		decimal(f[3], math.MaxUint32) && decimal(f[4], math.MaxUint32) && decimal(f[5], math.MaxUint32) && decimal(f[6], math.MaxUint32):
+	case typ == "SOA" && len(f) == 7 && mysqldb.PlainName(f[0]) && mysqldb.PlainName(f[1]) && mysqldb.Decimal(f[2], math.MaxUint32) &&
+		mysqldb.Decimal(f[3], math.MaxUint32) && mysqldb.Decimal(f[4], math.MaxUint32) && mysqldb.Decimal(f[5], math.MaxUint32) && mysqldb.Decimal(f[6], math.MaxUint32):
 		return rdataRow{typ: typ, content: noDot(f[0]) + " " + noDot(f[1]) + " " + strings.Join(f[2:], " ")}, true
 	}
 	return rdataRow{}, false
-}
-
-// decimal reports a number as miekg/dns prints it (no sign, no leading
-// zero) of at most maxVal.
-func decimal(s string, maxVal uint64) bool {
-	if s == "" || len(s) > 10 || (len(s) > 1 && s[0] == '0') {
-		return false
-	}
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	n, err := strconv.ParseUint(s, 10, 64)
-	return err == nil && n <= maxVal
 }
