@@ -2,6 +2,7 @@ package mysqldb
 
 import (
 	"crypto/md5" //nolint:gosec // a checksum of rows, not a security boundary
+	"database/sql"
 	"encoding/binary"
 	"strconv"
 	"strings"
@@ -86,3 +87,26 @@ func DigestSQL(present string, cols ...string) string {
 
 // ParseDigestSum parses the sum DigestSQL selects.
 func ParseDigestSum(s string) (uint64, error) { return strconv.ParseUint(s, 10, 64) }
+
+// ScanDigests reads the rows of a query selecting a zone's name, then
+// DigestSQL's two columns, per zone: the digests by lower-case name, and
+// the names found more than once (whose digests mean nothing).
+func ScanDigests(rows *sql.Rows) (have map[string]Digest, twice map[string]bool, err error) {
+	have, twice = map[string]Digest{}, map[string]bool{}
+	for rows.Next() {
+		var name, sum string
+		var d Digest
+		if err := rows.Scan(&name, &d.Rows, &sum); err != nil {
+			return nil, nil, err
+		}
+		if d.Sum, err = ParseDigestSum(sum); err != nil {
+			return nil, nil, err
+		}
+		name = strings.ToLower(name)
+		if _, seen := have[name]; seen {
+			twice[name] = true
+		}
+		have[name] = d
+	}
+	return have, twice, rows.Err()
+}

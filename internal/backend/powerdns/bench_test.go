@@ -1,129 +1,13 @@
 package powerdns
 
 import (
-	"bytes"
-	"fmt"
-	"os"
-	"runtime"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/dadns/dadns/internal/backend/backendtest"
-	"github.com/dadns/dadns/internal/zone"
 )
 
-// BenchmarkApplyVerify measures the backend alone: 2,000 new zones in
-// batches of 500, each batch audited, applied, then verified zone by zone,
-// as the dispatcher does. It reports this process's CPU per zone (user +
-// system), split by phase, and allocations per zone, and apart the CPU
-// of the test's mariadbd meanwhile (its background work included): the
-// machine is shared, so wall time says little.
+// BenchmarkApplyVerify: backendtest.BenchApplyVerify on this backend and
+// the test's mariadbd.
 func BenchmarkApplyVerify(b *testing.B) {
-	const total, batch = 2000, 500
-	zones := make([]*zone.Zone, total)
-	for i := range zones {
-		zones[i] = backendtest.Zone(b, fmt.Sprintf("bench%05d.example", i), 1)
-	}
-	var audit, apply, verify cpuMeter
-	var db time.Duration
-	b.ResetTimer()
-	for range b.N {
-		b.StopTimer()
-		f := newFixture(b)
-		b.StartTimer()
-		db0 := childCPU("mariadbd")
-		for i := 0; i < total; i += batch {
-			part := zones[i:min(i+batch, total)]
-			audit.start()
-			for _, z := range part {
-				if err := f.b.AuditZone(z); err != nil {
-					b.Fatal(err)
-				}
-			}
-			audit.stop()
-			apply.start()
-			if err := f.b.Apply(testCtx(b), part); err != nil {
-				b.Fatal(err)
-			}
-			apply.stop()
-			verify.start()
-			for _, z := range part {
-				if err := f.b.Verify(testCtx(b), z.Name, z.Hash()); err != nil {
-					b.Fatal(err)
-				}
-			}
-			verify.stop()
-		}
-		db += childCPU("mariadbd") - db0
-	}
-	n := float64(total * b.N)
-	b.ReportMetric(n/b.Elapsed().Seconds(), "zones/s")
-	b.ReportMetric(float64(audit.cpu+apply.cpu+verify.cpu)/float64(time.Microsecond)/n, "cpu-µs/zone")
-	b.ReportMetric(float64(audit.cpu)/float64(time.Microsecond)/n, "audit-cpu-µs/zone")
-	b.ReportMetric(float64(apply.cpu)/float64(time.Microsecond)/n, "apply-cpu-µs/zone")
-	b.ReportMetric(float64(verify.cpu)/float64(time.Microsecond)/n, "verify-cpu-µs/zone")
-	b.ReportMetric(float64(db)/float64(time.Microsecond)/n, "mariadbd-cpu-µs/zone")
-	b.ReportMetric(float64(audit.allocs+apply.allocs+verify.allocs)/n, "allocs/zone")
-}
-
-// cpuMeter sums this process's CPU time and heap allocations over the
-// spans between start and stop.
-type cpuMeter struct {
-	cpu    time.Duration
-	allocs uint64
-	t0     time.Duration
-	a0     uint64
-}
-
-func (m *cpuMeter) start() { m.t0, m.a0 = processCPU(), mallocs() }
-
-func (m *cpuMeter) stop() {
-	m.cpu += processCPU() - m.t0
-	m.allocs += mallocs() - m.a0
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func mallocs() uint64 {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.Mallocs
-}
-
-// childCPU is the CPU time used so far by this process's children named
-// comm (from /proc; 0 when there is none).
-func childCPU(comm string) time.Duration {
-	dirs, _ := os.ReadDir("/proc")
-	var total time.Duration
-	for _, d := range dirs {
-		if _, err := strconv.Atoi(d.Name()); err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ... utime stime (fields 14 and 15)
-		lp, rp := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
-		if lp < 0 || rp < lp || string(stat[lp+1:rp]) != comm {
-			continue
-		}
-		f := strings.Fields(string(stat[rp+1:]))
-		if len(f) < 13 || f[1] != strconv.Itoa(os.Getpid()) {
-			continue
-		}
-		u, _ := strconv.ParseInt(f[11], 10, 64)
-		s, _ := strconv.ParseInt(f[12], 10, 64)
-		total += time.Duration(u+s) * time.Second / 100 // USER_HZ
-	}
-	return total
+	backendtest.BenchApplyVerify(b, "mariadbd", func(b *testing.B) backendtest.AuditApplyVerifier { return newFixture(b).b })
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/dadns/dadns/internal/backend"
 	"github.com/dadns/dadns/internal/backend/mysqldb"
@@ -117,24 +116,8 @@ func (b *Backend) sameRowsMany(ctx context.Context, names []zone.Name) (map[zone
 		return nil, err
 	}
 	defer rows.Close()
-	have := make(map[string]mysqldb.Digest, len(plans))
-	twice := map[string]bool{}
-	for rows.Next() {
-		var name, sum string
-		var d mysqldb.Digest
-		if err := rows.Scan(&name, &d.Rows, &sum); err != nil {
-			return nil, err
-		}
-		if d.Sum, err = mysqldb.ParseDigestSum(sum); err != nil {
-			return nil, err
-		}
-		name = strings.ToLower(name)
-		if _, seen := have[name]; seen {
-			twice[name] = true
-		}
-		have[name] = d
-	}
-	if err := rows.Err(); err != nil {
+	have, twice, err := mysqldb.ScanDigests(rows)
+	if err != nil {
 		return nil, err
 	}
 	var r mysqldb.DigestRow
