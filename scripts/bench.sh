@@ -3,7 +3,8 @@
 # on loopback: one bin/dadns with the builtin, bind (its own named), knot
 # and two coredns_mysql and powerdns backends, then NSD, Knot and BIND on
 # the same zones beside builtin-only dadns processes (the shipped 0.0.0.0,
-# [::], 127.0.0.1, RRL accounting, RRL and cookies off). It prints a
+# [::], 127.0.0.1, RRL accounting, RRL and cookies off, wildcard sockets
+# only), then bind, nsd and knot each alone beside the builtin. It prints a
 # markdown table and writes it to bench/results/<size>.md (10k.md by
 # default, 100k.md with SCALE=100000, quick.md with QUICK=1), copies it to
 # bench/results/latest.md and, when both 10k.md and 100k.md exist, writes

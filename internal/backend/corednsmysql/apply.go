@@ -34,6 +34,7 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 		return err
 	}
 	plans, errs := b.plan(zones, lim, b.takeAudited())
+	b.ahead.Reset()
 	b.remember(zones, plans)
 	for _, chunk := range chunks(plans, b.opt.TxRows) {
 		_, _, err := b.applyTx(ctx, chunk)
@@ -108,12 +109,15 @@ func (b *Backend) remember(zones []*zone.Zone, plans []planned) {
 // hold records the rows of committed zones: Verify compares with them and
 // Repair restores them.
 func (b *Backend) hold(chunk []planned) {
+	names := make([]zone.Name, len(chunk))
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, p := range chunk {
+	for i, p := range chunk {
 		b.held[p.name] = p.slim()
 		delete(b.gone, p.name)
+		names[i] = p.name
 	}
+	b.mu.Unlock()
+	b.ahead.Written(names)
 }
 
 // chunks splits plans into groups of about maxRows rows, whole zones each.
@@ -161,7 +165,11 @@ func (b *Backend) applyTx(ctx context.Context, chunk []planned) (del, ins int, e
 	if err != nil {
 		return 0, 0, err
 	}
-	var d diff
+	rows := 0
+	for _, p := range chunk {
+		rows += len(p.rows)
+	}
+	d := diff{ins: make([]insert, 0, rows)}
 	for _, p := range chunk {
 		id := ids[p.name.FQDN()]
 		d.add(id, p.rows, have[id])

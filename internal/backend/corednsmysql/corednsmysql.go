@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/dadns/dadns/internal/backend/mysqldb"
 	"github.com/dadns/dadns/internal/zone"
@@ -33,6 +34,8 @@ type Backend struct {
 	reported map[zone.Name]string
 	signed   map[zone.Name]projHash // zones whose projection differs from what was pushed
 	audit    map[string]planned     // AuditZone's work by pushed hash, taken by the next Apply
+
+	ahead mysqldb.ReadAhead[zone.Name] // the last Apply's zones not verified since, read back many per query
 }
 
 // projHash ties the hash of a pushed zone to the hash of what was written.
@@ -59,8 +62,13 @@ func New(opt Options) (*Backend, error) {
 		opt: opt, db: db, log: opt.Logger, gate: mysqldb.Gate[limits]{Default: defaultLimits},
 		zt: "`" + opt.ZonesTable + "`", rt: "`" + opt.RecordsTable + "`",
 		held: map[zone.Name]planned{}, gone: map[zone.Name]bool{}, signed: map[zone.Name]projHash{}, audit: map[string]planned{},
+		ahead: mysqldb.ReadAhead[zone.Name]{Max: maxArgs, MaxAge: verdictAge},
 	}, nil
 }
+
+// verdictAge is how long a zone's rows read ahead by Verify answer for
+// it: the dispatcher verifies a batch's zones right after applying them.
+const verdictAge = 10 * time.Second
 
 // Probe implements backend.Prober: a ping of the database server (a
 // connection from the pool, or a new one).

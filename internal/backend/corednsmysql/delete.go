@@ -32,6 +32,7 @@ func (b *Backend) Delete(ctx context.Context, names []zone.Name) error {
 // forget records deleted zones: no longer held, and gone (Repair removes
 // them should they come back).
 func (b *Backend) forget(names []zone.Name) {
+	b.ahead.Forget(names)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, n := range names {

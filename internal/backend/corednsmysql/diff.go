@@ -23,22 +23,29 @@ type diff struct {
 // content exists (once: duplicates go); every other row is deleted and
 // every missing one inserted.
 func (d *diff) add(zoneID int64, want []row, have []stored) {
-	need := make(map[string]int, len(want))
+	if len(have) == 0 { // a new zone: every row to write
+		for _, w := range want {
+			d.ins = append(d.ins, insert{zoneID: zoneID, row: w})
+		}
+		return
+	}
+	if sameOrder(want, have) { // the rows as written, read back in order: nothing to do
+		return
+	}
+	need := make(map[row]int, len(want))
 	for _, w := range want {
-		need[w.key()]++
+		need[w]++
 	}
 	for _, h := range have {
-		k := h.key()
-		if h.online == 1 && need[k] > 0 {
-			need[k]--
+		if h.online == 1 && need[h.row] > 0 {
+			need[h.row]--
 			continue
 		}
 		d.del = append(d.del, h.id)
 	}
 	for _, w := range want {
-		k := w.key()
-		if need[k] > 0 {
-			need[k]--
+		if need[w] > 0 {
+			need[w]--
 			d.ins = append(d.ins, insert{zoneID: zoneID, row: w})
 		}
 	}
@@ -46,3 +53,16 @@ func (d *diff) add(zoneID int64, want []row, have []stored) {
 
 // empty reports a diff that writes nothing.
 func (d *diff) empty() bool { return len(d.del) == 0 && len(d.ins) == 0 }
+
+// sameOrder reports whether have is exactly want, row by row, all online.
+func sameOrder(want []row, have []stored) bool {
+	if len(want) != len(have) {
+		return false
+	}
+	for i, h := range have {
+		if !(h.online == 1) || h.row != want[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -9,20 +9,17 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/dadns/dadns/internal/backend/mysqldb"
 	"github.com/dadns/dadns/internal/zone"
 )
 
-// row is one records row as the plugin reads it.
+// row is one records row as the plugin reads it. Its value identifies
+// the row's content: rows compare, and key maps, as whole values.
 type row struct {
 	host string // relative to the zone, "@" for the apex
 	typ  string
 	data string
 	ttl  int64
-}
-
-// key identifies a row's content.
-func (r row) key() string {
-	return r.host + "\x00" + r.typ + "\x00" + r.data + "\x00" + strconv.FormatInt(r.ttl, 10)
 }
 
 // skipped are the types the plugin cannot use: it does no DNSSEC.
@@ -76,10 +73,31 @@ func rowOf(apex string, r zone.Record, lim limits) (row, error) {
 	case len(w.data) > lim.dataLen:
 		return row{}, fmt.Errorf("%s %s: data of %d characters does not fit the data column (%d)", r.Name, r.Type, len(w.data), lim.dataLen)
 	}
+	plain := mysqldb.PlainName(r.Name)
+	if plain && (plainData(r.Type, r.Data) || memoized(r.Type, r.Data)) {
+		return w, nil
+	}
 	if err := readsBack(apex, w, r); err != nil {
 		return row{}, err
 	}
+	if plain {
+		memo.Put(r.Type, r.Data, true)
+	}
 	return w, nil
+}
+
+// memo keeps the record data (type and canonical data) already found to
+// read back as itself, for the records of any zone with a plain owner
+// name (mysqldb.PlainName): the data of a row reads back independently of its
+// owner, and a plain owner reads back as itself, so such a record needs
+// no parsing again. Zones of one server share much of their data (its
+// addresses, SPF and CAA records, outside name servers).
+var memo = mysqldb.NewDataMemo[bool](8192)
+
+// memoized reports whether typ and data were found to read back before.
+func memoized(typ, data string) bool {
+	ok, _ := memo.Get(typ, data)
+	return ok
 }
 
 // readsBack parses the row the way the plugin does (owner, TTL, IN, type,
@@ -132,4 +150,24 @@ func record(apex string, w row) (zone.Record, error) {
 		return zone.Record{}, fmt.Errorf("TTL %d is out of range", w.ttl)
 	}
 	return zone.Record{Name: owner(apex, w.host), TTL: uint32(w.ttl), Type: w.typ, Data: w.data}, nil
+}
+
+// plainData reports data of the common types naming hosts (NS, CNAME,
+// PTR, MX, SRV, SOA) whose names are plain (mysqldb.PlainName) and numbers
+// decimal in range: such data reads back as itself, without parsing.
+func plainData(typ, data string) bool {
+	f := strings.Split(data, " ")
+	switch {
+	case typ == "NS" || typ == "CNAME" || typ == "PTR":
+		return len(f) == 1 && mysqldb.PlainName(f[0])
+	case typ == "MX":
+		return len(f) == 2 && mysqldb.Decimal(f[0], math.MaxUint16) && mysqldb.PlainName(f[1])
+	case typ == "SRV":
+		return len(f) == 4 && mysqldb.Decimal(f[0], math.MaxUint16) && mysqldb.Decimal(f[1], math.MaxUint16) &&
+			mysqldb.Decimal(f[2], math.MaxUint16) && mysqldb.PlainName(f[3])
+	case typ == "SOA":
+		return len(f) == 7 && mysqldb.PlainName(f[0]) && mysqldb.PlainName(f[1]) && mysqldb.Decimal(f[2], math.MaxUint32) &&
+			mysqldb.Decimal(f[3], math.MaxUint32) && mysqldb.Decimal(f[4], math.MaxUint32) && mysqldb.Decimal(f[5], math.MaxUint32) && mysqldb.Decimal(f[6], math.MaxUint32)
+	}
+	return false
 }

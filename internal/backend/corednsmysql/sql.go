@@ -3,6 +3,7 @@ package corednsmysql
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 )
 
@@ -125,12 +126,23 @@ func (b *Backend) writeDiff(ctx context.Context, q querier, d *diff) error {
 }
 
 func (b *Backend) insertRows(ctx context.Context, q querier, ins []insert) error {
-	args := make([]any, 0, 5*len(ins))
-	for _, r := range ins {
-		args = append(args, r.zoneID, r.host, r.typ, r.data, r.ttl)
+	// The integers are written into the statement, only the text is
+	// passed as arguments: fewer values for the driver to convert.
+	args := make([]any, 0, 3*len(ins))
+	query := make([]byte, 0, 100+40*len(ins))
+	query = append(query, "INSERT INTO "+b.rt+" (zone_id, hostname, type, data, ttl, online) VALUES "...)
+	for i, r := range ins {
+		if i > 0 {
+			query = append(query, ", "...)
+		}
+		query = append(query, '(')
+		query = strconv.AppendInt(query, r.zoneID, 10)
+		query = append(query, ", ?, ?, ?, "...)
+		query = strconv.AppendInt(query, r.ttl, 10)
+		query = append(query, ", 1)"...)
+		args = append(args, r.host, r.typ, r.data)
 	}
-	query := "INSERT INTO " + b.rt + " (zone_id, hostname, type, data, ttl, online) VALUES " + repeat("(?, ?, ?, ?, ?, 1)", len(ins))
-	_, err := q.ExecContext(ctx, query, args...)
+	_, err := q.ExecContext(ctx, string(query), args...)
 	return err
 }
 

@@ -42,6 +42,7 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 			errs = append(errs, failAll(chunk, err)...)
 			continue
 		}
+		b.written(chunk, foreign)
 		for name, account := range foreign {
 			errs = append(errs, &backend.ZoneError{Zone: zone.Name(name),
 				Err: fmt.Errorf("powerdns: apply %s: %w (account %q, not %q)", name, ErrForeign, account, b.opt.Account)})
@@ -97,6 +98,7 @@ func (b *Backend) remember(zones []*zone.Zone, plans []planned) {
 	for _, p := range plans {
 		byName[p.z.Name] = p
 	}
+	b.ahead.Reset()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.recent = byName
@@ -109,6 +111,18 @@ func (b *Backend) remember(zones []*zone.Zone, plans []planned) {
 			delete(b.signed, z.Name)
 		}
 	}
+}
+
+// written notes the zones of a committed chunk (not those another
+// account holds) for Verify to read back together.
+func (b *Backend) written(chunk []planned, foreign map[string]string) {
+	names := make([]zone.Name, 0, len(chunk))
+	for _, p := range chunk {
+		if _, theirs := foreign[p.name()]; !theirs {
+			names = append(names, p.z.Name)
+		}
+	}
+	b.ahead.Written(names)
 }
 
 // chunks splits plans into groups of about maxRows rows, whole zones each.
@@ -160,7 +174,11 @@ func (b *Backend) applyTx(ctx context.Context, chunk []planned) (foreign map[str
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	var d diff
+	rows := 0
+	for _, p := range chunk {
+		rows += len(p.rows)
+	}
+	d := diff{ins: make([]insert, 0, rows)}
 	for _, p := range chunk {
 		if id, ok := doms.ids[p.name()]; ok {
 			del, ins := len(d.del), len(d.ins)
@@ -184,14 +202,14 @@ func (b *Backend) noteDrift(p planned, have []stored, del, ins int) {
 	if del == 0 && ins == 0 {
 		return
 	}
-	var soa string
+	var soa row
 	for _, r := range p.rows {
 		if r.typ == "SOA" {
-			soa = r.key()
+			soa = r
 		}
 	}
 	for _, h := range have {
-		if h.disabled == 0 && h.key() == soa {
+		if h.disabled == 0 && h.typ == "SOA" && h.row == soa {
 			b.log.Warn("powerdns rows drifted from the applied zone; repaired",
 				"zone", p.z.Name.String(), "deleted_rows", del, "inserted_rows", ins)
 			return

@@ -26,6 +26,7 @@ func (b *Backend) Delete(ctx context.Context, names []zone.Name) error {
 }
 
 func (b *Backend) forget(names []zone.Name) {
+	b.ahead.Forget(names)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, n := range names {

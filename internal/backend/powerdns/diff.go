@@ -17,22 +17,29 @@ type diff struct {
 // every missing one inserted. ordername is not compared: an operator's
 // pdnsutil rectify-zone survives re-applies of unchanged rows.
 func (d *diff) add(domainID int64, want []row, have []stored) {
-	need := make(map[string]int, len(want))
+	if len(have) == 0 { // a new zone: every row to write
+		for _, w := range want {
+			d.ins = append(d.ins, insert{domainID: domainID, row: w})
+		}
+		return
+	}
+	if sameOrder(want, have) { // the rows as written, read back in order: nothing to do
+		return
+	}
+	need := make(map[row]int, len(want))
 	for _, w := range want {
-		need[w.key()]++
+		need[w]++
 	}
 	for _, h := range have {
-		k := h.key()
-		if h.disabled == 0 && need[k] > 0 {
-			need[k]--
+		if h.disabled == 0 && need[h.row] > 0 {
+			need[h.row]--
 			continue
 		}
 		d.del = append(d.del, h.id)
 	}
 	for _, w := range want {
-		k := w.key()
-		if need[k] > 0 {
-			need[k]--
+		if need[w] > 0 {
+			need[w]--
 			d.ins = append(d.ins, insert{domainID: domainID, row: w})
 		}
 	}
@@ -40,3 +47,16 @@ func (d *diff) add(domainID int64, want []row, have []stored) {
 
 // empty reports a diff that writes nothing.
 func (d *diff) empty() bool { return len(d.del) == 0 && len(d.ins) == 0 }
+
+// sameOrder reports whether have is exactly want, row by row, all enabled.
+func sameOrder(want []row, have []stored) bool {
+	if len(want) != len(have) {
+		return false
+	}
+	for i, h := range have {
+		if !(h.disabled == 0) || h.row != want[i] {
+			return false
+		}
+	}
+	return true
+}

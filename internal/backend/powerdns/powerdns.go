@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/dadns/dadns/internal/backend"
 	"github.com/dadns/dadns/internal/backend/mysqldb"
@@ -29,6 +30,8 @@ type Backend struct {
 	recent map[zone.Name]planned  // the last Apply's zones, for Verify
 	signed map[zone.Name]projHash // zones whose projection differs from what was pushed
 	audit  map[string]planned     // AuditZone's work by pushed hash, taken by the next Apply
+
+	ahead mysqldb.ReadAhead[zone.Name] // the last Apply's zones not verified since, read back many per query
 }
 
 // projHash ties the hash of a pushed zone to the hash of what was written.
@@ -53,8 +56,13 @@ func New(opt Options) (*Backend, error) {
 	return &Backend{
 		opt: opt, db: db, log: opt.Logger, gate: mysqldb.Gate[limits]{Default: defaultLimits},
 		recent: map[zone.Name]planned{}, signed: map[zone.Name]projHash{}, audit: map[string]planned{},
+		ahead: mysqldb.ReadAhead[zone.Name]{Max: maxArgs, MaxAge: verdictAge},
 	}, nil
 }
+
+// verdictAge is how long a zone's rows read ahead by Verify answer for
+// it: the dispatcher verifies a batch's zones right after applying them.
+const verdictAge = 10 * time.Second
 
 // Close closes the connection pool.
 func (b *Backend) Close() error { return b.db.Close() }

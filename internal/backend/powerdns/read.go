@@ -42,23 +42,13 @@ func (b *Backend) zoneRows(ctx context.Context, name zone.Name) ([]stored, error
 	for rows.Next() {
 		found = true
 		var did int64
-		var id, zid, ttl, prio, disabled, auth sql.NullInt64
-		var rname, typ, content sql.NullString
-		if err := rows.Scan(&did, &id, &zid, &rname, &typ, &content, &ttl, &prio, &disabled, &auth); err != nil {
+		s, ok, err := scanJoined(rows, &did)
+		if err != nil {
 			return nil, fmt.Errorf("powerdns: read %s: %w", name, err)
 		}
-		if !id.Valid {
-			continue
+		if ok {
+			out = append(out, s)
 		}
-		s := stored{id: id.Int64, disabled: disabled.Int64,
-			row: row{name: rname.String, typ: typ.String, content: content.String, ttl: ttl.Int64, prio: prio.Int64, auth: 1}}
-		if auth.Valid {
-			s.auth = auth.Int64
-		}
-		if !ttl.Valid {
-			s.ttl = -1
-		}
-		out = append(out, s)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("powerdns: read %s: %w", name, err)
@@ -67,6 +57,29 @@ func (b *Backend) zoneRows(ctx context.Context, name zone.Name) ([]stored, error
 		return nil, fmt.Errorf("powerdns: read %s: %w", name, backend.ErrNotFound)
 	}
 	return out, nil
+}
+
+// scanJoined reads the columns dest then rowColumns of a domain LEFT
+// JOIN records: ok is false for a domain without rows. NULL columns
+// read as PowerDNS takes them.
+func scanJoined(rows *sql.Rows, dest ...any) (s stored, ok bool, err error) {
+	var id, zid, ttl, prio, disabled, auth sql.NullInt64
+	var rname, typ, content sql.NullString
+	if err := rows.Scan(append(dest, &id, &zid, &rname, &typ, &content, &ttl, &prio, &disabled, &auth)...); err != nil {
+		return s, false, err
+	}
+	if !id.Valid {
+		return s, false, nil
+	}
+	s = stored{id: id.Int64, disabled: disabled.Int64,
+		row: row{name: rname.String, typ: typ.String, content: content.String, ttl: ttl.Int64, prio: prio.Int64, auth: 1}}
+	if auth.Valid {
+		s.auth = auth.Int64
+	}
+	if !ttl.Valid {
+		s.ttl = -1
+	}
+	return s, true, nil
 }
 
 // served rebuilds the zone from the rows PowerDNS serves (disabled = 0).

@@ -9,11 +9,13 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/dadns/dadns/internal/backend/mysqldb"
 	"github.com/dadns/dadns/internal/zone"
 )
 
 // row is one records row as PowerDNS reads it (disabled = 0, ordername
-// NULL).
+// NULL). Its value identifies the row's content: rows compare, and key
+// maps, as whole values.
 type row struct {
 	name    string // owner, lower-case, no trailing dot
 	typ     string
@@ -21,12 +23,6 @@ type row struct {
 	ttl     int64
 	prio    int64
 	auth    int64
-}
-
-// key identifies a row's content.
-func (r row) key() string {
-	return r.name + "\x00" + r.typ + "\x00" + r.content + "\x00" + strconv.FormatInt(r.ttl, 10) +
-		"\x00" + strconv.FormatInt(r.prio, 10) + "\x00" + strconv.FormatInt(r.auth, 10)
 }
 
 // skipped are the DNSSEC types PowerDNS serves from its own keys (online
@@ -104,23 +100,56 @@ func rowOf(r zone.Record, rr dns.RR, c cuts, lim limits) (row, error) {
 	if r.TTL > math.MaxInt32 {
 		return row{}, fmt.Errorf("%s %s: TTL %d is over 2147483647, which PowerDNS's ttl column cannot hold", r.Name, r.Type, r.TTL)
 	}
-	typ, prio, content, err := contentOf(rr)
-	if err != nil {
-		return row{}, fmt.Errorf("%s %s: %w", r.Name, r.Type, err)
+	simple := mysqldb.PlainName(r.Name)
+	rd, known := rdataRow{}, false
+	if simple {
+		rd, known = memo.Get(r.Type, r.Data)
 	}
-	w := row{name: strings.TrimSuffix(r.Name, "."), typ: typ, content: content, ttl: int64(r.TTL), prio: prio, auth: c.auth(r)}
+	if !known && simple {
+		rd, known = plainRow(r.Type, r.Data)
+	}
+	if !known {
+		var err error
+		if rd.typ, rd.prio, rd.content, err = contentOf(rr); err != nil {
+			return row{}, fmt.Errorf("%s %s: %w", r.Name, r.Type, err)
+		}
+	}
+	w := row{name: strings.TrimSuffix(r.Name, "."), typ: rd.typ, content: rd.content, ttl: int64(r.TTL), prio: rd.prio, auth: c.auth(r)}
 	switch {
 	case len(w.typ) > lim.typeLen:
 		return row{}, fmt.Errorf("%s %s: type name longer than the type column (%d characters)", r.Name, r.Type, lim.typeLen)
 	case len(w.content) > lim.contentLen:
 		return row{}, fmt.Errorf("%s %s: content of %d characters does not fit the content column (%d)", r.Name, r.Type, len(w.content), lim.contentLen)
 	}
+	if known {
+		return w, nil
+	}
 	got, err := record(w)
 	if err != nil || got != r {
 		return row{}, fmt.Errorf("%s %s: the row would read back as a different record (%q, %v)", r.Name, r.Type, got.String(), err)
 	}
+	if simple {
+		memo.Put(r.Type, r.Data, rd)
+	}
 	return w, nil
 }
+
+// rdataRow is the type, prio and content columns of a record's data, as
+// contentOf writes them, known to read back as that data.
+type rdataRow struct {
+	typ     string
+	prio    int64
+	content string
+}
+
+// memo keeps the columns of record data already written and read back
+// (by type and canonical data), for the records of any zone with a plain
+// owner name (mysqldb.PlainName): the data of a row reads back independently of
+// its owner, and a plain owner reads back as itself, so such a record
+// needs neither printing nor parsing again. Zones of one server share
+// much of their data (its addresses, SPF and CAA records, outside name
+// servers).
+var memo = mysqldb.NewDataMemo[rdataRow](8192)
 
 // contentOf is the type, prio and content columns of rr as PowerDNS
 // writes them itself: presentation format with the names' trailing dots
@@ -237,4 +266,28 @@ func genericForm(rr dns.RR) dns.RR {
 		return rr
 	}
 	return g
+}
+
+// plainRow returns the columns of the data of the common types naming
+// hosts (NS, CNAME, PTR, MX, SRV, SOA) whose names are plain (mysqldb.PlainName)
+// and numbers decimal in range, as contentOf writes them and record
+// reads them back, without printing or parsing: such data reads back as
+// itself. ok is false for any other data.
+func plainRow(typ, data string) (rd rdataRow, ok bool) {
+	f := strings.Split(data, " ")
+	switch {
+	case (typ == "NS" || typ == "CNAME" || typ == "PTR") && len(f) == 1 && mysqldb.PlainName(f[0]):
+		return rdataRow{typ: typ, content: noDot(f[0])}, true
+	case typ == "MX" && len(f) == 2 && mysqldb.Decimal(f[0], math.MaxUint16) && mysqldb.PlainName(f[1]):
+		p, _ := strconv.ParseInt(f[0], 10, 64)
+		return rdataRow{typ: typ, prio: p, content: noDot(f[1])}, true
+	case typ == "SRV" && len(f) == 4 && mysqldb.Decimal(f[0], math.MaxUint16) && mysqldb.Decimal(f[1], math.MaxUint16) &&
+		mysqldb.Decimal(f[2], math.MaxUint16) && mysqldb.PlainName(f[3]):
+		p, _ := strconv.ParseInt(f[0], 10, 64)
+		return rdataRow{typ: typ, prio: p, content: f[1] + " " + f[2] + " " + noDot(f[3])}, true
+	case typ == "SOA" && len(f) == 7 && mysqldb.PlainName(f[0]) && mysqldb.PlainName(f[1]) && mysqldb.Decimal(f[2], math.MaxUint32) &&
+		mysqldb.Decimal(f[3], math.MaxUint32) && mysqldb.Decimal(f[4], math.MaxUint32) && mysqldb.Decimal(f[5], math.MaxUint32) && mysqldb.Decimal(f[6], math.MaxUint32):
+		return rdataRow{typ: typ, content: noDot(f[0]) + " " + noDot(f[1]) + " " + strings.Join(f[2:], " ")}, true
+	}
+	return rdataRow{}, false
 }

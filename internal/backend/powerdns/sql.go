@@ -3,6 +3,7 @@ package powerdns
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 )
 
@@ -172,17 +173,32 @@ func (b *Backend) writeDiff(ctx context.Context, q querier, d *diff) error {
 }
 
 func insertRows(ctx context.Context, q querier, ins []insert) error {
-	args := make([]any, 0, 7*len(ins))
-	for _, r := range ins {
-		if r.typ == "" { // an empty non-terminal: NULL type, content, ttl and prio
-			args = append(args, r.domainID, r.name, nil, nil, nil, nil, r.auth)
-			continue
+	// The integers are written into the statement, only the text is
+	// passed as arguments: fewer values for the driver to convert.
+	args := make([]any, 0, 3*len(ins))
+	query := make([]byte, 0, 100+60*len(ins))
+	query = append(query, "INSERT INTO records (domain_id, name, type, content, ttl, prio, disabled, ordername, auth) VALUES "...)
+	for i, r := range ins {
+		if i > 0 {
+			query = append(query, ", "...)
 		}
-		args = append(args, r.domainID, r.name, r.typ, r.content, r.ttl, r.prio, r.auth)
+		query = append(query, '(')
+		query = strconv.AppendInt(query, r.domainID, 10)
+		if r.typ == "" { // an empty non-terminal: NULL type, content, ttl and prio
+			query = append(query, ", ?, NULL, NULL, NULL, NULL, 0, NULL, "...)
+			args = append(args, r.name)
+		} else {
+			query = append(query, ", ?, ?, ?, "...)
+			query = strconv.AppendInt(query, r.ttl, 10)
+			query = append(query, ", "...)
+			query = strconv.AppendInt(query, r.prio, 10)
+			query = append(query, ", 0, NULL, "...)
+			args = append(args, r.name, r.typ, r.content)
+		}
+		query = strconv.AppendInt(query, r.auth, 10)
+		query = append(query, ')')
 	}
-	query := "INSERT INTO records (domain_id, name, type, content, ttl, prio, disabled, ordername, auth) VALUES " +
-		repeat("(?, ?, ?, ?, ?, ?, 0, NULL, ?)", len(ins))
-	_, err := q.ExecContext(ctx, query, args...)
+	_, err := q.ExecContext(ctx, string(query), args...)
 	return err
 }
 

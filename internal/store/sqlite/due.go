@@ -13,7 +13,7 @@ import (
 // bulkBackends remembers the backends whose last Due found warmDue zones
 // or more.
 type bulkBackends struct {
-	mu  sync.Mutex
+	mu   sync.Mutex
 	bulk map[string]bool
 }
 
@@ -35,8 +35,9 @@ func (b *bulkBackends) set(backend string, bulk bool) {
 // defaultLimit caps Due when the caller gives no limit.
 const defaultLimit = 500
 
-// warmDue is the most due zones read on the writer connection (readWarm).
-const warmDue = 16
+// warmDue is the most due zones read on the writer connection
+// (readWarmWait).
+const warmDue = 64
 
 // Due returns up to limit (default 500) zones for backend whose applied
 // version is behind the desired one and which are due now: never tried for
@@ -65,16 +66,19 @@ func (s *Store) Due(ctx context.Context, backend string, limit int) ([]store.Wor
 		next, err = nextAttempt(ctx, q, backend, now)
 		return err
 	}
-	// A few due zones (one push at a time) are read on the writer
-	// connection when it is free; a batch that reaches warmDue is read
-	// again whole on a reader, so a big batch never holds the writer.
-	// While the backend's batches are big (a burst), the warm try is
-	// skipped.
+	// Up to warmDue due zones are read on the writer connection, waiting
+	// for it if a write holds it: that costs the pushes queued behind a
+	// few dozen cached page reads, where a reader's cold cache cost each
+	// batch a system call per page (at 16 pushers, batches of about 10
+	// zones: a third of the worker's CPU). A batch that reaches warmDue is
+	// read again whole on a reader, so a big batch never holds the
+	// writer, and while the backend's batches are that big (a burst),
+	// the warm read is skipped.
 	warmLimit := min(limit, warmDue)
 	warm := false
 	var err error
 	if !s.bulk.is(backend) {
-		warm, err = s.readWarm(func(q querier) error { return rows(q, warmLimit) })
+		warm, err = s.readWarmWait(true, func(q querier) error { return rows(q, warmLimit) })
 	}
 	if !warm || err == nil && len(work) >= warmLimit && warmLimit < limit {
 		err = s.read(ctx, func(tx *sql.Tx) error { return rows(tx, limit) })

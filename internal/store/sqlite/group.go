@@ -81,6 +81,13 @@ func (s *Store) commitGroup(batch []*groupWrite) {
 		errs := make([]error, len(batch))
 		aborted := -1
 		err := s.write(ctx, func(tx *sql.Tx) error {
+			if len(batch) == 1 {
+				// Alone in its transaction, a write needs no savepoint:
+				// its failure rolls the whole transaction back (one
+				// push at a time, two statements fewer each).
+				errs[0] = batch[0].fn(ctx, tx)
+				return errs[0]
+			}
 			for i, w := range batch {
 				errs[i] = inSavepoint(ctx, tx, w.fn)
 				if errors.Is(errs[i], errTxAborted) {

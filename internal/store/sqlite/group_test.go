@@ -71,3 +71,39 @@ func waitQueued(t *testing.T, s *Store, i int) {
 	}
 	t.Fatalf("write %d never queued", i)
 }
+
+// TestLoneWriteWithoutSavepoint: a write alone in its group runs without
+// a savepoint (two statements fewer) and its failure still leaves nothing
+// behind.
+func TestLoneWriteWithoutSavepoint(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	set := func(key string, fail bool) func(ctx context.Context, tx *sql.Tx) error {
+		return func(ctx context.Context, tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO settings (key, value) VALUES (?, 'v')", key); err != nil {
+				return err
+			}
+			if fail {
+				return errors.New("refused")
+			}
+			return nil
+		}
+	}
+	before := s.statements.Load()
+	if err := s.grouped(ctx, set("ok", false)); err != nil {
+		t.Fatal(err)
+	}
+	// BEGIN, the INSERT, COMMIT.
+	if n := s.statements.Load() - before; n != 3 {
+		t.Fatalf("a lone write ran %d statements, want 3", n)
+	}
+	if err := s.grouped(ctx, set("bad", true)); err == nil {
+		t.Fatal("failed write reported success")
+	}
+	if _, err := s.GetSetting(ctx, "bad"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a failed lone write left its row: %v", err)
+	}
+	if _, err := s.GetSetting(ctx, "ok"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -107,7 +107,7 @@ func TestWarmReads(t *testing.T) {
 		t.Fatalf("warm and cold lookups differ:\n%v\n%v", warm, cold)
 	}
 
-	for _, tc := range []struct{ limit, want int }{{4, 4}, {warmDue, warmDue}, {100, 2 * warmDue}} {
+	for _, tc := range []struct{ limit, want int }{{4, 4}, {warmDue, warmDue}, {1000, 2 * warmDue}} {
 		w, _, err := s.Due(ctx, "bind", tc.limit)
 		if err != nil || len(w) != tc.want {
 			t.Fatalf("Due limit %d: %d zones (%v), want %d", tc.limit, len(w), err, tc.want)
@@ -121,7 +121,7 @@ func TestWarmReads(t *testing.T) {
 	// The last Due was a big batch: the next goes straight to a reader;
 	// once a batch is small again, the one after it reads warm.
 	before = s.warmReads.Load()
-	if w, _, err := s.Due(ctx, "bind", 100); err != nil || len(w) != 2*warmDue || s.warmReads.Load() != before {
+	if w, _, err := s.Due(ctx, "bind", 1000); err != nil || len(w) != 2*warmDue || s.warmReads.Load() != before {
 		t.Fatalf("Due during a burst: %d zones, %v, %d warm reads", len(w), err, s.warmReads.Load()-before)
 	}
 	applyAll(t, s, "bind")
@@ -135,10 +135,40 @@ func TestWarmReads(t *testing.T) {
 		t.Fatalf("%d warm reads after the burst, want 1 (the second Due)", got)
 	}
 
+	// A worker's Due waits for a write in progress rather than read
+	// cold, and then sees it.
 	s.wmu.Lock()
-	w, _, err := s.Due(ctx, "bind", 5)
+	got := make(chan []store.Work, 1)
+	go func() {
+		w, _, err := s.Due(ctx, "bind", 5)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- w
+	}()
+	mustPutLocked(t, s, "z01.example", 2)
 	s.wmu.Unlock()
-	if err != nil || len(w) != 1 {
-		t.Fatalf("Due with the writer held: %d zones, %v", len(w), err)
+	if w := <-got; len(w) != 2 {
+		t.Fatalf("Due after the write it waited for: %d zones, want 2", len(w))
+	}
+}
+
+// mustPutLocked stores a new version of name with wmu already held (as a
+// group commit's leader holds it).
+func mustPutLocked(t *testing.T, s *Store, name string, serial uint32) {
+	t.Helper()
+	z, err := store.PreparePut(testZone(name, serial))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.writer.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := putTx(context.Background(), tx, z, s.now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -184,12 +184,20 @@ func (s *Store) setWriterSync(ctx context.Context, mode string) error {
 // the pool fetches every page it touches from the files again, a system
 // call each; the writer's cache holds what the last writes touched. Only
 // small reads come here (a push's ownership check, a worker's due zones
-// when they are few), and only when the writer is free: a read never
-// makes a push wait. No other write runs meanwhile (this process writes
+// when they are few). No other write runs meanwhile (this process writes
 // only under wmu), so the statements fn runs see one state, as in a
 // transaction.
 func (s *Store) readWarm(fn func(q querier) error) (bool, error) {
-	if !s.wmu.TryLock() {
+	return s.readWarmWait(false, fn)
+}
+
+// readWarmWait is readWarm that, with wait, waits for the writer rather
+// than give up: a backend worker's read, whose wait no DirectAdmin
+// request sees (a push's own lookup never waits).
+func (s *Store) readWarmWait(wait bool, fn func(q querier) error) (bool, error) {
+	if wait {
+		s.wmu.Lock()
+	} else if !s.wmu.TryLock() {
 		return false, nil
 	}
 	defer s.wmu.Unlock()
