@@ -52,6 +52,7 @@ func TestUDPProberReusesSocket(t *testing.T) {
 		}
 	}()
 	p := newUDPProber(pc.LocalAddr().String())
+	p.c.Timeout = 2 * time.Second // replies are prompt; only the unanswered question waits it out
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for i, want := range []uint32{100, 101} {
