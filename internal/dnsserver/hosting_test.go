@@ -30,37 +30,9 @@ func hostingZones(tb testing.TB, n int) []*Zone {
 func hostingQueries(tb testing.TB, zones, n int) [][]byte {
 	tb.Helper()
 	rng := rand.New(rand.NewPCG(3, 4))
-	label := func() string {
-		const a = "abcdefghijklmnopqrstuvwxyz0123456789"
-		b := make([]byte, 6+rng.IntN(5))
-		for i := range b {
-			b[i] = a[rng.IntN(len(a))]
-		}
-		return string(b)
-	}
 	out := make([][]byte, n)
 	for i := range out {
-		z := fmt.Sprintf("site%d.example.", rng.IntN(zones))
-		var name string
-		var t uint16
-		switch p := rng.IntN(100); {
-		case p < 18:
-			name, t = "www."+z, dns.TypeA
-		case p < 30:
-			name, t = z, dns.TypeMX
-		case p < 40:
-			name, t = "mail."+z, dns.TypeAAAA
-		case p < 50:
-			name, t = z, dns.TypeTXT
-		case p < 60:
-			name, t = "_dmarc."+z, dns.TypeTXT
-		case p < 75:
-			name, t = label()+"."+z, dns.TypeA
-		case p < 90:
-			name, t = "www."+z, dns.TypeMX
-		default:
-			name, t = label()+".www."+z, dns.TypeA
-		}
+		name, t := hostingzone.Question(rng, zones)
 		q := new(dns.Msg)
 		q.SetQuestion(name, t)
 		q.SetEdns0(1232, false)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+
+	"github.com/miekg/dns"
 )
 
 // Text renders a zone named name the way DirectAdmin writes it (the shape the
@@ -41,4 +43,38 @@ func Text(rng *rand.Rand, name string) string {
 	fmt.Fprintf(&b, "%s\t3600\tIN\tCAA\t0 issue \"letsencrypt.org\"\n", apex)
 	fmt.Fprintf(&b, "_sip._tcp\t3600\tIN\tSRV\t10 60 5060 mail.%s\n", apex)
 	return b.String()
+}
+
+// Question draws one question of the bench's query mix over zones
+// site0.example. to site<zones-1>.example.: names that exist (www A, @ MX,
+// mail AAAA, @ TXT, _dmarc TXT), missing types (www MX), names under the
+// wildcard and names that do not exist (about 10 %).
+func Question(rng *rand.Rand, zones int) (name string, qtype uint16) {
+	label := func() string {
+		const a = "abcdefghijklmnopqrstuvwxyz0123456789"
+		b := make([]byte, 6+rng.IntN(5))
+		for i := range b {
+			b[i] = a[rng.IntN(len(a))]
+		}
+		return string(b)
+	}
+	z := fmt.Sprintf("site%d.example.", rng.IntN(zones))
+	switch p := rng.IntN(100); {
+	case p < 18:
+		return "www." + z, dns.TypeA
+	case p < 30:
+		return z, dns.TypeMX
+	case p < 40:
+		return "mail." + z, dns.TypeAAAA
+	case p < 50:
+		return z, dns.TypeTXT
+	case p < 60:
+		return "_dmarc." + z, dns.TypeTXT
+	case p < 75:
+		return label() + "." + z, dns.TypeA
+	case p < 90:
+		return "www." + z, dns.TypeMX
+	default:
+		return label() + ".www." + z, dns.TypeA
+	}
 }

@@ -173,41 +173,14 @@ func hostingZones(n int) ([]*dnsserver.Zone, error) {
 // over zones site0.example. to site<zones-1>.example.
 func writeQueries(path string, zones, n int) error {
 	rng := rand.New(rand.NewPCG(3, 4))
-	label := func() string {
-		const a = "abcdefghijklmnopqrstuvwxyz0123456789"
-		b := make([]byte, 6+rng.IntN(5))
-		for i := range b {
-			b[i] = a[rng.IntN(len(a))]
-		}
-		return string(b)
-	}
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriter(f)
 	for range n {
-		z := fmt.Sprintf("site%d.example.", rng.IntN(zones))
-		var line string
-		switch p := rng.IntN(100); {
-		case p < 18:
-			line = "www." + z + " A"
-		case p < 30:
-			line = z + " MX"
-		case p < 40:
-			line = "mail." + z + " AAAA"
-		case p < 50:
-			line = z + " TXT"
-		case p < 60:
-			line = "_dmarc." + z + " TXT"
-		case p < 75:
-			line = label() + "." + z + " A"
-		case p < 90:
-			line = "www." + z + " MX"
-		default:
-			line = label() + ".www." + z + " A"
-		}
-		w.WriteString(line + "\n")
+		name, t := hostingzone.Question(rng, zones)
+		w.WriteString(name + " " + dns.TypeToString[t] + "\n")
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()
