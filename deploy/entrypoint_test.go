@@ -1,7 +1,6 @@
 package deploy_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/dadns/dadns/internal/testutil/namedtest"
+	"github.com/dadns/dadns/internal/testutil/procstat"
 	"github.com/dadns/dadns/internal/testutil/syncbuf"
 )
 
@@ -283,21 +283,9 @@ func TestEntrypointServerDies(t *testing.T) {
 // childNamed returns the pid of parent's child running comm.
 func childNamed(t *testing.T, parent int, comm string) int {
 	t.Helper()
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	for _, s := range stats {
-		b, err := os.ReadFile(s)
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...
-		open, close := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
-		if open < 0 || close < open {
-			continue
-		}
-		f := strings.Fields(string(b[close+1:]))
-		if string(b[open+1:close]) == comm && len(f) > 1 && f[1] == strconv.Itoa(parent) {
-			pid, _ := strconv.Atoi(strings.TrimSpace(string(b[:open])))
-			return pid
+	for _, st := range procstat.All() {
+		if st.Comm == comm && st.PPID == parent {
+			return st.PID
 		}
 	}
 	t.Fatalf("no child %s of %d", comm, parent)

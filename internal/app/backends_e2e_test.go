@@ -21,6 +21,7 @@ import (
 	"github.com/dadns/dadns/internal/store"
 	"github.com/dadns/dadns/internal/store/sqlite"
 	"github.com/dadns/dadns/internal/testutil/mariadbtest"
+	"github.com/dadns/dadns/internal/testutil/procstat"
 	"github.com/dadns/dadns/internal/testutil/syncbuf"
 )
 
@@ -68,22 +69,11 @@ func startLoggedNode(t *testing.T, dir string, httpPort int, backends string) (*
 // waited for (rndc runs, say), in clock ticks of 1/100 s (USER_HZ).
 func cpuTicks(t *testing.T, pid int) int64 {
 	t.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	st, err := procstat.Read(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := string(data)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	// f[0] is field 3 (state); utime, stime, cutime, cstime are fields 14-17.
-	var sum int64
-	for _, i := range []int{11, 12, 13, 14} {
-		v, err := strconv.ParseInt(f[i], 10, 64)
-		if err != nil {
-			t.Fatalf("/proc/%d/stat: %v", pid, err)
-		}
-		sum += v
-	}
-	return sum
+	return int64((st.Self + st.Children) / (time.Second / 100))
 }
 
 // namedDownWindow is how long named stays stopped in

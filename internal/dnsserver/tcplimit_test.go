@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/dadns/dadns/internal/testutil/procstat"
 )
 
 // TestMain lets the test binary double as a small DNS server process
@@ -78,14 +80,11 @@ func childServer() int {
 // cpuTicks is the user+system time of a process in clock ticks.
 func cpuTicks(t *testing.T, pid int) int64 {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	st, err := procstat.Read(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	u, _ := strconv.ParseInt(f[11], 10, 64) // field 14, utime
-	s, _ := strconv.ParseInt(f[12], 10, 64) // field 15, stime
-	return u + s
+	return int64(st.Self / (time.Second / 100))
 }
 
 // TestTCPFloodWithFewDescriptors starts a server process with

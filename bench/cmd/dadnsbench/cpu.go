@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dadns/dadns/internal/testutil/procstat"
 )
 
 // cpuSnapshot is the CPU time every process on the machine has used, by
@@ -23,22 +24,14 @@ type cpuSnapshot struct {
 	busy     float64            // seconds, all CPUs, /proc/stat
 }
 
-// clockTicks is USER_HZ, 100 on Linux.
+// clockTicks is USER_HZ, the unit of /proc/stat: 100 on Linux.
 const clockTicks = 100
 
 func takeCPU() cpuSnapshot {
 	s := cpuSnapshot{at: time.Now(), byComm: map[string]float64{}, children: map[string]float64{}}
-	dirs, _ := filepath.Glob("/proc/[0-9]*")
-	for _, d := range dirs {
-		b, err := os.ReadFile(filepath.Join(d, "stat"))
-		if err != nil {
-			continue
-		}
-		comm, self, kids, ok := parseProcStat(b)
-		if ok {
-			s.byComm[comm] += self + kids
-			s.children[comm] += kids
-		}
+	for _, st := range procstat.All() {
+		s.byComm[st.Comm] += (st.Self + st.Children).Seconds()
+		s.children[st.Comm] += st.Children.Seconds()
 	}
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
 		s.busy = busySeconds(b)
@@ -46,58 +39,17 @@ func takeCPU() cpuSnapshot {
 	return s
 }
 
-// parseProcStat reads a /proc/PID/stat line: the command name, its own
-// utime + stime and its waited-for children's cutime + cstime, in seconds.
-func parseProcStat(b []byte) (comm string, self, kids float64, ok bool) {
-	comm, _, self, kids, ok = procStat(b)
-	return comm, self, kids, ok
-}
-
 // groupCPU is the CPU time, in seconds, of every process in process group
 // pgid (a daemon the bench started and what it forked), children waited
 // for included.
 func groupCPU(pgid int) float64 {
-	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	var secs float64
-	for _, d := range dirs {
-		b, err := os.ReadFile(filepath.Join(d, "stat"))
-		if err != nil {
-			continue
-		}
-		if _, g, self, kids, ok := procStat(b); ok && g == pgid {
-			secs += self + kids
+	for _, st := range procstat.All() {
+		if st.PGRP == pgid {
+			secs += (st.Self + st.Children).Seconds()
 		}
 	}
 	return secs
-}
-
-// procStat reads a /proc/PID/stat line: the command name, the process
-// group, its own CPU time and its waited-for children's, in seconds.
-func procStat(b []byte) (comm string, pgrp int, self, kids float64, ok bool) {
-	open, end := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
-	if open < 0 || end < open {
-		return "", 0, 0, 0, false
-	}
-	comm = string(b[open+1 : end])
-	f := strings.Fields(string(b[end+1:]))
-	// After the name: state(0) ppid(1) pgrp(2) ... utime(11) stime(12)
-	// cutime(13) cstime(14).
-	if len(f) < 15 {
-		return "", 0, 0, 0, false
-	}
-	pgrp, err := strconv.Atoi(f[2])
-	if err != nil {
-		return "", 0, 0, 0, false
-	}
-	var ticks [4]float64
-	for j, i := range []int{11, 12, 13, 14} {
-		v, err := strconv.ParseFloat(f[i], 64)
-		if err != nil {
-			return "", 0, 0, 0, false
-		}
-		ticks[j] = v
-	}
-	return comm, pgrp, (ticks[0] + ticks[1]) / clockTicks, (ticks[2] + ticks[3]) / clockTicks, true
 }
 
 // busySeconds reads the first line of /proc/stat: every CPU's time but

@@ -8,16 +8,7 @@ import (
 	"time"
 )
 
-func TestParseProcStat(t *testing.T) {
-	// A name with spaces and parentheses, as the kernel writes it.
-	line := []byte("4242 (named (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 7 3 20 0 12 0 100 1000 200 ...\n")
-	comm, self, kids, ok := parseProcStat(line)
-	if !ok || comm != "named (x) y" || self != 3 || kids != 0.1 {
-		t.Fatalf("got %q %v + %v %v, want named (x) y, 3 + 0.1 s", comm, self, kids, ok)
-	}
-	if _, _, _, ok := parseProcStat([]byte("12 (short) S 1 2")); ok {
-		t.Fatal("a cut line parsed")
-	}
+func TestBusySeconds(t *testing.T) {
 	if got := busySeconds([]byte("cpu  100 5 50 1000 20 1 2 3 0 0\ncpu0 1 1 1 1\n")); got != 1.61 {
 		t.Fatalf("busy %v s, want 1.61", got)
 	}

@@ -4,9 +4,10 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/dadns/dadns/internal/testutil/procstat"
 )
 
 // groupMemory sums RSS and PSS (proportional set size: pages shared
@@ -15,15 +16,11 @@ import (
 // processes that share its zone data, so their RSS alone counts it
 // several times; PSS does not.
 func groupMemory(pgid int) (rss, pss int64, procs int, err error) {
-	dirs, err := filepath.Glob("/proc/[0-9]*")
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	for _, d := range dirs {
-		if g, ok := procPgid(d); !ok || g != pgid {
+	for _, st := range procstat.All() {
+		if st.PGRP != pgid {
 			continue
 		}
-		r, p, ok := smapsRollup(filepath.Join(d, "smaps_rollup"))
+		r, p, ok := smapsRollup(fmt.Sprintf("/proc/%d/smaps_rollup", st.PID))
 		if !ok {
 			continue
 		}
@@ -33,25 +30,6 @@ func groupMemory(pgid int) (rss, pss int64, procs int, err error) {
 		return 0, 0, 0, fmt.Errorf("dadnsbench: no process in group %d", pgid)
 	}
 	return rss, pss, procs, nil
-}
-
-// procPgid reads the process group from /proc/<pid>/stat.
-func procPgid(dir string) (int, bool) {
-	b, err := os.ReadFile(filepath.Join(dir, "stat"))
-	if err != nil {
-		return 0, false
-	}
-	// pid (comm) state ppid pgrp ...; comm may hold spaces and parens.
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 3 {
-		return 0, false
-	}
-	g, err := strconv.Atoi(f[2])
-	return g, err == nil
 }
 
 // smapsRollup returns the Rss and Pss lines of a smaps_rollup file, in bytes.

@@ -1,17 +1,15 @@
 package backendtest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/dadns/dadns/internal/testutil/procstat"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -110,30 +108,13 @@ func mallocs() uint64 {
 }
 
 // childCPU is the CPU time used so far by this process's children named
-// comm (from /proc; 0 when there is none).
+// comm (0 when there is none).
 func childCPU(comm string) time.Duration {
-	dirs, _ := os.ReadDir("/proc")
 	var total time.Duration
-	for _, d := range dirs {
-		if _, err := strconv.Atoi(d.Name()); err != nil {
-			continue
+	for _, st := range procstat.All() {
+		if st.Comm == comm && st.PPID == os.Getpid() {
+			total += st.Self
 		}
-		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ... utime stime (fields 14 and 15)
-		lp, rp := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
-		if lp < 0 || rp < lp || string(stat[lp+1:rp]) != comm {
-			continue
-		}
-		f := strings.Fields(string(stat[rp+1:]))
-		if len(f) < 13 || f[1] != strconv.Itoa(os.Getpid()) {
-			continue
-		}
-		u, _ := strconv.ParseInt(f[11], 10, 64)
-		s, _ := strconv.ParseInt(f[12], 10, 64)
-		total += time.Duration(u+s) * time.Second / 100 // USER_HZ
 	}
 	return total
 }
