@@ -1,0 +1,187 @@
+package zone
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/dadns/dadns/internal/testutil/hostingzone"
+)
+
+// sameZone explains how two parses of one input differ, or returns "".
+func sameZone(fast, general *Zone) string {
+	switch {
+	case fast.Name != general.Name || fast.Serial != general.Serial:
+		return fmt.Sprintf("name/serial %s %d vs %s %d", fast.Name, fast.Serial, general.Name, general.Serial)
+	case fast.text != general.text:
+		return "text:\n" + fast.text + "---\n" + general.text
+	case fast.hash != general.hash:
+		return "hash"
+	case !reflect.DeepEqual(fast.Records, general.Records):
+		return fmt.Sprintf("records:\n%q\n%q", fast.Records, general.Records)
+	case !reflect.DeepEqual(fast.Warnings, general.Warnings):
+		return fmt.Sprintf("warnings %v vs %v", fast.Warnings, general.Warnings)
+	case len(fast.rrs) != len(general.rrs):
+		return "rr count"
+	}
+	for i := range fast.rrs {
+		if !reflect.DeepEqual(fast.rrs[i], general.rrs[i]) {
+			return fmt.Sprintf("rr %d: %#v vs %#v", i, fast.rrs[i], general.rrs[i])
+		}
+	}
+	return ""
+}
+
+// compareFast parses text both ways. When the fast path takes the zone it
+// must give what the general path gives; it reports whether it took it.
+func compareFast(t testing.TB, origin Name, text []byte, lim Limits) bool {
+	t.Helper()
+	fast := parseFast(origin, text, maxRecords(lim))
+	general, err := parseGeneral(origin, text, lim)
+	if fast == nil {
+		return false
+	}
+	if err != nil {
+		t.Fatalf("%s: fast path accepted, general path refused: %v\n%s", origin, err, text)
+	}
+	if d := sameZone(fast, general); d != "" {
+		t.Fatalf("%s: fast and general paths differ: %s\ninput:\n%s", origin, d, text)
+	}
+	return true
+}
+
+// captureZones returns the rawsave pushes of the DirectAdmin capture.
+func captureZones(t testing.TB) map[Name][]byte {
+	f, err := os.Open(capturePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[Name][]byte{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var req struct {
+			Target string  `json:"target"`
+			Body   *string `json:"body"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
+			t.Fatal(err)
+		}
+		u, err := url.Parse(req.Target)
+		if err != nil || req.Body == nil || u.Query().Get("action") != "rawsave" {
+			continue
+		}
+		name, err := ParseName(u.Query().Get("domain"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[name] = []byte(*req.Body)
+	}
+	if err := sc.Err(); err != nil || len(out) == 0 {
+		t.Fatalf("capture: %d zones, %v", len(out), err)
+	}
+	return out
+}
+
+// daVariants are DirectAdmin-shaped zones written in each form the fast
+// path reads: relative and absolute owners, blank owners, $ORIGIN, upper
+// case, parentheses, records without TTL or class, duplicates.
+var daVariants = []string{
+	"$TTL 300\n@ IN SOA ns1.example.com. root.example.com. 1 2 3 4 5\n@ NS ns1.example.com.\n@ NS NS2.Example.COM.\n" +
+		"www A 192.0.2.1\n A 192.0.2.2\n AAAA 2001:db8::1\nWWW 300 in a 192.0.2.3\n" +
+		"$ORIGIN sub.example.com.\nx 60 IN CNAME www.example.com.\n@ IN MX 5 @\n$TTL 60\ny TXT \"a\" \"b c; d\" \"(e)\"\n",
+	"$TTL 3600\nexample.com. 3600 IN SOA ns1 hostmaster ( 2021 3600 600 1209600 300 )\nexample.com. IN 3600 NS ns1\n" +
+		"ns1 A 192.0.2.53\n*.w 60 A 192.0.2.9\n_sip._udp SRV 0 5 5060 ns1\n_s._tcp SRV 0 0 0 .\n@ CAA 0 issue \"letsencrypt.org\"\n" +
+		"@ CAA 128 iodef \"mailto:a@example.com\"\n@ MX 0 .\n@ A 192.0.2.1\n@ A 192.0.2.1\nptr PTR host.example.net.\n" +
+		"long TXT \"" + strings.Repeat("x", 255) + "\"\nv6 AAAA 2001:DB8:0:0::1\n",
+}
+
+// declinedVariants are zones the fast path leaves to the general path: a
+// warning, a refusal, a form it does not read.
+var declinedVariants = []string{
+	"$TTL 3600\n@ IN SOA ns1.example.com. h.example.com. ( 1\n 2 ; refresh\n 3\n 4\n 5 )\n@ NS ns1.example.com.\n" +
+		"a 10 A 192.0.2.1\na 20 A 192.0.2.2\nb CNAME a\nb A 192.0.2.3\nc.example.org. A 192.0.2.4\n",
+	"$TTL 3600\n@ SOA ns1.example.com. h.example.com. 1 2 3 4 5\n@ NS ns1.example.com.\nv6 AAAA ::ffff:192.0.2.1\n",
+	"@ 60 SOA ns1.example.com. h.example.com. 1 2 3 4 5\n@ NS ns1.example.com.\n",
+	"$TTL 3600\n@ SOA ns1.example.com. h.example.com. 1 2 3 4 5\n@ NS ns1.example.com.\nx TXT \"" + strings.Repeat("y", 256) + "\"\n",
+	"$TTL 3600\n@ SOA ns1.example.com. h.example.com. 1 2 3 4 5\n@ NS ns1.example.com.\nx TXT \"a\"\"b\"\n",
+	"$TTL 3600\n@ SOA ns1.example.com. h.example.com. 1 2 3 4 5\n@ NS ns1.example.com.\nx MX (10\nmail)\n",
+	"$TTL 3600\n@ SOA ns1.example.com. h.example.com. 1 2 3 4 5\n@ NS ns1.example.com.\nx\\.y A 192.0.2.1\n",
+	"$TTL 3600\n@ SOA ns1.example.com. h.example.com. 1 2 3 4 5\n@ NS ns1.example.com.\nx.example.net. A 192.0.2.1\n",
+	"$TTL 3600\n@ SOA ns1.example.com. h.example.com. 1 2 3 4 5\n@ NS ns1.example.com.\nsub NS ns.sub\nsub A 192.0.2.1\n",
+}
+
+// TestFastPathSameZone: for every sample zone, every zone of the
+// DirectAdmin capture, generated DirectAdmin-shaped zones and the canonical
+// texts of them all, the fast path either declines or gives exactly the
+// zone the general path gives. It must take every DirectAdmin zone.
+func TestFastPathSameZone(t *testing.T) {
+	lim := Limits{}
+	var canon []*Zone
+	check := func(origin Name, text []byte, mustTake bool) {
+		took := compareFast(t, origin, text, lim)
+		if mustTake && !took {
+			t.Errorf("%s: the fast path declined:\n%s", origin, text)
+		}
+		if z, err := Parse(origin, text, lim); err == nil && took {
+			canon = append(canon, z)
+		}
+	}
+	for origin, text := range testdataZones(t) {
+		check(origin, text, origin == "dkim.example")
+	}
+	for origin, text := range captureZones(t) {
+		check(origin, text, true)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 200 {
+		name := Name(fmt.Sprintf("site%d.example", i))
+		check(name, []byte(hostingzone.Text(rng, string(name))), true)
+	}
+	for _, v := range daVariants {
+		check("example.com", []byte(v), true)
+	}
+	for _, v := range declinedVariants {
+		if compareFast(t, "example.com", []byte(v), lim) {
+			t.Errorf("the fast path took:\n%s", v)
+		}
+	}
+	for _, s := range fuzzSnippets {
+		check("example.com", []byte(head+s+"\n"), false)
+	}
+	// What the fast path read, it reads again from its canonical text (as
+	// the dispatcher does).
+	for _, z := range canon {
+		check(z.Name, []byte(z.Text()), true)
+	}
+}
+
+// FuzzFastPath: whatever the input, the fast path declines or agrees with
+// the general path.
+func FuzzFastPath(f *testing.F) {
+	for origin, text := range testdataZones(f) {
+		f.Add(string(origin), text)
+	}
+	for _, s := range fuzzSnippets {
+		f.Add("example.com", []byte(head+s+"\n"))
+	}
+	for _, v := range append(daVariants, declinedVariants...) {
+		f.Add("example.com", []byte(v))
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	f.Add("site.example", []byte(hostingzone.Text(rng, "site.example")))
+	f.Fuzz(func(t *testing.T, origin string, text []byte) {
+		name, err := ParseName(origin)
+		if err != nil {
+			name = "example.com"
+		}
+		compareFast(t, name, text, Limits{MaxRecords: 2000})
+	})
+}
