@@ -2,9 +2,9 @@ package zone
 
 import (
 	"bytes"
-	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/miekg/dns"
 )
@@ -24,120 +24,204 @@ import (
 // fastRec is one record read by the fast path, its strings still offsets
 // into the buffer that all records' text is written to.
 type fastRec struct {
-	line int
 	typ  uint16
 	ttl  uint32
 	name span // owner, absolute, lower-case
 	data span // presentation RDATA as the record prints it
+	key  span // owner in canonical order (canonicalKey), in keys
 	f    [2]span
 	n    [5]uint32
-	ip   net.IP
-	txt  []span // TXT strings (inside the quotes)
+	ip   [16]byte
+	txt  span // TXT strings: f.txts[txt.off:txt.end]
 }
 
-// span is text[off:end] of the fast path's buffer.
+// span is buf[off:end] (or, for txt, a range of f.txts).
 type span struct{ off, end int32 }
 
-func (s span) of(all string) string { return all[s.off:s.end] }
+// word is one word of an entry: quoted ones without their quotes.
+type word struct {
+	s      string
+	quoted bool
+}
 
 // fastParser is the state of one fast read.
 type fastParser struct {
-	src    string // the input, as the scanner's words are cut from it
-	apex   string // origin FQDN
-	origin string // current $ORIGIN
-	buf    []byte
-	recs   []fastRec
-	txts   []span // backing store of the TXT spans
-	owner  span   // the last owner, for lines that start blank
-	hasOwn bool
-	def    uint32
-	defOK  bool
+	src     string // the input
+	apex    string // origin FQDN
+	origin  string // current $ORIGIN
+	max     int
+	buf     []byte // the records' owners and RDATA, as printed
+	keys    []byte // the owners' canonical sort keys
+	recs    []fastRec
+	txts    []span
+	owner   span // the last owner, for lines that start blank
+	ownerOK bool
+	def     uint32
+	defOK   bool
 }
 
 // parseFast returns the zone Parse would return, or nil when it cannot
 // tell (the general path then reads the zone).
 func parseFast(origin Name, text []byte, max int) *Zone {
-	if bytes.IndexByte(text, '\\') >= 0 {
-		return nil
-	}
-	src := string(text)
-	entries, over := scanString(src, max)
-	if over || len(entries) == 0 {
+	if bytes.IndexByte(text, '\\') >= 0 || bytes.IndexByte(text, '\r') >= 0 {
 		return nil
 	}
 	apex := origin.FQDN()
-	f := &fastParser{src: src, apex: apex, origin: apex, buf: make([]byte, 0, len(text)+len(text)/2)}
-	f.recs = make([]fastRec, 0, len(entries))
-	for i := range entries {
-		e := &entries[i]
-		if len(e.toks) == 0 {
-			return nil
-		}
-		if !f.entry(e) {
-			return nil
-		}
-	}
-	if len(f.recs) == 0 || len(f.recs) > max {
+	f := &fastParser{src: string(text), apex: apex, origin: apex, max: max,
+		buf: make([]byte, 0, len(text)+len(text)/4), recs: make([]fastRec, 0, 32)}
+	if !f.scan() || len(f.recs) == 0 {
 		return nil
 	}
-	recs := f.materialize()
-	p := &parser{origin: origin, max: max}
-	p.unifyTTLs(recs)
-	recs = dedup(recs)
-	recs = p.dropOccluded(recs)
-	p.checkApex(recs)
-	p.checkCNAMEs(recs)
-	if len(p.problems.list) > 0 || len(p.warnings.list) > 0 {
-		return nil
+	return f.zone(origin)
+}
+
+// scan splits the text into entries as the scanner (and miekg/dns's lexer)
+// would, and reads each. It gives up on any byte or layout whose reading
+// it is not sure of: a control or non-ASCII byte in a word, a word glued
+// to a quote or parenthesis, a word ending a line inside parentheses
+// without a blank after it, an unbalanced parenthesis, an empty or
+// unterminated string, a string spanning lines.
+func (f *fastParser) scan() bool {
+	s := f.src
+	words := make([]word, 0, 16)
+	depth, open, indented, blank := 0, false, false, false
+	begin := func() {
+		if !open {
+			open, indented = true, blank
+		}
 	}
-	return p.zone(recs)
+	for i := 0; i < len(s); {
+		switch c := s[i]; c {
+		case ' ', '\t':
+			if !open {
+				blank = true
+			}
+			i++
+		case '\n':
+			if depth == 0 && open {
+				if !f.entry(words, indented) {
+					return false
+				}
+				words, open = words[:0], false
+			}
+			blank = false
+			i++
+		case ';':
+			j := strings.IndexByte(s[i:], '\n')
+			if j < 0 {
+				j = len(s) - i
+			}
+			i += j
+		case '(':
+			begin()
+			depth++
+			i++
+		case ')':
+			if depth == 0 {
+				return false
+			}
+			depth--
+			i++
+		case '"':
+			if i > 0 && s[i-1] != ' ' && s[i-1] != '\t' && s[i-1] != '(' {
+				return false
+			}
+			j := strings.IndexByte(s[i+1:], '"')
+			if j <= 0 {
+				return false // unterminated or empty
+			}
+			w := s[i+1 : i+1+j]
+			for k := 0; k < len(w); k++ {
+				if w[k] < ' ' || w[k] > '~' {
+					return false
+				}
+			}
+			i += j + 2
+			if i < len(s) && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != ')' {
+				return false
+			}
+			begin()
+			words = append(words, word{w, true})
+		default:
+			if i > 0 && s[i-1] == ')' {
+				return false
+			}
+			start := i
+			for ; i < len(s); i++ {
+				c := s[i]
+				if c == ' ' || c == '\t' || c == '\n' {
+					break
+				}
+				if c <= ' ' || c > '~' || c == ';' || c == '(' || c == ')' || c == '"' {
+					return false
+				}
+			}
+			if depth > 0 && i < len(s) && s[i] == '\n' && i+1 < len(s) && s[i+1] != ' ' && s[i+1] != '\t' {
+				return false // the lexer glues the next line's text on
+			}
+			begin()
+			words = append(words, word{s[start:i], false})
+		}
+	}
+	if depth != 0 {
+		return false
+	}
+	if open {
+		return f.entry(words, indented)
+	}
+	return true
 }
 
 // entry reads one entry; false when the fast path must give up.
-func (f *fastParser) entry(e *entry) bool {
-	t0 := e.toks[0]
-	if !t0.quoted && len(t0.text) > 0 && t0.text[0] == '$' {
-		return f.directive(e)
-	}
-	if !f.plainWords(e) {
+func (f *fastParser) entry(words []word, indented bool) bool {
+	if len(words) == 0 {
 		return false
 	}
-	toks := e.toks
-	r := fastRec{line: e.first}
-	if e.indented {
-		if !f.hasOwn {
+	if w := words[0]; !w.quoted && w.s[0] == '$' {
+		return !indented && f.directive(words)
+	}
+	if len(f.recs) >= f.max {
+		return false // the general path refuses the zone
+	}
+	var r fastRec
+	if indented {
+		if !f.ownerOK {
 			return false
 		}
-		r.name = f.owner
+		r.name, r.key = f.owner, f.recs[len(f.recs)-1].key
 	} else {
 		var ok bool
-		if r.name, ok = f.name(toks[0].text, true); !ok {
+		if words[0].quoted {
 			return false
 		}
-		toks = toks[1:]
-		f.owner, f.hasOwn = r.name, true
+		if r.name, ok = f.name(words[0].s, true); !ok {
+			return false
+		}
+		r.key = f.canonicalKey(r.name)
+		words = words[1:]
+		f.owner, f.ownerOK = r.name, true
 	}
 	hasTTL, hasClass := false, false
 	var typ string
-	for len(toks) > 0 {
-		w := toks[0]
+	for len(words) > 0 {
+		w := words[0]
 		if w.quoted {
 			return false
 		}
-		toks = toks[1:]
-		if !hasTTL && isDigits(w.text) {
-			v, err := strconv.ParseUint(w.text, 10, 32)
+		words = words[1:]
+		if !hasTTL && isDigits(w.s) {
+			v, err := strconv.ParseUint(w.s, 10, 32)
 			if err != nil {
 				return false
 			}
 			r.ttl, hasTTL = uint32(v), true
 			continue
 		}
-		if !hasClass && len(w.text) == 2 && w.text[0]|0x20 == 'i' && w.text[1]|0x20 == 'n' {
+		if !hasClass && len(w.s) == 2 && w.s[0]|0x20 == 'i' && w.s[1]|0x20 == 'n' {
 			hasClass = true
 			continue
 		}
-		typ = w.text
+		typ = w.s
 		break
 	}
 	if !hasTTL {
@@ -147,7 +231,7 @@ func (f *fastParser) entry(e *entry) bool {
 		r.ttl = f.def
 	}
 	r.data.off = int32(len(f.buf))
-	if !f.rdata(&r, typ, toks) {
+	if !f.rdata(&r, typ, words) {
 		return false
 	}
 	r.data.end = int32(len(f.buf))
@@ -155,14 +239,32 @@ func (f *fastParser) entry(e *entry) bool {
 	return true
 }
 
+// canonicalKey writes the canonical sort key of the owner at n (as
+// canonicalKey does) to keys.
+func (f *fastParser) canonicalKey(n span) span {
+	owner := f.buf[n.off : n.end-1] // no trailing dot
+	k := span{off: int32(len(f.keys))}
+	for end := len(owner); ; {
+		dot := bytes.LastIndexByte(owner[:end], '.')
+		f.keys = append(f.keys, owner[dot+1:end]...)
+		if dot < 0 {
+			break
+		}
+		f.keys = append(f.keys, 0)
+		end = dot
+	}
+	k.end = int32(len(f.keys))
+	return k
+}
+
 // directive reads a $TTL or an absolute $ORIGIN inside the zone.
-func (f *fastParser) directive(e *entry) bool {
-	if e.indented || len(e.toks) != 2 || e.toks[1].quoted || !f.plainWords(e) {
+func (f *fastParser) directive(words []word) bool {
+	if len(words) != 2 || words[1].quoted {
 		return false
 	}
-	d, arg := e.toks[0].text, e.toks[1].text
+	d, arg := words[0].s, words[1].s
 	switch {
-	case len(d) == 4 && asciiUpperEq(d, "$TTL"):
+	case asciiUpperEq(d, "$TTL"):
 		if !isDigits(arg) {
 			return false
 		}
@@ -172,8 +274,8 @@ func (f *fastParser) directive(e *entry) bool {
 		}
 		f.def, f.defOK = uint32(v), true
 		return true
-	case len(d) == 7 && asciiUpperEq(d, "$ORIGIN"):
-		if arg == "" || arg[len(arg)-1] != '.' {
+	case asciiUpperEq(d, "$ORIGIN"):
+		if arg[len(arg)-1] != '.' {
 			return false
 		}
 		at := len(f.buf)
@@ -190,50 +292,6 @@ func (f *fastParser) directive(e *entry) bool {
 		return true
 	}
 	return false
-}
-
-// plainWords checks that every word of e stands alone in the text as the
-// zone parser reads it: an unquoted word is exactly its bytes (not glued
-// across lines), a quoted one is its bytes between quotes, not empty, and
-// each is set off by blanks or parentheses.
-func (f *fastParser) plainWords(e *entry) bool {
-	for _, tk := range e.toks {
-		s := tk.text
-		if tk.quoted {
-			if s == "" || tk.off1-tk.off0 != len(s)+2 || tk.off1 > len(f.src) ||
-				f.src[tk.off0] != '"' || f.src[tk.off1-1] != '"' || f.src[tk.off0+1:tk.off1-1] != s {
-				return false
-			}
-			if tk.off1 < len(f.src) {
-				if c := f.src[tk.off1]; c != ' ' && c != '\t' && c != '\n' && c != ')' {
-					return false
-				}
-			}
-		} else {
-			// Inside parentheses a word may end at a newline; one glued to
-			// the next line's text does not match its bytes.
-			end := tk.off0 + len(s)
-			if s == "" || end > len(f.src) || f.src[tk.off0:end] != s {
-				return false
-			}
-			if end < len(f.src) {
-				if c := f.src[end]; c != ' ' && c != '\t' && c != '\n' {
-					return false
-				}
-			}
-		}
-		if tk.off0 > 0 {
-			if c := f.src[tk.off0-1]; c != ' ' && c != '\t' && c != '\n' && c != '(' {
-				return false
-			}
-		}
-		for i := 0; i < len(s); i++ {
-			if c := s[i]; c < ' ' || c > '~' || c == '"' || !tk.quoted && (c == '(' || c == ')' || c == ';') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // name writes the absolute, lower-case form of a name word to the buffer:
@@ -300,21 +358,23 @@ func (f *fastParser) name(w string, owner bool) (span, bool) {
 
 // rdata reads the RDATA words of a record of type typ (as written) and
 // writes its presentation form to the buffer.
-func (f *fastParser) rdata(r *fastRec, typ string, rd []token) bool {
+func (f *fastParser) rdata(r *fastRec, typ string, rd []word) bool {
 	var ok bool
 	switch {
 	case asciiUpperEq(typ, "A"):
 		r.typ = dns.TypeA
-		ok = len(rd) == 1 && f.ip(r, rd[0].text, true)
+		ok = len(rd) == 1 && f.ip(r, rd[0], true)
 	case asciiUpperEq(typ, "AAAA"):
 		r.typ = dns.TypeAAAA
-		ok = len(rd) == 1 && f.ip(r, rd[0].text, false)
+		ok = len(rd) == 1 && f.ip(r, rd[0], false)
 	case asciiUpperEq(typ, "NS"), asciiUpperEq(typ, "CNAME"), asciiUpperEq(typ, "PTR"):
-		r.typ = dns.StringToType[upperType(typ)]
-		if len(rd) != 1 || rd[0].quoted {
-			return false
+		r.typ = dns.TypePTR
+		if asciiUpperEq(typ, "NS") {
+			r.typ = dns.TypeNS
+		} else if asciiUpperEq(typ, "CNAME") {
+			r.typ = dns.TypeCNAME
 		}
-		r.f[0], ok = f.name(rd[0].text, false)
+		ok = len(rd) == 1 && f.nameField(r, 0, rd[0])
 	case asciiUpperEq(typ, "MX"):
 		r.typ = dns.TypeMX
 		ok = len(rd) == 2 && f.number(r, 0, rd[0], 16) && f.space() && f.nameField(r, 0, rd[1])
@@ -338,44 +398,24 @@ func (f *fastParser) rdata(r *fastRec, typ string, rd []token) bool {
 	return ok
 }
 
-func upperType(t string) string {
-	switch {
-	case asciiUpperEq(t, "NS"):
-		return "NS"
-	case asciiUpperEq(t, "CNAME"):
-		return "CNAME"
-	}
-	return "PTR"
-}
-
 func (f *fastParser) space() bool {
 	f.buf = append(f.buf, ' ')
 	return true
 }
 
-// ip reads an address as the zone parser does (net.ParseIP, an A without
-// ':' and an AAAA with one) and writes it as it prints.
-func (f *fastParser) ip(r *fastRec, w string, v4 bool) bool {
-	if hasColon(w) == v4 {
+// ip reads an address as the zone parser does (net.ParseIP: netip's
+// reading without a zone; an A without ':', an AAAA with one) and writes
+// it as it prints.
+func (f *fastParser) ip(r *fastRec, tk word, v4 bool) bool {
+	if tk.quoted || hasColon(tk.s) == v4 {
 		return false
 	}
-	ip := net.ParseIP(w)
-	if ip == nil {
-		return false
+	a, err := netip.ParseAddr(tk.s)
+	if err != nil || a.Zone() != "" || a.Is4In6() || a.Is4() != v4 {
+		return false // an AAAA ::ffff:a.b.c.d prints otherwise: general path
 	}
-	if v4 {
-		a4 := ip.To4()
-		if a4 == nil {
-			return false
-		}
-		f.buf = netip.AddrFrom4([4]byte(a4)).AppendTo(f.buf)
-	} else {
-		if ip.To4() != nil {
-			return false // prints with the ::ffff: prefix: general path
-		}
-		f.buf = netip.AddrFrom16([16]byte(ip)).AppendTo(f.buf)
-	}
-	r.ip = ip
+	r.ip = a.As16()
+	f.buf = a.AppendTo(f.buf)
 	return true
 }
 
@@ -390,11 +430,11 @@ func hasColon(s string) bool {
 
 // number reads an unsigned decimal of the given bits into r.n[i] and writes
 // it as it prints.
-func (f *fastParser) number(r *fastRec, i int, tk token, bits int) bool {
-	if tk.quoted || !isDigits(tk.text) {
+func (f *fastParser) number(r *fastRec, i int, tk word, bits int) bool {
+	if tk.quoted || !isDigits(tk.s) {
 		return false
 	}
-	v, err := strconv.ParseUint(tk.text, 10, bits)
+	v, err := strconv.ParseUint(tk.s, 10, bits)
 	if err != nil {
 		return false
 	}
@@ -403,44 +443,44 @@ func (f *fastParser) number(r *fastRec, i int, tk token, bits int) bool {
 	return true
 }
 
-func (f *fastParser) nameField(r *fastRec, i int, tk token) bool {
+func (f *fastParser) nameField(r *fastRec, i int, tk word) bool {
 	if tk.quoted {
 		return false
 	}
 	var ok bool
-	r.f[i], ok = f.name(tk.text, false)
+	r.f[i], ok = f.name(tk.s, false)
 	return ok
 }
 
 // txt reads quoted strings of printable ASCII, 1 to 255 bytes each.
-func (f *fastParser) txt(r *fastRec, rd []token) bool {
+func (f *fastParser) txt(r *fastRec, rd []word) bool {
 	if len(rd) == 0 || len(rd) > 64 {
 		return false
 	}
-	first := len(f.txts)
+	r.txt.off = int32(len(f.txts))
 	for i, tk := range rd {
 		if i > 0 {
 			f.buf = append(f.buf, ' ')
 		}
 		var s span
-		if len(tk.text) > maxCharString || !f.quoted(&s, tk) {
+		if len(tk.s) > maxCharString || !f.quoted(&s, tk) {
 			return false
 		}
 		f.txts = append(f.txts, s)
 	}
-	r.txt = f.txts[first:len(f.txts):len(f.txts)]
+	r.txt.end = int32(len(f.txts))
 	return true
 }
 
-// quoted writes a quoted word (printable ASCII, no quote or backslash: the
-// scanner and plainWords checked) with its quotes; s is its inside.
-func (f *fastParser) quoted(s *span, tk token) bool {
-	if !tk.quoted || tk.text == "" {
+// quoted writes a quoted word (printable ASCII, no quote or backslash: scan
+// checked) with its quotes; s is its inside.
+func (f *fastParser) quoted(s *span, tk word) bool {
+	if !tk.quoted || tk.s == "" {
 		return false
 	}
 	f.buf = append(f.buf, '"')
 	s.off = int32(len(f.buf))
-	f.buf = append(f.buf, tk.text...)
+	f.buf = append(f.buf, tk.s...)
 	s.end = int32(len(f.buf))
 	f.buf = append(f.buf, '"')
 	return true
@@ -448,66 +488,46 @@ func (f *fastParser) quoted(s *span, tk token) bool {
 
 // caaTag reads a CAA tag: 1 to 15 letters and digits (RFC 8659), kept as
 // written.
-func (f *fastParser) caaTag(r *fastRec, tk token) bool {
-	if tk.quoted || len(tk.text) == 0 || len(tk.text) > 15 {
+func (f *fastParser) caaTag(r *fastRec, tk word) bool {
+	if tk.quoted || len(tk.s) == 0 || len(tk.s) > 15 {
 		return false
 	}
-	for i := 0; i < len(tk.text); i++ {
-		if c := tk.text[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+	for i := 0; i < len(tk.s); i++ {
+		if c := tk.s[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
 			return false
 		}
 	}
 	r.f[0].off = int32(len(f.buf))
-	f.buf = append(f.buf, tk.text...)
+	f.buf = append(f.buf, tk.s...)
 	r.f[0].end = int32(len(f.buf))
 	return true
 }
 
-// materialize turns the records into recs whose strings are cut from one
-// string holding all their text, and whose RRs are what the general path
-// holds for them.
-func (f *fastParser) materialize() []rec {
-	all := string(f.buf)
-	out := make([]rec, len(f.recs))
-	for i := range f.recs {
-		x := &f.recs[i]
-		name := x.name.of(all)
-		h := dns.RR_Header{Name: name, Rrtype: x.typ, Class: dns.ClassINET, Ttl: x.ttl}
-		var rr dns.RR
-		switch x.typ {
-		case dns.TypeA:
-			rr = &dns.A{Hdr: h, A: x.ip}
-		case dns.TypeAAAA:
-			rr = &dns.AAAA{Hdr: h, AAAA: x.ip}
-		case dns.TypeNS:
-			rr = &dns.NS{Hdr: h, Ns: x.f[0].of(all)}
-		case dns.TypeCNAME:
-			rr = &dns.CNAME{Hdr: h, Target: x.f[0].of(all)}
-		case dns.TypePTR:
-			rr = &dns.PTR{Hdr: h, Ptr: x.f[0].of(all)}
-		case dns.TypeMX:
-			rr = &dns.MX{Hdr: h, Preference: uint16(x.n[0]), Mx: x.f[0].of(all)}
-		case dns.TypeSRV:
-			rr = &dns.SRV{Hdr: h, Priority: uint16(x.n[0]), Weight: uint16(x.n[1]), Port: uint16(x.n[2]), Target: x.f[0].of(all)}
-		case dns.TypeSOA:
-			rr = &dns.SOA{Hdr: h, Ns: x.f[0].of(all), Mbox: x.f[1].of(all), Serial: x.n[0], Refresh: x.n[1], Retry: x.n[2], Expire: x.n[3], Minttl: x.n[4]}
-		case dns.TypeTXT:
-			t := make([]string, len(x.txt))
-			for j, s := range x.txt {
-				t[j] = s.of(all)
-			}
-			rr = &dns.TXT{Hdr: h, Txt: t}
-		case dns.TypeCAA:
-			rr = &dns.CAA{Hdr: h, Flag: uint8(x.n[0]), Tag: x.f[0].of(all), Value: x.f[1].of(all)}
-		}
-		out[i] = rec{Record: Record{Name: name, TTL: x.ttl, Type: typeNames[x.typ], Data: x.data.of(all)}, rr: rr, line: x.line}
+// typeName is the mnemonic of a type the fast path reads.
+func typeName(t uint16) string {
+	switch t {
+	case dns.TypeA:
+		return "A"
+	case dns.TypeAAAA:
+		return "AAAA"
+	case dns.TypeNS:
+		return "NS"
+	case dns.TypeCNAME:
+		return "CNAME"
+	case dns.TypePTR:
+		return "PTR"
+	case dns.TypeMX:
+		return "MX"
+	case dns.TypeSRV:
+		return "SRV"
+	case dns.TypeSOA:
+		return "SOA"
+	case dns.TypeTXT:
+		return "TXT"
+	case dns.TypeCAA:
+		return "CAA"
 	}
-	return out
-}
-
-var typeNames = map[uint16]string{
-	dns.TypeA: "A", dns.TypeAAAA: "AAAA", dns.TypeNS: "NS", dns.TypeCNAME: "CNAME", dns.TypePTR: "PTR",
-	dns.TypeMX: "MX", dns.TypeSRV: "SRV", dns.TypeSOA: "SOA", dns.TypeTXT: "TXT", dns.TypeCAA: "CAA",
+	return ""
 }
 
 func isDigits(s string) bool {
