@@ -113,7 +113,9 @@ func (f *fastParser) scan() bool {
 			}
 			i += j
 		case '(':
-			begin()
+			if !open {
+				return false // the lexer reads what follows otherwise
+			}
 			depth++
 			i++
 		case ')':

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -176,7 +177,11 @@ func FuzzFastPath(f *testing.F) {
 		f.Add("example.com", []byte(v))
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
-	f.Add("site.example", []byte(hostingzone.Text(rng, "site.example")))
+	da := hostingzone.Text(rng, "site.example")
+	f.Add("site.example", []byte(da))
+	for _, l := range trickyLines {
+		f.Add("site.example", []byte(da+l+"\n"))
+	}
 	f.Fuzz(func(t *testing.T, origin string, text []byte) {
 		name, err := ParseName(origin)
 		if err != nil {
@@ -185,3 +190,92 @@ func FuzzFastPath(f *testing.F) {
 		compareFast(t, name, text, Limits{MaxRecords: 2000})
 	})
 }
+
+// trickyLines are records and directives on the edge of what the fast path
+// reads, for TestFastPathMutations to put into DirectAdmin zones.
+var trickyLines = []string{
+	"x CNAME www", "www CNAME x", "@ CNAME x", "sub NS ns.sub", "ns.sub A 192.0.2.7", "v6 AAAA ::ffff:1.2.3.4",
+	"a A 1.2.3.04", "a A 1.2.3", "a A ::1", "a AAAA 1.2.3.4", "a AAAA fe80::1%eth0", "t TXT \"\"", "t TXT \"a\"\"b\"",
+	"t TXT unquoted", "c CAA 0 issue \"\"", "c CAA 256 issue \"x\"", "c CAA 0 is-sue \"x\"", "c CAA 0 issue x",
+	"m MX 65536 x", "m MX 10", "s SRV 1 2 3", "x.other. A 1.2.3.4", "*.w A 1.2.3.4", "a*b A 1.2.3.4", "$ttl 300",
+	"$TTL 1h", "$ORIGIN other.", "$ORIGIN rel", "$INCLUDE /etc/passwd", "$GENERATE 1-2 h$ A 192.0.2.$",
+	"( a A 1.2.3.4 )", "p PTR @", "e A 192.0.2.1 ; c", "e 1h A 192.0.2.1", "-x A 192.0.2.1", "x..y A 192.0.2.1",
+	strings.Repeat("l", 64) + " A 192.0.2.1", strings.Repeat("l", 63) + " A 192.0.2.1", "x CH A 1.2.3.4",
+	"x IN IN A 1.2.3.4", "x A 192.0.2.1 extra", "x TXT \"a\" ( \"b\" )", "x TXT (\"a\"\n\"b\")",
+	"@ SOA a. b. 1 2 3 4 5", "x SOA a. b. 1 2 3 4 5", "x 4294967296 A 192.0.2.1", "x 4294967295 A 192.0.2.1",
+	"x IN 60 A 192.0.2.1", "\tA 192.0.2.99", "  IN TXT \"blank owner\"", "x NAPTR 1 1 \"s\" \"\" \"\" .",
+	"x MX 10 .", "x SRV 0 0 0 .", "x A 192.0.2.1 (\n)", "x MX (10\nmail)", "x MX ( 10\n mail )", "x TXT \"a\tb\"",
+	"x TXT \"" + strings.Repeat("z", 256) + "\"", "x TXT \"\xc3\xa9\"", "x A 192.0.2.1\r", "x\x00 A 192.0.2.1",
+	"x SOA a. b. ( 1 2 3 4 5 )", "@ 60 IN NS ns3.example.", "@ IN NS ns1.hostco.example.", "x PTR y.",
+}
+
+// TestFastPathMutations puts small changes into generated DirectAdmin
+// zones (a line dropped, doubled, upper-cased, its TTL, class or owner
+// removed, a tricky line or a stray byte put in) and compares both paths
+// on each.
+func TestFastPathMutations(t *testing.T) {
+	rng := rand.New(rand.NewPCG(mutationSeed, 6))
+	took, n := 0, 3000
+	if s := os.Getenv("DADNS_MUTATIONS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	if testing.Short() {
+		n = 300
+	}
+	for i := range n {
+		name := fmt.Sprintf("m%d.example", i)
+		lines := strings.Split(strings.TrimSuffix(hostingzone.Text(rng, name), "\n"), "\n")
+		for range 1 + rng.IntN(3) {
+			lines = mutate(rng, lines, name)
+		}
+		text := strings.Join(lines, "\n") + "\n"
+		if compareFast(t, Name(name), []byte(text), Limits{MaxRecords: 30}) {
+			took++
+		}
+	}
+	t.Logf("the fast path took %d of %d mutated zones", took, n)
+	if took == 0 || took == n {
+		t.Fatalf("the fast path took %d of %d mutated zones: the mutations do not test both ways", took, n)
+	}
+}
+
+func mutate(rng *rand.Rand, lines []string, zone string) []string {
+	i := rng.IntN(len(lines))
+	l := lines[i]
+	switch rng.IntN(11) {
+	case 0:
+		return append(lines[:i:i], lines[i+1:]...)
+	case 1:
+		return append(lines[:i+1:i+1], append([]string{l}, lines[i+1:]...)...)
+	case 2:
+		lines[i] = strings.ToUpper(l)
+	case 3:
+		lines[i] = strings.Replace(l, "3600", "60", 1)
+	case 4:
+		lines[i] = strings.Replace(l, "\t3600", "", 1)
+	case 5:
+		lines[i] = strings.Replace(l, "\tIN", "", 1)
+	case 6:
+		if j := strings.IndexByte(l, '\t'); j > 0 && !strings.HasPrefix(l, "$") {
+			lines[i] = l[j:]
+		}
+	case 7:
+		lines = append(lines[:i:i], append([]string{"$ORIGIN sub." + zone + "."}, lines[i:]...)...)
+	case 8:
+		if len(l) > 0 {
+			b := []byte(l)
+			b[rng.IntN(len(b))] = byte(rng.IntN(128))
+			lines[i] = string(b)
+		}
+	default:
+		lines = append(lines[:i:i], append([]string{trickyLines[rng.IntN(len(trickyLines))]}, lines[i:]...)...)
+	}
+	return lines
+}
+
+// mutationSeed is the seed of TestFastPathMutations (vary it locally:
+// DADNS_MUTATION_SEED).
+var mutationSeed = func() uint64 {
+	n, _ := strconv.ParseUint(os.Getenv("DADNS_MUTATION_SEED"), 10, 64)
+	return 5 + n
+}()
