@@ -279,3 +279,59 @@ var mutationSeed = func() uint64 {
 	n, _ := strconv.ParseUint(os.Getenv("DADNS_MUTATION_SEED"), 10, 64)
 	return 5 + n
 }()
+
+// TestFastPathLeavesRefusals: hostile, oversized and malformed zones are
+// never taken by the fast path, and Parse refuses them with the general
+// path's very problems.
+func TestFastPathLeavesRefusals(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	da := hostingzone.Text(rng, "site.example")
+	var many strings.Builder
+	many.WriteString(da)
+	for i := range 40 {
+		fmt.Fprintf(&many, "h%d A 192.0.2.1\n", i)
+	}
+	cases := map[string]struct {
+		text string
+		max  int
+	}{
+		"too many records":  {many.String(), 30},
+		"long label":        {da + strings.Repeat("a", 64) + " A 192.0.2.1\n", 0},
+		"long name":         {da + strings.Repeat("abcdefghi.", 26) + " A 192.0.2.1\n", 0},
+		"non-ascii owner":   {da + "b\xc3\xbccher A 192.0.2.1\n", 0},
+		"nul":               {da + "x\x00 A 192.0.2.1\n", 0},
+		"quote owner":       {da + "\"x\" A 192.0.2.1\n", 0},
+		"dollar owner":      {da + "x$ A 192.0.2.1\n", 0},
+		"bad address":       {da + "x A 192.0.2.256\n", 0},
+		"bad TTL":           {da + "x 99999999999 A 192.0.2.1\n", 0},
+		"long string":       {da + "x TXT \"" + strings.Repeat("s", 300) + "\"\n", 0},
+		"no SOA":            {strings.Replace(da, "SOA", "TXT", 1), 0},
+		"two SOAs":          {da + "@ SOA a. b. 1 2 3 4 5\n", 0},
+		"CNAME and data":    {da + "www CNAME mail\n", 0},
+		"unbalanced":        {da + "x TXT ( \"a\"\n", 0},
+		"unterminated":      {da + "x TXT \"a\n", 0},
+		"include":           {da + "$INCLUDE /etc/passwd\n", 0},
+		"outside":           {da + "x.example.org. A 192.0.2.1\n", 0},
+		"empty":             {"", 0},
+		"comments only":     {"; nothing\n", 0},
+		"no TTL":            {strings.Replace(da, "$TTL 3600\n", "", 1) + "x A 192.0.2.1\n", 0},
+		"TTLs differ":       {da + "www 60 A 192.0.2.77\n", 0},
+		"huge":              {da + strings.Repeat("x TXT \""+strings.Repeat("y", 250)+"\"\n", 300), 100},
+		"class":             {da + "x CH A 192.0.2.1\n", 0},
+		"CNAME at the apex": {da + "@ CNAME www\n", 0},
+	}
+	for name, c := range cases {
+		lim := Limits{MaxRecords: c.max}
+		if parseFast("site.example", []byte(c.text), maxRecords(lim)) != nil {
+			t.Errorf("%s: the fast path took it", name)
+		}
+		z, err := Parse("site.example", []byte(c.text), lim)
+		gz, gerr := parseGeneral("site.example", []byte(c.text), lim)
+		if fmt.Sprint(err) != fmt.Sprint(gerr) {
+			t.Errorf("%s: Parse %v, general path %v", name, err, gerr)
+		}
+		if err == nil && (z.Hash() != gz.Hash() || !reflect.DeepEqual(z.Warnings, gz.Warnings)) {
+			t.Errorf("%s: Parse and the general path differ", name)
+		}
+	}
+}

@@ -113,24 +113,29 @@ func (f *fastParser) build(origin Name, order []int32) *Zone {
 	var b strings.Builder
 	b.Grow(size)
 	starts := make([]int32, len(order)+1)
-	var num [12]byte
+	// Each line is hashed as it is written: hashing the text once built
+	// would copy it.
+	h := sha256.New()
+	line := make([]byte, 0, 512)
 	for n, i := range order {
 		r := &f.recs[i]
 		starts[n] = int32(b.Len())
-		b.Write(f.buf[r.name.off:r.name.end])
-		b.WriteByte('\t')
-		b.Write(strconv.AppendUint(num[:0], uint64(r.ttl), 10))
-		b.WriteString("\tIN\t")
-		b.WriteString(typeName(r.typ))
-		b.WriteByte('\t')
-		b.Write(f.buf[r.data.off:r.data.end])
-		b.WriteByte('\n')
+		line = append(line[:0], f.buf[r.name.off:r.name.end]...)
+		line = append(line, '\t')
+		line = strconv.AppendUint(line, uint64(r.ttl), 10)
+		line = append(line, "\tIN\t"...)
+		line = append(line, typeName(r.typ)...)
+		line = append(line, '\t')
+		line = append(line, f.buf[r.data.off:r.data.end]...)
+		line = append(line, '\n')
+		b.Write(line)
+		h.Write(line)
 	}
 	text := b.String()
 	starts[len(order)] = int32(len(text))
-	sum := sha256.Sum256([]byte(text))
+	var sum [sha256.Size]byte
 	z := &Zone{Name: origin, Records: make([]Record, len(order)), rrs: make([]dns.RR, len(order)), text: text,
-		hash: hex.EncodeToString(sum[:])}
+		hash: hex.EncodeToString(h.Sum(sum[:0]))}
 	a := rrAlloc{
 		a: make([]dns.A, counts[dns.TypeA]), aaaa: make([]dns.AAAA, counts[dns.TypeAAAA]),
 		ns: make([]dns.NS, counts[dns.TypeNS]), cname: make([]dns.CNAME, counts[dns.TypeCNAME]),
