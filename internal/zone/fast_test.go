@@ -102,6 +102,9 @@ var daVariants = []string{
 		"ns1 A 192.0.2.53\n*.w 60 A 192.0.2.9\n_sip._udp SRV 0 5 5060 ns1\n_s._tcp SRV 0 0 0 .\n@ CAA 0 issue \"letsencrypt.org\"\n" +
 		"@ CAA 128 iodef \"mailto:a@example.com\"\n@ MX 0 .\n@ A 192.0.2.1\n@ A 192.0.2.1\nptr PTR host.example.net.\n" +
 		"long TXT \"" + strings.Repeat("x", 255) + "\"\nv6 AAAA 2001:DB8:0:0::1\n",
+	"$TTL 3600\n@ SOA ns1.example.com. h.example.com. 1 2 3 4 5\n@ NS ns1.example.com.\nns1 A 192.0.2.1\n" +
+		"sub NS ns.sub\nsub NS ns.other.example.\nns.sub A 192.0.2.7\nns.sub AAAA 2001:db8::7\nx.y.deep NS ns1.example.com.\n" +
+		"deep A 192.0.2.8\n",
 }
 
 // declinedVariants are zones the fast path leaves to the general path: a
@@ -117,6 +120,10 @@ var declinedVariants = []string{
 	"$TTL 3600\n@ SOA ns1.example.com. h.example.com. 1 2 3 4 5\n@ NS ns1.example.com.\nx\\.y A 192.0.2.1\n",
 	"$TTL 3600\n@ SOA ns1.example.com. h.example.com. 1 2 3 4 5\n@ NS ns1.example.com.\nx.example.net. A 192.0.2.1\n",
 	"$TTL 3600\n@ SOA ns1.example.com. h.example.com. 1 2 3 4 5\n@ NS ns1.example.com.\nsub NS ns.sub\nsub A 192.0.2.1\n",
+	"$TTL 3600\n@ SOA ns1.example.com. h.example.com. 1 2 3 4 5\n@ NS ns1.example.com.\nsub NS ns.sub\nx.sub TXT \"hidden\"\n",
+	"$TTL 3600\n@ SOA ns1.example.com. h.example.com. 1 2 3 4 5\n@ NS ns1.example.com.\nsub NS ns.sub\nns.sub A 192.0.2.7\nns.sub TXT \"x\"\n",
+	"$TTL 3600\n@ SOA ns1.example.com. h.example.com. 1 2 3 4 5\n@ NS ns1.example.com.\nsub NS ns.other.example.\nglue.sub A 192.0.2.7\n",
+	"$TTL 3600\n@ SOA ns1.example.com. h.example.com. 1 2 3 4 5\n@ NS ns1.example.com.\nsub NS ns.sub\nx.sub NS ns.x.sub\nns.x.sub A 192.0.2.7\n",
 }
 
 // TestFastPathSameZone: for every sample zone, every zone of the
@@ -206,7 +213,8 @@ var trickyLines = []string{
 	"x IN 60 A 192.0.2.1", "\tA 192.0.2.99", "  IN TXT \"blank owner\"", "x NAPTR 1 1 \"s\" \"\" \"\" .",
 	"x MX 10 .", "x SRV 0 0 0 .", "x A 192.0.2.1 (\n)", "x MX (10\nmail)", "x MX ( 10\n mail )", "x TXT \"a\tb\"",
 	"x TXT \"" + strings.Repeat("z", 256) + "\"", "x TXT \"\xc3\xa9\"", "x A 192.0.2.1\r", "x\x00 A 192.0.2.1",
-	"x SOA a. b. ( 1 2 3 4 5 )", "@ 60 IN NS ns3.example.", "@ IN NS ns1.hostco.example.", "x PTR y.",
+	"x SOA a. b. ( 1 2 3 4 5 )", "@ 60 IN NS ns3.example.", "www NS ns.www", "ns.www A 192.0.2.9", "mail NS ns1.hostco.example.",
+	"x.ftp NS ns.x.ftp", "ns.x.ftp AAAA 2001:db8::9", "@ IN NS ns1.hostco.example.", "x PTR y.",
 }
 
 // TestFastPathMutations puts small changes into 1,000 generated DirectAdmin

@@ -24,8 +24,8 @@ import (
 //   - one SOA, at the apex; an NS RRset at the apex (checkApex);
 //   - no CNAME at the apex, one CNAME at most at a name, none beside other
 //     data (checkCNAMEs; the fast path reads no DNSSEC types);
-//   - no NS below the apex (a delegation may hide records: dropOccluded
-//     warns; such zones go the general way).
+//   - no record hidden by a delegation (NS below the apex): dropOccluded
+//     would drop it with a warning.
 func (f *fastParser) zone(origin Name) *Zone {
 	buf, keys := f.buf, f.keys
 	at := func(s span) []byte { return buf[s.off:s.end] }
@@ -54,7 +54,7 @@ func (f *fastParser) zone(origin Name) *Zone {
 	})
 	apex := f.apex
 	keep := idx[:0]
-	soas, apexNS := 0, 0
+	soas, apexNS, cuts := 0, 0, false
 	for n, i := range idx {
 		r := &f.recs[i]
 		name := at(r.name)
@@ -81,10 +81,11 @@ func (f *fastParser) zone(origin Name) *Zone {
 				return nil
 			}
 		case dns.TypeNS:
-			if !isApex {
-				return nil
+			if isApex {
+				apexNS++
+			} else {
+				cuts = true
 			}
-			apexNS++
 		case dns.TypeCNAME:
 			if isApex {
 				return nil
@@ -92,10 +93,46 @@ func (f *fastParser) zone(origin Name) *Zone {
 		}
 		keep = append(keep, i)
 	}
-	if soas != 1 || apexNS == 0 {
+	if soas != 1 || apexNS == 0 || cuts && !f.delegationsHideNothing(keep) {
 		return nil
 	}
 	return f.build(origin, keep)
+}
+
+// delegationsHideNothing reports whether dropOccluded keeps every record
+// of order: at and below a zone cut there are only the cut's NS records
+// and glue (A and AAAA records of names the NS records of the apex or of
+// a highest cut point at). The fast path reads no DS, NSEC or RRSIG.
+func (f *fastParser) delegationsHideNothing(order []int32) bool {
+	str := func(s span) string { return string(f.buf[s.off:s.end]) }
+	c := &cuts{apex: f.apex, at: map[string]bool{}, targets: map[string]bool{}}
+	for _, i := range order {
+		if r := &f.recs[i]; r.typ == dns.TypeNS {
+			if name := str(r.name); name != f.apex {
+				c.at[name] = true
+			}
+		}
+	}
+	for _, i := range order {
+		if r := &f.recs[i]; r.typ == dns.TypeNS {
+			if name := str(r.name); name == f.apex || c.above(name) == name {
+				c.targets[str(r.f[0])] = true
+			}
+		}
+	}
+	for _, i := range order {
+		r := &f.recs[i]
+		name := str(r.name)
+		cut := c.above(name)
+		switch {
+		case cut == "":
+		case (r.typ == dns.TypeA || r.typ == dns.TypeAAAA) && c.targets[name]:
+		case r.typ == dns.TypeNS && name == cut:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // build writes the canonical text of the records in order and cuts every
