@@ -67,8 +67,12 @@ func parseFast(origin Name, text []byte, max int) *Zone {
 		return nil
 	}
 	apex := origin.FQDN()
+	// Sized for a DirectAdmin zone; a huge input (refused, most likely)
+	// gets no more up front than 256 KiB.
+	n := min(len(text), 256<<10)
 	f := &fastParser{src: string(text), apex: apex, origin: apex, max: max,
-		buf: make([]byte, 0, len(text)+len(text)/4), recs: make([]fastRec, 0, 32)}
+		buf: make([]byte, 0, n+n/4), keys: make([]byte, 0, n/4+64),
+		recs: make([]fastRec, 0, 32), txts: make([]span, 0, 16)}
 	if !f.scan() || len(f.recs) == 0 {
 		return nil
 	}
