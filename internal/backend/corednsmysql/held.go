@@ -2,6 +2,7 @@ package corednsmysql
 
 import (
 	"encoding/binary"
+	"unique"
 
 	"github.com/dadns/dadns/internal/backend/mysqldb"
 	"github.com/dadns/dadns/internal/zone"
@@ -12,25 +13,27 @@ import (
 // rows are packed into one string (about the size of the zone's text;
 // a []row with its strings took well over twice as much) and unpacked only
 // to describe or repair drift; the digest that Verify compares many zones
-// at a time with is computed once, when the rows are written.
+// at a time with is computed once, when the rows are written. The packed
+// rows are interned: instances of this backend that write the same zone
+// (a second database, say) share one copy.
 type heldZone struct {
 	hash   string // the projection's canonical hash
 	lim    limits // the column limits the rows were checked against
 	digest mysqldb.Digest
-	sure   bool   // digest can be compared with MariaDB's (see digest)
-	packed string // the rows, as packRows writes them
+	sure   bool                  // digest can be compared with MariaDB's (see digest)
+	packed unique.Handle[string] // the rows, as packRows writes them
 }
 
 // holdOf returns what held keeps of p.
 func holdOf(p planned) heldZone {
 	var r mysqldb.DigestRow
 	d, ok := digest(&r, p.rows)
-	return heldZone{hash: p.hash, lim: p.lim, digest: d, sure: ok, packed: packRows(p.rows)}
+	return heldZone{hash: p.hash, lim: p.lim, digest: d, sure: ok, packed: unique.Make(packRows(p.rows))}
 }
 
 // planned returns the zone's rows as Apply planned them (without the zone).
 func (h heldZone) planned(name zone.Name) planned {
-	return planned{name: name, hash: h.hash, rows: unpackRows(h.packed), lim: h.lim}
+	return planned{name: name, hash: h.hash, rows: unpackRows(h.packed.Value()), lim: h.lim}
 }
 
 // packRows encodes rows as, for each row, its host, type and data, each

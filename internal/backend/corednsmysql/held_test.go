@@ -63,6 +63,9 @@ func TestHeldRoundTrip(t *testing.T) {
 		held++
 		p := planned{z: s, name: s.Name, hash: s.Hash(), rows: rows, lim: defaultLimits}
 		h := holdOf(p)
+		if again := holdOf(planned{name: p.name, hash: p.hash, rows: slices.Clone(rows), lim: p.lim}); again.packed != h.packed {
+			t.Errorf("%s: two instances holding the same rows keep two copies", z.Name)
+		}
 		back := h.planned(s.Name)
 		if back.name != p.name || back.hash != p.hash || back.lim != p.lim || back.z != nil {
 			t.Errorf("%s: held gives %+v, want name %s hash %s", z.Name, back, p.name, p.hash)
