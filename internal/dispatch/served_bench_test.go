@@ -430,7 +430,7 @@ func (r *servedRig) concurrent(b *testing.B, label string, c, n int) {
 }
 
 func (r *servedRig) report(b *testing.B, label string, hashes []string) {
-	var ack, commit, put, wake, due, toApply, apply, served, fromCommit, rec []time.Duration
+	var ack, prePut, toAck, commit, put, wake, due, toApply, apply, served, fromCommit, rec []time.Duration
 	viaDue := 0
 	r.tr.mu.Lock()
 	for _, h := range hashes {
@@ -438,6 +438,8 @@ func (r *servedRig) report(b *testing.B, label string, hashes []string) {
 		ack = append(ack, t.ack.Sub(t.send))
 		commit = append(commit, t.commit.Sub(t.send))
 		put = append(put, t.commit.Sub(t.putStart))
+		prePut = append(prePut, t.putStart.Sub(t.send))
+		toAck = append(toAck, t.ack.Sub(t.commit))
 		served = append(served, t.applyEnd.Sub(t.send))
 		fromCommit = append(fromCommit, t.applyStart.Sub(t.commit))
 		apply = append(apply, t.applyEnd.Sub(t.applyStart))
@@ -452,8 +454,8 @@ func (r *servedRig) report(b *testing.B, label string, hashes []string) {
 		}
 	}
 	r.tr.mu.Unlock()
-	b.Logf("%-5s %4d pushes: median (p90) ms: ack %s | send→commit %s (of it Put %s) | commit→apply start %s [via Due %d: commit→Due start %s, Due %s, Due→Apply %s] | Apply %s | send→served %s | the builtin's Applied call %s",
-		label, len(hashes), mp(ack), mp(commit), mp(put), mp(fromCommit), viaDue, mp(wake), mp(due), mp(toApply), mp(apply), mp(served), mp(rec))
+	b.Logf("%-5s %4d pushes: median (p90) ms: ack %s [send→Put %s, Put %s, commit→ack %s] | commit→apply start %s [via Due %d: commit→Due start %s, Due %s, Due→Apply %s] | Apply %s | send→served %s | the builtin's Applied call %s",
+		label, len(hashes), mp(ack), mp(prePut), mp(put), mp(toAck), mp(fromCommit), viaDue, mp(wake), mp(due), mp(toApply), mp(apply), mp(served), mp(rec))
 	b.Logf("%-5s store calls per push: Due %.2f, Applied %.2f; busy backends' batches per push %.2f",
 		label, float64(r.st.dues.Swap(0))/float64(len(hashes)), float64(r.st.applieds.Swap(0))/float64(len(hashes)),
 		float64(batches.Swap(0))/float64(len(hashes)))
