@@ -352,3 +352,38 @@ func (e *env) row(name string) store.Zone {
 	}
 	return z
 }
+
+// TestHintStreamStillReadsForRetries: a worker kept busy by hints still
+// reads the store once a retry falls due, and at its idle poll's interval.
+func TestHintStreamStillReadsForRetries(t *testing.T) {
+	e := newEnv(t)
+	mem := memory.New()
+	w := NewWorker("mem", mem, e.st, Options{Now: e.clk.Now, BatchSize: 50, Idle: time.Hour, Logger: w0(t)})
+	ctx := context.Background()
+	drain(t, w) // the first read
+	bad := e.push("bad.example", 1)
+	mem.FailZone("bad.example", fmt.Errorf("disk on fire"))
+	w.Hint(e.row("bad.example"), bad)
+	if p := w.runOnce(ctx, false); p.n != 1 {
+		t.Fatalf("pass: %+v", p)
+	}
+	if w.readDueNow() {
+		t.Fatal("reads the store before the retry is due")
+	}
+	e.clk.Advance(30 * time.Second)
+	if !w.readDueNow() {
+		t.Fatal("a retry fell due, but hints alone would keep the worker from the store")
+	}
+	mem.FailZone("bad.example", nil)
+	if p := w.runOnce(ctx, true); p.n != 1 || p.err != nil {
+		t.Fatalf("retry pass: %+v", p)
+	}
+	mustHold(t, mem, bad)
+	if w.readDueNow() {
+		t.Fatal("reads again with nothing due")
+	}
+	e.clk.Advance(time.Hour)
+	if !w.readDueNow() {
+		t.Fatal("no read at the idle poll's interval")
+	}
+}

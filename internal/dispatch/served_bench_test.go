@@ -430,13 +430,12 @@ func (r *servedRig) concurrent(b *testing.B, label string, c, n int) {
 }
 
 func (r *servedRig) report(b *testing.B, label string, hashes []string) {
-	var ack, prePut, toAck, commit, put, wake, due, toApply, apply, served, fromCommit, rec []time.Duration
+	var ack, prePut, toAck, put, wake, due, toApply, apply, served, fromCommit, rec []time.Duration
 	viaDue := 0
 	r.tr.mu.Lock()
 	for _, h := range hashes {
 		t := r.tr.m[h]
 		ack = append(ack, t.ack.Sub(t.send))
-		commit = append(commit, t.commit.Sub(t.send))
 		put = append(put, t.commit.Sub(t.putStart))
 		prePut = append(prePut, t.putStart.Sub(t.send))
 		toAck = append(toAck, t.ack.Sub(t.commit))

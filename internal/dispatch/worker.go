@@ -30,6 +30,7 @@ type Worker struct {
 	// (Notify), or a hint that could not be queued.
 	wantDue atomic.Bool
 	next    time.Time // earliest retry not yet due, as last known
+	read    time.Time // when the worker last read its due zones
 	burst   burst
 	status  statusBox
 	health  health
@@ -158,7 +159,7 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 			w.log.Error("dispatch pass failed", "err", err)
 		}
 		if n > 0 && err == nil && (p.more || w.woken()) {
-			readDue = p.more || w.wantDue.Load()
+			readDue = p.more || w.readDueNow()
 			continue
 		}
 		w.burst.finish(w.log, w.opt.Now())
@@ -172,8 +173,17 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 		// Woken by hints alone, the worker applies them without reading
 		// the store; a timer (retry due, idle poll), a plain wake or a
 		// failed pass reads it.
-		readDue = timer || p.err != nil || w.wantDue.Load()
+		readDue = timer || p.err != nil || w.readDueNow()
 	}
+}
+
+// readDueNow reports whether the next pass must read the store although
+// hints woke it: a plain wake or a lost hint asked for it, a retry fell
+// due, or the idle poll's time passed. Without the last two, a steady
+// stream of hints would keep the worker from its retries.
+func (w *Worker) readDueNow() bool {
+	now := w.opt.Now()
+	return w.wantDue.Load() || !w.next.IsZero() && !now.Before(w.next) || now.Sub(w.read) >= w.opt.Idle
 }
 
 // maybeRepair runs the backend's drift repair once the worker first drains its queue
@@ -266,6 +276,7 @@ func (w *Worker) runOnce(ctx context.Context, readDue bool) pass {
 			return pass{next: w.next, err: err}
 		}
 		var err error
+		w.read = w.opt.Now()
 		due, next, err = w.st.Due(ctx, w.name, w.opt.BatchSize)
 		if err != nil {
 			return pass{next: w.next, err: err}
