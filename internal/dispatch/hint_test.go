@@ -387,3 +387,35 @@ func TestHintStreamStillReadsForRetries(t *testing.T) {
 		t.Fatal("no read at the idle poll's interval")
 	}
 }
+
+// TestStopWritesMarksInFlight: a worker stopped right after applying a
+// hinted change returns only once its applied mark is written, and a
+// change whose hint it never took is found by the next worker's first
+// read (a restart).
+func TestStopWritesMarksInFlight(t *testing.T) {
+	e := newEnv(t)
+	st := &slowApplied{countingStore: &countingStore{Store: e.st}, delay: 200 * time.Millisecond}
+	mem := memory.New()
+	w := NewWorker("mem", mem, st, Options{BatchSize: 50, Idle: time.Hour, Logger: w0(t)})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Run(ctx) }()
+	waitFor(t, "first read", 10*time.Second, func() bool { return st.dues.Load() == 1 })
+	z := e.push("stop.example", 1)
+	w.Hint(e.row("stop.example"), z)
+	waitFor(t, "hinted zone served", 10*time.Second, func() bool { return serves(mem, z) })
+	cancel()
+	<-done
+	if s := e.state("stop.example", "mem"); s.State != store.StateApplied {
+		t.Fatalf("stopped with its mark unwritten: %+v", s)
+	}
+
+	// Handed to the stopped worker, never taken: the next one reads it.
+	late := e.push("late.example", 1)
+	w.Hint(e.row("late.example"), late)
+	w2 := NewWorker("mem", mem, e.st, Options{BatchSize: 50, Logger: w0(t)})
+	if n := drain(t, w2); n != 1 {
+		t.Fatalf("restarted worker applied %d zones, want 1", n)
+	}
+	mustHold(t, mem, late)
+}
