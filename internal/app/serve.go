@@ -92,7 +92,7 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		go cl.watch(runCtx, disp.Notify, log)
 	}
 	go housekeep(runCtx, st, log)
-	svc := push.New(push.Options{
+	popt := push.Options{
 		Store:      st,
 		MaxZones:   cfg.Limits.MaxZones,
 		ZoneLimits: zone.Limits{MaxRecords: cfg.Limits.MaxRecordsPerZone},
@@ -100,7 +100,14 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 		Changed:    func() { disp.Notify(); act.Push() },
 		Logger:     log,
 		Parsed:     parsed,
-	})
+	}
+	if cl == nil {
+		// One node: every change of a zone goes through this process,
+		// so its workers get each change handed over in commit order and
+		// apply it without reading the store first (dispatch/hint.go).
+		popt.Changed, popt.Committed = act.Push, disp.Committed
+	}
+	svc := push.New(popt)
 	rec := startReconciler(runCtx, cfg, st, svc, log, cl)
 	registerReconcile(reg, rec)
 	srv := api.New(api.Options{

@@ -104,6 +104,9 @@ func (w *Worker) probeDown(ctx context.Context) (next time.Time, up bool) {
 // worker's status shows the outage either way.
 func (w *Worker) markWaiting(ctx context.Context) int {
 	const markLimit = 10000
+	if err := w.rec.flush(); err != nil {
+		w.log.Warn("recording applied zones", "err", err)
+	}
 	due, _, err := w.st.Due(ctx, w.name, max(w.opt.BatchSize, markLimit))
 	if err != nil {
 		return 0

@@ -32,20 +32,20 @@ func TestPassSaysWhetherMoreMayBeDue(t *testing.T) {
 	mem := memory.New()
 	w := NewWorker("mem", mem, e.st, Options{Now: e.clk.Now, BatchSize: 2, Logger: w0(t)})
 	e.push("a.example", 1)
-	if p := w.runOnce(context.Background()); p.n != 1 || p.err != nil || p.more {
+	if p := w.runOnce(context.Background(), true); p.n != 1 || p.err != nil || p.more {
 		t.Fatalf("short batch applied whole: %+v, want n=1 more=false", p)
 	}
 	e.push("b.example", 1)
 	e.push("c.example", 1)
-	if p := w.runOnce(context.Background()); p.n != 2 || p.err != nil || !p.more {
+	if p := w.runOnce(context.Background(), true); p.n != 2 || p.err != nil || !p.more {
 		t.Fatalf("full batch: %+v, want n=2 more=true", p)
 	}
-	if p := w.runOnce(context.Background()); p.n != 0 || p.more {
+	if p := w.runOnce(context.Background(), true); p.n != 0 || p.more {
 		t.Fatalf("nothing due: %+v", p)
 	}
 	mem.FailZone("d.example", fmt.Errorf("boom"))
 	e.push("d.example", 1)
-	if p := w.runOnce(context.Background()); p.n != 1 || p.err != nil || !p.more {
+	if p := w.runOnce(context.Background(), true); p.n != 1 || p.err != nil || !p.more {
 		t.Fatalf("failed batch: %+v, want n=1 more=true", p)
 	}
 }

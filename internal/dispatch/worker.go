@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/dadns/dadns/internal/backend"
@@ -17,17 +18,24 @@ import (
 
 // Worker drives one backend instance.
 type Worker struct {
-	name   string
-	b      backend.Backend
-	st     store.Store
-	opt    Options
-	log    *slog.Logger
-	wake   chan struct{}
-	burst  burst
-	status statusBox
-	health health
-	repair time.Time // last Repair (zero: not yet)
-	start  time.Time // when Run started
+	name  string
+	b     backend.Backend
+	st    store.Store
+	opt   Options
+	log   *slog.Logger
+	wake  chan struct{}
+	hints hintQueue
+	rec   recorder
+	// wantDue asks the next pass to read the store: a plain wake
+	// (Notify), or a hint that could not be queued.
+	wantDue atomic.Bool
+	next    time.Time // earliest retry not yet due, as last known
+	read    time.Time // when the worker last read its due zones
+	burst   burst
+	status  statusBox
+	health  health
+	repair  time.Time // last Repair (zero: not yet)
+	start   time.Time // when Run started
 }
 
 // Options tune a Worker. Zero values take defaults.
@@ -106,8 +114,14 @@ func NewWorker(name string, b backend.Backend, st store.Store, opt Options) *Wor
 // Name returns the backend instance name.
 func (w *Worker) Name() string { return w.name }
 
-// Wake makes the worker look for due zones now.
+// Wake makes the worker look for due zones in the store now.
 func (w *Worker) Wake() {
+	w.wantDue.Store(true)
+	w.signal()
+}
+
+// signal wakes the worker's loop.
+func (w *Worker) signal() {
 	select {
 	case w.wake <- struct{}{}:
 	default:
@@ -120,6 +134,8 @@ func (w *Worker) Wake() {
 // is logged; the process goes on serving the other backends.
 func (w *Worker) Run(ctx context.Context) (err error) {
 	w.start = w.opt.Now()
+	// Runs last: marks still being written are in before Run returns.
+	defer func() { _ = w.rec.flush() }()
 	w.status.start()
 	w.opt.Metrics.setUp(w.name, !w.health.down)
 	defer func() {
@@ -131,8 +147,9 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 		}
 		w.status.stop()
 	}()
+	readDue := true // the first pass reads the store
 	for {
-		p := w.runOnce(ctx)
+		p := w.runOnce(ctx, readDue)
 		n, next, err := p.n, p.next, p.err
 		if ctx.Err() != nil {
 			return nil
@@ -142,16 +159,31 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 			w.log.Error("dispatch pass failed", "err", err)
 		}
 		if n > 0 && err == nil && (p.more || w.woken()) {
+			readDue = p.more || w.readDueNow()
 			continue
 		}
 		w.burst.finish(w.log, w.opt.Now())
 		if due := w.maybeRepair(ctx); !due.IsZero() && (next.IsZero() || due.Before(next)) {
 			next = due
 		}
-		if err := w.sleep(ctx, next); err != nil {
+		timer, err := w.sleep(ctx, next)
+		if err != nil {
 			return nil
 		}
+		// Woken by hints alone, the worker applies them without reading
+		// the store; a timer (retry due, idle poll), a plain wake or a
+		// failed pass reads it.
+		readDue = timer || p.err != nil || w.readDueNow()
 	}
+}
+
+// readDueNow reports whether the next pass must read the store although
+// hints woke it: a plain wake or a lost hint asked for it, a retry fell
+// due, or the idle poll's time passed. Without the last two, a steady
+// stream of hints would keep the worker from its retries.
+func (w *Worker) readDueNow() bool {
+	now := w.opt.Now()
+	return w.wantDue.Load() || !w.next.IsZero() && !now.Before(w.next) || now.Sub(w.read) >= w.opt.Idle
 }
 
 // maybeRepair runs the backend's drift repair once the worker first drains its queue
@@ -175,8 +207,9 @@ func (w *Worker) maybeRepair(ctx context.Context) time.Time {
 	return time.Time{}
 }
 
-// sleep waits for a wake-up, the next due retry or the idle poll.
-func (w *Worker) sleep(ctx context.Context, next time.Time) error {
+// sleep waits for a wake-up, the next due retry or the idle poll; it
+// reports whether its timer ended the wait.
+func (w *Worker) sleep(ctx context.Context, next time.Time) (bool, error) {
 	d := w.opt.Idle
 	if !next.IsZero() {
 		if until := next.Sub(w.opt.Now()); until < d {
@@ -187,11 +220,12 @@ func (w *Worker) sleep(ctx context.Context, next time.Time) error {
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return false, ctx.Err()
 	case <-w.wake:
+		return false, nil
 	case <-t.C:
+		return true, nil
 	}
-	return nil
 }
 
 // RunOnce applies one batch of due zones and returns how many it handled
@@ -199,7 +233,10 @@ func (w *Worker) sleep(ctx context.Context, next time.Time) error {
 // it applies nothing: it probes the backend when the probe is due and
 // returns the time of the next probe.
 func (w *Worker) RunOnce(ctx context.Context) (int, time.Time, error) {
-	p := w.runOnce(ctx)
+	p := w.runOnce(ctx, true)
+	if err := w.rec.flush(); err != nil && p.err == nil {
+		p.err = err
+	}
 	return p.n, p.next, p.err
 }
 
@@ -217,26 +254,54 @@ type pass struct {
 	more bool
 }
 
-func (w *Worker) runOnce(ctx context.Context) pass {
+// runOnce applies one batch: the due zones read from the store when
+// readDue, and the hints queued (see hint). A pass that does not read the
+// store applies its hints only.
+func (w *Worker) runOnce(ctx context.Context, readDue bool) pass {
 	if w.health.down {
+		// Hints are dropped while down: the read after recovery finds
+		// their zones.
+		w.hints.take()
 		if next, up := w.probeDown(ctx); !up {
 			return pass{next: next}
 		}
+		readDue = true
 	}
-	due, next, err := w.st.Due(ctx, w.name, w.opt.BatchSize)
-	if err != nil || len(due) == 0 {
-		return pass{next: next, err: err}
+	var due []store.Work
+	next := w.next
+	if readDue {
+		// A wake from before the read is covered by it.
+		w.wantDue.Store(false)
+		if err := w.rec.flush(); err != nil {
+			return pass{next: w.next, err: err}
+		}
+		var err error
+		w.read = w.opt.Now()
+		due, next, err = w.st.Due(ctx, w.name, w.opt.BatchSize)
+		if err != nil {
+			return pass{next: w.next, err: err}
+		}
+		w.next = next
+	}
+	// Taken only now, after the read: see hint for why.
+	hs, lost := w.hints.take()
+	if lost {
+		w.wantDue.Store(true)
+		w.signal()
+	}
+	work, parsed := hinted(due, hs)
+	if len(work) == 0 {
+		return pass{next: next}
 	}
 	start := w.opt.Now()
-	res := w.apply(ctx, due)
+	res := w.apply(ctx, work, parsed)
 	if ctx.Err() != nil && !res.complete {
 		return pass{next: next, err: ctx.Err()}
 	}
-	// Record even if ctx ended meanwhile: what was applied is true.
+	// Record even if ctx ended meanwhile: what was applied is true. The
+	// applied marks are written in the background (recorder).
 	rec := context.WithoutCancel(ctx)
-	if err := w.st.Applied(rec, w.name, res.applied); err != nil {
-		return pass{next: next, err: fmt.Errorf("dispatch: record applied: %w", err)}
-	}
+	w.rec.add(res.applied, w.record(ctx))
 	if err := w.st.Failed(rec, w.name, res.failed); err != nil {
 		return pass{next: next, err: fmt.Errorf("dispatch: record failures: %w", err)}
 	}
@@ -244,13 +309,19 @@ func (w *Worker) runOnce(ctx context.Context) pass {
 		w.checkDown(ctx, res.wholesale)
 	}
 	end := w.opt.Now()
+	for _, f := range res.failed {
+		if !f.Permanent && (next.IsZero() || f.Next.Before(next)) {
+			next = f.Next
+		}
+	}
+	w.next = next
 	w.burst.add(start, end, len(res.applied), len(res.failed))
-	w.opt.Metrics.observe(w.name, end.Sub(start), res, retried(due))
+	w.opt.Metrics.observe(w.name, end.Sub(start), res, retried(work))
 	if w.opt.Observe != nil {
 		w.opt.Observe(w.name, end.Sub(start), len(res.applied), len(res.failed))
 	}
 	more := len(due) >= w.opt.BatchSize || len(res.failed) > 0 || !res.complete || w.health.down
-	return pass{n: len(due), next: next, more: more}
+	return pass{n: len(work), next: next, more: more}
 }
 
 // woken takes a pending wake-up, if any.
@@ -288,8 +359,9 @@ func retried(due []store.Work) int {
 	return n
 }
 
-// apply runs one batch: parse, audit, apply, verify, delete.
-func (w *Worker) apply(ctx context.Context, due []store.Work) result {
+// apply runs one batch: parse, audit, apply, verify, delete. parsed holds
+// zones already parsed, by hash (the hints').
+func (w *Worker) apply(ctx context.Context, due []store.Work, parsed map[string]*zone.Zone) result {
 	var res result
 	var zones []*zone.Zone
 	var dels []zone.Name
@@ -301,7 +373,7 @@ func (w *Worker) apply(ctx context.Context, due []store.Work) result {
 			dels = append(dels, n)
 			continue
 		}
-		z, err := w.parse(n, wk.Zone)
+		z, err := w.parse(n, wk.Zone, parsed)
 		if err == nil {
 			err = w.audit(z)
 		}
@@ -324,9 +396,13 @@ func (w *Worker) apply(ctx context.Context, due []store.Work) result {
 	return res
 }
 
-// parse returns the zone of a stored desired state, from the push-time
-// cache when it holds the same content.
-func (w *Worker) parse(n zone.Name, sz store.Zone) (*zone.Zone, error) {
+// parse returns the zone of a stored desired state: a hint's, or from
+// the push-time cache when it holds the same content, or parsed from the
+// stored text.
+func (w *Worker) parse(n zone.Name, sz store.Zone, parsed map[string]*zone.Zone) (*zone.Zone, error) {
+	if z := parsed[sz.Hash]; z != nil && z.Name == n {
+		return z, nil
+	}
 	if z := w.opt.Parsed.Get(n, sz.Hash); z != nil {
 		return z, nil
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/dadns/dadns/internal/store"
 	"github.com/dadns/dadns/internal/zone"
@@ -29,7 +30,14 @@ type Options struct {
 	Owners Owners
 	// Changed is called after every committed change (wakes the dispatcher).
 	Changed func()
-	Logger  *slog.Logger
+	// Committed, when set, hears of every committed change of a zone
+	// before the zone's next change commits (a per-zone lock spans the
+	// write and this call), so calls for one zone come in commit order:
+	// the stored row and, for a save, the zone as parsed (nil for a
+	// tombstone and for a resync). It hands changes to the backend
+	// workers (dispatch.Dispatcher.Committed); Changed is called too.
+	Committed func(row store.Zone, z *zone.Zone)
+	Logger    *slog.Logger
 	// Parsed receives every accepted zone, so backend workers need not
 	// parse it again (nil: none).
 	Parsed *zone.Cache
@@ -40,6 +48,9 @@ type Service struct {
 	opt  Options
 	log  *slog.Logger
 	live liveCount
+	// zones serializes the changes of one zone with their Committed
+	// calls (only when Committed is set).
+	zones zoneLocks
 	// beforeTombstone, when set (by tests), runs between a delete's
 	// ownership check and its tombstone.
 	beforeTombstone func()
@@ -107,10 +118,10 @@ func (s *Service) Save(ctx context.Context, name zone.Name, body []byte, host, u
 			return prev, nil
 		}
 	}
-	saved, err := s.opt.Store.Put(ctx, store.Zone{
+	saved, err := s.put(ctx, store.Zone{
 		Name: name.String(), Canonical: z.Text(), Original: string(body), Hash: z.Hash(),
 		Serial: z.Serial, OwnerHost: host, OwnerUser: user,
-	})
+	}, z)
 	if err != nil {
 		return store.Zone{}, err
 	}
@@ -167,7 +178,7 @@ func (s *Service) remove(ctx context.Context, name zone.Name, requester string, 
 		if s.beforeTombstone != nil {
 			s.beforeTombstone()
 		}
-		_, err = s.opt.Store.DeleteIfCurrent(ctx, name.String(), cur.Version, cur.OwnerHost)
+		err = s.deleteIfCurrent(ctx, name, cur)
 		switch {
 		case errors.Is(err, store.ErrChanged) && try < maxDeleteTries:
 			continue
@@ -194,14 +205,78 @@ func (s *Service) Resync(ctx context.Context, name zone.Name) (store.Zone, error
 	if !ok || cur.Deleted {
 		return store.Zone{}, fmt.Errorf("push: resync %s: %w", name, store.ErrNotFound)
 	}
-	saved, err := s.opt.Store.Put(ctx, store.Zone{
+	saved, err := s.put(ctx, store.Zone{
 		Name: cur.Name, Canonical: cur.Canonical, Original: cur.Original, Hash: cur.Hash,
 		Serial: cur.Serial, OwnerHost: cur.OwnerHost, OwnerUser: cur.OwnerUser,
-	})
+	}, nil)
 	if err != nil {
 		return store.Zone{}, err
 	}
 	s.opt.Changed()
 	s.log.Info("zone resync requested", "zone", name, "version", saved.Version)
 	return saved, nil
+}
+
+// put stores a save and tells Committed of it under the zone's lock; z is
+// the parsed zone (nil: not at hand).
+func (s *Service) put(ctx context.Context, row store.Zone, z *zone.Zone) (store.Zone, error) {
+	if s.opt.Committed == nil {
+		return s.opt.Store.Put(ctx, row)
+	}
+	defer s.zones.lock(row.Name)()
+	saved, err := s.opt.Store.Put(ctx, row)
+	if err == nil {
+		s.opt.Committed(saved, z)
+	}
+	return saved, err
+}
+
+// deleteIfCurrent tombstones the row cur checked and tells Committed of
+// it under the zone's lock.
+func (s *Service) deleteIfCurrent(ctx context.Context, name zone.Name, cur store.Zone) error {
+	if s.opt.Committed == nil {
+		_, err := s.opt.Store.DeleteIfCurrent(ctx, name.String(), cur.Version, cur.OwnerHost)
+		return err
+	}
+	defer s.zones.lock(name.String())()
+	row, err := s.opt.Store.DeleteIfCurrent(ctx, name.String(), cur.Version, cur.OwnerHost)
+	if err == nil {
+		s.opt.Committed(row, nil)
+	}
+	return err
+}
+
+// zoneLocks is one mutex per zone name in use.
+type zoneLocks struct {
+	mu sync.Mutex
+	m  map[string]*zoneLock
+}
+
+type zoneLock struct {
+	mu    sync.Mutex
+	users int // holders and waiters
+}
+
+// lock locks name and returns its unlock.
+func (l *zoneLocks) lock(name string) func() {
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = map[string]*zoneLock{}
+	}
+	zl := l.m[name]
+	if zl == nil {
+		zl = &zoneLock{}
+		l.m[name] = zl
+	}
+	zl.users++
+	l.mu.Unlock()
+	zl.mu.Lock()
+	return func() {
+		zl.mu.Unlock()
+		l.mu.Lock()
+		if zl.users--; zl.users == 0 {
+			delete(l.m, name)
+		}
+		l.mu.Unlock()
+	}
 }

@@ -273,3 +273,52 @@ func TestConcurrentSavesLastAckWins(t *testing.T) {
 		t.Fatalf("%d wake-ups for %d changes", wakes.Load(), n)
 	}
 }
+
+// TestCommittedInCommitOrder saves one zone from 16 goroutines at once and
+// deletes it: Committed hears of every change, in version order, each
+// with its parsed zone (none for the tombstone), so that a backend worker
+// handed these changes never goes back to an older version.
+func TestCommittedInCommitOrder(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "dadns.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var mu sync.Mutex
+	var rows []store.Zone
+	svc := New(Options{Store: st, Committed: func(row store.Zone, z *zone.Zone) {
+		if !row.Deleted && (z == nil || z.Hash() != row.Hash) {
+			t.Errorf("version %d handed over without its parsed zone", row.Version)
+		}
+		mu.Lock()
+		rows = append(rows, row)
+		mu.Unlock()
+	}})
+	const n = 16
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if _, err := svc.Save(context.Background(), "order.example", zoneBody("order.example", 100+i, "192.0.2.1"), da1, "alice"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if out, err := svc.Delete(context.Background(), "order.example", da1); err != nil || out != Deleted {
+		t.Fatalf("delete: %v %v", out, err)
+	}
+	if len(rows) != n+1 {
+		t.Fatalf("%d changes handed over, want %d", len(rows), n+1)
+	}
+	for i, r := range rows {
+		if r.Version != int64(i+1) {
+			t.Fatalf("change %d handed over with version %d: not in commit order", i, r.Version)
+		}
+	}
+	if !rows[n].Deleted {
+		t.Fatal("the delete was not handed over as a tombstone")
+	}
+	if len(svc.zones.m) != 0 {
+		t.Fatalf("zone locks left behind: %d", len(svc.zones.m))
+	}
+}
