@@ -83,7 +83,11 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 	secondaries := backends.registerTransfers(reg, cfg)
 	traffic := backends.registerTelemetry(reg)
 
-	parsed := zone.NewCache(4096)
+	// Parsed zones shared by the push and every backend worker (about
+	// 3 KB each for a DirectAdmin zone): pushes hand theirs to the
+	// workers, and a worker that had to parse one from the store leaves it
+	// here for the slower ones; the oldest go first.
+	parsed := zone.NewCache(2048)
 	act := activity.New(nil)
 	disp := dispatch.New(st, backends.byName, dispatch.Options{Logger: log, Metrics: dispatch.NewMetrics(reg), Parsed: parsed,
 		Observe: func(_ string, took time.Duration, applied, failed int) { act.Batch(took, applied, failed) }})

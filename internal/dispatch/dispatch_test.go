@@ -342,6 +342,32 @@ func TestWorkerUsesPushTimeParse(t *testing.T) {
 	}
 }
 
+// TestWorkersShareAParse checks that a zone one worker had to parse from
+// the store (not in the push-time cache) is the zone a second worker
+// applies: one parse for every backend.
+func TestWorkersShareAParse(t *testing.T) {
+	e := newEnv(t)
+	cache := zone.NewCache(8)
+	z := e.push("shared.example", 1)
+	first, second := memory.New(), memory.New()
+	drain(t, NewWorker("first", first, e.st, Options{Now: e.clk.Now, Parsed: cache, Logger: w0(t)}))
+	drain(t, NewWorker("second", second, e.st, Options{Now: e.clk.Now, Parsed: cache, Logger: w0(t)}))
+	a, err := first.Zone(context.Background(), "shared.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := second.Zone(context.Background(), "shared.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a == z || a.Hash() != z.Hash() {
+		t.Fatalf("the first worker did not parse the stored zone")
+	}
+	if b != a {
+		t.Fatalf("the second worker parsed the zone again instead of taking the first one's parse")
+	}
+}
+
 type bigBatches struct{ *memory.Backend }
 
 func (bigBatches) BatchSize() int { return 70 }

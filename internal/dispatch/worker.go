@@ -413,6 +413,9 @@ func (w *Worker) parse(n zone.Name, sz store.Zone, parsed map[string]*zone.Zone)
 	if z.Hash() != sz.Hash {
 		return nil, fmt.Errorf("dispatch: stored zone %s does not hash to its recorded hash", n)
 	}
+	// Shared with the other workers: those behind this one (a slower
+	// backend) then take it from the cache instead of parsing it again.
+	w.opt.Parsed.Put(z)
 	return z, nil
 }
 
