@@ -89,7 +89,7 @@ func (p *udpProber) close() {
 
 // probe is p as a servedProbe named name.
 func (p *udpProber) probe(name string) servedProbe {
-	return servedProbe{name, p.serial}
+	return servedProbe{name: name, serial: p.serial}
 }
 
 // awaitServed waits until addr serves every zone whose index arrives on

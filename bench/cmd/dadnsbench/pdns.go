@@ -186,7 +186,7 @@ func (b *bench) pdnsProbes(ctx context.Context) []servedProbe {
 	}
 	var out []servedProbe
 	for _, s := range b.pdns.dbs {
-		out = append(out, servedProbe{s.name, s.pdnsSerial})
+		out = append(out, servedProbe{name: s.name, serial: s.pdnsSerial})
 	}
 	if b.pdns.reader == nil {
 		b.pdns.reader = b.startPowerDNSReader(ctx, "PowerDNS (replica, no cache)", "cache-ttl=0", "query-cache-ttl=0", "negquery-cache-ttl=0")

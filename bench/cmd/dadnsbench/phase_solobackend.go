@@ -221,7 +221,7 @@ func (b *bench) soloBackendServed(ctx context.Context, sb soloBackend, area stri
 	}
 	for _, p := range probes {
 		ds := times[p.name]
-		measure := fmt.Sprintf("%s: push → new serial served, median (p90) of %d, polled every %s", p.name, len(ds), servedPoll)
+		measure := fmt.Sprintf("%s: push → new serial served, median (p90) of %d, polled every %s", p.name, len(ds), p.interval())
 		if len(ds) < b.opt.servedSamples {
 			b.rep.add(area, measure, "served %d of %d changes within %s", len(ds), b.opt.servedSamples, servedTimeout)
 			b.rep.problem(fmt.Sprintf("%s: %s served only %d of %d changes within %s", area, p.name, len(ds), b.opt.servedSamples, servedTimeout))

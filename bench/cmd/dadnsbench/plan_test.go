@@ -101,3 +101,16 @@ func TestParseFlagsRejectsUnknownBackendAndBadConcurrency(t *testing.T) {
 		t.Errorf("levels %v, backends %v", levels, extra)
 	}
 }
+
+// TestServedPollFor checks the main run's poll intervals: the builtin's
+// 5 ms goal is timed to the millisecond, slower goals more coarsely.
+func TestServedPollFor(t *testing.T) {
+	for name, want := range map[string]time.Duration{
+		"builtin": time.Millisecond, "mysql_dc1": 2 * time.Millisecond,
+		"bind": 4 * time.Millisecond, "pdns_replica_dns": 4 * time.Millisecond, "unknown": time.Millisecond,
+	} {
+		if got := servedPollFor(name); got != want {
+			t.Errorf("servedPollFor(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
