@@ -78,31 +78,47 @@ func (b *bench) servedPhase(ctx context.Context) {
 	for i := range probes {
 		probes[i].every = servedPollFor(probes[i].name)
 	}
+	// The builtin, whose goal is a few milliseconds, is timed in rounds
+	// of its own, the other backends together in the next rounds: the
+	// others' probes (SQL queries among them) would otherwise compete
+	// with the push and the apply being timed. The other backends apply
+	// every change in both.
+	groups := [][]servedProbe{probes[:1], probes[1:]}
 	times := map[string][]time.Duration{}
-	var acks []time.Duration
-	for i := range b.opt.servedSamples {
-		idx := (len(b.current) - 1 - i%len(b.current)) // from the end: the latency runs took the start
-		ack, got, err := b.changeOne(ctx, idx, probes)
-		if err != nil {
-			b.rep.fail("push-to-served", "one zone changed on an idle system", err)
-			return
+	acks := make([][]time.Duration, len(groups))
+	n := 0
+	for g, group := range groups {
+		if len(group) == 0 {
+			continue
 		}
-		acks = append(acks, ack)
-		for name, d := range got {
-			times[name] = append(times[name], d)
-		}
-		if err := awaitIdle(ctx, b.dadns.da, b.names, b.dadns.proc.alive); err != nil {
-			b.rep.fail("push-to-served", "backends idle between changes", err)
-			return
+		for range b.opt.servedSamples {
+			idx := (len(b.current) - 1 - n%len(b.current)) // from the end: the latency runs took the start
+			n++
+			ack, got, err := b.changeOne(ctx, idx, group)
+			if err != nil {
+				b.rep.fail("push-to-served", "one zone changed on an idle system", err)
+				return
+			}
+			acks[g] = append(acks[g], ack)
+			for name, d := range got {
+				times[name] = append(times[name], d)
+			}
+			if err := awaitIdle(ctx, b.dadns.da, b.names, b.dadns.proc.alive); err != nil {
+				b.rep.fail("push-to-served", "backends idle between changes", err)
+				return
+			}
 		}
 	}
-	b.rep.add("push-to-served", fmt.Sprintf("ack of the change, median of %d", len(acks)), "%s", ms(percentile(acks, 50)))
+	b.rep.add("push-to-served", fmt.Sprintf("ack of the change, median of %d (rounds probing the builtin only)", len(acks[0])), "%s", ms(percentile(acks[0], 50)))
+	if len(acks[1]) > 0 {
+		b.rep.add("push-to-served", fmt.Sprintf("ack of the change, median of %d (rounds probing the other backends)", len(acks[1])), "%s", ms(percentile(acks[1], 50)))
+	}
 	for _, p := range probes {
 		ds := times[p.name]
 		measure := fmt.Sprintf("%s: push → new serial served, median (p90) of %d, polled every %s", p.name, len(ds), p.interval())
-		if len(ds) < len(acks) {
-			b.rep.add("push-to-served", measure, "served %d of %d changes within %s", len(ds), len(acks), servedTimeout)
-			b.rep.problem(fmt.Sprintf("push-to-served: %s served only %d of %d changes within %s", p.name, len(ds), len(acks), servedTimeout))
+		if len(ds) < b.opt.servedSamples {
+			b.rep.add("push-to-served", measure, "served %d of %d changes within %s", len(ds), b.opt.servedSamples, servedTimeout)
+			b.rep.problem(fmt.Sprintf("push-to-served: %s served only %d of %d changes within %s", p.name, len(ds), b.opt.servedSamples, servedTimeout))
 			continue
 		}
 		med := percentile(ds, 50)
