@@ -85,7 +85,7 @@ func bulkPut(b *testing.B, s *Store, n int, now time.Time) {
 			name := fmt.Sprintf("z%d.example", i)
 			z := store.Zone{Name: name, Canonical: zoneText(name, 1, 3), OwnerHost: "da1"}
 			z.Hash = store.HashText(z.Canonical)
-			if _, err := putTx(context.Background(), tx, z, now); err != nil {
+			if _, err := s.putTx(context.Background(), tx, z, now); err != nil {
 				return err
 			}
 		}

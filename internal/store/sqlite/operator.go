@@ -194,6 +194,11 @@ func (s *Store) RecentFailures(ctx context.Context, limit int) ([]store.BackendS
 	return out, total, nil
 }
 
+// historyPruneEvery is how often (in versions of a zone) its history is
+// pruned back to store.HistoryLength entries: it holds fewer than
+// HistoryLength+historyPruneEvery.
+const historyPruneEvery = 8
+
 func recordHistory(ctx context.Context, tx *sql.Tx, z store.Zone) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO zone_history (zone, version, at, deleted, serial, owner_host, owner_user)
@@ -202,9 +207,11 @@ func recordHistory(ctx context.Context, tx *sql.Tx, z store.Zone) error {
 	if err != nil {
 		return err
 	}
-	if z.Version <= store.HistoryLength {
+	if z.Version <= store.HistoryLength || z.Version%historyPruneEvery != 0 {
 		// A name has at most one history entry per version it had, so it
-		// has nothing to prune yet.
+		// has nothing to prune yet; past that, every historyPruneEvery-th
+		// version prunes (History reads the latest HistoryLength only),
+		// sparing the other pushes a statement and the pages it writes.
 		return nil
 	}
 	_, err = tx.ExecContext(ctx, `

@@ -77,7 +77,7 @@ func TestFullGroupFailsOnlyTheOverflow(t *testing.T) {
 			t.Fatal(err)
 		}
 		return &groupWrite{done: make(chan error, 1), fn: func(ctx context.Context, tx *sql.Tx) error {
-			_, err := putTx(ctx, tx, z, s.now())
+			_, err := s.putTx(ctx, tx, z, s.now())
 			return err
 		}}
 	}

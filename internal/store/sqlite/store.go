@@ -58,6 +58,7 @@ type Store struct {
 	// warmReads counts the reads run on the writer connection (readWarm).
 	warmReads atomic.Int64
 	ckpt      checkpointer
+	seq       pushSeq // guarded by wmu
 }
 
 // Open opens (creating if needed) the database at path, applies pending
@@ -91,7 +92,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	restarter := openDB(restarterDSN(source), &s.statements)
 	restarter.SetMaxOpenConns(1)
 	s.db, s.writer, s.writerSync, s.restarter = db, writer, syncFull, restarter
-	if err := s.migrate(ctx); err != nil {
+	if err := errors.Join(s.migrate(ctx), s.loadSeq(ctx)); err != nil {
 		db.Close()
 		writer.Close()
 		restarter.Close()
@@ -148,14 +149,21 @@ func (s *Store) writeSync(ctx context.Context, mode string, fn func(tx *sql.Tx) 
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	err = fn(tx)
+	if err == nil {
+		err = s.flushSeq(ctx, tx)
+	}
+	if err != nil {
 		_ = tx.Rollback()
+		s.seqCommitted(false)
 		return err
 	}
 	if mode == syncFull {
 		s.synced.Add(1)
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	s.seqCommitted(err == nil)
+	if err != nil {
 		return err
 	}
 	s.committed()
