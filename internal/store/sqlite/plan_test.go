@@ -17,6 +17,13 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		nextAttemptQuery: {"bind", 0},
 		retryNowQuery:    {0, "bind", 0},
 		"UPDATE backend_state SET state = 'pending' WHERE zone = ?": {"example.com"},
+		appliedBatchQuery(2): {"bind", 0, "example.com", 1, "h", nil, nil, nil},
+		"SELECT * FROM backend_state WHERE zone = ? AND backend = ?": {"example.com", "bind"},
+	}
+	// The status queries read a backend's rows through the partial
+	// indexes or by key, never its every row.
+	for _, q := range []string{countAppliedQuery, countBehindQuery, oldestPendingQuery, pendingQuery} {
+		queries[q] = []any{"bind"}
 	}
 	for q, args := range queries {
 		plan := queryPlan(t, s, q, args)

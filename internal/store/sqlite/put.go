@@ -84,7 +84,7 @@ func markDue(ctx context.Context, tx *sql.Tx, zone string, version, seq int64) e
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO backend_state (backend, zone, desired_version, seq, state)
 		SELECT name, ?, ?, ?, 'pending' FROM backends WHERE true
-		ON CONFLICT (backend, zone) DO UPDATE SET
+		ON CONFLICT (zone, backend) DO UPDATE SET
 			desired_version = excluded.desired_version, seq = excluded.seq,
 			state = 'pending', attempts = 0, next_attempt = 0`,
 		zone, version, seq)
