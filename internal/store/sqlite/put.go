@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -39,9 +40,13 @@ func (s *Store) putTx(ctx context.Context, tx *sql.Tx, z store.Zone, now time.Ti
 	seq := s.nextSeq()
 	z.Updated = now
 	var created int64
-	if err := tx.QueryRowContext(ctx, upsertZone,
-		z.Name, seq, z.Hash, z.Serial, z.OwnerHost, z.OwnerUser,
-		store.UnixNano(now), z.Canonical, z.Original).Scan(&z.Version, &created); err != nil {
+	args := []any{z.Name, seq, z.Hash, z.Serial, z.OwnerHost, z.OwnerUser, store.UnixNano(now), z.Canonical, z.Original}
+	err := tx.QueryRowContext(ctx, upsertSameOwner, args...).Scan(&z.Version, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		// A tombstone comes back, or the zone changes hands.
+		err = tx.QueryRowContext(ctx, upsertZone, args...).Scan(&z.Version, &created)
+	}
+	if err != nil {
 		return store.Zone{}, err
 	}
 	z.Created = store.FromUnixNano(created)
@@ -58,6 +63,26 @@ func (s *Store) putTx(ctx context.Context, tx *sql.Tx, z store.Zone, now time.Ti
 	}
 	return z, markDue(ctx, tx, z.Name, z.Version, seq)
 }
+
+// upsertSameOwner is upsertZone for the common push: a new name, or a new
+// version of a live zone with the same owner. Its update sets only the
+// columns that change: SQLite rewrites the entries of every index on a
+// column an UPDATE sets, changed or not, and deleted and the owner are in
+// zones_live and zones_owner (two index pages fewer written per push).
+// Any other existing row is left alone and nothing is returned: the
+// caller then runs upsertZone.
+const upsertSameOwner = `
+	INSERT INTO zones (name, version, seq, deleted, hash, serial, owner_host, owner_user,
+	                   created, updated, canonical, original)
+	VALUES (?1, coalesce((SELECT version FROM retired WHERE name = ?1), 0) + 1,
+	        ?2, 0, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)
+	ON CONFLICT (name) DO UPDATE SET
+		version = version + 1, seq = excluded.seq,
+		hash = excluded.hash, serial = excluded.serial,
+		updated = excluded.updated,
+		canonical = excluded.canonical, original = excluded.original
+	WHERE deleted = 0 AND owner_host = excluded.owner_host AND owner_user = excluded.owner_user
+	RETURNING version, created`
 
 // upsertZone inserts or replaces a zone's desired state in one statement:
 // the version continues the row's, or for a new row a purged tombstone's
