@@ -422,8 +422,9 @@ func TestMigrationStateByZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if v, _ := userVersion(ctx, s.db); v != 4 {
-		t.Fatalf("user_version %d after migrating, want 4", v)
+	ms, _ := migrations()
+	if v, _ := userVersion(ctx, s.db); v != len(ms) {
+		t.Fatalf("user_version %d after migrating, want %d", v, len(ms))
 	}
 	checkIntegrity(t, s)
 	if after := stateRows(t, s.db); fmt.Sprint(after) != fmt.Sprint(beforeRows) || len(after) != len(before) {
@@ -488,5 +489,91 @@ func TestMigrationStateByZone(t *testing.T) {
 	}
 	if sum, err := s.Summary(ctx, "nsd"); err != nil || sum.Applied != 5 || sum.Behind != 2 || !sum.LastApplied.Equal(clock.Now()) {
 		t.Fatalf("nsd summary after an applied mark: %+v, %v", sum, err)
+	}
+}
+
+// TestMigrationHistoryByZone opens a database at schema version 4 with
+// zone histories and checks that migration 005 keeps every entry, now
+// keyed by (zone, version), that History reads them as before, that new
+// pushes add to them and prune them, and that a purge still takes a zone's
+// history along.
+func TestMigrationHistoryByZone(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dadns.db")
+	clock := newClock()
+	now := store.UnixNano(clock.Now())
+	raw := createAtVersion(t, path, 4)
+	for _, z := range []struct {
+		name     string
+		versions int
+	}{{"long.example", 25}, {"short.example", 3}} {
+		text := zoneText(z.name, 1, 3)
+		if _, err := raw.Exec(`INSERT INTO zones (name, version, seq, deleted, hash, serial, owner_host, owner_user,
+			created, updated, canonical, original) VALUES (?, ?, 1, 0, ?, 1, 'da1', 'alice', ?, ?, ?, '')`,
+			z.name, z.versions, store.HashText(text), now, now, text); err != nil {
+			t.Fatal(err)
+		}
+		for v := 1; v <= z.versions; v++ {
+			if _, err := raw.Exec(`INSERT INTO zone_history (zone, version, at, deleted, serial, owner_host, owner_user)
+				VALUES (?, ?, ?, 0, ?, ?, 'alice')`, z.name, v, now+int64(v), 100+v, fmt.Sprintf("da%d", v%3)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	raw.Close()
+
+	s, err := Open(ctx, path, Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	checkIntegrity(t, s)
+	var def string
+	if err := s.db.QueryRow("SELECT sql FROM sqlite_master WHERE name = 'zone_history'").Scan(&def); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(def, "PRIMARY KEY (zone, version)") {
+		t.Fatalf("zone_history after migrating: %s", def)
+	}
+	var n int
+	if err := s.db.QueryRow("SELECT count(*) FROM zone_history").Scan(&n); err != nil || n != 28 {
+		t.Fatalf("zone_history holds %d entries (%v), want 28", n, err)
+	}
+	h, err := s.History(ctx, "long.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != store.HistoryLength {
+		t.Fatalf("History = %d entries, want %d", len(h), store.HistoryLength)
+	}
+	for i, e := range h {
+		v := int64(25 - i)
+		if e.Version != v || e.Serial != uint32(100+v) || e.OwnerHost != fmt.Sprintf("da%d", v%3) ||
+			!e.At.Equal(store.FromUnixNano(now+v)) || e.Deleted {
+			t.Fatalf("History[%d] = %+v, want version %d", i, e, v)
+		}
+	}
+	// Version 26 lands on the existing entries; by version 32 the history
+	// has been pruned back to its last HistoryLength.
+	for range 7 {
+		z := testZone("long.example", 7)
+		z.OwnerHost, z.OwnerUser = "da1", "alice"
+		if _, err := s.Put(ctx, z); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.db.QueryRow("SELECT count(*) FROM zone_history WHERE zone = 'long.example'").Scan(&n); err != nil || n != store.HistoryLength {
+		t.Fatalf("long.example keeps %d entries (%v) after pruning, want %d", n, err, store.HistoryLength)
+	}
+	if h, _ := s.History(ctx, "long.example"); len(h) == 0 || h[0].Version != 32 || h[len(h)-1].Version != 32-store.HistoryLength+1 {
+		t.Fatalf("History after pushes: %+v", h)
+	}
+	mustDelete(t, s, "short.example")
+	clock.Advance(time.Hour)
+	if n, err := s.Purge(ctx, clock.Now()); err != nil || n != 1 {
+		t.Fatalf("Purge = %d, %v", n, err)
+	}
+	if h, err := s.History(ctx, "short.example"); err != nil || len(h) != 0 {
+		t.Fatalf("purged zone keeps history: %+v, %v", h, err)
 	}
 }
