@@ -11,13 +11,18 @@ import (
 )
 
 // recordChunk bounds the rows one bookkeeping transaction writes: between
-// chunks the writer lock is free, so a push waits for at most one chunk
+// them the writer lock is free, so a push waits for at most one chunk
 // rather than for a whole batch of 500 zones.
 const recordChunk = 64
 
 // store.Applied records that backend now serves each zone at its version,
-// in transactions of up to recordChunk zones (a crash between them leaves
-// the rest due: they are applied again). applied_version never moves backwards, and a record for a
+// in chunks of up to recordChunk zones (a crash between them leaves the
+// rest due: they are applied again). Chunks of several callers (the
+// workers of the backend instances) that wait for the writer meanwhile
+// share one transaction, up to recordChunk rows in all, each in its own
+// savepoint (s.books): the rows of one zone for every backend sit in one
+// page, so one commit writes it once. applied_version never moves
+// backwards, and a record for a
 // version older than the desired one (a newer push arrived meanwhile) keeps
 // the zone due. Records for versions the store never issued, and for zones
 // purged meanwhile, are ignored.
@@ -34,7 +39,9 @@ func (s *Store) Applied(ctx context.Context, backend string, done []store.Applie
 		if err != nil {
 			return fmt.Errorf("store: applied %s: %w", backend, err)
 		}
-		err = s.writeRelaxed(ctx, func(tx *sql.Tx) error { return applied(ctx, tx, backend, marks, now) })
+		err = s.groupedIn(&s.books, ctx, len(marks), func(ctx context.Context, tx *sql.Tx) error {
+			return applied(ctx, tx, backend, marks, now)
+		})
 		if err != nil {
 			return fmt.Errorf("store: applied %s: %w", backend, err)
 		}
@@ -150,8 +157,8 @@ func touchLastApplied(ctx context.Context, tx *sql.Tx, backend string, now int64
 	return err
 }
 
-// Failed records failures for backend (in transactions of up to
-// recordChunk zones): attempts+1, the
+// Failed records failures for backend (in chunks of up to recordChunk
+// zones, grouped as Applied's): attempts+1, the
 // error, the next attempt, and state failed or permanent. A failure of a
 // version that is no longer the desired one is ignored: the newer version
 // is already pending with a fresh schedule.
@@ -164,7 +171,7 @@ func (s *Store) Failed(ctx context.Context, backend string, fails []store.Failur
 	}
 	now := store.UnixNano(s.now())
 	for part := range slices.Chunk(fails, recordChunk) {
-		err := s.writeRelaxed(ctx, func(tx *sql.Tx) error {
+		err := s.groupedIn(&s.books, ctx, len(part), func(ctx context.Context, tx *sql.Tx) error {
 			for _, f := range part {
 				if err := failed(ctx, tx, backend, f, now); err != nil {
 					return fmt.Errorf("%s: %w", f.Name, err)

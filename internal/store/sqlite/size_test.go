@@ -82,7 +82,7 @@ func TestFullGroupFailsOnlyTheOverflow(t *testing.T) {
 		}}
 	}
 	batch := []*groupWrite{put("a.group.example", 1), put("big.group.example", 20000), put("c.group.example", 1)}
-	s.commitGroup(batch)
+	s.commitGroup(syncFull, batch)
 	for i, w := range batch {
 		err := <-w.done
 		if big := i == 1; big != (err != nil) {
