@@ -79,7 +79,7 @@ func benchDue(b *testing.B, n int, backlog bool) {
 }
 
 // bulkPut stores n small zones in one transaction.
-func bulkPut(b *testing.B, s *Store, n int, now time.Time) {
+func bulkPut(b testing.TB, s *Store, n int, now time.Time) {
 	b.Helper()
 	err := s.write(context.Background(), func(tx *sql.Tx) error {
 		for i := range n {
