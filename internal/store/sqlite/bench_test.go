@@ -263,3 +263,32 @@ func bytesWritten() int64 {
 	}
 	return 0
 }
+
+// BenchmarkSummary measures one backend's status counts (Summary, then
+// Pending) with 10,000 zones and seven backend instances, most zones
+// applied.
+func BenchmarkSummary(b *testing.B) {
+	ctx := context.Background()
+	s, clock := openTest(b)
+	backends := []string{"builtin", "bind", "nsd", "knot", "powerdns", "coredns", "bind2"}
+	if err := s.Forget(ctx, backends); err != nil {
+		b.Fatal(err)
+	}
+	bulkPut(b, s, 10_000, clock.Now())
+	if _, err := s.db.Exec("UPDATE backend_state SET state = 'applied', applied_version = desired_version, applied_at = 1"); err != nil {
+		b.Fatal(err)
+	}
+	for i := range 20 {
+		mustPut(b, s, fmt.Sprintf("z%d.example", i*97), 2)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		sum, err := s.Summary(ctx, "bind")
+		if err != nil || sum.Applied != 10_000-20 || sum.Behind != 20 {
+			b.Fatalf("Summary = %+v, %v", sum, err)
+		}
+		if _, _, err := s.Pending(ctx, "bind"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

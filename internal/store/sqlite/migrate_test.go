@@ -577,3 +577,82 @@ func TestMigrationHistoryByZone(t *testing.T) {
 		t.Fatalf("purged zone keeps history: %+v, %v", h, err)
 	}
 }
+
+// TestMigrationStateRowsComplete opens a database at schema version 5 in
+// which a zone has no row for a registered backend (as an Import into a
+// store with backends left it) and checks that migration 006 adds it,
+// pending, so the zone is due and the status counts are right.
+func TestMigrationStateRowsComplete(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dadns.db")
+	clock := newClock()
+	now := store.UnixNano(clock.Now())
+	raw := createAtVersion(t, path, 5)
+	for i, name := range []string{"kept.example", "imported.example"} {
+		text := zoneText(name, 1, 3)
+		if _, err := raw.Exec(`INSERT INTO zones (name, version, seq, deleted, hash, serial, owner_host, owner_user,
+			created, updated, canonical, original) VALUES (?, 3, ?, 0, ?, 1, 'da1', 'alice', ?, ?, ?, '')`,
+			name, i+1, store.HashText(text), now, now, text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		"INSERT INTO backends (name, added) VALUES ('bind', 0)",
+		`INSERT INTO backend_state (backend, zone, desired_version, seq, state, applied_version)
+			VALUES ('bind', 'kept.example', 3, 1, 'applied', 3)`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+
+	s, err := Open(ctx, path, Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	checkIntegrity(t, s)
+	if st := stateOf(t, s, "imported.example", "bind"); st.State != store.StatePending || st.DesiredVersion != 3 || st.AppliedVersion != 0 {
+		t.Fatalf("imported.example on bind after migrating: %+v", st)
+	}
+	if st := stateOf(t, s, "kept.example", "bind"); st.State != store.StateApplied {
+		t.Fatalf("kept.example on bind after migrating: %+v", st)
+	}
+	if w, _ := mustDue(t, s, "bind", 10); strings.Join(dueNames(w), " ") != "imported.example@3" {
+		t.Fatalf("due after migrating: %v", dueNames(w))
+	}
+	if sum, err := s.Summary(ctx, "bind"); err != nil || sum.Applied != 1 || sum.Behind != 1 {
+		t.Fatalf("summary after migrating: %+v, %v", sum, err)
+	}
+}
+
+// TestImportDueForRegisteredBackends imports zones into a store whose
+// backends are already registered: each zone is due for each of them,
+// and the status counts agree.
+func TestImportDueForRegisteredBackends(t *testing.T) {
+	ctx := context.Background()
+	s, clock := openTest(t)
+	if err := s.Forget(ctx, []string{"bind", "nsd"}); err != nil {
+		t.Fatal(err)
+	}
+	live := testZone("live.example", 4)
+	live.Version, live.Hash, live.Created, live.Updated = 7, store.HashText(live.Canonical), clock.Now(), clock.Now()
+	gone := store.Zone{Name: "gone.example", Version: 3, Deleted: true, Created: clock.Now(), Updated: clock.Now()}
+	if err := s.Import(ctx, []store.Zone{live, gone}); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"bind", "nsd"} {
+		w, _ := mustDue(t, s, b, 10)
+		if got := strings.Join(dueNames(w), " "); got != "live.example@7 gone.example@3" {
+			t.Fatalf("%s: due after import: %s", b, got)
+		}
+		if sum, err := s.Summary(ctx, b); err != nil || sum.Applied != 0 || sum.Behind != 2 {
+			t.Fatalf("%s: summary after import: %+v, %v", b, sum, err)
+		}
+	}
+	applyAll(t, s, "bind")
+	if sum, err := s.Summary(ctx, "bind"); err != nil || sum.Applied != 1 || sum.Behind != 0 {
+		t.Fatalf("bind: summary after applying: %+v, %v", sum, err)
+	}
+}

@@ -90,11 +90,13 @@ func summarize(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
 	return nil
 }
 
-// countStates counts the backend's rows by state: the pending, failed and
-// permanent ones from their partial indexes, the applied ones (live zones
-// only) by walking the live zones, each row found by its key (no index
-// holds a backend's rows by state any more: every push and applied mark
-// would write it).
+// countStates counts the backend's rows by state, the pending, failed and
+// permanent ones from their partial indexes. No index holds a backend's
+// applied rows (every push and applied mark would write it): every zone
+// row has one backend_state row per registered backend (register, markDue,
+// Import; Purge and Forget remove them by cascade; migration 006 completed
+// older databases), so the live zones served are the live zones less those
+// behind, failing or failed for good.
 func countStates(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
 	err := tx.QueryRowContext(ctx, countAppliedQuery, sum.Backend).Scan(&sum.Applied)
 	if err != nil {
@@ -150,11 +152,17 @@ func lastError(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
 	return err
 }
 
-// countAppliedQuery counts the live zones a backend serves at their desired version.
+// countAppliedQuery counts the live zones a backend serves at their
+// desired version (see countStates).
 const countAppliedQuery = `
-		SELECT count(*) FROM zones z INDEXED BY zones_live
-		JOIN backend_state bs ON bs.zone = z.name AND bs.backend = ?
-		WHERE z.deleted = 0 AND bs.state = 'applied'`
+	SELECT (SELECT count(*) FROM zones WHERE deleted = 0) - (SELECT count(*) FROM (
+		SELECT bs.zone FROM backend_state bs INDEXED BY backend_state_pending
+		JOIN zones z ON z.name = bs.zone
+		WHERE bs.backend = ?1 AND bs.state = 'pending' AND z.deleted = 0
+		UNION ALL
+		SELECT bs.zone FROM backend_state bs INDEXED BY backend_state_next
+		JOIN zones z ON z.name = bs.zone
+		WHERE bs.backend = ?1 AND bs.state IN ('failed', 'permanent') AND z.deleted = 0))`
 
 // countBehindQuery counts a backend's pending, failed and permanent rows.
 const countBehindQuery = `
