@@ -39,6 +39,24 @@ func Parse(origin Name, text []byte, lim Limits) (*Zone, error) {
 	if err := checkOrigin(origin); err != nil {
 		return nil, err
 	}
+	if z := parseFast(origin, text, maxRecords(lim)); z != nil {
+		return z, nil
+	}
+	return parseGeneral(origin, text, lim)
+}
+
+// maxRecords is the record limit of lim.
+func maxRecords(lim Limits) int {
+	if lim.MaxRecords <= 0 {
+		return DefaultMaxRecords
+	}
+	return lim.MaxRecords
+}
+
+// parseGeneral is Parse through miekg/dns's zone parser: every form, every
+// check, every message. parseFast gives the same zone, more cheaply, for
+// the zones it is sure of.
+func parseGeneral(origin Name, text []byte, lim Limits) (*Zone, error) {
 	p := newParser(origin, text, lim)
 	if p.overflow {
 		return nil, p.refusal()
@@ -63,10 +81,7 @@ func checkOrigin(origin Name) error {
 }
 
 func newParser(origin Name, text []byte, lim Limits) *parser {
-	limit := lim.MaxRecords
-	if limit <= 0 {
-		limit = DefaultMaxRecords
-	}
+	limit := maxRecords(lim)
 	p := &parser{origin: origin, max: limit, text: bytes.Clone(text)}
 	var over bool
 	p.entries, over = scanEntriesMax(p.text, limit)

@@ -1,7 +1,6 @@
 package zone
 
 import (
-	"bytes"
 	"sort"
 	"strings"
 )
@@ -89,11 +88,18 @@ func scanEntries(text []byte) []entry {
 // than max entries that are not directives have been seen: the zone has
 // more than max records, and a huge input is not split to the end.
 func scanEntriesMax(text []byte, max int) ([]entry, bool) {
+	return scanString(string(text), max)
+}
+
+// scanString is scanEntriesMax of text held as a string: the words are cut
+// from it.
+func scanString(text string, max int) ([]entry, bool) {
 	// An entry per line at most; a word per 12 bytes is about what zone
 	// files hold (append grows the list past that).
-	s := &scanner{line: 1, max: max, src: string(text), toks: make([]token, 0, len(text)/12+8),
-		out: make([]entry, 0, min(bytes.Count(text, []byte{'\n'})+1, 1<<16))}
-	for i, c := range text {
+	s := &scanner{line: 1, max: max, src: text, toks: make([]token, 0, len(text)/12+8),
+		out: make([]entry, 0, min(strings.Count(text, "\n")+1, 1<<16))}
+	for i := 0; i < len(text); i++ {
+		c := text[i]
 		if s.max > 0 && s.records > s.max {
 			return s.out, true
 		}

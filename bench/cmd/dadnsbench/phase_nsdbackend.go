@@ -38,10 +38,13 @@ func (b *bench) onlyPhases(ctx context.Context) bool {
 		return false
 	}
 	if sel["ingest"] {
-		// The builtin-only push path alone: the initial load and the ack
-		// latency runs, no DNS measurement.
+		// The push path with every backend of -backends: the initial
+		// load, the ack latency runs, push → served and dadns's peak
+		// memory; no DNS QPS measurement.
 		b.pushPhase(ctx, b.backendsPhase(ctx))
 		b.latencyPhase(ctx)
+		b.servedPhase(ctx)
+		b.footprint()
 		if b.dadns != nil {
 			b.dadns.proc.stop()
 		}

@@ -11,17 +11,11 @@ import (
 
 // planned is one zone ready to be written.
 type planned struct {
-	z    *zone.Zone // the projection (Stored); nil once kept in held
+	z    *zone.Zone // the projection (Stored); nil when unpacked from held
 	name zone.Name
 	hash string // the projection's canonical hash
 	rows []row
 	lim  limits // the column limits rows were checked against
-}
-
-// slim returns p without its zone, as held keeps it.
-func (p planned) slim() planned {
-	p.z = nil
-	return p
 }
 
 // Apply writes each zone's rows, replacing its previous rows as a diff
@@ -112,7 +106,7 @@ func (b *Backend) hold(chunk []planned) {
 	names := make([]zone.Name, len(chunk))
 	b.mu.Lock()
 	for i, p := range chunk {
-		b.held[p.name] = p.slim()
+		b.held[p.name] = holdOf(p)
 		delete(b.gone, p.name)
 		names[i] = p.name
 	}

@@ -27,8 +27,8 @@ type Backend struct {
 	gate mysqldb.Gate[limits] // whether the tables were found compatible, and their limits
 
 	mu   sync.Mutex
-	held map[zone.Name]planned // zones written since start, by Apply: what their rows must be (for Verify and Repair)
-	gone map[zone.Name]bool    // zones deleted since start and not applied since (for Repair)
+	held map[zone.Name]heldZone // zones written since start, by Apply: what their rows must be (for Verify and Repair)
+	gone map[zone.Name]bool     // zones deleted since start and not applied since (for Repair)
 	// reported are the zones not written since start whose rows Repair
 	// found wrong, with what is wrong (to warn once per change).
 	reported map[zone.Name]string
@@ -61,7 +61,7 @@ func New(opt Options) (*Backend, error) {
 	return &Backend{
 		opt: opt, db: db, log: opt.Logger, gate: mysqldb.Gate[limits]{Default: defaultLimits},
 		zt: "`" + opt.ZonesTable + "`", rt: "`" + opt.RecordsTable + "`",
-		held: map[zone.Name]planned{}, gone: map[zone.Name]bool{}, signed: map[zone.Name]projHash{}, audit: map[string]planned{},
+		held: map[zone.Name]heldZone{}, gone: map[zone.Name]bool{}, signed: map[zone.Name]projHash{}, audit: map[string]planned{},
 		ahead: mysqldb.ReadAhead[zone.Name]{Max: maxArgs, MaxAge: verdictAge},
 	}, nil
 }

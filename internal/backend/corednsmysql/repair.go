@@ -63,7 +63,7 @@ func (b *Backend) Repair(ctx context.Context) error {
 }
 
 // repairState copies what Repair compares with.
-func (b *Backend) repairState() (map[zone.Name]planned, []zone.Name) {
+func (b *Backend) repairState() (map[zone.Name]heldZone, []zone.Name) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	gone := slices.Sorted(maps.Keys(b.gone))
@@ -80,7 +80,7 @@ WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?, ?)`, b.opt.ZonesTable, b.o
 
 // repairHeld compares every zone written since start with its rows, a
 // batch of zones per read, and rewrites those that drifted.
-func (b *Backend) repairHeld(ctx context.Context, held map[zone.Name]planned) error {
+func (b *Backend) repairHeld(ctx context.Context, held map[zone.Name]heldZone) error {
 	names := slices.Sorted(maps.Keys(held))
 	for part := range batches(names, maxArgs) {
 		fqdns := make([]string, len(part))
@@ -96,7 +96,7 @@ func (b *Backend) repairHeld(ctx context.Context, held map[zone.Name]planned) er
 			return fmt.Errorf("coredns_mysql: repair: read rows: %w", err)
 		}
 		for _, n := range part {
-			p := held[n]
+			p := held[n].planned(n)
 			id, ok := ids[n.FQDN()]
 			what := "the zones row is missing"
 			if ok {
@@ -190,7 +190,7 @@ func (b *Backend) repairOrphans(ctx context.Context) error {
 // reportUnheld checks the zones not written since start, a batch per
 // read, and warns about each whose rows do not rebuild into a valid zone,
 // once per change of what is wrong.
-func (b *Backend) reportUnheld(ctx context.Context, held map[zone.Name]planned) error {
+func (b *Backend) reportUnheld(ctx context.Context, held map[zone.Name]heldZone) error {
 	all, err := b.Zones(ctx)
 	if err != nil {
 		return fmt.Errorf("coredns_mysql: repair: %w", err)

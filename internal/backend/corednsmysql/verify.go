@@ -20,13 +20,14 @@ import (
 // what differs, and left for the dispatcher's next apply (which rewrites
 // the zone's rows as a diff) or for Repair.
 func (b *Backend) Verify(ctx context.Context, name zone.Name, hash string) error {
-	want, proj := b.wanted(name, hash)
-	if proj != nil {
+	want, h := b.wanted(name, hash)
+	if h != nil {
 		if same, known := b.ahead.Take(name, func(names []zone.Name) (map[zone.Name]bool, error) {
 			return b.sameRowsMany(ctx, names)
 		}); known && same {
 			return nil
 		}
+		proj := h.planned(name)
 		have, err := b.zoneRows(ctx, name)
 		if errors.Is(err, backend.ErrNotFound) {
 			return fmt.Errorf("coredns_mysql: verify %s: %w: the zone has no zones row (%d rows missing)", name, backend.ErrMismatch, len(proj.rows))
@@ -34,7 +35,7 @@ func (b *Backend) Verify(ctx context.Context, name zone.Name, hash string) error
 		if err != nil {
 			return fmt.Errorf("coredns_mysql: verify %s: %w", name, err)
 		}
-		if what := drifted(*proj, have); what != "" {
+		if what := drifted(proj, have); what != "" {
 			return fmt.Errorf("coredns_mysql: verify %s: %w: %s", name, backend.ErrMismatch, what)
 		}
 		return nil
@@ -50,8 +51,9 @@ func (b *Backend) Verify(ctx context.Context, name zone.Name, hash string) error
 }
 
 // wanted returns the hash the rows should give for the pushed hash, and
-// the rows Apply wrote for it when it did since dadns started.
-func (b *Backend) wanted(name zone.Name, hash string) (string, *planned) {
+// what held keeps of the rows Apply wrote for it when it did since dadns
+// started.
+func (b *Backend) wanted(name zone.Name, hash string) (string, *heldZone) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	want := hash
@@ -140,12 +142,12 @@ func (r row) label() string { return r.host + " " + r.typ }
 // start or with a row that cannot be digested is reported as differing
 // (then read alone).
 func (b *Backend) sameRowsMany(ctx context.Context, names []zone.Name) (map[zone.Name]bool, error) {
-	plans := make(map[string]planned, len(names))
+	plans := make(map[zone.Name]heldZone, len(names))
 	args := make([]any, 0, len(names))
 	b.mu.Lock()
 	for _, n := range names {
-		if p, ok := b.held[n]; ok {
-			plans[n.FQDN()] = p
+		if h, ok := b.held[n]; ok {
+			plans[n] = h
 			args = append(args, n.FQDN())
 		}
 	}
@@ -165,14 +167,12 @@ func (b *Backend) sameRowsMany(ctx context.Context, names []zone.Name) (map[zone
 	if err != nil {
 		return nil, err
 	}
-	var r mysqldb.DigestRow
-	for name, p := range plans {
-		got, found := have[name]
-		if !found || twice[name] {
+	for n, h := range plans {
+		got, found := have[n.FQDN()]
+		if !found || twice[n.FQDN()] {
 			continue
 		}
-		want, ok := digest(&r, p.rows)
-		out[p.name] = ok && got == want
+		out[n] = h.sure && got == h.digest
 	}
 	return out, nil
 }
