@@ -180,11 +180,11 @@ func benchPushAndDispatch(b *testing.B, backends []string) {
 	if err := s.Forget(ctx, backends); err != nil {
 		b.Fatal(err)
 	}
-	var n atomic.Int64
+	var n, dues atomic.Int64
 	stop := make(chan struct{})
 	var workers sync.WaitGroup
 	for _, backend := range backends {
-		workers.Go(func() { dispatchWorker(b, s, backend, stop) })
+		workers.Go(func() { dispatchWorker(b, s, backend, stop, &dues) })
 	}
 	stmts0, synced0, cpu0, written0 := s.statements.Load(), s.synced.Load(), cpuTime(), bytesWritten()
 	pushers(b, &n, func(name string) error {
@@ -201,11 +201,12 @@ func benchPushAndDispatch(b *testing.B, backends []string) {
 	b.ReportMetric(float64(bytesWritten()-written0)/1024/pushes, "written-KiB/push")
 	b.ReportMetric(float64(s.statements.Load()-stmts0)/pushes, "stmts/push")
 	b.ReportMetric(float64(s.synced.Load()-synced0)/pushes, "fsyncs/push")
+	b.ReportMetric(float64(dues.Load())/pushes, "dues/push")
 }
 
 // dispatchWorker reads backend's due zones and records them applied until
-// stop is closed.
-func dispatchWorker(b *testing.B, s *Store, backend string, stop chan struct{}) {
+// stop is closed, counting its Due calls in dues.
+func dispatchWorker(b *testing.B, s *Store, backend string, stop chan struct{}, dues *atomic.Int64) {
 	ctx := context.Background()
 	for {
 		select {
@@ -214,6 +215,7 @@ func dispatchWorker(b *testing.B, s *Store, backend string, stop chan struct{}) 
 		default:
 		}
 		work, _, err := s.Due(ctx, backend, 500)
+		dues.Add(1)
 		if err != nil {
 			b.Error(err)
 			return
