@@ -451,6 +451,12 @@ func TestMigrationStateByZone(t *testing.T) {
 	if got := strings.Join(indexes, " "); got != "backend_state_next backend_state_pending" {
 		t.Fatalf("backend_state indexes after migrating: %s", got)
 	}
+	if err := s.db.QueryRow("SELECT sql FROM sqlite_master WHERE name = 'backend_state_pending'").Scan(&def); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(def, "(backend, seq, attempts) WHERE state = 'pending'") {
+		t.Fatalf("backend_state_pending after migrating: %s", def)
+	}
 	var pending int
 	if err := s.db.QueryRow("SELECT count(*) FROM backend_state INDEXED BY backend_state_pending WHERE state = 'pending'").Scan(&pending); err != nil || pending != 3 {
 		t.Fatalf("backend_state_pending holds %d rows (%v), want the 3 pending", pending, err)
