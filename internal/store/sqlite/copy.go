@@ -43,7 +43,10 @@ func (s *Store) Import(ctx context.Context, zones []store.Zone) error {
 			if err == nil {
 				return fmt.Errorf("zone %s: %w", z.Name, store.ErrNotEmpty)
 			}
-			seq := s.nextSeq()
+			seq, err := s.nextSeq(ctx, tx)
+			if err != nil {
+				return err
+			}
 			_, err = tx.ExecContext(ctx, `
 				INSERT INTO zones (name, version, seq, deleted, hash, serial, owner_host, owner_user,
 				                   created, updated, canonical, original)

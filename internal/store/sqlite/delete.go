@@ -50,8 +50,11 @@ func deleteTx(ctx context.Context, tx *sql.Tx, name string) (store.Zone, error) 
 
 // tombstone writes z (a tombstone) and makes it due.
 func (s *Store) tombstone(ctx context.Context, tx *sql.Tx, z store.Zone) error {
-	seq := s.nextSeq()
-	_, err := tx.ExecContext(ctx, `
+	seq, err := s.nextSeq(ctx, tx)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `
 		UPDATE zones SET version = ?, seq = ?, deleted = 1, hash = '',
 			canonical = '', original = '', updated = ?
 		WHERE name = ?`, z.Version, seq, store.UnixNano(z.Updated), z.Name)

@@ -37,11 +37,14 @@ func (s *Store) Put(ctx context.Context, z store.Zone) (store.Zone, error) {
 // putTx writes z as the next version of its name inside tx (the caller
 // holds wmu: s.write or a group commit).
 func (s *Store) putTx(ctx context.Context, tx *sql.Tx, z store.Zone, now time.Time) (store.Zone, error) {
-	seq := s.nextSeq()
+	seq, err := s.nextSeq(ctx, tx)
+	if err != nil {
+		return store.Zone{}, err
+	}
 	z.Updated = now
 	var created int64
 	args := []any{z.Name, seq, z.Hash, z.Serial, z.OwnerHost, z.OwnerUser, store.UnixNano(now), z.Canonical, z.Original}
-	err := tx.QueryRowContext(ctx, upsertSameOwner, args...).Scan(&z.Version, &created)
+	err = tx.QueryRowContext(ctx, upsertSameOwner, args...).Scan(&z.Version, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		// A tombstone comes back, or the zone changes hands.
 		err = tx.QueryRowContext(ctx, upsertZone, args...).Scan(&z.Version, &created)

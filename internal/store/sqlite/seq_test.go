@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/dadns/dadns/internal/store"
@@ -90,5 +92,79 @@ func TestHistoryPrunedInSteps(t *testing.T) {
 	if len(h) != store.HistoryLength || h[0].Version != pushes || h[len(h)-1].Version != pushes-store.HistoryLength+1 {
 		t.Fatalf("History = %d entries, versions %d..%d; want %d, %d..%d", len(h),
 			h[0].Version, h[len(h)-1].Version, store.HistoryLength, pushes, pushes-store.HistoryLength+1)
+	}
+}
+
+// TestSeqTwoProcesses opens the database twice, as dadns serve and a CLI
+// writing the same file would, and pushes from both in turn: no number is
+// handed out twice, and the counter row stays above every stored one.
+func TestSeqTwoProcesses(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dadns.db")
+	var stores []*Store
+	for range 2 {
+		s, err := Open(ctx, path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores = append(stores, s)
+	}
+	for i := range 40 {
+		mustPut(t, stores[i%2], fmt.Sprintf("p%d.example", i), 1)
+	}
+	var n, distinct, maxSeq, bound int64
+	if err := stores[0].db.QueryRow("SELECT count(*), count(DISTINCT seq), max(seq) FROM zones").Scan(&n, &distinct, &maxSeq); err != nil {
+		t.Fatal(err)
+	}
+	if err := stores[0].db.QueryRow("SELECT value FROM counters WHERE name = 'push'").Scan(&bound); err != nil {
+		t.Fatal(err)
+	}
+	if n != 40 || distinct != n || bound < maxSeq {
+		t.Fatalf("%d zones, %d distinct seqs, max %d, counter %d", n, distinct, maxSeq, bound)
+	}
+}
+
+// TestSeqBlockOfFailedPush: the push that reserves a block fails inside
+// its savepoint (its reservation rolled back with it) while the next push
+// of the group uses the block: the commit still leaves the counter row
+// above that push's number.
+func TestSeqBlockOfFailedPush(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	s.wmu.Lock()
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	writes := []func(ctx context.Context, tx *sql.Tx) error{
+		func(ctx context.Context, tx *sql.Tx) error { return nil }, // leads alone
+		func(ctx context.Context, tx *sql.Tx) error {
+			if _, err := s.nextSeq(ctx, tx); err != nil {
+				return err
+			}
+			return errors.New("refused")
+		},
+		func(ctx context.Context, tx *sql.Tx) error {
+			_, err := s.putTx(ctx, tx, store.Zone{Name: "b.example", Canonical: "b", Hash: store.HashText("b")}, s.now())
+			return err
+		},
+	}
+	for i, w := range writes {
+		wg.Go(func() { errs[i] = s.grouped(ctx, w) })
+		waitQueued(t, s, i)
+	}
+	s.wmu.Unlock()
+	wg.Wait()
+	if errs[0] != nil || errs[1] == nil || errs[2] != nil {
+		t.Fatalf("errors %v", errs)
+	}
+	var seq, bound int64
+	if err := s.db.QueryRow("SELECT seq FROM zones WHERE name = 'b.example'").Scan(&seq); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.QueryRow("SELECT value FROM counters WHERE name = 'push'").Scan(&bound); err != nil {
+		t.Fatal(err)
+	}
+	if bound < seq {
+		t.Fatalf("counter %d below the stored seq %d", bound, seq)
 	}
 }

@@ -96,7 +96,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	restarter := openDB(restarterDSN(source), &s.statements)
 	restarter.SetMaxOpenConns(1)
 	s.db, s.writer, s.writerSync, s.restarter = db, writer, syncFull, restarter
-	if err := errors.Join(s.migrate(ctx), s.loadSeq(ctx)); err != nil {
+	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		writer.Close()
 		restarter.Close()
