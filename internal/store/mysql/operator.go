@@ -196,6 +196,11 @@ func (s *Store) RecentFailures(ctx context.Context, limit int) ([]store.BackendS
 	return out, total, nil
 }
 
+// historyPruneEvery is how often (in versions of a zone) its history is
+// pruned back to store.HistoryLength entries: it holds fewer than
+// HistoryLength+historyPruneEvery.
+const historyPruneEvery = 8
+
 func recordHistory(ctx context.Context, tx *sql.Tx, z store.Zone) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO zone_history (zone, version, at, deleted, serial, owner_host, owner_user)
@@ -203,6 +208,13 @@ func recordHistory(ctx context.Context, tx *sql.Tx, z store.Zone) error {
 		z.Name, z.Version, store.UnixNano(z.Updated), z.Deleted, z.Serial, z.OwnerHost, z.OwnerUser)
 	if err != nil {
 		return err
+	}
+	if z.Version <= store.HistoryLength || z.Version%historyPruneEvery != 0 {
+		// A name has at most one history entry per version, so it has
+		// nothing to prune yet; past that, every historyPruneEvery-th
+		// version prunes (History reads the latest HistoryLength only),
+		// sparing the other pushes a statement and its round trip.
+		return nil
 	}
 	_, err = tx.ExecContext(ctx, `
 		DELETE FROM zone_history WHERE zone = ? AND id <= (

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -69,23 +70,25 @@ func benchDue(b *testing.B, n int, backlog bool) {
 		}
 	}
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		w, _, err := s.Due(ctx, "bind", 500)
 		if err != nil || len(w) == 0 {
 			b.Fatalf("Due = %d, %v", len(w), err)
 		}
 	}
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
 // bulkPut stores n small zones in one transaction.
-func bulkPut(b *testing.B, s *Store, n int, now time.Time) {
+func bulkPut(b testing.TB, s *Store, n int, now time.Time) {
 	b.Helper()
 	err := s.write(context.Background(), func(tx *sql.Tx) error {
 		for i := range n {
 			name := fmt.Sprintf("z%d.example", i)
 			z := store.Zone{Name: name, Canonical: zoneText(name, 1, 3), OwnerHost: "da1"}
 			z.Hash = store.HashText(z.Canonical)
-			if _, err := putTx(context.Background(), tx, z, now); err != nil {
+			if _, err := s.putTx(context.Background(), tx, z, now); err != nil {
 				return err
 			}
 		}
@@ -105,12 +108,13 @@ func BenchmarkPutConcurrent(b *testing.B) {
 		b.Fatal(err)
 	}
 	var n atomic.Int64
-	stmts0, synced0, cpu0 := s.statements.Load(), s.synced.Load(), cpuTime()
+	stmts0, synced0, cpu0, written0 := s.statements.Load(), s.synced.Load(), cpuTime(), bytesWritten()
 	pushers(b, &n, func(name string) error {
 		_, err := s.Put(ctx, store.Zone{Name: name, Canonical: zoneText(name, 1, 16), OwnerHost: "da1"})
 		return err
 	})
 	pushes := float64(n.Load())
+	b.ReportMetric(float64(bytesWritten()-written0)/1024/pushes, "written-KiB/push")
 	b.ReportMetric(float64(s.statements.Load()-stmts0)/pushes, "stmts/push")
 	b.ReportMetric(float64(s.synced.Load()-synced0)/pushes, "fsyncs/push")
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/pushes, "cpu-µs/push")
@@ -160,42 +164,29 @@ func cpuTime() time.Duration {
 // records them applied, and looks each push's owner up first (push.Save's
 // Live). It reports CPU per push, everything included.
 func BenchmarkPushAndDispatch(b *testing.B) {
+	benchPushAndDispatch(b, []string{"builtin"})
+}
+
+// BenchmarkPushAndDispatch7 is BenchmarkPushAndDispatch with seven backend
+// instances, each with its own worker, as in the largest deployments: every
+// push makes the zone due for each of them.
+func BenchmarkPushAndDispatch7(b *testing.B) {
+	benchPushAndDispatch(b, []string{"builtin", "bind", "nsd", "knot", "powerdns", "coredns", "bind2"})
+}
+
+func benchPushAndDispatch(b *testing.B, backends []string) {
 	ctx := context.Background()
 	s, _ := openTest(b)
-	if err := s.Forget(ctx, []string{"builtin"}); err != nil {
+	if err := s.Forget(ctx, backends); err != nil {
 		b.Fatal(err)
 	}
-	var n atomic.Int64
+	var n, dues atomic.Int64
 	stop := make(chan struct{})
-	workerDone := make(chan struct{})
-	go func() {
-		defer close(workerDone)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			work, _, err := s.Due(ctx, "builtin", 500)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			if len(work) == 0 {
-				time.Sleep(time.Millisecond)
-				continue
-			}
-			done := make([]store.Applied, 0, len(work))
-			for _, w := range work {
-				done = append(done, store.Applied{Name: w.Zone.Name, Version: w.Zone.Version, Hash: w.Zone.Hash})
-			}
-			if err := s.Applied(ctx, "builtin", done); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	}()
-	cpu0, written0 := cpuTime(), bytesWritten()
+	var workers sync.WaitGroup
+	for _, backend := range backends {
+		workers.Go(func() { dispatchWorker(b, s, backend, stop, &dues) })
+	}
+	stmts0, synced0, cpu0, written0 := s.statements.Load(), s.synced.Load(), cpuTime(), bytesWritten()
 	pushers(b, &n, func(name string) error {
 		if _, err := s.Live(ctx, []string{name}); err != nil {
 			return err
@@ -204,9 +195,44 @@ func BenchmarkPushAndDispatch(b *testing.B) {
 		return err
 	})
 	close(stop)
-	<-workerDone
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(n.Load()), "cpu-µs/push")
-	b.ReportMetric(float64(bytesWritten()-written0)/1024/float64(n.Load()), "written-KiB/push")
+	workers.Wait()
+	pushes := float64(n.Load())
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/pushes, "cpu-µs/push")
+	b.ReportMetric(float64(bytesWritten()-written0)/1024/pushes, "written-KiB/push")
+	b.ReportMetric(float64(s.statements.Load()-stmts0)/pushes, "stmts/push")
+	b.ReportMetric(float64(s.synced.Load()-synced0)/pushes, "fsyncs/push")
+	b.ReportMetric(float64(dues.Load())/pushes, "dues/push")
+}
+
+// dispatchWorker reads backend's due zones and records them applied until
+// stop is closed, counting its Due calls in dues.
+func dispatchWorker(b *testing.B, s *Store, backend string, stop chan struct{}, dues *atomic.Int64) {
+	ctx := context.Background()
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		work, _, err := s.Due(ctx, backend, 500)
+		dues.Add(1)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		if len(work) == 0 {
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		done := make([]store.Applied, 0, len(work))
+		for _, w := range work {
+			done = append(done, store.Applied{Name: w.Zone.Name, Version: w.Zone.Version, Hash: w.Zone.Hash})
+		}
+		if err := s.Applied(ctx, backend, done); err != nil {
+			b.Error(err)
+			return
+		}
+	}
 }
 
 // pushers runs push for new zone names from 16 concurrent pushers (2
@@ -240,4 +266,33 @@ func bytesWritten() int64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkSummary measures one backend's status counts (Summary, then
+// Pending) with 10,000 zones and seven backend instances, most zones
+// applied.
+func BenchmarkSummary(b *testing.B) {
+	ctx := context.Background()
+	s, clock := openTest(b)
+	backends := []string{"builtin", "bind", "nsd", "knot", "powerdns", "coredns", "bind2"}
+	if err := s.Forget(ctx, backends); err != nil {
+		b.Fatal(err)
+	}
+	bulkPut(b, s, 10_000, clock.Now())
+	if _, err := s.db.Exec("UPDATE backend_state SET state = 'applied', applied_version = desired_version, applied_at = 1"); err != nil {
+		b.Fatal(err)
+	}
+	for i := range 20 {
+		mustPut(b, s, fmt.Sprintf("z%d.example", i*97), 2)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		sum, err := s.Summary(ctx, "bind")
+		if err != nil || sum.Applied != 10_000-20 || sum.Behind != 20 {
+			b.Fatalf("Summary = %+v, %v", sum, err)
+		}
+		if _, _, err := s.Pending(ctx, "bind"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -32,8 +32,9 @@ func (s *Store) Export(ctx context.Context, fn func(store.Zone) error) error {
 	})
 }
 
-// Import writes zones as they are; the store must hold no zone rows
-// except those of earlier Import calls of the same copy.
+// Import writes zones as they are, due for every registered backend; the
+// store must hold no zone rows except those of earlier Import calls of the
+// same copy.
 func (s *Store) Import(ctx context.Context, zones []store.Zone) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		for _, z := range zones {
@@ -42,7 +43,7 @@ func (s *Store) Import(ctx context.Context, zones []store.Zone) error {
 			if err == nil {
 				return fmt.Errorf("zone %s: %w", z.Name, store.ErrNotEmpty)
 			}
-			seq, err := nextSeq(ctx, tx)
+			seq, err := s.nextSeq(ctx, tx)
 			if err != nil {
 				return err
 			}
@@ -53,6 +54,11 @@ func (s *Store) Import(ctx context.Context, zones []store.Zone) error {
 				z.Name, z.Version, seq, z.Deleted, z.Hash, z.Serial, z.OwnerHost, z.OwnerUser,
 				store.UnixNano(z.Created), store.UnixNano(z.Updated), z.Canonical, z.Original)
 			if err != nil {
+				return fmt.Errorf("zone %s: %w", z.Name, err)
+			}
+			// Due for every backend already registered, as a push would
+			// be (one registered later gets its rows then).
+			if err := markDue(ctx, tx, z.Name, z.Version, seq); err != nil {
 				return fmt.Errorf("zone %s: %w", z.Name, err)
 			}
 		}

@@ -106,6 +106,22 @@ func checkAcked(t *testing.T, path string, acked map[string]int64) {
 				name, v, z.Version, z.Canonical == zoneText(name, uint32(z.Version), 20))
 		}
 	}
+	// The push sequence is counted in memory and only a bound above it is
+	// stored: a push after the crash must still come after every stored one.
+	var maxSeq int64
+	if err := s.db.QueryRow("SELECT max(seq) FROM zones").Scan(&maxSeq); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, store.Zone{Name: "after.example", Canonical: zoneText("after.example", 1, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	var seq int64
+	if err := s.db.QueryRow("SELECT seq FROM zones WHERE name = 'after.example'").Scan(&seq); err != nil {
+		t.Fatal(err)
+	}
+	if seq <= maxSeq {
+		t.Fatalf("push after the crash got seq %d, not above the stored %d", seq, maxSeq)
+	}
 	if len(acked) != crashPushers*crashNamesEach {
 		t.Fatalf("acknowledged %d names, want %d", len(acked), crashPushers*crashNamesEach)
 	}

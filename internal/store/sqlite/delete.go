@@ -25,7 +25,7 @@ func (s *Store) Delete(ctx context.Context, name string) (store.Zone, error) {
 			return err
 		}
 		z.Updated = now
-		return tombstone(ctx, tx, z)
+		return s.tombstone(ctx, tx, z)
 	})
 	if err != nil {
 		return store.Zone{}, fmt.Errorf("store: delete %s: %w", n, err)
@@ -49,8 +49,8 @@ func deleteTx(ctx context.Context, tx *sql.Tx, name string) (store.Zone, error) 
 }
 
 // tombstone writes z (a tombstone) and makes it due.
-func tombstone(ctx context.Context, tx *sql.Tx, z store.Zone) error {
-	seq, err := nextSeq(ctx, tx)
+func (s *Store) tombstone(ctx context.Context, tx *sql.Tx, z store.Zone) error {
+	seq, err := s.nextSeq(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (s *Store) DeleteIfCurrent(ctx context.Context, name string, version int64,
 				store.ErrChanged, z.Version-1, z.OwnerHost, version, ownerHost)
 		}
 		z.Updated = now
-		return tombstone(ctx, tx, z)
+		return s.tombstone(ctx, tx, z)
 	})
 	if err != nil {
 		return store.Zone{}, fmt.Errorf("store: delete %s: %w", n, err)

@@ -97,7 +97,7 @@ func (s *Store) Due(ctx context.Context, backend string, limit int) ([]store.Wor
 var dueQuery = `
 	WITH due AS (
 		SELECT * FROM (
-			SELECT zone, seq, attempts FROM backend_state INDEXED BY backend_state_seq
+			SELECT zone, seq, attempts FROM backend_state INDEXED BY backend_state_pending
 			WHERE backend = ?1 AND state = 'pending'
 			ORDER BY seq LIMIT ?3)
 		UNION ALL

@@ -13,18 +13,28 @@ const maxGroup = 256
 
 // groupWrite is one caller's part of a group commit.
 type groupWrite struct {
-	fn   func(ctx context.Context, tx *sql.Tx) error
-	done chan error
+	fn     func(ctx context.Context, tx *sql.Tx) error
+	weight int // rows it writes, for a group's maxWeight
+	done   chan error
 }
 
 // grouper batches concurrent pushes into one transaction, so that sixteen
 // DirectAdmin pushers cost one fsync rather than sixteen. Each write runs in
 // its own savepoint: one failing write is rolled back alone, and every
 // caller learns its own outcome only after the shared commit is durable.
+// The backend workers' bookkeeping (Applied, Failed) has a grouper of its
+// own, whose commits are not fsynced, as writeRelaxed's.
 type grouper struct {
-	mu      sync.Mutex
-	queue   []*groupWrite
-	leading bool
+	// sync is the commit's synchronous setting: syncFull for pushes,
+	// syncNormal for backend bookkeeping (see writeRelaxed).
+	sync string
+	// maxWeight bounds the rows one group writes (0: no bound), so that
+	// a push waits for at most that many bookkeeping rows; a write
+	// heavier than it runs alone.
+	maxWeight int
+	mu        sync.Mutex
+	queue     []*groupWrite
+	leading   bool
 }
 
 // grouped runs fn inside a group commit and returns once it is durable (or
@@ -34,37 +44,47 @@ type grouper struct {
 // may roll the whole transaction back on an interrupt). ctx only bounds
 // the wait to join a group.
 func (s *Store) grouped(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.groupedIn(&s.group, ctx, 1, fn)
+}
+
+// groupedIn is grouped in group g, for a write of weight rows.
+func (s *Store) groupedIn(g *grouper, ctx context.Context, weight int, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	w := &groupWrite{fn: fn, done: make(chan error, 1)}
-	g := &s.group
+	w := &groupWrite{fn: fn, weight: weight, done: make(chan error, 1)}
 	g.mu.Lock()
 	g.queue = append(g.queue, w)
 	lead := !g.leading
 	g.leading = true
 	g.mu.Unlock()
 	if lead {
-		s.lead()
+		s.lead(g)
 	}
 	return <-w.done
 }
 
 // lead commits one batch; writes queued meanwhile get a new leader.
-func (s *Store) lead() {
-	g := &s.group
+func (s *Store) lead(g *grouper) {
 	g.mu.Lock()
-	n := min(len(g.queue), maxGroup)
+	n, weight := 1, g.queue[0].weight
+	for n < min(len(g.queue), maxGroup) {
+		weight += g.queue[n].weight
+		if g.maxWeight > 0 && weight > g.maxWeight {
+			break
+		}
+		n++
+	}
 	batch := g.queue[:n:n]
 	g.queue = g.queue[n:]
 	g.mu.Unlock()
 
-	s.commitGroup(batch)
+	s.commitGroup(g.sync, batch)
 
 	g.mu.Lock()
 	if len(g.queue) > 0 {
 		g.mu.Unlock()
-		go s.lead()
+		go s.lead(g)
 		return
 	}
 	g.leading = false
@@ -75,12 +95,12 @@ func (s *Store) lead() {
 // makes SQLite roll the whole transaction back (SQLITE_FULL, say) fails
 // alone: the others run again in a new transaction. A failed commit fails
 // every write of the batch; none of them is acknowledged.
-func (s *Store) commitGroup(batch []*groupWrite) {
+func (s *Store) commitGroup(mode string, batch []*groupWrite) {
 	ctx := context.Background()
 	for len(batch) > 0 {
 		errs := make([]error, len(batch))
 		aborted := -1
-		err := s.write(ctx, func(tx *sql.Tx) error {
+		err := s.writeSync(ctx, mode, func(tx *sql.Tx) error {
 			if len(batch) == 1 {
 				// Alone in its transaction, a write needs no savepoint:
 				// its failure rolls the whole transaction back (one

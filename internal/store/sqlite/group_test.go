@@ -107,3 +107,92 @@ func TestLoneWriteWithoutSavepoint(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestBookkeepingGrouped queues the applied marks of several backends and
+// a failing bookkeeping write behind a held writer lock: the marks share
+// relaxed commits of at most recordChunk rows, each is recorded, and only
+// the failing write is undone.
+func TestBookkeepingGrouped(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	backends := []string{"b0", "b1", "b2", "b3"}
+	if err := s.Forget(ctx, backends); err != nil {
+		t.Fatal(err)
+	}
+	var zones []store.Zone
+	for i := range 30 {
+		zones = append(zones, mustPut(t, s, fmt.Sprintf("z%d.example", i), 1))
+	}
+	marks := func(from, to int) []store.Applied {
+		var out []store.Applied
+		for _, z := range zones[from:to] {
+			out = append(out, store.Applied{Name: z.Name, Version: z.Version, Hash: z.Hash})
+		}
+		return out
+	}
+	synced0, relaxed0 := s.synced.Load(), s.relaxed.Load()
+	s.wmu.Lock()
+	var wg sync.WaitGroup
+	errs := make([]error, len(backends)+1)
+	// The first write leads alone (its commit waits for the lock); the
+	// others queue behind it: 10 + 1 + 30 rows in the next commit, then 30.
+	queue := []func() error{
+		func() error { return s.Applied(ctx, "b0", marks(0, 10)) },
+		func() error { return s.Applied(ctx, "b1", marks(0, 10)) },
+		func() error {
+			return s.groupedIn(&s.books, ctx, 1, func(ctx context.Context, tx *sql.Tx) error {
+				if _, err := tx.ExecContext(ctx, "UPDATE backends SET last_applied = -1"); err != nil {
+					return err
+				}
+				return errors.New("refused")
+			})
+		},
+		func() error { return s.Applied(ctx, "b2", marks(0, 30)) },
+		func() error { return s.Applied(ctx, "b3", marks(0, 30)) },
+	}
+	for i, fn := range queue {
+		wg.Go(func() { errs[i] = fn() })
+		waitQueuedIn(t, &s.books, i)
+	}
+	s.wmu.Unlock()
+	wg.Wait()
+	for i, err := range errs {
+		if (err != nil) != (i == 2) {
+			t.Fatalf("write %d: %v", i, err)
+		}
+	}
+	if n := s.relaxed.Load() - relaxed0; n != 3 {
+		t.Fatalf("%d relaxed commits, want 3", n)
+	}
+	if n := s.synced.Load() - synced0; n != 0 {
+		t.Fatalf("%d fsynced commits for bookkeeping", n)
+	}
+	for _, b := range backends {
+		sum, err := s.Summary(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 30
+		if b == "b0" || b == "b1" {
+			want = 10
+		}
+		if sum.Applied != want || sum.LastApplied.IsZero() {
+			t.Fatalf("%s: %+v, want %d applied", b, sum, want)
+		}
+	}
+}
+
+// waitQueuedIn is waitQueued for grouper g.
+func waitQueuedIn(t *testing.T, g *grouper, i int) {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		g.mu.Lock()
+		n, leading := len(g.queue), g.leading
+		g.mu.Unlock()
+		if leading && n == i {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("write %d never queued", i)
+}

@@ -165,7 +165,7 @@ func mustPutLocked(t *testing.T, s *Store, name string, serial uint32) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := putTx(context.Background(), tx, z, s.now()); err != nil {
+	if _, err := s.putTx(context.Background(), tx, z, s.now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {

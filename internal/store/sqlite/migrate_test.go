@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -200,60 +201,177 @@ func TestRelaxedConnectionOnlyForBookkeeping(t *testing.T) {
 	}
 }
 
+// createAtVersion creates a database at path with the migrations up to
+// version v only, as an older dadns left it.
+func createAtVersion(t *testing.T, path string, v int) *sql.DB {
+	t.Helper()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(ON)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.SetMaxOpenConns(1)
+	t.Cleanup(func() { raw.Close() })
+	for _, m := range ms[:v] {
+		if _, err := raw.Exec(m.sql); err != nil {
+			t.Fatalf("%s: %v", m.name, err)
+		}
+	}
+	if _, err := raw.Exec(fmt.Sprintf("PRAGMA user_version = %d", v)); err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// oldStateRow is one backend_state row of a database at schema version 3
+// or earlier, in its columns' order.
+type oldStateRow struct {
+	backend, zone         string
+	desired, seq          int64
+	state                 string
+	appliedVersion        int64
+	appliedHash           string
+	appliedAt, attempts   int64
+	lastError             string
+	failedAt, nextAttempt int64
+}
+
+// fillOld writes, with the SQL of schema versions 1 to 3, zones (one a
+// tombstone), backends bind and nsd, and a backend_state row in every
+// state. now is the test clock's time in unix nanoseconds.
+func fillOld(t *testing.T, raw *sql.DB, now int64) []oldStateRow {
+	t.Helper()
+	zones := []struct {
+		name    string
+		version int64
+		deleted bool
+	}{
+		{"pending.example", 1, false}, {"applied.example", 2, false}, {"due.example", 1, false},
+		{"later.example", 1, false}, {"permanent.example", 1, false}, {"gone.example", 2, true},
+	}
+	for i, z := range zones {
+		text, hash := "", ""
+		if !z.deleted {
+			text = zoneText(z.name, 1, 3)
+			hash = store.HashText(text)
+		}
+		if _, err := raw.Exec(`INSERT INTO zones (name, version, seq, deleted, hash, serial, owner_host, owner_user,
+			created, updated, canonical, original) VALUES (?, ?, ?, ?, ?, 1, 'da1', 'alice', ?, ?, ?, ?)`,
+			z.name, z.version, i+1, z.deleted, hash, now, now+int64(i), text, "; as pushed\n"+text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := raw.Exec("UPDATE counters SET value = ? WHERE name = 'push'", len(zones)); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"bind", "nsd"} {
+		if _, err := raw.Exec("INSERT INTO backends (name, added) VALUES (?, ?)", b, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	min := int64(time.Minute)
+	rows := []oldStateRow{
+		{"bind", "pending.example", 1, 1, "pending", 0, "", 0, 0, "", 0, 0},
+		{"bind", "applied.example", 2, 2, "applied", 2, "h2", now + 5, 0, "", 0, 0},
+		{"bind", "due.example", 1, 3, "failed", 0, "", 0, 2, "refused", now, now + min},
+		{"bind", "later.example", 1, 4, "failed", 0, "", 0, 1, "refused", now, now + 60*min},
+		{"bind", "permanent.example", 1, 5, "permanent", 0, "", 0, 1, "bad", now + 1, 0},
+		{"bind", "gone.example", 2, 6, "applied", 2, "", now + 9, 0, "", 0, 0},
+		{"nsd", "pending.example", 1, 1, "applied", 1, "h1", now + 3, 0, "", 0, 0},
+		{"nsd", "applied.example", 2, 2, "pending", 1, "h1", now + 2, 0, "", 0, 0},
+		{"nsd", "due.example", 1, 3, "applied", 1, "h1", now + 4, 0, "", 0, 0},
+		{"nsd", "later.example", 1, 4, "applied", 1, "h1", now + 4, 0, "", 0, 0},
+		{"nsd", "permanent.example", 1, 5, "applied", 1, "h1", now + 4, 0, "", 0, 0},
+		{"nsd", "gone.example", 2, 6, "pending", 1, "h1", now + 1, 0, "", 0, 0},
+	}
+	for _, r := range rows {
+		if _, err := raw.Exec(`INSERT INTO backend_state (backend, zone, desired_version, seq, state,
+			applied_version, applied_hash, applied_at, attempts, last_error, failed_at, next_attempt)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.backend, r.zone, r.desired, r.seq, r.state,
+			r.appliedVersion, r.appliedHash, r.appliedAt, r.attempts, r.lastError, r.failedAt, r.nextAttempt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rows
+}
+
+// stateRows reads every backend_state row, by backend then zone.
+func stateRows(t *testing.T, q querier) []oldStateRow {
+	t.Helper()
+	rows, err := q.QueryContext(context.Background(), `SELECT backend, zone, desired_version, seq, state,
+		applied_version, applied_hash, applied_at, attempts, last_error, failed_at, next_attempt
+		FROM backend_state ORDER BY backend, zone`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []oldStateRow
+	for rows.Next() {
+		var r oldStateRow
+		if err := rows.Scan(&r.backend, &r.zone, &r.desired, &r.seq, &r.state, &r.appliedVersion,
+			&r.appliedHash, &r.appliedAt, &r.attempts, &r.lastError, &r.failedAt, &r.nextAttempt); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func checkIntegrity(t *testing.T, s *Store) {
+	t.Helper()
+	for _, pragma := range []string{"integrity_check", "foreign_key_check"} {
+		rows, err := s.db.Query("PRAGMA " + pragma)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			cols, _ := rows.Columns()
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, fmt.Sprint(vals...))
+		}
+		rows.Close()
+		if pragma == "integrity_check" && strings.Join(got, ",") != "ok" || pragma == "foreign_key_check" && len(got) > 0 {
+			t.Fatalf("%s: %v", pragma, got)
+		}
+	}
+}
+
 // TestMigrationLeanIndexes opens a database at schema version 2 holding
-// zones in every backend state and checks that migration 003 makes
-// backend_state_next partial (failed and permanent rows only) with every
-// row still found: pending and due retries by Due, the next retry's time,
-// RetryNow, the operator's failure list.
+// zones in every backend state and checks that migration 003 (and those
+// after it) keep backend_state_next partial (failed and permanent rows
+// only) with every row still found: pending and due retries by Due, the
+// next retry's time, RetryNow, the operator's failure list.
 func TestMigrationLeanIndexes(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "dadns.db")
 	clock := newClock()
+	now := clock.Now()
+	raw := createAtVersion(t, path, 2)
+	fillOld(t, raw, store.UnixNano(now))
+	raw.Close()
+
 	s, err := Open(ctx, path, Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []string{"pending.example", "applied.example", "due.example", "later.example", "permanent.example"} {
-		mustPut(t, s, n, 1)
-	}
-	mustDue(t, s, "bind", 10) // registers bind: every zone pending
-	if err := s.Applied(ctx, "bind", []store.Applied{{Name: "applied.example", Version: 1, Hash: testZone("applied.example", 1).Hash}}); err != nil {
-		t.Fatal(err)
-	}
-	now := clock.Now()
-	if err := s.Failed(ctx, "bind", []store.Failure{
-		{Name: "due.example", Version: 1, Err: "refused", Next: now.Add(time.Minute)},
-		{Name: "later.example", Version: 1, Err: "refused", Next: now.Add(time.Hour)},
-		{Name: "permanent.example", Version: 1, Err: "bad", Permanent: true},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	// Back to version 2's schema: migration 003 changes only this index.
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
-		"DROP INDEX backend_state_next",
-		"CREATE INDEX backend_state_next ON backend_state(backend, state, next_attempt)",
-		"PRAGMA user_version = 2",
-	} {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	raw.Close()
-
-	s, err = Open(ctx, path, Options{Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer s.Close()
-	if v, _ := userVersion(ctx, s.db); v != 3 {
-		t.Fatalf("user_version %d after migrating, want 3", v)
+	ms, _ := migrations()
+	if v, _ := userVersion(ctx, s.db); v != len(ms) {
+		t.Fatalf("user_version %d after migrating, want %d", v, len(ms))
 	}
 	var def string
 	if err := s.db.QueryRow("SELECT sql FROM sqlite_master WHERE name = 'backend_state_next'").Scan(&def); err != nil {
@@ -266,10 +384,7 @@ func TestMigrationLeanIndexes(t *testing.T) {
 	if err := s.db.QueryRow("SELECT count(*) FROM backend_state INDEXED BY backend_state_next WHERE state IN ('failed', 'permanent')").Scan(&entries); err != nil || entries != 3 {
 		t.Fatalf("backend_state_next holds %d rows (%v), want the 3 failed and permanent", entries, err)
 	}
-	var check string
-	if err := s.db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
-		t.Fatalf("integrity_check: %s %v", check, err)
-	}
+	checkIntegrity(t, s)
 	clock.Advance(2 * time.Minute)
 	w, next := mustDue(t, s, "bind", 10)
 	if got := strings.Join(dueNames(w), " "); got != "pending.example@1 due.example@1" {
@@ -284,5 +399,266 @@ func TestMigrationLeanIndexes(t *testing.T) {
 	fails, total, err := s.RecentFailures(ctx, 10)
 	if err != nil || total != 3 || len(fails) != 3 {
 		t.Fatalf("RecentFailures = %d of %d, %v; want 3", len(fails), total, err)
+	}
+}
+
+// TestMigrationStateByZone opens a database at schema version 3 and checks
+// that migration 004 keeps every backend_state row as it was, now keyed by
+// (zone, backend), with only pending rows in backend_state_pending, each
+// backend's latest applied mark in backends.last_applied, and the store
+// working on it: due work, summaries, a new push due for both backends.
+func TestMigrationStateByZone(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dadns.db")
+	clock := newClock()
+	now := clock.Now()
+	raw := createAtVersion(t, path, 3)
+	before := fillOld(t, raw, store.UnixNano(now))
+	beforeRows := stateRows(t, raw)
+	raw.Close()
+
+	s, err := Open(ctx, path, Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ms, _ := migrations()
+	if v, _ := userVersion(ctx, s.db); v != len(ms) {
+		t.Fatalf("user_version %d after migrating, want %d", v, len(ms))
+	}
+	checkIntegrity(t, s)
+	if after := stateRows(t, s.db); fmt.Sprint(after) != fmt.Sprint(beforeRows) || len(after) != len(before) {
+		t.Fatalf("backend_state after migrating:\n%v\nbefore:\n%v", after, beforeRows)
+	}
+	var def string
+	if err := s.db.QueryRow("SELECT sql FROM sqlite_master WHERE name = 'backend_state'").Scan(&def); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(def, "PRIMARY KEY (zone, backend)") {
+		t.Fatalf("backend_state after migrating: %s", def)
+	}
+	var indexes []string
+	rows, err := s.db.Query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'backend_state' AND sql IS NOT NULL ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		_ = rows.Scan(&n)
+		indexes = append(indexes, n)
+	}
+	rows.Close()
+	if got := strings.Join(indexes, " "); got != "backend_state_next backend_state_pending" {
+		t.Fatalf("backend_state indexes after migrating: %s", got)
+	}
+	if err := s.db.QueryRow("SELECT sql FROM sqlite_master WHERE name = 'backend_state_pending'").Scan(&def); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(def, "(backend, seq, attempts) WHERE state = 'pending'") {
+		t.Fatalf("backend_state_pending after migrating: %s", def)
+	}
+	var pending int
+	if err := s.db.QueryRow("SELECT count(*) FROM backend_state INDEXED BY backend_state_pending WHERE state = 'pending'").Scan(&pending); err != nil || pending != 3 {
+		t.Fatalf("backend_state_pending holds %d rows (%v), want the 3 pending", pending, err)
+	}
+	for b, want := range map[string]int64{"bind": store.UnixNano(now) + 9, "nsd": store.UnixNano(now) + 4} {
+		var got int64
+		if err := s.db.QueryRow("SELECT last_applied FROM backends WHERE name = ?", b).Scan(&got); err != nil || got != want {
+			t.Fatalf("%s: last_applied %d (%v), want %d", b, got, err, want)
+		}
+	}
+	sum, err := s.Summary(ctx, "nsd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Applied != 4 || sum.Behind != 2 || sum.Failing != 0 || !sum.LastApplied.Equal(now.Add(4)) {
+		t.Fatalf("nsd summary after migrating: %+v", sum)
+	}
+	clock.Advance(2 * time.Minute)
+	if w, _ := mustDue(t, s, "nsd", 10); strings.Join(dueNames(w), " ") != "applied.example@2 gone.example@2" {
+		t.Fatalf("nsd due after migrating: %v", dueNames(w))
+	}
+	if w, _ := mustDue(t, s, "bind", 10); strings.Join(dueNames(w), " ") != "pending.example@1 due.example@1" {
+		t.Fatalf("bind due after migrating: %v", dueNames(w))
+	}
+	z := mustPut(t, s, "new.example", 1)
+	if z.Version != 1 {
+		t.Fatalf("new zone version %d", z.Version)
+	}
+	for _, b := range []string{"bind", "nsd"} {
+		if st := stateOf(t, s, "new.example", b); st.State != store.StatePending || st.DesiredVersion != 1 {
+			t.Fatalf("new zone on %s: %+v", b, st)
+		}
+	}
+	if err := s.Applied(ctx, "nsd", []store.Applied{{Name: "applied.example", Version: 2, Hash: "h2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := s.Summary(ctx, "nsd"); err != nil || sum.Applied != 5 || sum.Behind != 2 || !sum.LastApplied.Equal(clock.Now()) {
+		t.Fatalf("nsd summary after an applied mark: %+v, %v", sum, err)
+	}
+}
+
+// TestMigrationHistoryByZone opens a database at schema version 4 with
+// zone histories and checks that migration 005 keeps every entry, now
+// keyed by (zone, version), that History reads them as before, that new
+// pushes add to them and prune them, and that a purge still takes a zone's
+// history along.
+func TestMigrationHistoryByZone(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dadns.db")
+	clock := newClock()
+	now := store.UnixNano(clock.Now())
+	raw := createAtVersion(t, path, 4)
+	for _, z := range []struct {
+		name     string
+		versions int
+	}{{"long.example", 25}, {"short.example", 3}} {
+		text := zoneText(z.name, 1, 3)
+		if _, err := raw.Exec(`INSERT INTO zones (name, version, seq, deleted, hash, serial, owner_host, owner_user,
+			created, updated, canonical, original) VALUES (?, ?, 1, 0, ?, 1, 'da1', 'alice', ?, ?, ?, '')`,
+			z.name, z.versions, store.HashText(text), now, now, text); err != nil {
+			t.Fatal(err)
+		}
+		for v := 1; v <= z.versions; v++ {
+			if _, err := raw.Exec(`INSERT INTO zone_history (zone, version, at, deleted, serial, owner_host, owner_user)
+				VALUES (?, ?, ?, 0, ?, ?, 'alice')`, z.name, v, now+int64(v), 100+v, fmt.Sprintf("da%d", v%3)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	raw.Close()
+
+	s, err := Open(ctx, path, Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	checkIntegrity(t, s)
+	var def string
+	if err := s.db.QueryRow("SELECT sql FROM sqlite_master WHERE name = 'zone_history'").Scan(&def); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(def, "PRIMARY KEY (zone, version)") {
+		t.Fatalf("zone_history after migrating: %s", def)
+	}
+	var n int
+	if err := s.db.QueryRow("SELECT count(*) FROM zone_history").Scan(&n); err != nil || n != 28 {
+		t.Fatalf("zone_history holds %d entries (%v), want 28", n, err)
+	}
+	h, err := s.History(ctx, "long.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != store.HistoryLength {
+		t.Fatalf("History = %d entries, want %d", len(h), store.HistoryLength)
+	}
+	for i, e := range h {
+		v := int64(25 - i)
+		if e.Version != v || e.Serial != uint32(100+v) || e.OwnerHost != fmt.Sprintf("da%d", v%3) ||
+			!e.At.Equal(store.FromUnixNano(now+v)) || e.Deleted {
+			t.Fatalf("History[%d] = %+v, want version %d", i, e, v)
+		}
+	}
+	// Version 26 lands on the existing entries; by version 32 the history
+	// has been pruned back to its last HistoryLength.
+	for range 7 {
+		z := testZone("long.example", 7)
+		z.OwnerHost, z.OwnerUser = "da1", "alice"
+		if _, err := s.Put(ctx, z); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.db.QueryRow("SELECT count(*) FROM zone_history WHERE zone = 'long.example'").Scan(&n); err != nil || n != store.HistoryLength {
+		t.Fatalf("long.example keeps %d entries (%v) after pruning, want %d", n, err, store.HistoryLength)
+	}
+	if h, _ := s.History(ctx, "long.example"); len(h) == 0 || h[0].Version != 32 || h[len(h)-1].Version != 32-store.HistoryLength+1 {
+		t.Fatalf("History after pushes: %+v", h)
+	}
+	mustDelete(t, s, "short.example")
+	clock.Advance(time.Hour)
+	if n, err := s.Purge(ctx, clock.Now()); err != nil || n != 1 {
+		t.Fatalf("Purge = %d, %v", n, err)
+	}
+	if h, err := s.History(ctx, "short.example"); err != nil || len(h) != 0 {
+		t.Fatalf("purged zone keeps history: %+v, %v", h, err)
+	}
+}
+
+// TestMigrationStateRowsComplete opens a database at schema version 5 in
+// which a zone has no row for a registered backend (as an Import into a
+// store with backends left it) and checks that migration 006 adds it,
+// pending, so the zone is due and the status counts are right.
+func TestMigrationStateRowsComplete(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dadns.db")
+	clock := newClock()
+	now := store.UnixNano(clock.Now())
+	raw := createAtVersion(t, path, 5)
+	for i, name := range []string{"kept.example", "imported.example"} {
+		text := zoneText(name, 1, 3)
+		if _, err := raw.Exec(`INSERT INTO zones (name, version, seq, deleted, hash, serial, owner_host, owner_user,
+			created, updated, canonical, original) VALUES (?, 3, ?, 0, ?, 1, 'da1', 'alice', ?, ?, ?, '')`,
+			name, i+1, store.HashText(text), now, now, text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		"INSERT INTO backends (name, added) VALUES ('bind', 0)",
+		`INSERT INTO backend_state (backend, zone, desired_version, seq, state, applied_version)
+			VALUES ('bind', 'kept.example', 3, 1, 'applied', 3)`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+
+	s, err := Open(ctx, path, Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	checkIntegrity(t, s)
+	if st := stateOf(t, s, "imported.example", "bind"); st.State != store.StatePending || st.DesiredVersion != 3 || st.AppliedVersion != 0 {
+		t.Fatalf("imported.example on bind after migrating: %+v", st)
+	}
+	if st := stateOf(t, s, "kept.example", "bind"); st.State != store.StateApplied {
+		t.Fatalf("kept.example on bind after migrating: %+v", st)
+	}
+	if w, _ := mustDue(t, s, "bind", 10); strings.Join(dueNames(w), " ") != "imported.example@3" {
+		t.Fatalf("due after migrating: %v", dueNames(w))
+	}
+	if sum, err := s.Summary(ctx, "bind"); err != nil || sum.Applied != 1 || sum.Behind != 1 {
+		t.Fatalf("summary after migrating: %+v, %v", sum, err)
+	}
+}
+
+// TestImportDueForRegisteredBackends imports zones into a store whose
+// backends are already registered: each zone is due for each of them,
+// and the status counts agree.
+func TestImportDueForRegisteredBackends(t *testing.T) {
+	ctx := context.Background()
+	s, clock := openTest(t)
+	if err := s.Forget(ctx, []string{"bind", "nsd"}); err != nil {
+		t.Fatal(err)
+	}
+	live := testZone("live.example", 4)
+	live.Version, live.Hash, live.Created, live.Updated = 7, store.HashText(live.Canonical), clock.Now(), clock.Now()
+	gone := store.Zone{Name: "gone.example", Version: 3, Deleted: true, Created: clock.Now(), Updated: clock.Now()}
+	if err := s.Import(ctx, []store.Zone{live, gone}); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"bind", "nsd"} {
+		w, _ := mustDue(t, s, b, 10)
+		if got := strings.Join(dueNames(w), " "); got != "live.example@7 gone.example@3" {
+			t.Fatalf("%s: due after import: %s", b, got)
+		}
+		if sum, err := s.Summary(ctx, b); err != nil || sum.Applied != 0 || sum.Behind != 2 {
+			t.Fatalf("%s: summary after import: %+v, %v", b, sum, err)
+		}
+	}
+	applyAll(t, s, "bind")
+	if sum, err := s.Summary(ctx, "bind"); err != nil || sum.Applied != 1 || sum.Behind != 0 {
+		t.Fatalf("bind: summary after applying: %+v, %v", sum, err)
 	}
 }

@@ -194,23 +194,30 @@ func (s *Store) RecentFailures(ctx context.Context, limit int) ([]store.BackendS
 	return out, total, nil
 }
 
+// historyPruneEvery is how often (in versions of a zone) its history is
+// pruned back to store.HistoryLength entries: it holds fewer than
+// HistoryLength+historyPruneEvery.
+const historyPruneEvery = 8
+
 func recordHistory(ctx context.Context, tx *sql.Tx, z store.Zone) error {
+	// OR REPLACE: a version has one entry; should an older database hold
+	// one for this version already, the push is not refused for it.
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO zone_history (zone, version, at, deleted, serial, owner_host, owner_user)
+		INSERT OR REPLACE INTO zone_history (zone, version, at, deleted, serial, owner_host, owner_user)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		z.Name, z.Version, store.UnixNano(z.Updated), z.Deleted, z.Serial, z.OwnerHost, z.OwnerUser)
 	if err != nil {
 		return err
 	}
-	if z.Version <= store.HistoryLength {
+	if z.Version <= store.HistoryLength || z.Version%historyPruneEvery != 0 {
 		// A name has at most one history entry per version it had, so it
-		// has nothing to prune yet.
+		// has nothing to prune yet; past that, every historyPruneEvery-th
+		// version prunes (History reads the latest HistoryLength only),
+		// sparing the other pushes a statement and the pages it writes.
 		return nil
 	}
-	_, err = tx.ExecContext(ctx, `
-		DELETE FROM zone_history WHERE zone = ?1 AND id <= (
-			SELECT id FROM zone_history WHERE zone = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)`,
-		z.Name, store.HistoryLength)
+	_, err = tx.ExecContext(ctx, "DELETE FROM zone_history WHERE zone = ? AND version <= ?",
+		z.Name, z.Version-store.HistoryLength)
 	return err
 }
 
@@ -221,7 +228,7 @@ func (s *Store) History(ctx context.Context, zone string) ([]store.HistoryEntry,
 	}
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT version, at, deleted, serial, owner_host, owner_user FROM zone_history
-		WHERE zone = ? ORDER BY id DESC LIMIT ?`, n, store.HistoryLength)
+		WHERE zone = ? ORDER BY version DESC LIMIT ?`, n, store.HistoryLength)
 	if err != nil {
 		return nil, fmt.Errorf("store: history %s: %w", n, err)
 	}

@@ -17,6 +17,13 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		nextAttemptQuery: {"bind", 0},
 		retryNowQuery:    {0, "bind", 0},
 		"UPDATE backend_state SET state = 'pending' WHERE zone = ?": {"example.com"},
+		appliedBatchQuery(2): {"bind", 0, "example.com", 1, "h", nil, nil, nil},
+		"SELECT * FROM backend_state WHERE zone = ? AND backend = ?": {"example.com", "bind"},
+	}
+	// The status queries read a backend's rows through the partial
+	// indexes or by key, never its every row.
+	for _, q := range []string{countAppliedQuery, countBehindQuery, oldestPendingQuery, pendingQuery} {
+		queries[q] = []any{"bind"}
 	}
 	for q, args := range queries {
 		plan := queryPlan(t, s, q, args)
@@ -28,6 +35,10 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		// backend's every row in its primary key.
 		if strings.Contains(q, "next_attempt >") && !strings.Contains(plan, "backend_state_next") {
 			t.Errorf("query plan scans a table:\n%s\nfor %s", plan, q)
+		}
+		// Pending work comes from its index alone (migration 007).
+		if q == dueQuery && !strings.Contains(plan, "COVERING INDEX backend_state_pending") {
+			t.Errorf("the work query reads the table for pending rows:\n%s", plan)
 		}
 	}
 }

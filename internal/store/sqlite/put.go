@@ -25,7 +25,7 @@ func (s *Store) Put(ctx context.Context, z store.Zone) (store.Zone, error) {
 	var saved store.Zone
 	err = s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
-		saved, err = putTx(ctx, tx, z, now)
+		saved, err = s.putTx(ctx, tx, z, now)
 		return err
 	})
 	if err != nil {
@@ -34,27 +34,32 @@ func (s *Store) Put(ctx context.Context, z store.Zone) (store.Zone, error) {
 	return saved, nil
 }
 
-// putTx writes z as the next version of its name inside tx.
-func putTx(ctx context.Context, tx *sql.Tx, z store.Zone, now time.Time) (store.Zone, error) {
-	prev, err := previous(ctx, tx, z.Name)
+// putTx writes z as the next version of its name inside tx (the caller
+// holds wmu: s.write or a group commit).
+func (s *Store) putTx(ctx context.Context, tx *sql.Tx, z store.Zone, now time.Time) (store.Zone, error) {
+	seq, err := s.nextSeq(ctx, tx)
 	if err != nil {
 		return store.Zone{}, err
 	}
-	seq, err := nextSeq(ctx, tx)
+	z.Updated = now
+	var created int64
+	args := []any{z.Name, seq, z.Hash, z.Serial, z.OwnerHost, z.OwnerUser, store.UnixNano(now), z.Canonical, z.Original}
+	err = tx.QueryRowContext(ctx, upsertSameOwner, args...).Scan(&z.Version, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		// A tombstone comes back, or the zone changes hands.
+		err = tx.QueryRowContext(ctx, upsertZone, args...).Scan(&z.Version, &created)
+	}
 	if err != nil {
 		return store.Zone{}, err
 	}
-	z.Version, z.Updated, z.Created = prev.version+1, now, now
-	if prev.live {
-		z.Created = prev.created
-	}
-	if err := upsertZone(ctx, tx, z, seq); err != nil {
-		return store.Zone{}, err
-	}
+	z.Created = store.FromUnixNano(created)
 	if err := recordHistory(ctx, tx, z); err != nil {
 		return store.Zone{}, err
 	}
-	if prev.retired {
+	if z.Version > 1 && created == store.UnixNano(now) {
+		// A new life of the name: its version may have come from a
+		// purged tombstone, whose record is done with. (A live zone
+		// first pushed at this very instant comes here too, harmlessly.)
 		if _, err := tx.ExecContext(ctx, "DELETE FROM retired WHERE name = ?", z.Name); err != nil {
 			return store.Zone{}, err
 		}
@@ -62,61 +67,44 @@ func putTx(ctx context.Context, tx *sql.Tx, z store.Zone, now time.Time) (store.
 	return z, markDue(ctx, tx, z.Name, z.Version, seq)
 }
 
-func upsertZone(ctx context.Context, tx *sql.Tx, z store.Zone, seq int64) error {
-	_, err := tx.ExecContext(ctx, `
-		INSERT INTO zones (name, version, seq, deleted, hash, serial, owner_host, owner_user,
-		                   created, updated, canonical, original)
-		VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (name) DO UPDATE SET
-			version = excluded.version, seq = excluded.seq, deleted = 0,
-			hash = excluded.hash, serial = excluded.serial,
-			owner_host = excluded.owner_host, owner_user = excluded.owner_user,
-			created = excluded.created, updated = excluded.updated,
-			canonical = excluded.canonical, original = excluded.original`,
-		z.Name, z.Version, seq, z.Hash, z.Serial, z.OwnerHost, z.OwnerUser,
-		store.UnixNano(z.Created), store.UnixNano(z.Updated), z.Canonical, z.Original)
-	return err
-}
+// upsertSameOwner is upsertZone for the common push: a new name, or a new
+// version of a live zone with the same owner. Its update sets only the
+// columns that change: SQLite rewrites the entries of every index on a
+// column an UPDATE sets, changed or not, and deleted and the owner are in
+// zones_live and zones_owner (two index pages fewer written per push).
+// Any other existing row is left alone and nothing is returned: the
+// caller then runs upsertZone.
+const upsertSameOwner = `
+	INSERT INTO zones (name, version, seq, deleted, hash, serial, owner_host, owner_user,
+	                   created, updated, canonical, original)
+	VALUES (?1, coalesce((SELECT version FROM retired WHERE name = ?1), 0) + 1,
+	        ?2, 0, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)
+	ON CONFLICT (name) DO UPDATE SET
+		version = version + 1, seq = excluded.seq,
+		hash = excluded.hash, serial = excluded.serial,
+		updated = excluded.updated,
+		canonical = excluded.canonical, original = excluded.original
+	WHERE deleted = 0 AND owner_host = excluded.owner_host AND owner_user = excluded.owner_user
+	RETURNING version, created`
 
-// prevState is what a new version of a name builds on.
-type prevState struct {
-	version int64
-	live    bool // a live (not tombstoned) row exists
-	retired bool // the version came from a purged tombstone
-	created time.Time
-}
-
-// previous returns the name's latest version, from its row or, after a
-// purge, from the retired table; version 0 for a name never seen.
-func previous(ctx context.Context, tx *sql.Tx, name string) (prevState, error) {
-	var p prevState
-	var deleted bool
-	var created int64
-	err := tx.QueryRowContext(ctx, "SELECT version, deleted, created FROM zones WHERE name = ?", name).
-		Scan(&p.version, &deleted, &created)
-	if err == nil {
-		p.live, p.created = !deleted, store.FromUnixNano(created)
-		return p, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return p, err
-	}
-	err = tx.QueryRowContext(ctx, "SELECT version FROM retired WHERE name = ?", name).Scan(&p.version)
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, nil
-	}
-	p.retired = err == nil
-	return p, err
-}
-
-// nextSeq returns the next global push sequence number. It orders work
-// oldest-first independently of the wall clock.
-func nextSeq(ctx context.Context, tx *sql.Tx) (int64, error) {
-	var seq int64
-	err := tx.QueryRowContext(ctx,
-		"UPDATE counters SET value = value + 1 WHERE name = 'push' RETURNING value").Scan(&seq)
-	return seq, err
-}
+// upsertZone inserts or replaces a zone's desired state in one statement:
+// the version continues the row's, or for a new row a purged tombstone's
+// (retired), or starts at 1; created is kept while the zone lives, and a
+// tombstone's re-creation starts a new life. SET expressions see the row
+// as it was before the statement. It returns the version and created.
+const upsertZone = `
+	INSERT INTO zones (name, version, seq, deleted, hash, serial, owner_host, owner_user,
+	                   created, updated, canonical, original)
+	VALUES (?1, coalesce((SELECT version FROM retired WHERE name = ?1), 0) + 1,
+	        ?2, 0, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)
+	ON CONFLICT (name) DO UPDATE SET
+		version = version + 1, seq = excluded.seq, deleted = 0,
+		hash = excluded.hash, serial = excluded.serial,
+		owner_host = excluded.owner_host, owner_user = excluded.owner_user,
+		created = CASE WHEN deleted THEN excluded.created ELSE created END,
+		updated = excluded.updated,
+		canonical = excluded.canonical, original = excluded.original
+	RETURNING version, created`
 
 // markDue makes version of zone pending for every known backend, resetting
 // any retry schedule: a newer push starts afresh.
@@ -124,7 +112,7 @@ func markDue(ctx context.Context, tx *sql.Tx, zone string, version, seq int64) e
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO backend_state (backend, zone, desired_version, seq, state)
 		SELECT name, ?, ?, ?, 'pending' FROM backends WHERE true
-		ON CONFLICT (backend, zone) DO UPDATE SET
+		ON CONFLICT (zone, backend) DO UPDATE SET
 			desired_version = excluded.desired_version, seq = excluded.seq,
 			state = 'pending', attempts = 0, next_attempt = 0`,
 		zone, version, seq)

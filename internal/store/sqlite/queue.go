@@ -20,10 +20,8 @@ func (s *Store) Pending(ctx context.Context, backend string) (applies, deletes i
 		if !known {
 			return tx.QueryRowContext(ctx, "SELECT count(*) FROM zones WHERE deleted = 0").Scan(&applies)
 		}
-		return tx.QueryRowContext(ctx, `
-			SELECT coalesce(sum(z.deleted = 0), 0), coalesce(sum(z.deleted = 1), 0)
-			FROM backend_state bs JOIN zones z ON z.name = bs.zone
-			WHERE bs.backend = ? AND bs.state IN ('pending', 'failed')`, backend).Scan(&applies, &deletes)
+		return tx.QueryRowContext(ctx, pendingQuery,
+			backend).Scan(&applies, &deletes)
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: pending %s: %w", backend, err)
@@ -76,3 +74,14 @@ func (s *Store) RetryNow(ctx context.Context, backend string) (int, error) {
 	}
 	return int(n), nil
 }
+
+// pendingQuery counts the zones and tombstones a backend has still to do.
+const pendingQuery = `
+			SELECT coalesce(sum(deleted = 0), 0), coalesce(sum(deleted = 1), 0) FROM (
+				SELECT z.deleted FROM backend_state bs INDEXED BY backend_state_pending
+				JOIN zones z ON z.name = bs.zone
+				WHERE bs.backend = ?1 AND bs.state = 'pending'
+				UNION ALL
+				SELECT z.deleted FROM backend_state bs INDEXED BY backend_state_next
+				JOIN zones z ON z.name = bs.zone
+				WHERE bs.backend = ?1 AND bs.state IN ('failed', 'permanent') AND bs.state = 'failed')`

@@ -5,18 +5,24 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/dadns/dadns/internal/store"
 )
 
 // recordChunk bounds the rows one bookkeeping transaction writes: between
-// chunks the writer lock is free, so a push waits for at most one chunk
+// them the writer lock is free, so a push waits for at most one chunk
 // rather than for a whole batch of 500 zones.
 const recordChunk = 64
 
 // store.Applied records that backend now serves each zone at its version,
-// in transactions of up to recordChunk zones (a crash between them leaves
-// the rest due: they are applied again). applied_version never moves backwards, and a record for a
+// in chunks of up to recordChunk zones (a crash between them leaves the
+// rest due: they are applied again). Chunks of several callers (the
+// workers of the backend instances) that wait for the writer meanwhile
+// share one transaction, up to recordChunk rows in all, each in its own
+// savepoint (s.books): the rows of one zone for every backend sit in one
+// page, so one commit writes it once. applied_version never moves
+// backwards, and a record for a
 // version older than the desired one (a newer push arrived meanwhile) keeps
 // the zone due. Records for versions the store never issued, and for zones
 // purged meanwhile, are ignored.
@@ -29,13 +35,12 @@ func (s *Store) Applied(ctx context.Context, backend string, done []store.Applie
 	}
 	now := store.UnixNano(s.now())
 	for part := range slices.Chunk(done, recordChunk) {
-		err := s.writeRelaxed(ctx, func(tx *sql.Tx) error {
-			for _, a := range part {
-				if err := applied(ctx, tx, backend, a, now); err != nil {
-					return fmt.Errorf("%s: %w", a.Name, err)
-				}
-			}
-			return nil
+		marks, err := appliedMarks(part)
+		if err != nil {
+			return fmt.Errorf("store: applied %s: %w", backend, err)
+		}
+		err = s.groupedIn(&s.books, ctx, len(marks), func(ctx context.Context, tx *sql.Tx) error {
+			return applied(ctx, tx, backend, marks, now)
 		})
 		if err != nil {
 			return fmt.Errorf("store: applied %s: %w", backend, err)
@@ -44,27 +49,116 @@ func (s *Store) Applied(ctx context.Context, backend string, done []store.Applie
 	return nil
 }
 
-func applied(ctx context.Context, tx *sql.Tx, backend string, a store.Applied, now int64) error {
-	name, err := store.NormName(a.Name)
+// appliedMarks normalizes the names of part.
+func appliedMarks(part []store.Applied) ([]store.Applied, error) {
+	out := make([]store.Applied, len(part))
+	for i, a := range part {
+		name, err := store.NormName(a.Name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", a.Name, err)
+		}
+		a.Name = name
+		out[i] = a
+	}
+	return out, nil
+}
+
+// applied records marks (names normalized) in one UPDATE ... FROM a
+// VALUES list, and moves the backend's last_applied on when a row
+// changed. ?3 >= desired_version is the "caught up" case; otherwise only
+// the applied columns move and the row stays pending or failed. A name
+// marked twice in one batch is recorded one mark at a time, in order,
+// as the marks of separate calls would be (UPDATE ... FROM would apply
+// one of them, either).
+func applied(ctx context.Context, tx *sql.Tx, backend string, marks []store.Applied, now int64) error {
+	seen := make(map[string]struct{}, len(marks))
+	for _, a := range marks {
+		if _, dup := seen[a.Name]; dup {
+			return appliedOneByOne(ctx, tx, backend, marks, now)
+		}
+		seen[a.Name] = struct{}{}
+	}
+	// The VALUES list is padded with rows of NULLs (which match no row)
+	// to a power of two, so that a handful of statement texts serve every
+	// batch length (each connection keeps its statements prepared).
+	n := 1
+	for n < len(marks) {
+		n *= 2
+	}
+	args := make([]any, 0, 2+3*n)
+	args = append(args, backend, now)
+	for _, a := range marks {
+		args = append(args, a.Name, a.Version, a.Hash)
+	}
+	for range n - len(marks) {
+		args = append(args, nil, nil, nil)
+	}
+	res, err := tx.ExecContext(ctx, appliedBatchQuery(n), args...)
 	if err != nil {
 		return err
 	}
-	// ?3 >= desired_version is the "caught up" case; otherwise only the
-	// applied columns move and the row stays pending or failed.
-	_, err = tx.ExecContext(ctx, `
+	return touchLastApplied(ctx, tx, backend, now, res)
+}
+
+// appliedBatchQuery is the UPDATE for n marks: ?1 backend, ?2 now, then
+// name, version and hash of each mark.
+func appliedBatchQuery(n int) string {
+	var b strings.Builder
+	b.WriteString(`
 		UPDATE backend_state SET
-			applied_version = ?3, applied_hash = ?4, applied_at = ?5,
-			state        = CASE WHEN ?3 >= desired_version THEN 'applied' ELSE state END,
-			attempts     = CASE WHEN ?3 >= desired_version THEN 0 ELSE attempts END,
-			next_attempt = CASE WHEN ?3 >= desired_version THEN 0 ELSE next_attempt END,
-			last_error   = CASE WHEN ?3 >= desired_version THEN '' ELSE last_error END
-		WHERE backend = ?1 AND zone = ?2 AND applied_version < ?3 AND ?3 <= desired_version`,
-		backend, name, a.Version, a.Hash, now)
+			applied_version = m.version, applied_hash = m.hash, applied_at = ?2,
+			state        = CASE WHEN m.version >= desired_version THEN 'applied' ELSE state END,
+			attempts     = CASE WHEN m.version >= desired_version THEN 0 ELSE attempts END,
+			next_attempt = CASE WHEN m.version >= desired_version THEN 0 ELSE next_attempt END,
+			last_error   = CASE WHEN m.version >= desired_version THEN '' ELSE last_error END
+		FROM (SELECT column1 AS zone, column2 AS version, column3 AS hash FROM (VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "(?%d, ?%d, ?%d)", 3+3*i, 4+3*i, 5+3*i)
+	}
+	b.WriteString(`)) AS m
+		WHERE backend_state.zone = m.zone AND backend_state.backend = ?1
+		  AND applied_version < m.version AND m.version <= desired_version`)
+	return b.String()
+}
+
+// appliedOneByOne records marks one UPDATE each, in order.
+func appliedOneByOne(ctx context.Context, tx *sql.Tx, backend string, marks []store.Applied, now int64) error {
+	for _, a := range marks {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE backend_state SET
+				applied_version = ?3, applied_hash = ?4, applied_at = ?5,
+				state        = CASE WHEN ?3 >= desired_version THEN 'applied' ELSE state END,
+				attempts     = CASE WHEN ?3 >= desired_version THEN 0 ELSE attempts END,
+				next_attempt = CASE WHEN ?3 >= desired_version THEN 0 ELSE next_attempt END,
+				last_error   = CASE WHEN ?3 >= desired_version THEN '' ELSE last_error END
+			WHERE zone = ?2 AND backend = ?1 AND applied_version < ?3 AND ?3 <= desired_version`,
+			backend, a.Name, a.Version, a.Hash, now)
+		if err != nil {
+			return fmt.Errorf("%s: %w", a.Name, err)
+		}
+		if err := touchLastApplied(ctx, tx, backend, now, res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// touchLastApplied moves the backend's last applied mark to now when res
+// changed a row.
+func touchLastApplied(ctx context.Context, tx *sql.Tx, backend string, now int64, res sql.Result) error {
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err
+	}
+	_, err := tx.ExecContext(ctx,
+		"UPDATE backends SET last_applied = max(last_applied, ?) WHERE name = ?", now, backend)
 	return err
 }
 
-// Failed records failures for backend (in transactions of up to
-// recordChunk zones): attempts+1, the
+// Failed records failures for backend (in chunks of up to recordChunk
+// zones, grouped as Applied's): attempts+1, the
 // error, the next attempt, and state failed or permanent. A failure of a
 // version that is no longer the desired one is ignored: the newer version
 // is already pending with a fresh schedule.
@@ -77,7 +171,7 @@ func (s *Store) Failed(ctx context.Context, backend string, fails []store.Failur
 	}
 	now := store.UnixNano(s.now())
 	for part := range slices.Chunk(fails, recordChunk) {
-		err := s.writeRelaxed(ctx, func(tx *sql.Tx) error {
+		err := s.groupedIn(&s.books, ctx, len(part), func(ctx context.Context, tx *sql.Tx) error {
 			for _, f := range part {
 				if err := failed(ctx, tx, backend, f, now); err != nil {
 					return fmt.Errorf("%s: %w", f.Name, err)

@@ -77,12 +77,12 @@ func TestFullGroupFailsOnlyTheOverflow(t *testing.T) {
 			t.Fatal(err)
 		}
 		return &groupWrite{done: make(chan error, 1), fn: func(ctx context.Context, tx *sql.Tx) error {
-			_, err := putTx(ctx, tx, z, s.now())
+			_, err := s.putTx(ctx, tx, z, s.now())
 			return err
 		}}
 	}
 	batch := []*groupWrite{put("a.group.example", 1), put("big.group.example", 20000), put("c.group.example", 1)}
-	s.commitGroup(batch)
+	s.commitGroup(syncFull, batch)
 	for i, w := range batch {
 		err := <-w.done
 		if big := i == 1; big != (err != nil) {

@@ -80,7 +80,7 @@ func unregisteredSummary(ctx context.Context, tx *sql.Tx, sum *store.Summary) er
 // summarize fills sum for a registered backend.
 func summarize(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
 	steps := []func(context.Context, *sql.Tx, *store.Summary) error{
-		countStates, countAppliedTombstones, oldestPending, lastApplied, lastError,
+		countStates, oldestPending, lastApplied, lastError,
 	}
 	for _, step := range steps {
 		if err := step(ctx, tx, sum); err != nil {
@@ -90,9 +90,19 @@ func summarize(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
 	return nil
 }
 
+// countStates counts the backend's rows by state, the pending, failed and
+// permanent ones from their partial indexes. No index holds a backend's
+// applied rows (every push and applied mark would write it): every zone
+// row has one backend_state row per registered backend (register, markDue,
+// Import; Purge and Forget remove them by cascade; migration 006 completed
+// older databases), so the live zones served are the live zones less those
+// behind, failing or failed for good.
 func countStates(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
-	rows, err := tx.QueryContext(ctx,
-		"SELECT state, count(*) FROM backend_state WHERE backend = ? GROUP BY state", sum.Backend)
+	err := tx.QueryRowContext(ctx, countAppliedQuery, sum.Backend).Scan(&sum.Applied)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, countBehindQuery, sum.Backend)
 	if err != nil {
 		return err
 	}
@@ -104,8 +114,6 @@ func countStates(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
 			return err
 		}
 		switch st {
-		case store.StateApplied:
-			sum.Applied = n
 		case store.StatePending:
 			sum.Behind = n
 		case store.StateFailed:
@@ -117,23 +125,10 @@ func countStates(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
 	return rows.Err()
 }
 
-// countAppliedTombstones takes applied deletes out of store.Applied, which counts
-// zones served.
-func countAppliedTombstones(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
-	var n int
-	err := tx.QueryRowContext(ctx, `
-		SELECT count(*) FROM zones z
-		JOIN backend_state bs ON bs.backend = ? AND bs.zone = z.name
-		WHERE z.deleted = 1 AND bs.state = 'applied'`, sum.Backend).Scan(&n)
-	sum.Applied -= n
-	return err
-}
-
 func oldestPending(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
 	var t sql.NullInt64
-	err := tx.QueryRowContext(ctx, `
-		SELECT min(z.updated) FROM backend_state bs JOIN zones z ON z.name = bs.zone
-		WHERE bs.backend = ? AND bs.state IN ('pending', 'failed')`, sum.Backend).Scan(&t)
+	err := tx.QueryRowContext(ctx, oldestPendingQuery,
+		sum.Backend).Scan(&t)
 	sum.OldestPending = store.FromUnixNano(t.Int64)
 	return err
 }
@@ -141,7 +136,7 @@ func oldestPending(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
 func lastApplied(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
 	var t sql.NullInt64
 	err := tx.QueryRowContext(ctx,
-		"SELECT max(applied_at) FROM backend_state WHERE backend = ?", sum.Backend).Scan(&t)
+		"SELECT last_applied FROM backends WHERE name = ?", sum.Backend).Scan(&t)
 	sum.LastApplied = store.FromUnixNano(t.Int64)
 	return err
 }
@@ -156,3 +151,34 @@ func lastError(ctx context.Context, tx *sql.Tx, sum *store.Summary) error {
 	}
 	return err
 }
+
+// countAppliedQuery counts the live zones a backend serves at their
+// desired version (see countStates).
+const countAppliedQuery = `
+	SELECT (SELECT count(*) FROM zones WHERE deleted = 0) - (SELECT count(*) FROM (
+		SELECT bs.zone FROM backend_state bs INDEXED BY backend_state_pending
+		JOIN zones z ON z.name = bs.zone
+		WHERE bs.backend = ?1 AND bs.state = 'pending' AND z.deleted = 0
+		UNION ALL
+		SELECT bs.zone FROM backend_state bs INDEXED BY backend_state_next
+		JOIN zones z ON z.name = bs.zone
+		WHERE bs.backend = ?1 AND bs.state IN ('failed', 'permanent') AND z.deleted = 0))`
+
+// countBehindQuery counts a backend's pending, failed and permanent rows.
+const countBehindQuery = `
+		SELECT 'pending', count(*) FROM backend_state INDEXED BY backend_state_pending
+		WHERE backend = ?1 AND state = 'pending'
+		UNION ALL
+		SELECT state, count(*) FROM backend_state INDEXED BY backend_state_next
+		WHERE backend = ?1 AND state IN ('failed', 'permanent') GROUP BY state`
+
+// oldestPendingQuery is the push time of a backend's oldest zone still behind.
+const oldestPendingQuery = `
+		SELECT min(updated) FROM (
+			SELECT z.updated FROM backend_state bs INDEXED BY backend_state_pending
+			JOIN zones z ON z.name = bs.zone
+			WHERE bs.backend = ?1 AND bs.state = 'pending'
+			UNION ALL
+			SELECT z.updated FROM backend_state bs INDEXED BY backend_state_next
+			JOIN zones z ON z.name = bs.zone
+			WHERE bs.backend = ?1 AND bs.state IN ('failed', 'permanent') AND bs.state = 'failed')`

@@ -48,16 +48,19 @@ type Store struct {
 	now        func() time.Time
 	wmu        sync.Mutex // one write transaction at a time
 	group      grouper    // group commit of pushes and deletes
+	books      grouper    // group commit of backend bookkeeping (Applied, Failed)
 	known      knownBackends
 	bulk       bulkBackends // backends whose last Due was a big batch
 	// statements counts the SQL statements run, BEGIN and COMMIT included
 	// (for benchmarks).
 	statements atomic.Int64
-	// synced counts the commits on the fsyncing connection.
-	synced atomic.Int64
+	// synced counts the commits on the fsyncing connection, relaxed the
+	// others (synchronous=NORMAL).
+	synced, relaxed atomic.Int64
 	// warmReads counts the reads run on the writer connection (readWarm).
 	warmReads atomic.Int64
 	ckpt      checkpointer
+	seq       pushSeq // guarded by wmu
 }
 
 // Open opens (creating if needed) the database at path, applies pending
@@ -82,6 +85,8 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	// the bound (see checkpoint.go).
 	source += "&_pragma=" + url.QueryEscape(fmt.Sprintf("journal_size_limit(%d)", opt.walBound))
 	s := &Store{now: opt.Now}
+	s.group.sync = syncFull
+	s.books.sync, s.books.maxWeight = syncNormal, recordChunk
 	db := openDB(readerDSN(source), &s.statements)
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
@@ -148,14 +153,23 @@ func (s *Store) writeSync(ctx context.Context, mode string, fn func(tx *sql.Tx) 
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	err = fn(tx)
+	if err == nil {
+		err = s.flushSeq(ctx, tx)
+	}
+	if err != nil {
 		_ = tx.Rollback()
+		s.seqCommitted(false)
 		return err
 	}
 	if mode == syncFull {
 		s.synced.Add(1)
+	} else {
+		s.relaxed.Add(1)
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	s.seqCommitted(err == nil)
+	if err != nil {
 		return err
 	}
 	s.committed()

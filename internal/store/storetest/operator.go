@@ -194,6 +194,7 @@ func RunOperator(t *testing.T, open Opener) {
 	}{
 		{"ZonePageSearchFilterSort", testZonePageSearchFilterSort},
 		{"ZonePageStateFilters", testZonePageStateFilters},
+		{"OwnerChangeMovesZone", testOwnerChangeMovesZone},
 		{"ResyncOnOneBackend", testResyncOnOneBackend},
 		{"HistoryKeepsTheLastVersions", testHistoryKeepsTheLastVersions},
 		{"SizeBytes", testSizeBytes},
@@ -212,4 +213,48 @@ func openOperator(t *testing.T, o Opener) (store.Operator, *fakeClock) {
 		t.Fatalf("%T does not implement store.Operator", s)
 	}
 	return op, clock
+}
+
+// testOwnerChangeMovesZone pushes a zone from one owner, then from another
+// host, then from another user of it: each push stores the new owner, keeps
+// the zone's creation time, and the owner filter finds the zone under its
+// current owner only; a re-push by the same owner keeps it there.
+func testOwnerChangeMovesZone(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s, clock := openOperator(t, o)
+	z := testZone("moved.test", 1)
+	first, err := s.Put(ctx, z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owners := []struct{ host, user string }{
+		{"da2.example.net", "alice"}, {"da2.example.net", "bob"}, {"da2.example.net", "bob"},
+	}
+	for i, ow := range owners {
+		clock.Advance(time.Second)
+		z := testZone("moved.test", uint32(i+2))
+		z.OwnerHost, z.OwnerUser = ow.host, ow.user
+		got, err := s.Put(ctx, z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Version != int64(i+2) || got.OwnerHost != ow.host || got.OwnerUser != ow.user || !got.Created.Equal(first.Created) {
+			t.Fatalf("push %d by %s/%s: %+v", i+2, ow.host, ow.user, got)
+		}
+		stored, err := s.Get(ctx, "moved.test")
+		if err != nil || stored != got {
+			t.Fatalf("Get = %+v, %v; want %+v", stored, err, got)
+		}
+		for _, q := range []struct {
+			host, user string
+			want       int
+		}{
+			{"da1.example.net", "", 0}, {ow.host, "", 1}, {ow.host, ow.user, 1}, {ow.host, "carol", 0},
+		} {
+			p, err := s.ZonePage(ctx, store.ZoneQuery{OwnerHost: q.host, OwnerUser: q.user})
+			if err != nil || p.Total != q.want {
+				t.Fatalf("after push %d: zones of %s/%s = %d, %v; want %d", i+2, q.host, q.user, p.Total, err, q.want)
+			}
+		}
+	}
 }
