@@ -194,45 +194,22 @@ func (f *fastParser) build(origin Name, order []int32) *Zone {
 		var rr dns.RR
 		switch r.typ {
 		case dns.TypeA:
-			x := a.next4()
-			*x = dns.A{Hdr: h, A: a.ip(r.ip)}
-			rr = x
+			rr = put(&a.a, dns.A{Hdr: h, A: a.ip(r.ip)})
 		case dns.TypeAAAA:
-			x := &a.aaaa[0]
-			a.aaaa = a.aaaa[1:]
-			*x = dns.AAAA{Hdr: h, AAAA: a.ip(r.ip)}
-			rr = x
+			rr = put(&a.aaaa, dns.AAAA{Hdr: h, AAAA: a.ip(r.ip)})
 		case dns.TypeNS:
-			x := &a.ns[0]
-			a.ns = a.ns[1:]
-			*x = dns.NS{Hdr: h, Ns: field(r.f[0])}
-			rr = x
+			rr = put(&a.ns, dns.NS{Hdr: h, Ns: field(r.f[0])})
 		case dns.TypeCNAME:
-			x := &a.cname[0]
-			a.cname = a.cname[1:]
-			*x = dns.CNAME{Hdr: h, Target: field(r.f[0])}
-			rr = x
+			rr = put(&a.cname, dns.CNAME{Hdr: h, Target: field(r.f[0])})
 		case dns.TypePTR:
-			x := &a.ptr[0]
-			a.ptr = a.ptr[1:]
-			*x = dns.PTR{Hdr: h, Ptr: field(r.f[0])}
-			rr = x
+			rr = put(&a.ptr, dns.PTR{Hdr: h, Ptr: field(r.f[0])})
 		case dns.TypeMX:
-			x := &a.mx[0]
-			a.mx = a.mx[1:]
-			*x = dns.MX{Hdr: h, Preference: uint16(r.n[0]), Mx: field(r.f[0])}
-			rr = x
+			rr = put(&a.mx, dns.MX{Hdr: h, Preference: uint16(r.n[0]), Mx: field(r.f[0])})
 		case dns.TypeSRV:
-			x := &a.srv[0]
-			a.srv = a.srv[1:]
-			*x = dns.SRV{Hdr: h, Priority: uint16(r.n[0]), Weight: uint16(r.n[1]), Port: uint16(r.n[2]), Target: field(r.f[0])}
-			rr = x
+			rr = put(&a.srv, dns.SRV{Hdr: h, Priority: uint16(r.n[0]), Weight: uint16(r.n[1]), Port: uint16(r.n[2]), Target: field(r.f[0])})
 		case dns.TypeSOA:
-			x := &a.soa[0]
-			a.soa = a.soa[1:]
-			*x = dns.SOA{Hdr: h, Ns: field(r.f[0]), Mbox: field(r.f[1]), Serial: r.n[0], Refresh: r.n[1], Retry: r.n[2],
-				Expire: r.n[3], Minttl: r.n[4]}
-			rr = x
+			rr = put(&a.soa, dns.SOA{Hdr: h, Ns: field(r.f[0]), Mbox: field(r.f[1]), Serial: r.n[0], Refresh: r.n[1], Retry: r.n[2],
+				Expire: r.n[3], Minttl: r.n[4]})
 			z.Serial = r.n[0]
 		case dns.TypeTXT:
 			t := a.strs[: r.txt.end-r.txt.off : r.txt.end-r.txt.off]
@@ -240,20 +217,23 @@ func (f *fastParser) build(origin Name, order []int32) *Zone {
 			for j, s := range f.txts[r.txt.off:r.txt.end] {
 				t[j] = field(s)
 			}
-			x := &a.txt[0]
-			a.txt = a.txt[1:]
-			*x = dns.TXT{Hdr: h, Txt: t}
-			rr = x
+			rr = put(&a.txt, dns.TXT{Hdr: h, Txt: t})
 		case dns.TypeCAA:
-			x := &a.caa[0]
-			a.caa = a.caa[1:]
-			*x = dns.CAA{Hdr: h, Flag: uint8(r.n[0]), Tag: field(r.f[0]), Value: field(r.f[1])}
-			rr = x
+			rr = put(&a.caa, dns.CAA{Hdr: h, Flag: uint8(r.n[0]), Tag: field(r.f[0]), Value: field(r.f[1])})
 		}
 		z.Records[n] = Record{Name: name, TTL: r.ttl, Type: typeName(r.typ), Data: data}
 		z.rrs[n] = rr
 	}
 	return z
+}
+
+// put stores v in the first element of *s, takes that element off *s and
+// returns its address.
+func put[T any](s *[]T, v T) *T {
+	x := &(*s)[0]
+	*s = (*s)[1:]
+	*x = v
+	return x
 }
 
 // rrAlloc hands out the RRs of a zone from one array per type.
@@ -270,12 +250,6 @@ type rrAlloc struct {
 	caa   []dns.CAA
 	ips   []byte
 	strs  []string
-}
-
-func (a *rrAlloc) next4() *dns.A {
-	x := &a.a[0]
-	a.a = a.a[1:]
-	return x
 }
 
 // ip returns ip as a 16-byte net.IP, as the zone parser holds addresses.

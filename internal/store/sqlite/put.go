@@ -67,6 +67,16 @@ func (s *Store) putTx(ctx context.Context, tx *sql.Tx, z store.Zone, now time.Ti
 	return z, markDue(ctx, tx, z.Name, z.Version, seq)
 }
 
+// insertZone is the insert both upserts start with: a new row's version
+// continues a purged tombstone's (retired) or starts at 1. Arguments: name,
+// seq, hash, serial, owner host, owner user, now (created and updated),
+// canonical, original.
+const insertZone = `
+	INSERT INTO zones (name, version, seq, deleted, hash, serial, owner_host, owner_user,
+	                   created, updated, canonical, original)
+	VALUES (?1, coalesce((SELECT version FROM retired WHERE name = ?1), 0) + 1,
+	        ?2, 0, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)`
+
 // upsertSameOwner is upsertZone for the common push: a new name, or a new
 // version of a live zone with the same owner. Its update sets only the
 // columns that change: SQLite rewrites the entries of every index on a
@@ -74,11 +84,7 @@ func (s *Store) putTx(ctx context.Context, tx *sql.Tx, z store.Zone, now time.Ti
 // zones_live and zones_owner (two index pages fewer written per push).
 // Any other existing row is left alone and nothing is returned: the
 // caller then runs upsertZone.
-const upsertSameOwner = `
-	INSERT INTO zones (name, version, seq, deleted, hash, serial, owner_host, owner_user,
-	                   created, updated, canonical, original)
-	VALUES (?1, coalesce((SELECT version FROM retired WHERE name = ?1), 0) + 1,
-	        ?2, 0, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)
+const upsertSameOwner = insertZone + `
 	ON CONFLICT (name) DO UPDATE SET
 		version = version + 1, seq = excluded.seq,
 		hash = excluded.hash, serial = excluded.serial,
@@ -92,11 +98,7 @@ const upsertSameOwner = `
 // (retired), or starts at 1; created is kept while the zone lives, and a
 // tombstone's re-creation starts a new life. SET expressions see the row
 // as it was before the statement. It returns the version and created.
-const upsertZone = `
-	INSERT INTO zones (name, version, seq, deleted, hash, serial, owner_host, owner_user,
-	                   created, updated, canonical, original)
-	VALUES (?1, coalesce((SELECT version FROM retired WHERE name = ?1), 0) + 1,
-	        ?2, 0, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)
+const upsertZone = insertZone + `
 	ON CONFLICT (name) DO UPDATE SET
 		version = version + 1, seq = excluded.seq, deleted = 0,
 		hash = excluded.hash, serial = excluded.serial,

@@ -76,12 +76,19 @@ func (s *Store) RetryNow(ctx context.Context, backend string) (int, error) {
 }
 
 // pendingQuery counts the zones and tombstones a backend has still to do.
-const pendingQuery = `
-			SELECT coalesce(sum(deleted = 0), 0), coalesce(sum(deleted = 1), 0) FROM (
-				SELECT z.deleted FROM backend_state bs INDEXED BY backend_state_pending
+var pendingQuery = `
+			SELECT coalesce(sum(deleted = 0), 0), coalesce(sum(deleted = 1), 0) FROM (` + behindColumn("deleted") + `)`
+
+// behindColumn selects column of the zones row of every zone a backend
+// (?1) has still to do: its pending rows and its failed ones (retries),
+// each read through its partial index.
+func behindColumn(column string) string {
+	return `
+				SELECT z.` + column + ` FROM backend_state bs INDEXED BY backend_state_pending
 				JOIN zones z ON z.name = bs.zone
 				WHERE bs.backend = ?1 AND bs.state = 'pending'
 				UNION ALL
-				SELECT z.deleted FROM backend_state bs INDEXED BY backend_state_next
+				SELECT z.` + column + ` FROM backend_state bs INDEXED BY backend_state_next
 				JOIN zones z ON z.name = bs.zone
-				WHERE bs.backend = ?1 AND bs.state IN ('failed', 'permanent') AND bs.state = 'failed')`
+				WHERE bs.backend = ?1 AND bs.state IN ('failed', 'permanent') AND bs.state = 'failed'`
+}

@@ -173,12 +173,5 @@ const countBehindQuery = `
 		WHERE backend = ?1 AND state IN ('failed', 'permanent') GROUP BY state`
 
 // oldestPendingQuery is the push time of a backend's oldest zone still behind.
-const oldestPendingQuery = `
-		SELECT min(updated) FROM (
-			SELECT z.updated FROM backend_state bs INDEXED BY backend_state_pending
-			JOIN zones z ON z.name = bs.zone
-			WHERE bs.backend = ?1 AND bs.state = 'pending'
-			UNION ALL
-			SELECT z.updated FROM backend_state bs INDEXED BY backend_state_next
-			JOIN zones z ON z.name = bs.zone
-			WHERE bs.backend = ?1 AND bs.state IN ('failed', 'permanent') AND bs.state = 'failed')`
+var oldestPendingQuery = `
+		SELECT min(updated) FROM (` + behindColumn("updated") + `)`
