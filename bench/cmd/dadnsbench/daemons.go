@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -43,6 +45,29 @@ func (b *bench) startDaemon(ctx context.Context, d daemon, dir string) (*proc, t
 		return p, 0, fmt.Errorf("dadnsbench: %s load: %w", d.name, err)
 	}
 	return p, latest(seen).Sub(start), nil
+}
+
+// startOnFreePort starts the daemon mk builds for a port picked now and
+// waits for its load, as startDaemon. A daemon that could not bind its
+// port (another socket took it between the pick and the daemon's bind:
+// seen with 100,000 zones, whose config check takes seconds) is started
+// again on a new port, up to three times. It returns the port used.
+func (b *bench) startOnFreePort(ctx context.Context, dir string, mk func(port int) daemon) (*proc, time.Duration, daemon, int, error) {
+	for try := 1; ; try++ {
+		port, err := b.ports.next()
+		if err != nil {
+			return nil, 0, daemon{}, 0, err
+		}
+		d := mk(port)
+		p, load, err := b.startDaemon(ctx, d, dir)
+		if err == nil || try == 3 || !strings.Contains(strings.ToLower(err.Error()), "in use") {
+			return p, load, d, port, err
+		}
+		if p != nil {
+			p.stop()
+		}
+		slog.Warn("daemon could not bind its port; starting it on another", "daemon", d.name, "port", port)
+	}
 }
 
 // runCheck runs the daemon's config checker, if it has one.

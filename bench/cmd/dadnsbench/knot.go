@@ -92,21 +92,14 @@ func (b *bench) knotColdPhase(ctx context.Context) *target {
 		b.rep.fail("cold load", measure, err)
 		return t
 	}
-	port, err := b.ports.next()
-	if err != nil {
-		t.err = err
-		b.rep.fail("cold load", measure, err)
-		return t
-	}
 	dir := filepath.Join(b.tmp, "knot")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.err = err
 		b.rep.fail("cold load", measure, err)
 		return t
 	}
-	d := b.knotDaemon(dir, port)
 	slog.Info("starting knotd", "zones", len(b.zones))
-	p, load, err := b.startDaemon(ctx, d, dir)
+	p, load, d, port, err := b.startOnFreePort(ctx, dir, func(port int) daemon { return b.knotDaemon(dir, port) })
 	if err != nil {
 		if p != nil {
 			p.stop()

@@ -26,24 +26,19 @@ func (b *bench) daemonPhase(ctx context.Context) []*target {
 		if t.err = ctx.Err(); t.err != nil {
 			continue
 		}
-		port, err := b.ports.next()
-		if err != nil {
-			t.err = err
-			b.rep.fail("cold load", name, err)
-			continue
-		}
 		dir := filepath.Join(b.tmp, strings.ToLower(name))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.err = err
 			b.rep.fail("cold load", name, err)
 			continue
 		}
-		d := b.nsdDaemon(dir, b.zoneDir, port)
-		if name == "BIND" {
-			d = b.bindDaemon(dir, b.zoneDir, port)
-		}
-		slog.Info("starting "+d.name, "zones", len(b.zones))
-		p, load, err := b.startDaemon(ctx, d, dir)
+		slog.Info("starting "+name, "zones", len(b.zones))
+		p, load, d, port, err := b.startOnFreePort(ctx, dir, func(port int) daemon {
+			if name == "BIND" {
+				return b.bindDaemon(dir, b.zoneDir, port)
+			}
+			return b.nsdDaemon(dir, b.zoneDir, port)
+		})
 		measure := fmt.Sprintf("%s: start → all %d zones answer SOA", name, len(b.zones))
 		if err != nil {
 			if p != nil {
