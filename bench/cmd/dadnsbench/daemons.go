@@ -52,6 +52,7 @@ func (b *bench) startDaemon(ctx context.Context, d daemon, dir string) (*proc, t
 // port (another socket took it between the pick and the daemon's bind:
 // seen with 100,000 zones, whose config check takes seconds) is started
 // again on a new port, up to three times. It returns the port used.
+// Which socket takes the port is not known yet.
 func (b *bench) startOnFreePort(ctx context.Context, dir string, mk func(port int) daemon) (*proc, time.Duration, daemon, int, error) {
 	for try := 1; ; try++ {
 		port, err := b.ports.next()
@@ -60,7 +61,7 @@ func (b *bench) startOnFreePort(ctx context.Context, dir string, mk func(port in
 		}
 		d := mk(port)
 		p, load, err := b.startDaemon(ctx, d, dir)
-		if err == nil || try == 3 || !strings.Contains(strings.ToLower(err.Error()), "in use") {
+		if err == nil || try == 3 || !portTaken(err) {
 			return p, load, d, port, err
 		}
 		if p != nil {
@@ -68,6 +69,14 @@ func (b *bench) startOnFreePort(ctx context.Context, dir string, mk func(port in
 		}
 		slog.Warn("daemon could not bind its port; starting it on another", "daemon", d.name, "port", port)
 	}
+}
+
+// portTaken reports whether a daemon's start failed as when its port was
+// taken: NSD and Knot log "already in use"; named logs that creating the
+// interface failed and then exits on its configuration.
+func portTaken(err error) bool {
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "in use") || strings.Contains(msg, "creating ipv4 interface")
 }
 
 // runCheck runs the daemon's config checker, if it has one.

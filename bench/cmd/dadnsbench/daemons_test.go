@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -80,6 +81,20 @@ func checkAnswers(t *testing.T, addr string, zones []*benchZone) {
 		if r.Rcode != tc.rcode || len(r.Answer) != tc.answers || !r.Authoritative {
 			t.Errorf("%v: %s with %d answers (aa %t), want %s with %d", tc.q, dns.RcodeToString[r.Rcode], len(r.Answer),
 				r.Authoritative, dns.RcodeToString[tc.rcode], tc.answers)
+		}
+	}
+}
+
+// TestPortTaken checks which start failures make the bench pick a new port.
+func TestPortTaken(t *testing.T) {
+	for msg, want := range map[string]bool{
+		"nsd exited (exit status 1); last log lines: error: can't bind udp socket 127.0.0.1@43319: Address already in use": true,
+		"knotd exited: error: cannot bind address 127.0.0.1@40887 UDP (address already in use)":                            true,
+		"named exited: creating IPv4 interface lo failed; interface ignored\nloading configuration: failure":               true,
+		"named exited: zone example.com/IN: loading from master file failed":                                               false,
+	} {
+		if got := portTaken(errors.New(msg)); got != want {
+			t.Errorf("portTaken(%q) = %v, want %v", msg, got, want)
 		}
 	}
 }
