@@ -105,8 +105,9 @@ func (b *Backend) remember(zones []*zone.Zone, plans []planned) {
 func (b *Backend) hold(chunk []planned) {
 	names := make([]zone.Name, len(chunk))
 	b.mu.Lock()
+	keepRows := b.desired == nil
 	for i, p := range chunk {
-		b.held[p.name] = holdOf(p)
+		b.held[p.name] = holdOf(p, keepRows)
 		delete(b.gone, p.name)
 		names[i] = p.name
 	}

@@ -34,6 +34,7 @@ type Backend struct {
 	reported map[zone.Name]string
 	signed   map[zone.Name]projHash // zones whose projection differs from what was pushed
 	audit    map[string]planned     // AuditZone's work by pushed hash, taken by the next Apply
+	desired  Desired                // reads the zones dadns stores (SetDesired); nil: held keeps every zone's rows
 
 	ahead mysqldb.ReadAhead[zone.Name] // the last Apply's zones not verified since, read back many per query
 }

@@ -1,6 +1,7 @@
 package corednsmysql
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,13 +52,22 @@ func (f *fixture) rowsWithIDs(t *testing.T) []string {
 // TestVerifyReportsDriftChangesNothing tampers with the rows behind the
 // backend and checks that Verify and Zone report the mismatch, saying
 // what differs, and leave every row as it is.
+// Both ways of keeping what was written (heldModes).
 func TestVerifyReportsDriftChangesNothing(t *testing.T) {
+	for _, mode := range heldModes {
+		t.Run(mode, func(t *testing.T) { verifyReportsDrift(t, mode) })
+	}
+}
+
+func verifyReportsDrift(t *testing.T, mode string) {
 	var logs syncbuf.Buffer
 	f := newFixtureOn(t, server(t), Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	z := backendtest.Zone(t, "drift.example", 1)
+	f.desire(t, mode, z)
 	if err := f.b.Apply(testCtx(t), []*zone.Zone{z}); err != nil {
 		t.Fatal(err)
 	}
+	f.checkKept(t, mode, z.Name)
 	if err := f.b.Verify(testCtx(t), z.Name, z.Hash()); err != nil {
 		t.Fatalf("Verify of untouched rows: %v", err)
 	}
@@ -90,14 +100,23 @@ func TestVerifyReportsDriftChangesNothing(t *testing.T) {
 // wrote (keeping the zone's id), restores a zone whose rows were all
 // removed, removes a zone it deleted that came back and rows without a
 // zones row, with one log line each; a second Repair finds nothing.
+// Both ways of keeping what was written (heldModes).
 func TestRepairFixesDrift(t *testing.T) {
+	for _, mode := range heldModes {
+		t.Run(mode, func(t *testing.T) { repairFixesDrift(t, mode) })
+	}
+}
+
+func repairFixesDrift(t *testing.T, mode string) {
 	var logs syncbuf.Buffer
 	f := newFixtureOn(t, server(t), Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	a, b, c, d := backendtest.Zone(t, "a.example", 1), backendtest.Zone(t, "b.example", 1),
 		backendtest.Zone(t, "c.example", 1), backendtest.Zone(t, "d.example", 1)
+	f.desire(t, mode, a, b, c) // d is deleted below: no longer stored
 	if err := f.b.Apply(testCtx(t), []*zone.Zone{a, b, c, d}); err != nil {
 		t.Fatal(err)
 	}
+	f.checkKept(t, mode, a.Name, b.Name, c.Name)
 	if err := f.b.Delete(testCtx(t), []zone.Name{d.Name}); err != nil {
 		t.Fatal(err)
 	}
@@ -306,5 +325,88 @@ func TestRepairAfterRestartReportsOnly(t *testing.T) {
 	}
 	if err := again.Verify(testCtx(t), bad.Name, bad.Hash()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// heldModes are the two ways the backend keeps what it wrote: "rows"
+// keeps every zone's rows; "desired" (SetDesired) keeps their digest and
+// rebuilds the rows from the stored zone when they are needed.
+var heldModes = []string{"rows", "desired"}
+
+// desire, in mode "desired", makes f's backend read zones as the zones
+// dadns stores (any other name is not stored).
+func (f *fixture) desire(t *testing.T, mode string, zones ...*zone.Zone) {
+	t.Helper()
+	if mode != "desired" {
+		return
+	}
+	stored := map[zone.Name]*zone.Zone{}
+	for _, z := range zones {
+		stored[z.Name] = z
+	}
+	f.b.SetDesired(func(_ context.Context, n zone.Name) (*zone.Zone, error) {
+		if z := stored[n]; z != nil {
+			return z, nil
+		}
+		return nil, fmt.Errorf("%s: %w", n, backend.ErrNotFound)
+	})
+}
+
+// checkKept checks that the backend holds the named zones, with their
+// rows in mode "rows" and without them in mode "desired".
+func (f *fixture) checkKept(t *testing.T, mode string, names ...zone.Name) {
+	t.Helper()
+	f.b.mu.Lock()
+	defer f.b.mu.Unlock()
+	for _, n := range names {
+		h, ok := f.b.held[n]
+		if !ok {
+			t.Fatalf("%s not held after Apply", n)
+		}
+		if h.kept != (mode == "rows") {
+			t.Errorf("%s: rows kept = %v in mode %s", n, h.kept, mode)
+		}
+	}
+}
+
+// TestRepairLeavesZoneStoredSince: with SetDesired, a held zone whose
+// stored zone changed since it was written (its next apply rewrites it)
+// is not repaired from the newer zone: Repair leaves its rows and logs
+// nothing, and Verify of the written hash reports the drift from the
+// rows the zone rebuilds into.
+func TestRepairLeavesZoneStoredSince(t *testing.T) {
+	var logs syncbuf.Buffer
+	f := newFixtureOn(t, server(t), Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	v1, v2 := backendtest.Zone(t, "moved.example", 1), backendtest.Zone(t, "moved.example", 2)
+	f.desire(t, "desired", v1)
+	if err := f.b.Apply(testCtx(t), []*zone.Zone{v1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.b.Verify(testCtx(t), v1.Name, v1.Hash()); err != nil {
+		t.Fatalf("Verify of untouched rows: %v", err)
+	}
+	f.desire(t, "desired", v2)
+	f.tamper(t, "moved.example.")
+	before := f.rowsWithIDs(t)
+	if err := f.b.Repair(testCtx(t)); err != nil {
+		t.Fatalf("Repair: %v", err)
+	}
+	if d := diffLines(f.rowsWithIDs(t), before); d != "" {
+		t.Errorf("Repair rewrote rows of a zone stored since:\n%s", d)
+	}
+	if logs.String() != "" {
+		t.Errorf("Repair logged:\n%s", logs.String())
+	}
+	err := f.b.Verify(testCtx(t), v1.Name, v1.Hash())
+	if !errors.Is(err, backend.ErrMismatch) {
+		t.Fatalf("Verify on drifted rows: %v, want ErrMismatch", err)
+	}
+	// Once stored as written again, Repair restores the rows.
+	f.desire(t, "desired", v1)
+	if err := f.b.Repair(testCtx(t)); err != nil {
+		t.Fatalf("Repair: %v", err)
+	}
+	if err := f.b.Verify(testCtx(t), v1.Name, v1.Hash()); err != nil {
+		t.Fatalf("Verify after repair: %v", err)
 	}
 }

@@ -1,9 +1,12 @@
 package corednsmysql
 
 import (
+	"context"
 	"encoding/binary"
+	"errors"
 	"unique"
 
+	"github.com/dadns/dadns/internal/backend"
 	"github.com/dadns/dadns/internal/backend/mysqldb"
 	"github.com/dadns/dadns/internal/zone"
 )
@@ -16,19 +19,76 @@ import (
 // at a time with is computed once, when the rows are written. The packed
 // rows are interned: instances of this backend that write the same zone
 // (a second database, say) share one copy.
+//
+// Once the backend can read the zones dadns stores (SetDesired), it keeps
+// the rows only of a zone whose digest cannot be compared (not sure):
+// the others' rows are rebuilt from the stored zone in the rare case
+// they are needed, when the digest read back differs.
 type heldZone struct {
 	hash   string // the projection's canonical hash
 	lim    limits // the column limits the rows were checked against
 	digest mysqldb.Digest
 	sure   bool                  // digest can be compared with MariaDB's (see digest)
+	kept   bool                  // packed holds the rows
 	packed unique.Handle[string] // the rows, as packRows writes them
 }
 
-// holdOf returns what held keeps of p.
-func holdOf(p planned) heldZone {
+// holdOf returns what held keeps of p: its rows too when keepRows or
+// when its digest is not sure.
+func holdOf(p planned, keepRows bool) heldZone {
 	var r mysqldb.DigestRow
 	d, ok := digest(&r, p.rows)
-	return heldZone{hash: p.hash, lim: p.lim, digest: d, sure: ok, packed: unique.Make(packRows(p.rows))}
+	h := heldZone{hash: p.hash, lim: p.lim, digest: d, sure: ok}
+	if keepRows || !ok {
+		h.kept, h.packed = true, unique.Make(packRows(p.rows))
+	}
+	return h
+}
+
+// Desired returns the zone dadns stores under name (the desired state
+// the dispatcher applies), or an error wrapping backend.ErrNotFound when
+// it stores none.
+type Desired = func(ctx context.Context, name zone.Name) (*zone.Zone, error)
+
+// SetDesired gives the backend a way to read the zones dadns stores;
+// from then on it keeps, of each zone it writes, the digest of its rows
+// instead of the rows (see heldZone). Call it before the first Apply.
+func (b *Backend) SetDesired(d Desired) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.desired = d
+}
+
+// plannedOf returns the rows Apply wrote for the held zone h: those kept,
+// or else rebuilt from the zone dadns stores. ok is false when they
+// cannot be known any more: the stored zone changed since it was written
+// or is gone (its next apply or delete rewrites the rows anyway).
+func (b *Backend) plannedOf(ctx context.Context, name zone.Name, h heldZone) (p planned, ok bool, err error) {
+	if h.kept {
+		return h.planned(name), true, nil
+	}
+	b.mu.Lock()
+	desired := b.desired
+	b.mu.Unlock()
+	if desired == nil {
+		return planned{}, false, nil
+	}
+	z, err := desired(ctx, name)
+	if errors.Is(err, backend.ErrNotFound) {
+		return planned{}, false, nil
+	}
+	if err != nil {
+		return planned{}, false, err
+	}
+	s, err := Stored(z)
+	if err != nil || s.Hash() != h.hash {
+		return planned{}, false, nil
+	}
+	rows, err := rowsOf(s, h.lim)
+	if err != nil {
+		return planned{}, false, nil
+	}
+	return planned{z: s, name: name, hash: h.hash, rows: rows, lim: h.lim}, true, nil
 }
 
 // planned returns the zone's rows as Apply planned them (without the zone).

@@ -62,8 +62,8 @@ func TestHeldRoundTrip(t *testing.T) {
 		}
 		held++
 		p := planned{z: s, name: s.Name, hash: s.Hash(), rows: rows, lim: defaultLimits}
-		h := holdOf(p)
-		if again := holdOf(planned{name: p.name, hash: p.hash, rows: slices.Clone(rows), lim: p.lim}); again.packed != h.packed {
+		h := holdOf(p, true)
+		if again := holdOf(planned{name: p.name, hash: p.hash, rows: slices.Clone(rows), lim: p.lim}, true); again.packed != h.packed {
 			t.Errorf("%s: two instances holding the same rows keep two copies", z.Name)
 		}
 		back := h.planned(s.Name)

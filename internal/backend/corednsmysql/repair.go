@@ -79,13 +79,27 @@ WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?, ?)`, b.opt.ZonesTable, b.o
 }
 
 // repairHeld compares every zone written since start with its rows, a
-// batch of zones per read, and rewrites those that drifted.
+// batch of zones per read: their digests first, then the rows of those
+// whose digest differs; it rewrites those that drifted. A zone whose
+// rows are no longer known (the stored zone changed since, see
+// plannedOf) is left to its next apply.
 func (b *Backend) repairHeld(ctx context.Context, held map[zone.Name]heldZone) error {
 	names := slices.Sorted(maps.Keys(held))
 	for part := range batches(names, maxArgs) {
-		fqdns := make([]string, len(part))
-		for i, n := range part {
-			fqdns[i] = n.FQDN()
+		same, err := b.sameRowsMany(ctx, part)
+		if err != nil {
+			return fmt.Errorf("coredns_mysql: repair: read digests: %w", err)
+		}
+		var check []zone.Name
+		var fqdns []string
+		for _, n := range part {
+			if !same[n] {
+				check = append(check, n)
+				fqdns = append(fqdns, n.FQDN())
+			}
+		}
+		if len(check) == 0 {
+			continue
 		}
 		ids, err := b.zoneIDs(ctx, b.db, fqdns, false)
 		if err != nil {
@@ -95,8 +109,14 @@ func (b *Backend) repairHeld(ctx context.Context, held map[zone.Name]heldZone) e
 		if err != nil {
 			return fmt.Errorf("coredns_mysql: repair: read rows: %w", err)
 		}
-		for _, n := range part {
-			p := held[n].planned(n)
+		for _, n := range check {
+			p, known, err := b.plannedOf(ctx, n, held[n])
+			if err != nil {
+				return fmt.Errorf("coredns_mysql: repair %s: %w", n, err)
+			}
+			if !known {
+				continue
+			}
 			id, ok := ids[n.FQDN()]
 			what := "the zones row is missing"
 			if ok {
