@@ -403,3 +403,41 @@ func TestObserveHearsEveryBatch(t *testing.T) {
 		t.Fatalf("observed %d batches, %d applied, %d failed; want 3, 5, 0", batches, applied, failed)
 	}
 }
+
+// TestApplyDropsParsedTexts checks that once a batch's zones are parsed
+// the work keeps no copy of their stored text (the parsed zones have
+// it) while the backend applies them, and that the zones applied, and
+// a zone whose text does not parse, come out as before.
+func TestApplyDropsParsedTexts(t *testing.T) {
+	e := newEnv(t)
+	mem := memory.New()
+	w := e.worker("mem", mem)
+	zs := []*zone.Zone{e.push("t1.example", 1), e.push("t2.example", 1)}
+	if _, err := e.st.Put(context.Background(), store.Zone{Name: "broken.example", Canonical: "not a zone", OwnerHost: "da1"}); err != nil {
+		t.Fatal(err)
+	}
+	due, _, err := e.st.Due(context.Background(), "mem", 10)
+	if err != nil || len(due) != 3 {
+		t.Fatalf("due %d zones, want 3 (%v)", len(due), err)
+	}
+	for _, wk := range due {
+		if wk.Zone.Canonical == "" {
+			t.Fatalf("%s: due without its text", wk.Zone.Name)
+		}
+	}
+	res := w.apply(context.Background(), due, nil)
+	if len(res.applied) != 2 || len(res.failed) != 1 || res.failed[0].Name != "broken.example" || !res.failed[0].Permanent {
+		t.Fatalf("applied %v, failed %v; want the two zones applied and broken.example failed for good", res.applied, res.failed)
+	}
+	for _, wk := range due {
+		if wk.Zone.Canonical != "" {
+			t.Errorf("%s: the work still holds the stored text after parsing", wk.Zone.Name)
+		}
+	}
+	for _, z := range zs {
+		got, err := mem.Zone(context.Background(), z.Name)
+		if err != nil || got.Hash() != z.Hash() {
+			t.Errorf("%s: applied %v (%v), want hash %s", z.Name, got, err, z.Hash())
+		}
+	}
+}

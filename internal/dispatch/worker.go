@@ -290,6 +290,9 @@ func (w *Worker) runOnce(ctx context.Context, readDue bool) pass {
 		w.signal()
 	}
 	work, parsed := hinted(due, hs)
+	// due is not used past this point, so that once apply drops the
+	// texts of work nothing else keeps them alive.
+	read := len(due)
 	if len(work) == 0 {
 		return pass{next: next}
 	}
@@ -320,7 +323,7 @@ func (w *Worker) runOnce(ctx context.Context, readDue bool) pass {
 	if w.opt.Observe != nil {
 		w.opt.Observe(w.name, end.Sub(start), len(res.applied), len(res.failed))
 	}
-	more := len(due) >= w.opt.BatchSize || len(res.failed) > 0 || !res.complete || w.health.down
+	more := read >= w.opt.BatchSize || len(res.failed) > 0 || !res.complete || w.health.down
 	return pass{n: len(work), next: next, more: more}
 }
 
@@ -360,20 +363,26 @@ func retried(due []store.Work) int {
 }
 
 // apply runs one batch: parse, audit, apply, verify, delete. parsed holds
-// zones already parsed, by hash (the hints').
+// zones already parsed, by hash (the hints'). Once a zone is parsed its
+// stored text is dropped from due (the parsed zone has the same text):
+// a batch of thousands of zones holds one copy of each while the
+// backend applies it.
 func (w *Worker) apply(ctx context.Context, due []store.Work, parsed map[string]*zone.Zone) result {
 	var res result
 	var zones []*zone.Zone
 	var dels []zone.Name
 	works := map[zone.Name]store.Work{}
-	for _, wk := range due {
+	for i := range due {
+		wk := due[i]
 		n := zone.Name(wk.Zone.Name)
-		works[n] = wk
 		if wk.Zone.Deleted {
+			works[n] = wk
 			dels = append(dels, n)
 			continue
 		}
 		z, err := w.parse(n, wk.Zone, parsed)
+		due[i].Zone.Canonical, wk.Zone.Canonical = "", ""
+		works[n] = wk
 		if err == nil {
 			err = w.audit(z)
 		}
