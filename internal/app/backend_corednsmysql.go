@@ -28,3 +28,7 @@ func newCoreDNSMySQL(ctx context.Context, bc config.Backend, log *slog.Logger) (
 		"zones_table", c.ZonesTable, "records_table", c.RecordsTable, "tls", c.TLS)
 	return b, nil
 }
+
+// coredns_mysql keeps its rows' digests only once it can read the stored
+// zones back (desired.go).
+var _ desiredSetter = (*corednsmysql.Backend)(nil)

@@ -88,6 +88,7 @@ func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) er
 	// workers, and a worker that had to parse one from the store leaves it
 	// here for the slower ones; the oldest go first.
 	parsed := zone.NewCache(2048)
+	backends.setDesired(st, parsed)
 	act := activity.New(nil)
 	disp := dispatch.New(st, backends.byName, dispatch.Options{Logger: log, Metrics: dispatch.NewMetrics(reg), Parsed: parsed,
 		Observe: func(_ string, took time.Duration, applied, failed int) { act.Batch(took, applied, failed) }})
