@@ -40,7 +40,17 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 		return err
 	}
 	fails = append(fails, b.activate(ctx, added > 0, changed)...)
-	return errors.Join(fails...)
+	err = errors.Join(fails...)
+	b.expect(zones, err)
+	return err
+}
+
+// expect hands the verification poller the zones just activated.
+func (b *Backend) expect(zones []*zone.Zone, err error) {
+	b.mu.RLock()
+	deadline := b.settle
+	b.mu.RUnlock()
+	b.poll.ExpectApplied(zones, err, deadline)
 }
 
 // validZones drops zones whose names must never reach a file or the

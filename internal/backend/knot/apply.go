@@ -89,7 +89,12 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	for n, why := range refused {
 		fails = append(fails, &backend.ZoneError{Zone: n, Err: b.fallBack(ctx, byName[n], old[n], prev[n], why)})
 	}
-	return errors.Join(fails...)
+	err = errors.Join(fails...)
+	b.mu.RLock()
+	deadline := b.settle
+	b.mu.RUnlock()
+	b.poll.ExpectApplied(zones, err, deadline)
+	return err
 }
 
 // split sorts staged files into zones dadns never wrote and zones it did.

@@ -66,7 +66,7 @@ func (b *Backend) waitSerial(ctx context.Context, name zone.Name, want uint32) e
 	b.mu.RLock()
 	deadline := b.settle
 	b.mu.RUnlock()
-	return b.verifier().WaitSerial(ctx, name, want, deadline)
+	return b.poll.Wait(ctx, name, want, deadline)
 }
 
 // soaSerial asks the daemon for the zone's SOA serial.
