@@ -115,7 +115,10 @@ func (p *Poller) Wait(ctx context.Context, name zone.Name, want uint32, deadline
 }
 
 // Claim waits for the outcome of a zone handed to Expect with serial
-// want; ok is false, at once, for any other.
+// want; ok is false, at once, for any other. A failure that is not
+// permanent (a mismatch at the deadline, nothing listening) is not
+// returned either (ok false): it may be stale by the time it is claimed
+// (the daemon restarted since), so the caller asks the daemon once more.
 func (p *Poller) Claim(ctx context.Context, name zone.Name, want uint32) (err error, ok bool) {
 	p.mu.Lock()
 	e := p.pending[name]
@@ -133,6 +136,9 @@ func (p *Poller) Claim(ctx context.Context, name zone.Name, want uint32) (err er
 		delete(p.pending, name)
 	}
 	p.mu.Unlock()
+	if e.err != nil && !errors.Is(e.err, backend.ErrPermanent) {
+		return nil, false
+	}
 	return e.err, true
 }
 

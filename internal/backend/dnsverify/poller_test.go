@@ -142,7 +142,7 @@ func TestPollerServfailHook(t *testing.T) {
 	// zone's data entirely takes a restart, so ask about a zone named
 	// does not have: REFUSED, not SERVFAIL, and the hook must not run.
 	var hooked atomic.Int32
-	refusal := errors.New("refused by the checker")
+	refusal := backend.Permanent(errors.New("refused by the checker"))
 	p := NewPoller(Server{Addr: nd.Addr, Label: "test", Daemon: "named"}, 2, func(_ context.Context, n zone.Name) error {
 		hooked.Add(1)
 		return refusal
