@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // maxGroup bounds how many pushes share one transaction.
@@ -23,18 +24,62 @@ type groupWrite struct {
 // its own savepoint: one failing write is rolled back alone, and every
 // caller learns its own outcome only after the shared commit is durable.
 // The backend workers' bookkeeping (Applied, Failed) has a grouper of its
-// own, whose commits are not fsynced, as writeRelaxed's.
+// own, whose writers do not wait for a sync, as writeRelaxed's.
 type grouper struct {
-	// sync is the commit's synchronous setting: syncFull for pushes,
-	// syncNormal for backend bookkeeping (see writeRelaxed).
+	// sync is what the writes wait for: syncFull, their commit on disk,
+	// in the writer lock's urgent lane (pushes, deletes); syncNormal,
+	// the commit alone, in the plain lane (backend bookkeeping, see
+	// writeRelaxed).
 	sync string
 	// maxWeight bounds the rows one group writes (0: no bound), so that
 	// a push waits for at most that many bookkeeping rows; a write
 	// heavier than it runs alone.
 	maxWeight int
-	mu        sync.Mutex
-	queue     []*groupWrite
-	leading   bool
+	// linger, when not 0, holds a group back while pushes come (at most
+	// that long): it starts after the next push's commit, so that the
+	// marks of every backend instance that arrive meanwhile share one
+	// commit, which never holds a push up.
+	linger  time.Duration
+	mu      sync.Mutex
+	queue   []*groupWrite
+	leading bool
+	timer   *time.Timer // a held-back group's start
+}
+
+// startLead starts the group held back (see linger), from its timer
+// (fired) or a push's commit; it does nothing when the group has started.
+func (s *Store) startLead(g *grouper, fired bool) {
+	g.mu.Lock()
+	t := g.timer
+	if t == nil || !fired && !t.Stop() {
+		g.mu.Unlock()
+		return
+	}
+	g.timer = nil
+	g.mu.Unlock()
+	s.lead(g)
+}
+
+// pushLinger is how long after a push the bookkeeping is held back for
+// the next push's commit (grouper.linger), and how long pushes count as
+// coming after one.
+const pushLinger = 2 * time.Millisecond
+
+// pushed notes that a push group committed and starts the bookkeeping
+// held back for it.
+func (s *Store) pushed() {
+	s.lastPush.Store(time.Now().UnixNano())
+	s.books.mu.Lock()
+	held := s.books.timer != nil
+	s.books.mu.Unlock()
+	if held {
+		go s.startLead(&s.books, false)
+	}
+}
+
+// pushing reports whether a push committed within the last pushLinger.
+func (s *Store) pushing() bool {
+	return time.Now().UnixNano()-s.lastPush.Load() < int64(pushLinger)
 }
 
 // grouped runs fn inside a group commit and returns once it is durable (or
@@ -57,6 +102,12 @@ func (s *Store) groupedIn(g *grouper, ctx context.Context, weight int, fn func(c
 	g.queue = append(g.queue, w)
 	lead := !g.leading
 	g.leading = true
+	if lead && g.linger > 0 && s.pushing() {
+		// Pushes are coming: the next push's commit starts this group
+		// (s.pushed), or the timer does.
+		g.timer = time.AfterFunc(g.linger, func() { s.startLead(g, true) })
+		lead = false
+	}
 	g.mu.Unlock()
 	if lead {
 		s.lead(g)
@@ -64,7 +115,10 @@ func (s *Store) groupedIn(g *grouper, ctx context.Context, weight int, fn func(c
 	return <-w.done
 }
 
-// lead commits one batch; writes queued meanwhile get a new leader.
+// lead commits one batch; writes queued meanwhile get a new leader once
+// it is durable (pushes that arrive during a commit and its sync share the
+// next one, as few commits as the disk allows; the writer lock is free
+// during the sync, for the backends' bookkeeping).
 func (s *Store) lead(g *grouper) {
 	g.mu.Lock()
 	n, weight := 1, g.queue[0].weight
@@ -79,28 +133,37 @@ func (s *Store) lead(g *grouper) {
 	g.queue = g.queue[n:]
 	g.mu.Unlock()
 
-	s.commitGroup(g.sync, batch)
-
-	g.mu.Lock()
-	if len(g.queue) > 0 {
-		g.mu.Unlock()
-		go s.lead(g)
-		return
-	}
-	g.leading = false
-	g.mu.Unlock()
+	s.commitGroupThen(g.sync, batch, func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if len(g.queue) > 0 {
+			go s.lead(g)
+			return
+		}
+		g.leading = false
+	})
 }
 
 // commitGroup runs every write of batch in one transaction. A write that
 // makes SQLite roll the whole transaction back (SQLITE_FULL, say) fails
 // alone: the others run again in a new transaction. A failed commit fails
-// every write of the batch; none of them is acknowledged.
+// every write of the batch; none of them is acknowledged. With mode
+// syncFull each caller hears its outcome only once the commit is durable.
 func (s *Store) commitGroup(mode string, batch []*groupWrite) {
+	s.commitGroupThen(mode, batch, nil)
+}
+
+// commitGroupThen is commitGroup that calls committed (when not nil)
+// once the batch is durable, before its callers hear of it.
+func (s *Store) commitGroupThen(mode string, batch []*groupWrite, committed func()) {
 	ctx := context.Background()
+	var ticket uint64
+	var errs []error
 	for len(batch) > 0 {
-		errs := make([]error, len(batch))
+		errs = make([]error, len(batch))
 		aborted := -1
-		err := s.writeSync(ctx, mode, func(tx *sql.Tx) error {
+		var err error
+		ticket, err = s.writeLocked(ctx, mode == syncFull, func(tx *sql.Tx) error {
 			if len(batch) == 1 {
 				// Alone in its transaction, a write needs no savepoint:
 				// its failure rolls the whole transaction back (one
@@ -125,13 +188,38 @@ func (s *Store) commitGroup(mode string, batch []*groupWrite) {
 			batch = append(batch[:aborted:aborted], batch[aborted+1:]...)
 			continue
 		}
-		for i, w := range batch {
+		for i := range batch {
 			if err != nil && errs[i] == nil {
 				errs[i] = fmt.Errorf("commit: %w", err)
 			}
-			w.done <- errs[i]
+		}
+		break
+	}
+	if len(batch) == 0 {
+		if committed != nil {
+			committed()
 		}
 		return
+	}
+	if mode == syncFull && ticket > 0 {
+		// The writer lock is free: bookkeeping held back while pushes
+		// commit goes now, during the sync.
+		s.pushed()
+		if err := s.wal.wait(ticket); err != nil {
+			// The writes are in the log but not known to be on disk:
+			// none of them is acknowledged.
+			for i := range errs {
+				if errs[i] == nil {
+					errs[i] = err
+				}
+			}
+		}
+	}
+	if committed != nil {
+		committed()
+	}
+	for i, w := range batch {
+		w.done <- errs[i]
 	}
 }
 
