@@ -206,7 +206,7 @@ func TestBookkeepingRidesThePush(t *testing.T) {
 	s.books.linger = time.Hour // only a push starts the held-back group
 	z := mustPut(t, s, "a.example", 1)
 	s.lastPush.Store(time.Now().Add(time.Hour).UnixNano()) // pushes keep coming
-	relaxed0 := s.relaxed.Load()
+	relaxed0, merged0 := s.relaxed.Load(), s.mergedMarks.Load()
 	var wg sync.WaitGroup
 	errs := make([]error, len(backends))
 	for i, b := range backends {
@@ -238,9 +238,86 @@ func TestBookkeepingRidesThePush(t *testing.T) {
 	if n := s.relaxed.Load() - relaxed0; n != 1 {
 		t.Fatalf("%d bookkeeping commits for the marks of %d backends, want 1", n, len(backends))
 	}
+	if n := s.mergedMarks.Load() - merged0; n != 1 {
+		t.Fatalf("the marks of %d backends took %d merged statements, want 1", len(backends), n)
+	}
 	for _, b := range backends {
 		if sum, err := s.Summary(ctx, b); err != nil || sum.Behind != 1 || sum.Applied != 1 {
 			t.Fatalf("%s: %+v, %v", b, sum, err)
+		}
+	}
+}
+
+// TestMergedMarks: the marks of several backends grouped in one commit are
+// recorded in one statement with the semantics of separate calls (a mark
+// older than the desired version leaves the zone due); a group that marks
+// one zone twice for one backend is recorded one write at a time, in
+// order.
+func TestMergedMarks(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	s.books.linger = 0
+	backends := []string{"b0", "b1", "b2"}
+	if err := s.Forget(ctx, backends); err != nil {
+		t.Fatal(err)
+	}
+	v1 := mustPut(t, s, "a.example", 1)
+	v2 := mustPut(t, s, "a.example", 2)
+	mark := func(z store.Zone) []store.Applied {
+		return []store.Applied{{Name: z.Name, Version: z.Version, Hash: z.Hash}}
+	}
+	group := func(calls ...func() error) {
+		t.Helper()
+		s.wmu.Lock()
+		var wg sync.WaitGroup
+		for i, call := range calls {
+			wg.Go(func() {
+				if err := call(); err != nil {
+					t.Error(err)
+				}
+			})
+			waitQueuedIn(t, &s.books, i) // the first leads alone, the rest share the next commit
+		}
+		s.wmu.Unlock()
+		wg.Wait()
+	}
+	applied := func(backend string, z store.Zone) func() error {
+		return func() error { return s.Applied(ctx, backend, mark(z)) }
+	}
+	merged0 := s.mergedMarks.Load()
+	group(applied("b0", v2), applied("b1", v1), applied("b2", v2))
+	if n := s.mergedMarks.Load() - merged0; n != 1 {
+		t.Fatalf("%d merged statements, want 1", n)
+	}
+	states, err := s.BackendStates(ctx, "a.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"b0": 2, "b1": 1, "b2": 2}
+	for _, st := range states {
+		if st.AppliedVersion != want[st.Backend] || (st.State == store.StateApplied) != (want[st.Backend] == 2) {
+			t.Fatalf("%s: applied %d, state %s; want version %d", st.Backend, st.AppliedVersion, st.State, want[st.Backend])
+		}
+	}
+	for _, b := range backends {
+		if sum, err := s.Summary(ctx, b); err != nil || sum.LastApplied.IsZero() {
+			t.Fatalf("%s: last applied not recorded: %+v, %v", b, sum, err)
+		}
+	}
+	// b1 marked twice in one group: recorded in order, v2 last.
+	v3 := mustPut(t, s, "a.example", 3)
+	merged0 = s.mergedMarks.Load()
+	group(applied("b0", v3), applied("b1", v2), applied("b1", v3))
+	if n := s.mergedMarks.Load() - merged0; n != 0 {
+		t.Fatalf("a group marking one zone twice for one backend went through the merged statement")
+	}
+	states, err = s.BackendStates(ctx, "a.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range states {
+		if st.Backend != "b2" && (st.AppliedVersion != 3 || st.State != store.StateApplied) {
+			t.Fatalf("%s: applied %d, state %s; want 3, applied", st.Backend, st.AppliedVersion, st.State)
 		}
 	}
 }

@@ -17,6 +17,10 @@ type groupWrite struct {
 	fn     func(ctx context.Context, tx *sql.Tx) error
 	weight int // rows it writes, for a group's maxWeight
 	done   chan error
+	// marks, when set, are the applied marks fn records: a group of
+	// such writes records them all in one statement (appliedMerged),
+	// and runs each fn in its savepoint only if that fails.
+	marks *markSet
 }
 
 // grouper batches concurrent pushes into one transaction, so that sixteen
@@ -94,10 +98,15 @@ func (s *Store) grouped(ctx context.Context, fn func(ctx context.Context, tx *sq
 
 // groupedIn is grouped in group g, for a write of weight rows.
 func (s *Store) groupedIn(g *grouper, ctx context.Context, weight int, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.groupedWrite(g, ctx, &groupWrite{fn: fn, weight: weight})
+}
+
+// groupedWrite is groupedIn for a prepared write.
+func (s *Store) groupedWrite(g *grouper, ctx context.Context, w *groupWrite) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	w := &groupWrite{fn: fn, weight: weight, done: make(chan error, 1)}
+	w.done = make(chan error, 1)
 	g.mu.Lock()
 	g.queue = append(g.queue, w)
 	lead := !g.leading
@@ -170,6 +179,14 @@ func (s *Store) commitGroupThen(mode string, batch []*groupWrite, committed func
 				// push at a time, two statements fewer each).
 				errs[0] = batch[0].fn(ctx, tx)
 				return errs[0]
+			}
+			if allMarks(batch) {
+				if err := appliedMerged(ctx, tx, batch); err == nil {
+					s.mergedMarks.Add(1)
+					return nil
+				}
+				// One statement failed and changed nothing: each write
+				// again on its own, to find whose marks fail.
 			}
 			for i, w := range batch {
 				errs[i] = inSavepoint(ctx, tx, w.fn)

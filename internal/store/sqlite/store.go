@@ -49,8 +49,11 @@ type Store struct {
 	group    grouper      // group commit of pushes and deletes
 	books    grouper      // group commit of backend bookkeeping (Applied, Failed)
 	lastPush atomic.Int64 // when a push group last committed (Unix ns)
-	known    knownBackends
-	bulk     bulkBackends // backends whose last Due was a big batch
+	// mergedMarks counts the bookkeeping groups recorded in one
+	// statement (appliedMerged).
+	mergedMarks atomic.Int64
+	known       knownBackends
+	bulk        bulkBackends // backends whose last Due was a big batch
 	// statements counts the SQL statements run, BEGIN and COMMIT included
 	// (for benchmarks).
 	statements atomic.Int64
