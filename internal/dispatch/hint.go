@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"sync"
+	"time"
 
 	"github.com/dadns/dadns/internal/store"
 	"github.com/dadns/dadns/internal/zone"
@@ -79,6 +80,7 @@ func (w *Worker) Hint(row store.Zone, z *zone.Zone) {
 	if !w.hints.add(hint{row: metadata(row), z: z}) {
 		w.wantDue.Store(true)
 	}
+	w.clock.arrived(time.Now())
 	w.signal()
 }
 
