@@ -19,11 +19,11 @@ func TestGatherFor(t *testing.T) {
 		lastApply, gap, since, want time.Duration
 	}{
 		{"builtin: fast apply never waits", 100 * time.Microsecond, 2 * ms, 0, 0},
-		{"slow backend, stream of pushes", 5 * ms, 4 * ms, ms, 8 * ms},
-		{"wait capped", 5 * ms, 15 * ms, ms, gatherMax},
-		{"pushes too far apart", 5 * ms, 25 * ms, ms, 0},
+		{"slow backend, stream of pushes", 5 * ms, 3 * ms, ms, 6 * ms},
+		{"wait capped", 5 * ms, 8 * ms, ms, gatherMax},
+		{"pushes too far apart", 5 * ms, 12 * ms, ms, 0},
 		{"no second hint yet", 5 * ms, 0, ms, 0},
-		{"the stream stopped", 5 * ms, 4 * ms, 30 * ms, 0},
+		{"the stream stopped", 5 * ms, 3 * ms, 15 * ms, 0},
 	} {
 		if got := gatherFor(c.lastApply, c.gap, c.since); got != c.want {
 			t.Errorf("%s: gatherFor(%v, %v, %v) = %v, want %v", c.name, c.lastApply, c.gap, c.since, got, c.want)
@@ -62,7 +62,7 @@ func (b *slowApply) Apply(ctx context.Context, zs []*zone.Zone) error {
 }
 
 // TestSlowBackendGathersAStream hands a worker whose apply takes 2 ms a
-// push every 5 ms (each apply ends before the next push): it gathers
+// push every 4 ms (each apply ends before the next push): it gathers
 // several pushes per apply, and serves and records every one.
 func TestSlowBackendGathersAStream(t *testing.T) {
 	e := newEnv(t)
@@ -78,7 +78,7 @@ func TestSlowBackendGathersAStream(t *testing.T) {
 		z := e.push(name, 1)
 		zs = append(zs, z)
 		w.Hint(e.row(name), z)
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(4 * time.Millisecond)
 	}
 	for _, z := range zs {
 		waitFor(t, "every pushed zone served", 10*time.Second, func() bool { return serves(b.Backend, z) })
@@ -86,7 +86,7 @@ func TestSlowBackendGathersAStream(t *testing.T) {
 	b.mu.Lock()
 	batches := slices.Clone(b.batches)
 	b.mu.Unlock()
-	t.Logf("30 pushes 5 ms apart, applies of %v zones", batches)
+	t.Logf("30 pushes 4 ms apart, applies of %v zones", batches)
 	if len(batches) >= len(zs) {
 		t.Fatalf("%d applies for %d pushes: none gathered", len(batches), len(zs))
 	}
