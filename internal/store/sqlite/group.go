@@ -175,9 +175,16 @@ func (s *Store) commitGroupThen(mode string, batch []*groupWrite, committed func
 	ctx := context.Background()
 	var ticket uint64
 	var errs []error
+	// Pushes rarely fail: a group of them runs first without savepoints
+	// (two statements fewer per push); when one fails, the transaction
+	// is rolled back whole and the group runs again, each write in its
+	// savepoint. Bookkeeping groups (marks, failures) take savepoints
+	// from the start (or their merged statement).
+	isolate := mode != syncFull
 	for len(batch) > 0 {
 		errs = make([]error, len(batch))
 		aborted := -1
+		optimistic := false
 		var err error
 		ticket, err = s.writeLocked(ctx, mode == syncFull, func(tx *sql.Tx) error {
 			if len(batch) == 1 {
@@ -186,6 +193,15 @@ func (s *Store) commitGroupThen(mode string, batch []*groupWrite, committed func
 				// push at a time, two statements fewer each).
 				errs[0] = batch[0].fn(ctx, tx)
 				return errs[0]
+			}
+			if !isolate {
+				optimistic = true
+				for _, w := range batch {
+					if err := w.fn(ctx, tx); err != nil {
+						return err
+					}
+				}
+				return nil
 			}
 			if allMarks(batch) {
 				if err := appliedMerged(ctx, tx, batch); err == nil {
@@ -207,6 +223,12 @@ func (s *Store) commitGroupThen(mode string, batch []*groupWrite, committed func
 			}
 			return nil
 		})
+		if optimistic && err != nil {
+			// A write failed (or the commit did): nothing of the group
+			// is stored; again with a savepoint each, which tells whose.
+			isolate = true
+			continue
+		}
 		if aborted >= 0 {
 			batch[aborted].done <- errs[aborted]
 			batch = append(batch[:aborted:aborted], batch[aborted+1:]...)
