@@ -101,7 +101,11 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	restarter := openDB(restarterDSN(source), &s.statements)
 	restarter.SetMaxOpenConns(1)
 	s.db, s.writer, s.restarter = db, writer, restarter
-	if err := s.migrate(ctx); err != nil {
+	err = s.checkWAL(ctx)
+	if err == nil {
+		err = s.migrate(ctx)
+	}
+	if err != nil {
 		db.Close()
 		writer.Close()
 		restarter.Close()
@@ -112,6 +116,21 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 }
 
 var _ store.Store = (*Store)(nil)
+
+// checkWAL makes sure the writer connection is in WAL mode: durable
+// writes sync the -wal file (durable.go), which exists only then. SQLite
+// keeps another journal mode, silently, where the file system cannot
+// hold a WAL.
+func (s *Store) checkWAL(ctx context.Context) error {
+	var mode string
+	if err := s.writer.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("store: open: %w", err)
+	}
+	if mode != "wal" {
+		return fmt.Errorf("store: open: journal mode %q, want wal (the file system must support SQLite's WAL)", mode)
+	}
+	return nil
+}
 
 // Close releases the database. The store must not be used afterwards.
 func (s *Store) Close() error {
