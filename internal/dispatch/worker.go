@@ -37,9 +37,11 @@ type Worker struct {
 	repair  time.Time // last Repair (zero: not yet)
 	start   time.Time // when Run started
 	// clock: when hints arrived; lastApply: how long the last batch's
-	// apply took (gather.go).
+	// apply took (gather.go); slow: lastApply was at least gatherMinApply,
+	// for Committed's order of wake-ups.
 	clock     hintClock
 	lastApply time.Duration
+	slow      atomic.Bool
 }
 
 // Options tune a Worker. Zero values take defaults.
@@ -307,6 +309,7 @@ func (w *Worker) runOnce(ctx context.Context, readDue bool) pass {
 	t0 := time.Now()
 	res := w.apply(ctx, work, parsed)
 	w.lastApply = time.Since(t0)
+	w.slow.Store(w.lastApply >= gatherMinApply)
 	if ctx.Err() != nil && !res.complete {
 		return pass{next: next, err: ctx.Err()}
 	}
