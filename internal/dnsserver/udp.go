@@ -32,22 +32,29 @@ type batchConn interface {
 }
 
 // newBatchConn wraps pc; with wildcard set it also asks the kernel for
-// each packet's destination address.
+// each packet's destination address. On Linux the batches are our own
+// system calls (mmsg_linux.go), elsewhere x/net's.
 func newBatchConn(pc net.PacketConn, wildcard bool) (batchConn, error) {
+	var c batchConn
 	if a, ok := pc.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() == nil {
-		c := ipv6.NewPacketConn(pc)
+		c6 := ipv6.NewPacketConn(pc)
 		if wildcard {
-			if err := c.SetControlMessage(ipv6.FlagDst|ipv6.FlagInterface, true); err != nil {
+			if err := c6.SetControlMessage(ipv6.FlagDst|ipv6.FlagInterface, true); err != nil {
 				return nil, err
 			}
 		}
-		return c, nil
-	}
-	c := ipv4.NewPacketConn(pc)
-	if wildcard {
-		if err := c.SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true); err != nil {
-			return nil, err
+		c = c6
+	} else {
+		c4 := ipv4.NewPacketConn(pc)
+		if wildcard {
+			if err := c4.SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true); err != nil {
+				return nil, err
+			}
 		}
+		c = c4
+	}
+	if pc, ok := platformBatchConn(pc); ok {
+		return pc, nil
 	}
 	return c, nil
 }
@@ -153,14 +160,22 @@ func (l *udpLoop) serve() {
 	}
 }
 
+// write sends the first k replies of l.tx. A reply the kernel refuses
+// (sendmmsg reports the first message of a call that fails) is skipped,
+// not the rest of the batch; one warning per batch at most.
 func (l *udpLoop) write(k int) {
+	warned := false
 	for sent := 0; sent < k; {
 		n, err := l.conn.WriteBatch(l.tx[sent:k], 0)
 		if err != nil {
-			if !errors.Is(err, net.ErrClosed) {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			if !warned {
+				warned = true
 				l.s.log.Warn("udp write", "err", err)
 			}
-			return
+			n = 1
 		}
 		sent += n
 	}
