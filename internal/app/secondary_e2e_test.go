@@ -57,7 +57,7 @@ transfers:
 `, dnsPort, secKey, secKey, secSecret, sec.Addr, secKey, secCat)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("secondary named's log:\n%s", tailLines(sec.Log(), 40))
+			t.Logf("secondary named's log:\n%s", sec.Log())
 		}
 	})
 	n := startNodeWith(t, dir, httpPort, backends)
@@ -69,6 +69,16 @@ transfers:
 // (0: until it refuses the name: the zone is gone).
 func waitSecondary(t *testing.T, addr, name string, serial uint32, timeout time.Duration) time.Duration {
 	t.Helper()
+	took, last, ok := awaitSecondary(addr, name, serial, timeout)
+	if !ok {
+		t.Fatalf("secondary: %s serial %d not reached in %s; last reply %s", name, serial, timeout, last)
+	}
+	return took
+}
+
+// awaitSecondary is waitSecondary reporting a timeout, with the last
+// reply, instead of failing the test.
+func awaitSecondary(addr, name string, serial uint32, timeout time.Duration) (time.Duration, string, bool) {
 	start := time.Now()
 	var last string
 	for time.Since(start) < timeout {
@@ -78,17 +88,53 @@ func waitSecondary(t *testing.T, addr, name string, serial uint32, timeout time.
 		switch {
 		case err != nil:
 		case serial == 0 && (r.Rcode == dns.RcodeRefused || r.Rcode == dns.RcodeServerFailure):
-			return time.Since(start)
+			return time.Since(start), "", true
 		case serial != 0 && len(r.Answer) == 1 && r.Authoritative:
 			if soa, ok := r.Answer[0].(*dns.SOA); ok && soa.Serial == serial {
-				return time.Since(start)
+				return time.Since(start), "", true
 			}
 		}
 		last = fmt.Sprint(r, err)
 		time.Sleep(25 * time.Millisecond)
 	}
-	t.Fatalf("secondary: %s serial %d not reached in %s; last reply %s", name, serial, timeout, last)
-	return 0
+	return 0, last, false
+}
+
+// waitMember waits until the secondary serves a zone it learnt from the
+// catalog. BIND 9.18 has been seen (once in many CI runs) to list a
+// member zone from the catalog and then neither transfer it nor log
+// anything about it for over a minute, while dadns answered every other
+// member's transfer. A secondary that tried and failed is dadns's fault
+// and fails the test at once; one that never tried is asked to refresh
+// the zone (rndc refresh), which is logged with its zone status, and
+// must then serve it. It reports whether that was needed.
+func (h *hiddenPrimary) waitMember(t *testing.T, name string, serial uint32) bool {
+	t.Helper()
+	const patience = 30 * time.Second
+	if _, _, ok := awaitSecondary(h.secondary.Addr, name, serial, patience); ok {
+		return false
+	}
+	log := h.secondary.Log()
+	for _, tried := range []string{"zone " + name + "/IN: refresh:", "transfer of '" + name + "/IN'"} {
+		if strings.Contains(log, tried) {
+			t.Fatalf("secondary: %s serial %d not served after %s although the secondary tried it (see its log)", name, serial, patience)
+		}
+	}
+	status, err := h.secondary.RndcOutput("zonestatus", name)
+	_, metrics := adminGet(t, h.node, "/metrics")
+	var xfr []string
+	for _, l := range strings.Split(metrics, "\n") {
+		if strings.HasPrefix(l, "dadns_transfers_total") || strings.HasPrefix(l, "dadns_notif") {
+			xfr = append(xfr, l)
+		}
+	}
+	t.Logf("secondary: %s listed by the catalog but not fetched by BIND in %s, and nothing in its log about it; zone status: %s %v\ndadns's transfer figures:\n%s\nasking BIND to refresh it",
+		name, patience, strings.TrimSpace(status), err, strings.Join(xfr, "\n"))
+	if err := h.secondary.Rndc("refresh", name); err != nil {
+		t.Fatal(err)
+	}
+	waitSecondary(t, h.secondary.Addr, name, serial, patience)
+	return true
 }
 
 func (h *hiddenPrimary) push(t *testing.T, name, text string) {
@@ -178,15 +224,18 @@ func TestBindSecondaryDifferential(t *testing.T) {
 		zones = append(zones, dnsdiff.Zone{Origin: z.Name.FQDN(), RRs: z.RRs()})
 		serials[origin] = z.Serial
 	}
+	nudged := 0
 	for origin, serial := range serials {
-		waitSecondary(t, h.secondary.Addr, origin, serial, 60*time.Second)
+		if h.waitMember(t, origin, serial) {
+			nudged++
+		}
 	}
 	ref := namedtest.Start(t, texts)
 	ps := dnsdiff.Probes(zones)
 	failures := dnsdiff.CompareAll(ps,
 		dnsdiff.Endpoints{UDP: ref.Addr, TCP: ref.Addr},
 		dnsdiff.Endpoints{UDP: h.secondary.Addr, TCP: h.secondary.Addr}, knownDifferences)
-	t.Logf("%d zones transferred to the BIND secondary, %d probes, %d differences", len(zones), len(ps), len(failures))
+	t.Logf("%d zones transferred to the BIND secondary (%d of them only after rndc refresh), %d probes, %d differences", len(zones), nudged, len(ps), len(failures))
 	for i, f := range failures {
 		if i == 30 {
 			t.Errorf("... and %d more", len(failures)-i)

@@ -231,14 +231,21 @@ func (n *Named) Exchange(m *dns.Msg, network string) (*dns.Msg, error) {
 // Rndc runs rndc against this named with its own key, for example
 // Rndc("reload", "example.com").
 func (n *Named) Rndc(args ...string) error {
+	_, err := n.RndcOutput(args...)
+	return err
+}
+
+// RndcOutput is Rndc returning what rndc printed, for example
+// RndcOutput("zonestatus", "example.com").
+func (n *Named) RndcOutput(args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, RndcPath, append([]string{"-c", n.path("rndc.conf")}, args...)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("namedtest: rndc %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+		return "", fmt.Errorf("namedtest: rndc %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
-	return nil
+	return string(out), nil
 }
 
 // stop terminates named, killing it if it does not exit in time.
