@@ -90,7 +90,15 @@ func newUDPLoop(s *Server, pc net.PacketConn, wildcard bool) (*udpLoop, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &udpLoop{s: s, pc: pc, conn: conn, key: make([]byte, 0, 260), wildcard: wildcard, rcodes: s.loopRcodes.add()}
+	l := newLoopBuffers(s, wildcard)
+	l.pc, l.conn = pc, conn
+	return l, nil
+}
+
+// newLoopBuffers makes a loop's buffers and scratch space, without its
+// socket.
+func newLoopBuffers(s *Server, wildcard bool) *udpLoop {
+	l := &udpLoop{s: s, key: make([]byte, 0, 260), wildcard: wildcard, rcodes: s.loopRcodes.add()}
 	l.rx = make([]ipv4.Message, udpBatch)
 	l.tx = make([]ipv4.Message, udpBatch)
 	l.out = make([][]byte, udpBatch)
@@ -109,7 +117,7 @@ func newUDPLoop(s *Server, pc net.PacketConn, wildcard bool) (*udpLoop, error) {
 			l.oob[i] = make([]byte, oobSize)
 		}
 	}
-	return l, nil
+	return l
 }
 
 // serve reads batches, answers them and writes the answers back.
