@@ -54,8 +54,9 @@ func newBatchConn(pc net.PacketConn, wildcard bool) (batchConn, error) {
 		}
 		c = c4
 	}
-	if pc, ok := platformBatchConn(pc); ok {
-		return pc, nil
+	// x/net set the options above; on Linux our own batches read.
+	if bc, ok := platformBatchConn(pc); ok {
+		return bc, nil
 	}
 	return c, nil
 }
@@ -215,15 +216,15 @@ func (l *udpLoop) answer(snap *snapshot, m *ipv4.Message, out []byte, info *repl
 	return l.s.slowReplyInfo(pkt, m.Addr, out, info)
 }
 
-// prefetch looks the first n packets of the batch up (lookupFast) and
-// loads what their answers will be read from, one level at a time for
-// the whole batch: the zone table's slots for each suffix of the name,
-// the zone's cache table, the slot the key hashes to, the entry it
-// points at, and the zone's query counter. Each
-// level's loads do not depend on one another, so their cache misses
-// (with 100,000 zones, most of them are) overlap instead of following
-// one another packet after packet; answering then finds them in the
-// cache. Nothing is decided here: answerPrepared reads the table again.
+// prefetch looks the first n (at most udpBatch) packets of the batch up
+// (lookupFast) and loads what their answers will be read from, one level
+// at a time for the whole batch: the zone table's slots for each suffix
+// of the name, the zone's cache table, the slot the key hashes to, the
+// entry it points at, and the zone's query counter. Each level's loads
+// do not depend on one another, so their cache misses (with 100,000
+// zones, most of them are) overlap instead of following one another
+// packet after packet; answering then finds them in the cache. Nothing
+// is decided here from the cache: answerPrepared reads it again.
 func (l *udpLoop) prefetch(snap *snapshot, n int) {
 	s := l.s
 	var sink uint64
