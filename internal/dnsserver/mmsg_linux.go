@@ -135,14 +135,19 @@ func (c *mmsgConn) ReadBatch(ms []ipv4.Message, flags int) (int, error) {
 	return c.got, nil
 }
 
-func (c *mmsgConn) read(fd uintptr) bool {
+func (c *mmsgConn) read(fd uintptr) bool { return c.mmsg(unix.SYS_RECVMMSG, fd, c.rh) }
+
+// mmsg makes one recvmmsg or sendmmsg call (trap) over the first c.n
+// headers of hs, again when a signal interrupted it; false when the
+// socket would block (the poller then waits until it is ready).
+func (c *mmsgConn) mmsg(trap, fd uintptr, hs []unix.Mmsghdr) bool {
 	for {
-		r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&c.rh[0])), uintptr(c.n), uintptr(c.flags), 0, 0)
+		r, _, e := unix.RawSyscall6(trap, fd, uintptr(unsafe.Pointer(&hs[0])), uintptr(c.n), uintptr(c.flags), 0, 0)
 		switch e {
 		case unix.EINTR:
 			continue
 		case unix.EAGAIN:
-			return false // wait until readable
+			return false
 		}
 		c.got, c.errno = int(r), e
 		return true
@@ -226,19 +231,7 @@ func (c *mmsgConn) WriteBatch(ms []ipv4.Message, flags int) (int, error) {
 	return c.got, nil
 }
 
-func (c *mmsgConn) write(fd uintptr) bool {
-	for {
-		r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&c.wh[0])), uintptr(c.n), uintptr(c.flags), 0, 0)
-		switch e {
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			return false // wait until writable
-		}
-		c.got, c.errno = int(r), e
-		return true
-	}
-}
+func (c *mmsgConn) write(fd uintptr) bool { return c.mmsg(unix.SYS_SENDMMSG, fd, c.wh) }
 
 // destination is the raw socket address for a reply to a: the one read
 // when a is a source ReadBatch returned, else a encoded in slot i.
