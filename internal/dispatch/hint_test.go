@@ -419,3 +419,41 @@ func TestStopWritesMarksInFlight(t *testing.T) {
 	}
 	mustHold(t, mem, late)
 }
+
+// TestCommittedWakesFastBackendsLast: once each worker has applied a
+// batch, Committed hands a change to the workers whose apply was slow
+// first and to the fast ones last (Go runs the goroutine woken last
+// first), whatever order the workers were built in.
+func TestCommittedWakesFastBackendsLast(t *testing.T) {
+	e := newEnv(t)
+	backends := map[string]backend.Backend{"builtin": memory.New()}
+	for _, n := range []string{"bind", "knot", "mysql"} {
+		backends[n] = &slowApply{Backend: memory.New(), took: 2 * gatherMinApply}
+	}
+	d := New(e.st, backends, Options{Now: e.clk.Now, Logger: w0(t)})
+	z := e.push("order.example", 1)
+	for _, w := range d.Workers() {
+		w.Hint(e.row("order.example"), z)
+		if p := w.runOnce(context.Background(), false); p.n != 1 || p.err != nil {
+			t.Fatalf("%s: pass %+v", w.Name(), p)
+		}
+	}
+	order := d.wakeOrder(nil)
+	if len(order) != len(backends) {
+		t.Fatalf("wake order has %d workers, want %d", len(order), len(backends))
+	}
+	if last := order[len(order)-1]; last.Name() != "builtin" {
+		var names []string
+		for _, w := range order {
+			names = append(names, w.Name())
+		}
+		t.Fatalf("wake order %v: the fast backend is not last", names)
+	}
+	z2 := e.push("order.example", 2)
+	d.Committed(e.row("order.example"), z2)
+	for _, w := range d.Workers() {
+		if hs, _ := w.hints.take(); len(hs) != 1 || hs[0].row.Version != 2 {
+			t.Fatalf("%s: hints after Committed: %+v", w.Name(), hs)
+		}
+	}
+}
