@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"sync"
+	"time"
 
 	"github.com/dadns/dadns/internal/store"
 	"github.com/dadns/dadns/internal/zone"
@@ -79,6 +80,7 @@ func (w *Worker) Hint(row store.Zone, z *zone.Zone) {
 	if !w.hints.add(hint{row: metadata(row), z: z}) {
 		w.wantDue.Store(true)
 	}
+	w.clock.arrived(time.Now())
 	w.signal()
 }
 
@@ -88,11 +90,31 @@ func metadata(r store.Zone) store.Zone {
 	return r
 }
 
-// Committed hands a committed change to every worker (see Worker.Hint).
+// Committed hands a committed change to every worker (see Worker.Hint):
+// the workers whose last apply was slow first, the fast ones (the
+// builtin) last. Go runs the goroutine woken last next on this processor
+// (and queues the ones woken before it behind whatever already waits),
+// so the builtin applies the change right after the push goroutine
+// yields instead of after the SQL and daemon backends have each had
+// their turn at the two CPUs.
 func (d *Dispatcher) Committed(row store.Zone, z *zone.Zone) {
-	for _, w := range d.workers {
+	var buf [16]*Worker
+	for _, w := range d.wakeOrder(buf[:0]) {
 		w.Hint(row, z)
 	}
+}
+
+// wakeOrder appends the workers to buf in Committed's order: those whose
+// last apply was slow, then the others, each group in d.workers' order.
+func (d *Dispatcher) wakeOrder(buf []*Worker) []*Worker {
+	for _, slow := range [2]bool{true, false} {
+		for _, w := range d.workers {
+			if w.slow.Load() == slow {
+				buf = append(buf, w)
+			}
+		}
+	}
+	return buf
 }
 
 // hinted merges the hints taken after a read of the store (due, nil when

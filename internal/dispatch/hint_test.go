@@ -322,12 +322,8 @@ func TestRunAppliesHintsWithoutReading(t *testing.T) {
 	e := newEnv(t)
 	cs := &countingStore{Store: e.st}
 	mem := memory.New()
-	w := NewWorker("mem", mem, cs, Options{BatchSize: 50, Idle: time.Hour, Logger: w0(t)})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = w.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	waitFor(t, "first read", 10*time.Second, func() bool { return cs.dues.Load() == 1 })
+	w, stop := runWorker(t, mem, cs, cs)
+	defer stop()
 	for i := range 5 {
 		name := fmt.Sprintf("h%d.example", i)
 		z := e.push(name, 1)
@@ -341,6 +337,19 @@ func TestRunAppliesHintsWithoutReading(t *testing.T) {
 	z := e.push("plain.example", 1)
 	w.Wake()
 	waitFor(t, "plain wake reads the store", 10*time.Second, func() bool { return serves(mem, z) })
+}
+
+// runWorker runs a worker of mem over st (whose store reads cs counts)
+// until stop, which waits for Run to return, once it has read the store
+// a first time.
+func runWorker(t *testing.T, mem *memory.Backend, st store.Store, cs *countingStore) (w *Worker, stop func()) {
+	t.Helper()
+	w = NewWorker("mem", mem, st, Options{BatchSize: 50, Idle: time.Hour, Logger: w0(t)})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Run(ctx) }()
+	waitFor(t, "first read", 10*time.Second, func() bool { return cs.dues.Load() == 1 })
+	return w, func() { cancel(); <-done }
 }
 
 // row reads the zone's stored row.
@@ -396,16 +405,11 @@ func TestStopWritesMarksInFlight(t *testing.T) {
 	e := newEnv(t)
 	st := &slowApplied{countingStore: &countingStore{Store: e.st}, delay: 200 * time.Millisecond}
 	mem := memory.New()
-	w := NewWorker("mem", mem, st, Options{BatchSize: 50, Idle: time.Hour, Logger: w0(t)})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = w.Run(ctx) }()
-	waitFor(t, "first read", 10*time.Second, func() bool { return st.dues.Load() == 1 })
+	w, stop := runWorker(t, mem, st, st.countingStore)
 	z := e.push("stop.example", 1)
 	w.Hint(e.row("stop.example"), z)
 	waitFor(t, "hinted zone served", 10*time.Second, func() bool { return serves(mem, z) })
-	cancel()
-	<-done
+	stop()
 	if s := e.state("stop.example", "mem"); s.State != store.StateApplied {
 		t.Fatalf("stopped with its mark unwritten: %+v", s)
 	}
@@ -418,4 +422,42 @@ func TestStopWritesMarksInFlight(t *testing.T) {
 		t.Fatalf("restarted worker applied %d zones, want 1", n)
 	}
 	mustHold(t, mem, late)
+}
+
+// TestCommittedWakesFastBackendsLast: once each worker has applied a
+// batch, Committed hands a change to the workers whose apply was slow
+// first and to the fast ones last (Go runs the goroutine woken last
+// first), whatever order the workers were built in.
+func TestCommittedWakesFastBackendsLast(t *testing.T) {
+	e := newEnv(t)
+	backends := map[string]backend.Backend{"builtin": memory.New()}
+	for _, n := range []string{"bind", "knot", "mysql"} {
+		backends[n] = &slowApply{Backend: memory.New(), took: 2 * gatherMinApply}
+	}
+	d := New(e.st, backends, Options{Now: e.clk.Now, Logger: w0(t)})
+	z := e.push("order.example", 1)
+	for _, w := range d.Workers() {
+		w.Hint(e.row("order.example"), z)
+		if p := w.runOnce(context.Background(), false); p.n != 1 || p.err != nil {
+			t.Fatalf("%s: pass %+v", w.Name(), p)
+		}
+	}
+	order := d.wakeOrder(nil)
+	if len(order) != len(backends) {
+		t.Fatalf("wake order has %d workers, want %d", len(order), len(backends))
+	}
+	if last := order[len(order)-1]; last.Name() != "builtin" {
+		var names []string
+		for _, w := range order {
+			names = append(names, w.Name())
+		}
+		t.Fatalf("wake order %v: the fast backend is not last", names)
+	}
+	z2 := e.push("order.example", 2)
+	d.Committed(e.row("order.example"), z2)
+	for _, w := range d.Workers() {
+		if hs, _ := w.hints.take(); len(hs) != 1 || hs[0].row.Version != 2 {
+			t.Fatalf("%s: hints after Committed: %+v", w.Name(), hs)
+		}
+	}
 }

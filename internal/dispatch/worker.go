@@ -36,6 +36,12 @@ type Worker struct {
 	health  health
 	repair  time.Time // last Repair (zero: not yet)
 	start   time.Time // when Run started
+	// clock: when hints arrived; lastApply: how long the last batch's
+	// apply took (gather.go); slow: lastApply was at least gatherMinApply,
+	// for Committed's order of wake-ups.
+	clock     hintClock
+	lastApply time.Duration
+	slow      atomic.Bool
 }
 
 // Options tune a Worker. Zero values take defaults.
@@ -160,6 +166,9 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 		}
 		if n > 0 && err == nil && (p.more || w.woken()) {
 			readDue = p.more || w.readDueNow()
+			if !readDue && !w.gather(ctx) {
+				return nil
+			}
 			continue
 		}
 		w.burst.finish(w.log, w.opt.Now())
@@ -174,6 +183,9 @@ func (w *Worker) Run(ctx context.Context) (err error) {
 		// the store; a timer (retry due, idle poll), a plain wake or a
 		// failed pass reads it.
 		readDue = timer || p.err != nil || w.readDueNow()
+		if !readDue && !w.gather(ctx) {
+			return nil
+		}
 	}
 }
 
@@ -297,7 +309,10 @@ func (w *Worker) runOnce(ctx context.Context, readDue bool) pass {
 		return pass{next: next}
 	}
 	start := w.opt.Now()
+	t0 := time.Now()
 	res := w.apply(ctx, work, parsed)
+	w.lastApply = time.Since(t0)
+	w.slow.Store(w.lastApply >= gatherMinApply)
 	if ctx.Err() != nil && !res.complete {
 		return pass{next: next, err: ctx.Err()}
 	}

@@ -29,27 +29,73 @@ func (s *Server) fastReply(snap *snapshot, pkt, key, out []byte) ([]byte, bool) 
 	return s.fastReplyInfo(snap, pkt, key, out, nil)
 }
 
+// fastLookup is what the fast path knows about a query before it reads
+// the zone's cache: the question, its cache key (and the key's hash), its
+// name in presentation form and the zone's slot. The UDP loop makes one
+// for every packet of a batch before answering any (udp.go: prefetch).
+type fastLookup struct {
+	q    fastQuery
+	key  []byte
+	h    uint64 // slotHash(key)
+	zs   *zoneSlot
+	sh   suffixHashes
+	n    int // the name is text[:n]
+	text [256]byte
+}
+
+// name is the query name in presentation form.
+func (fl *fastLookup) name() string { return unsafe.String(&fl.text[0], fl.n) }
+
+// lookupFast reads a plain query from pkt and finds its zone in snap;
+// key is scratch space for the cache key. False: the fast path does not
+// answer pkt.
+func (s *Server) lookupFast(snap *snapshot, pkt, key []byte, fl *fastLookup) bool {
+	return s.parseLookup(pkt, key, fl) && s.findLookup(snap, fl)
+}
+
+// parseLookup is lookupFast's first half: it reads the question and
+// hashes the name's suffixes.
+func (s *Server) parseLookup(pkt, key []byte, fl *fastLookup) bool {
+	q, key, ok := s.parseFast(pkt, key)
+	if !ok {
+		return false
+	}
+	n, ok := wireText(key[:q.nameLen], fl.text[:])
+	if !ok {
+		return false
+	}
+	fl.q, fl.key, fl.n = q, key, n
+	fl.sh.hash(fl.name())
+	return true
+}
+
+// findLookup is lookupFast's second half: it finds the zone.
+func (s *Server) findLookup(snap *snapshot, fl *fastLookup) bool {
+	fl.zs = snap.findHashed(&fl.sh, fl.name(), fl.q.qtype)
+	if fl.zs == nil {
+		return false
+	}
+	fl.h = slotHash(unsafe.String(unsafe.SliceData(fl.key), len(fl.key)))
+	return true
+}
+
 // fastReplyInfo is fastReply that also tells RRL about the reply (info
 // may be nil). A name the zone has is answered from its cached answer; a
 // name it does not have from the template cached for its closest
 // encloser (template.go), when there is one.
 func (s *Server) fastReplyInfo(snap *snapshot, pkt, key, out []byte, info *replyInfo) ([]byte, bool) {
-	q, key, ok := s.parseFast(pkt, key)
-	if !ok {
+	var fl fastLookup
+	if !s.lookupFast(snap, pkt, key, &fl) {
 		return nil, false
 	}
-	var text [256]byte
-	n, ok := wireText(key[:q.nameLen], text[:])
-	if !ok {
-		return nil, false
-	}
-	name := unsafe.String(&text[0], n)
-	zs := snap.findSlot(name, q.qtype)
-	if zs == nil {
-		return nil, false
-	}
-	z := zs.z
-	if wire, ok := s.cachedAnswer(zs, unsafe.String(unsafe.SliceData(key), len(key))); ok {
+	return s.answerFast(&fl, pkt, out, info)
+}
+
+// answerFast answers pkt, looked up into fl, into out.
+func (s *Server) answerFast(fl *fastLookup, pkt, out []byte, info *replyInfo) ([]byte, bool) {
+	q, key, name := fl.q, fl.key, fl.name()
+	z := fl.zs.z
+	if wire, ok := s.cachedAnswer(fl.zs, unsafe.String(unsafe.SliceData(key), len(key)), fl.h); ok {
 		if len(wire) > q.limit {
 			return nil, false
 		}
@@ -92,15 +138,14 @@ func (s *Server) fastReplyInfo(snap *snapshot, pkt, key, out []byte, info *reply
 	return out, true
 }
 
-// cachedAnswer looks key up in the cache of the zone in zs: first in
+// cachedAnswer looks key (of hash h) up in the cache of the zone in zs: first in
 // the table the slot's hint points at, which needs no load of the
 // servedZone, then, when the hint is missing or stale, in the zone's
 // current table, which becomes the hint.
-func (s *Server) cachedAnswer(zs *zoneSlot, key string) ([]byte, bool) {
+func (s *Server) cachedAnswer(zs *zoneSlot, key string, h uint64) ([]byte, bool) {
 	if s.noHint {
 		return zs.z.cache.get(key)
 	}
-	h := slotHash(key)
 	hint := zs.hint.Load()
 	if wire, ok := tableGet(hint, key, h); ok {
 		return wire, true

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dadns/dadns/internal/testutil/hostingzone"
 	"github.com/miekg/dns"
+	"golang.org/x/net/ipv4"
 )
 
 // hostingZones returns n hosting-shaped zones, site0.example. upwards.
@@ -54,7 +55,8 @@ func hostingQueries(tb testing.TB, zones, n int) [][]byte {
 // cache bound and the number of decoded zones, DNSSERVER_ZONES the
 // number of zones (10,000 by default). DNSSERVER_AB=1 measures with and
 // without the zone table's cache hints, DNSSERVER_AB=counts with and
-// without per-zone counts, alternately in one process.
+// without per-zone counts, DNSSERVER_AB=batch one query at a time and in
+// the UDP loop's batches (udpLoop.prefetch), alternately in one process.
 func BenchmarkHostingMix(b *testing.B) {
 	zones := 10000
 	if v, err := strconv.Atoi(os.Getenv("DNSSERVER_ZONES")); err == nil && v > 0 {
@@ -74,9 +76,10 @@ func BenchmarkHostingMix(b *testing.B) {
 	key, out := make([]byte, 0, 260), make([]byte, 0, 4096)
 	var count bool // per-zone counts as the UDP loop's hook takes them
 	var scratch []byte
+	var info replyInfo // one for all: as in the UDP loop (a local escapes)
 	answer := func(pkt []byte) {
 		var ok bool
-		var info replyInfo
+		info = replyInfo{}
 		if out, ok = s.fastReplyInfo(s.snap.Load(), pkt, key, out, &info); !ok {
 			if out, ok = s.slowReplyInfo(pkt, nil, out, &info); !ok {
 				b.Fatal("no reply")
@@ -90,6 +93,39 @@ func BenchmarkHostingMix(b *testing.B) {
 			}
 		}
 	}
+	// The UDP loop's batches (DNSSERVER_AB=batch): prefetch a batch of
+	// udpBatch packets, then answer them, as serve does.
+	var batched bool
+	l := newLoopBuffers(s, false)
+	msgs := make([]ipv4.Message, len(qs))
+	for i, q := range qs {
+		buf := make([]byte, len(q)+1) // a full buffer reads as cut short
+		copy(buf, q)
+		msgs[i] = ipv4.Message{Buffers: [][]byte{buf}, N: len(q)}
+	}
+	answerAt := func(i int) {
+		if !batched {
+			answer(qs[i%len(qs)])
+			return
+		}
+		j := i % udpBatch
+		if j == 0 {
+			start := i % len(qs)
+			end := min(start+udpBatch, len(qs))
+			l.rx = msgs[start:end]
+			l.prefetch(s.snap.Load(), end-start)
+		}
+		if j >= len(l.rx) {
+			answer(qs[i%len(qs)])
+			return
+		}
+		var ok bool
+		info := &l.info
+		*info = replyInfo{}
+		if out, ok = l.answerPrepared(s.snap.Load(), j, out, info); !ok {
+			b.Fatal("no reply")
+		}
+	}
 	if os.Getenv("DNSSERVER_WARM") != "" {
 		for _, pkt := range qs {
 			answer(pkt) // one pass first: the steady state is measured
@@ -100,7 +136,7 @@ func BenchmarkHostingMix(b *testing.B) {
 		start, cpu0 := decodes.Load(), processCPU()
 		i := 0
 		for b.Loop() {
-			answer(qs[i%len(qs)])
+			answerAt(i)
 			i++
 		}
 		// CPU time, unlike ns/op, does not count time other processes of
@@ -119,6 +155,14 @@ func BenchmarkHostingMix(b *testing.B) {
 			for _, c := range []bool{false, true} {
 				count = c
 				b.Run(fmt.Sprintf("counts=%v/%d", c, r), measure)
+			}
+		}
+	case "batch":
+		// One packet at a time, and in the loop's batches, alternately.
+		for r := range 4 {
+			for _, bt := range []bool{false, true} {
+				batched = bt
+				b.Run(fmt.Sprintf("batch=%v/%d", bt, r), measure)
 			}
 		}
 	default:

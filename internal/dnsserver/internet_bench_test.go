@@ -57,14 +57,15 @@ func BenchmarkLoopPacket(b *testing.B) {
 			b.ResetTimer()
 			for i := range b.N {
 				m := &msgs[i%len(msgs)]
-				var info replyInfo
+				info := &l.info // as in the loop: a local would escape
+				*info = replyInfo{}
 				var ck queryCookieInfo
 				if s.cookies != nil {
 					ck = s.readCookie(m, now)
 				}
-				o, ok := l.answer(s.snap.Load(), m, out, &info)
+				o, ok := l.answer(s.snap.Load(), m, out, info)
 				if ok && s.rrl != nil {
-					o, ok = l.limit(now, m, o, &info, &ck)
+					o, ok = l.limit(now, m, o, info, &ck)
 				}
 				if ok {
 					out = o[:0]

@@ -51,32 +51,65 @@ func (s *snapshot) find(qname string, qtype uint16) *servedZone {
 
 // findSlot is find returning the zone's slot in the table.
 func (s *snapshot) findSlot(qname string, qtype uint16) *zoneSlot {
+	var sh suffixHashes
+	sh.hash(qname)
+	return s.findHashed(&sh, qname, qtype)
+}
+
+// suffixHashes are the zone hashes of a name and its first parents,
+// most specific first; when more, the name's suffix from offset rest on
+// is the parent after the last one hashed. (An offset, not a string: a
+// fastLookup holds both the name and this, and must not point into
+// itself, which would move it to the heap.)
+type suffixHashes struct {
+	hs   [8]uint64
+	n    int
+	rest int
+	more bool
+}
+
+// hash fills sh for qname. The suffixes are hashed first and then looked
+// up: the table probes do not depend on each other, so their cache
+// misses overlap.
+func (sh *suffixHashes) hash(qname string) {
+	n, name, more := 0, qname, true
+	for ; n < len(sh.hs) && more; n++ {
+		sh.hs[n] = zoneHash(name)
+		name, more = parentName(name)
+	}
+	sh.n, sh.rest, sh.more = n, len(qname)-len(name), more
+}
+
+// findHashed is findSlot for qname, hashed into sh.
+func (s *snapshot) findHashed(sh *suffixHashes, qname string, qtype uint16) *zoneSlot {
 	if s.zones.len() == 0 {
 		return nil
 	}
-	// The suffixes are hashed first and then looked up: the table probes
-	// do not depend on each other, so their cache misses overlap.
-	var hs [8]uint64
-	n, name, more := 0, qname, true
-	for ; n < len(hs) && more; n++ {
-		hs[n] = zoneHash(name)
-		name, more = parentName(name)
-	}
 	var exact *zoneSlot
-	for i := range n {
-		if sl := s.zones.lookup(hs[i]); sl != nil {
+	for i := range sh.n {
+		if sl := s.zones.lookup(sh.hs[i]); sl != nil {
 			if qtype != dns.TypeDS || i != 0 {
 				return sl
 			}
 			exact = sl
 		}
 	}
-	for ; more; name, more = parentName(name) { // names of more than 8 labels
+	for name, more := qname[sh.rest:], sh.more; more; name, more = parentName(name) { // names of more than 8 labels
 		if sl := s.zones.lookup(zoneHash(name)); sl != nil {
 			return sl
 		}
 	}
 	return exact
+}
+
+// touch loads the first slot hash h probes in the table (prefetch).
+func (s *snapshot) touch(h uint64) uint64 {
+	t := s.zones
+	sh := &t.shards[h>>zoneShardShift]
+	if sh.slots == nil {
+		return 0
+	}
+	return sh.at(uint32(h) & sh.mask).hash
 }
 
 // origins lists the served origins in sorted order.

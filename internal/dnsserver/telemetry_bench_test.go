@@ -67,10 +67,11 @@ func benchLoopTelemetry(b *testing.B, nx bool) {
 			b.ResetTimer()
 			for i := range b.N {
 				m := &msgs[i%len(msgs)]
-				var info replyInfo
-				o, ok := l.answer(s.snap.Load(), m, out, &info)
+				info := &l.info // as in the loop: a local would escape
+				*info = replyInfo{}
+				o, ok := l.answer(s.snap.Load(), m, out, info)
 				if ok {
-					l.observe(m, o, now, &info)
+					l.observe(m, o, now, info)
 					out = o[:0]
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/miekg/dns"
 	"golang.org/x/net/ipv4"
@@ -32,22 +33,30 @@ type batchConn interface {
 }
 
 // newBatchConn wraps pc; with wildcard set it also asks the kernel for
-// each packet's destination address.
+// each packet's destination address. On Linux the batches are our own
+// system calls (mmsg_linux.go), elsewhere x/net's.
 func newBatchConn(pc net.PacketConn, wildcard bool) (batchConn, error) {
+	var c batchConn
 	if a, ok := pc.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() == nil {
-		c := ipv6.NewPacketConn(pc)
+		c6 := ipv6.NewPacketConn(pc)
 		if wildcard {
-			if err := c.SetControlMessage(ipv6.FlagDst|ipv6.FlagInterface, true); err != nil {
+			if err := c6.SetControlMessage(ipv6.FlagDst|ipv6.FlagInterface, true); err != nil {
 				return nil, err
 			}
 		}
-		return c, nil
-	}
-	c := ipv4.NewPacketConn(pc)
-	if wildcard {
-		if err := c.SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true); err != nil {
-			return nil, err
+		c = c6
+	} else {
+		c4 := ipv4.NewPacketConn(pc)
+		if wildcard {
+			if err := c4.SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true); err != nil {
+				return nil, err
+			}
 		}
+		c = c4
+	}
+	// x/net set the options above; on Linux our own batches read.
+	if bc, ok := platformBatchConn(pc); ok {
+		return bc, nil
 	}
 	return c, nil
 }
@@ -67,6 +76,12 @@ type udpLoop struct {
 	oob      [][]byte
 	obs      loopObserver // telemetry.go
 	rcodes   *rcodeCounts // this loop's own (counts.go)
+	// prep[i] is packet i's fast-path lookup (ok[i]: it has one), made
+	// for the whole batch before any answer; sink keeps prefetch's loads.
+	prep []fastLookup
+	ok   []bool
+	sink uint64
+	info replyInfo // the current packet's
 	// packets counts the packets read (tests see which socket took them).
 	packets atomic.Uint64
 }
@@ -76,10 +91,20 @@ func newUDPLoop(s *Server, pc net.PacketConn, wildcard bool) (*udpLoop, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &udpLoop{s: s, pc: pc, conn: conn, key: make([]byte, 0, 260), wildcard: wildcard, rcodes: s.loopRcodes.add()}
+	l := newLoopBuffers(s, wildcard)
+	l.pc, l.conn = pc, conn
+	return l, nil
+}
+
+// newLoopBuffers makes a loop's buffers and scratch space, without its
+// socket.
+func newLoopBuffers(s *Server, wildcard bool) *udpLoop {
+	l := &udpLoop{s: s, key: make([]byte, 0, 260), wildcard: wildcard, rcodes: s.loopRcodes.add()}
 	l.rx = make([]ipv4.Message, udpBatch)
 	l.tx = make([]ipv4.Message, udpBatch)
 	l.out = make([][]byte, udpBatch)
+	l.prep = make([]fastLookup, udpBatch)
+	l.ok = make([]bool, udpBatch)
 	if wildcard {
 		l.oob = make([][]byte, udpBatch)
 	}
@@ -87,12 +112,13 @@ func newUDPLoop(s *Server, pc net.PacketConn, wildcard bool) (*udpLoop, error) {
 		l.rx[i].Buffers = [][]byte{make([]byte, udpRead)}
 		l.tx[i].Buffers = make([][]byte, 1)
 		l.out[i] = make([]byte, 0, 1024)
+		l.prep[i].key = make([]byte, 0, 260)
 		if wildcard {
 			l.rx[i].OOB = make([]byte, oobSize)
 			l.oob[i] = make([]byte, oobSize)
 		}
 	}
-	return l, nil
+	return l
 }
 
 // serve reads batches, answers them and writes the answers back.
@@ -115,9 +141,13 @@ func (l *udpLoop) serve() {
 		snap := l.s.snap.Load()
 		tnow := time.Now()
 		now := tnow.Unix()
+		l.prefetch(snap, n)
 		k := 0
 		for i := range n {
-			var info replyInfo
+			// info lives in the loop: passed down the slow path, a local
+			// one would escape, one allocation per packet.
+			info := &l.info
+			*info = replyInfo{}
 			var ck queryCookieInfo
 			if l.s.cookies != nil {
 				ck = l.s.readCookie(&l.rx[i], now)
@@ -127,10 +157,10 @@ func (l *udpLoop) serve() {
 			if ck.state == cookieMalformed {
 				out, ok = formErr(l.rx[i].Buffers[0][:l.rx[i].N], l.out[k])
 			} else {
-				out, ok = l.answer(snap, &l.rx[i], l.out[k], &info)
+				out, ok = l.answerPrepared(snap, i, l.out[k], info)
 			}
 			if ok && l.s.rrl != nil && ck.state != cookieValid {
-				out, ok = l.limit(now, &l.rx[i], out, &info, &ck)
+				out, ok = l.limit(now, &l.rx[i], out, info, &ck)
 				if !ok {
 					l.observeDropped(&l.rx[i], tnow)
 				}
@@ -140,7 +170,7 @@ func (l *udpLoop) serve() {
 			}
 			if ok {
 				l.rcodes.count(out)
-				l.observe(&l.rx[i], out, tnow, &info)
+				l.observe(&l.rx[i], out, tnow, info)
 				l.out[k] = out
 				l.tx[k].Buffers[0], l.tx[k].Addr = out, l.rx[i].Addr
 				if l.wildcard {
@@ -153,14 +183,22 @@ func (l *udpLoop) serve() {
 	}
 }
 
+// write sends the first k replies of l.tx. A reply the kernel refuses
+// (sendmmsg reports the first message of a call that fails) is skipped,
+// not the rest of the batch; one warning per batch at most.
 func (l *udpLoop) write(k int) {
+	warned := false
 	for sent := 0; sent < k; {
 		n, err := l.conn.WriteBatch(l.tx[sent:k], 0)
 		if err != nil {
-			if !errors.Is(err, net.ErrClosed) {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			if !warned {
+				warned = true
 				l.s.log.Warn("udp write", "err", err)
 			}
-			return
+			n = 1
 		}
 		sent += n
 	}
@@ -174,6 +212,91 @@ func (l *udpLoop) answer(snap *snapshot, m *ipv4.Message, out []byte, info *repl
 	pkt := m.Buffers[0][:m.N]
 	if out, ok := l.s.fastReplyInfo(snap, pkt, l.key, out, info); ok {
 		return out, true
+	}
+	return l.s.slowReplyInfo(pkt, m.Addr, out, info)
+}
+
+// prefetch looks the first n (at most udpBatch) packets of the batch up
+// (lookupFast) and loads what their answers will be read from, one level
+// at a time for the whole batch: the zone table's slots for each suffix
+// of the name, the zone's cache table, the slot the key hashes to, the
+// entry it points at, and the zone's query counter. Each level's loads
+// do not depend on one another, so their cache misses (with 100,000
+// zones, most of them are) overlap instead of following one another
+// packet after packet; answering then finds them in the cache. Nothing
+// is decided here from the cache: answerPrepared reads it again.
+func (l *udpLoop) prefetch(snap *snapshot, n int) {
+	s := l.s
+	var sink uint64
+	for i := range n {
+		m := &l.rx[i]
+		l.ok[i] = m.N < len(m.Buffers[0]) && s.parseLookup(m.Buffers[0][:m.N], l.prep[i].key[:0], &l.prep[i])
+	}
+	for i := range n {
+		if l.ok[i] {
+			sh := &l.prep[i].sh
+			for j := range sh.n {
+				sink += snap.touch(sh.hs[j])
+			}
+		}
+	}
+	for i := range n {
+		l.ok[i] = l.ok[i] && s.findLookup(snap, &l.prep[i])
+	}
+	if s.noHint {
+		l.sink += sink
+		return
+	}
+	var tabs, slots [udpBatch]*cacheSlot
+	var masks [udpBatch]uint64
+	for i := range n {
+		if l.ok[i] {
+			if tabs[i] = l.prep[i].zs.hint.Load(); tabs[i] != nil {
+				masks[i] = tabs[i].hash.Load()
+			}
+		}
+	}
+	for i := range n {
+		if tabs[i] != nil {
+			slots[i] = slotAt(tabs[i], l.prep[i].h&masks[i])
+			sink += slots[i].hash.Load()
+		}
+	}
+	counts := s.zstats != nil
+	for i := range n {
+		if sl := slots[i]; sl != nil && sl.hash.Load() == l.prep[i].h {
+			sink += uint64(*sl.data.Load())
+		}
+		if counts && l.ok[i] {
+			if c := l.prep[i].zs.z.counter.Load(); c != nil {
+				sink += uint64(uintptr(unsafe.Pointer(c)))
+			}
+		}
+	}
+	if counts {
+		for i := range n {
+			if l.ok[i] {
+				if c := l.prep[i].zs.z.counter.Load(); c != nil {
+					sink += c.queries.Load()
+				}
+			}
+		}
+	}
+	l.sink += sink
+}
+
+// answerPrepared is answer for packet i of the batch, looked up by
+// prefetch.
+func (l *udpLoop) answerPrepared(snap *snapshot, i int, out []byte, info *replyInfo) ([]byte, bool) {
+	m := &l.rx[i]
+	if m.N == len(m.Buffers[0]) {
+		return nil, false // possibly cut short: too big to be a query we take
+	}
+	pkt := m.Buffers[0][:m.N]
+	if l.ok[i] {
+		if out, ok := l.s.answerFast(&l.prep[i], pkt, out, info); ok {
+			return out, true
+		}
 	}
 	return l.s.slowReplyInfo(pkt, m.Addr, out, info)
 }

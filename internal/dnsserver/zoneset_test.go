@@ -149,7 +149,7 @@ func TestCacheHintFollowsGrowth(t *testing.T) {
 	}
 	key := func(i int) string { return fmt.Sprintf("k%d", i) }
 	z.cache.put(key(0), []byte("a0"))
-	if w, ok := s.cachedAnswer(sl, key(0)); !ok || string(w) != "a0" {
+	if w, ok := s.cachedAnswer(sl, key(0), slotHash(key(0))); !ok || string(w) != "a0" {
 		t.Fatalf("k0: %q %v", w, ok)
 	}
 	first := sl.hint.Load()
@@ -160,14 +160,14 @@ func TestCacheHintFollowsGrowth(t *testing.T) {
 		t.Fatal("the hint changed without a query")
 	}
 	for i := range 100 {
-		if w, ok := s.cachedAnswer(sl, key(i)); !ok || string(w) != fmt.Sprintf("a%d", i) {
+		if w, ok := s.cachedAnswer(sl, key(i), slotHash(key(i))); !ok || string(w) != fmt.Sprintf("a%d", i) {
 			t.Fatalf("%s: %q %v", key(i), w, ok)
 		}
 	}
 	if sl.hint.Load() != z.cache.tab.Load() {
 		t.Fatal("the hint does not follow the grown table")
 	}
-	if _, ok := s.cachedAnswer(sl, "missing"); ok {
+	if _, ok := s.cachedAnswer(sl, "missing", slotHash("missing")); ok {
 		t.Fatal("found an answer never put")
 	}
 	// An edit that copies the shard (another zone in it) keeps the zone,
@@ -182,7 +182,7 @@ func TestCacheHintFollowsGrowth(t *testing.T) {
 	if sl2 == nil || sl2.z != z || sl2.hint.Load() != z.cache.tab.Load() {
 		t.Fatal("zone, or its hint, lost in the edited copy")
 	}
-	if w, ok := s.cachedAnswer(sl2, key(99)); !ok || string(w) != "a99" {
+	if w, ok := s.cachedAnswer(sl2, key(99), slotHash(key(99))); !ok || string(w) != "a99" {
 		t.Fatalf("k99 from the edited copy: %q %v", w, ok)
 	}
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // phaseNames are the phases -phases may select; empty runs every phase.
-var phaseNames = []string{"bindbackend", "nsdbackend", "knotbackend", "ingest", "stores"}
+var phaseNames = []string{"bindbackend", "nsdbackend", "knotbackend", "ingest", "latency", "stores"}
 
 // selectedPhases parses -phases.
 func (o options) selectedPhases() (map[string]bool, error) {
@@ -45,6 +45,15 @@ func (b *bench) onlyPhases(ctx context.Context) bool {
 		b.latencyPhase(ctx)
 		b.servedPhase(ctx)
 		b.footprint()
+		if b.dadns != nil {
+			b.dadns.proc.stop()
+		}
+	}
+	if sel["latency"] && !sel["ingest"] {
+		// Only the initial load and the ack latency runs, with every
+		// backend of -backends applying meanwhile.
+		b.pushPhase(ctx, b.backendsPhase(ctx))
+		b.latencyPhase(ctx)
 		if b.dadns != nil {
 			b.dadns.proc.stop()
 		}

@@ -14,6 +14,11 @@ func TestPhasesFlag(t *testing.T) {
 	if sel, _ := o.selectedPhases(); !sel["nsdbackend"] || len(sel) != 1 {
 		t.Fatalf("selected %v", sel)
 	}
+	if o, err := parseFlags([]string{"-phases", "latency"}, &errs); err != nil {
+		t.Fatal(err)
+	} else if sel, _ := o.selectedPhases(); !sel["latency"] || len(sel) != 1 {
+		t.Fatalf("selected %v", sel)
+	}
 	if _, err := parseFlags([]string{"-phases", "nsdbackend,push"}, &errs); err == nil || !strings.Contains(err.Error(), "push") {
 		t.Fatalf("unknown phase: %v", err)
 	}

@@ -26,7 +26,7 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	if err != nil {
 		return err
 	}
-	bad, err := b.check.check(ctx, files)
+	bad, err := b.check.check(ctx, b.needsCheck(files))
 	if err != nil {
 		discard(files)
 		return err
@@ -40,7 +40,37 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 		return err
 	}
 	fails = append(fails, b.activate(ctx, added > 0, changed)...)
-	return errors.Join(fails...)
+	err = errors.Join(fails...)
+	b.expect(zones, err)
+	return err
+}
+
+// expect hands the verification poller the zones just activated.
+func (b *Backend) expect(zones []*zone.Zone, err error) {
+	b.mu.RLock()
+	deadline := b.settle
+	b.mu.RUnlock()
+	b.poll.ExpectApplied(zones, err, deadline)
+}
+
+// safeZone is safe; tests replace it to let a zone named refuses reach
+// named unchecked.
+var safeZone = safe
+
+// needsCheck returns the staged files named-checkconf must see before
+// named does: those not safe (see safe), or all of them when the zone
+// options make named refuse what it would otherwise only warn about.
+func (b *Backend) needsCheck(files []staged) []staged {
+	if b.opt.CheckNames != "ignore" || b.opt.MaxRecordsPerType > 0 || b.opt.MaxTypesPerName > 0 {
+		return files
+	}
+	var out []staged
+	for _, s := range files {
+		if !safeZone(s.Z) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // validZones drops zones whose names must never reach a file or the

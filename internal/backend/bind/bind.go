@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dadns/dadns/internal/atomicfile"
+	"github.com/dadns/dadns/internal/backend/dnsverify"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -112,6 +113,7 @@ type Backend struct {
 	foreign   []string            // include lines dadns did not write
 	dirty     bool                // the include changed since named last read it
 	settle    time.Time           // Verify waits for named until then
+	poll      *dnsverify.Poller   // verifies activated batches together
 	lastDrift string
 
 	// writeFile replaces a file atomically (atomicfile.Write; tests inject
@@ -145,6 +147,7 @@ func New(opt Options) (*Backend, error) {
 		return nil, fmt.Errorf("bind: create zones dir: %w", err)
 	}
 	b := &Backend{opt: opt, log: opt.Logger, rndc: newRndc(opt.Rndc), dirty: true, writeFile: atomicfile.Write}
+	b.poll = dnsverify.NewPoller(b.verifier(), 0, nil)
 	b.check = newChecker(opt.CheckConf, opt.CheckZone, opt.ZonesDir, b.log)
 	b.zopts = newZoneOptions(&opt, b.check.conf, opt.ZonesDir, b.log)
 	b.check.opts = b.zopts

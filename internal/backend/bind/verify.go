@@ -2,7 +2,9 @@ package bind
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"syscall"
 	"time"
 
 	"github.com/dadns/dadns/internal/backend"
@@ -24,7 +26,7 @@ func (b *Backend) Verify(ctx context.Context, name zone.Name, hash string) error
 		return err
 	}
 	if err := b.waitSerial(ctx, name, want); err != nil {
-		return err
+		return b.explain(ctx, name, err)
 	}
 	if !b.opt.Transfer {
 		return nil
@@ -37,6 +39,26 @@ func (b *Backend) Verify(ctx context.Context, name zone.Name, hash string) error
 		return fmt.Errorf("bind: verify %s: %w (serves %.12s, applied %.12s)", name, backend.ErrMismatch, z.Hash(), hash)
 	}
 	return nil
+}
+
+// explain looks for named's reason when a zone was not served in time: a
+// safe zone (see safe) reaches named unchecked, so if named refused its
+// file anyway, the check run now on the installed file says why, and the
+// failure is permanent like a refusal found before activation. Nothing
+// is checked when named is not there or ctx ended.
+func (b *Backend) explain(ctx context.Context, name zone.Name, err error) error {
+	if ctx.Err() != nil || errors.Is(err, syscall.ECONNREFUSED) {
+		return err
+	}
+	e, ok := b.entry(name)
+	if !ok {
+		return err
+	}
+	bad, cerr := b.check.check(ctx, []staged{{Z: &zone.Zone{Name: name}, Tmp: e.file}})
+	if cerr == nil && bad[name] != nil {
+		return bad[name]
+	}
+	return err
 }
 
 // expected returns the serial of the content with hash, from what Apply
@@ -70,7 +92,7 @@ func (b *Backend) waitSerial(ctx context.Context, name zone.Name, want uint32) e
 	b.mu.RLock()
 	deadline := b.settle
 	b.mu.RUnlock()
-	return b.verifier().WaitSerial(ctx, name, want, deadline)
+	return b.poll.Wait(ctx, name, want, deadline)
 }
 
 // soaSerial asks the daemon for the zone's SOA serial.

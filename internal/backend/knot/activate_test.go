@@ -27,6 +27,15 @@ func actions(calls []string) []string {
 	return out
 }
 
+// notPlain is a zone knotd loads that is not plain (see plain).
+func notPlain(t *testing.T, name string) *zone.Zone {
+	z, err := zone.Parse(zone.Name(name), []byte("$TTL 300\n@ SOA ns1 h 5 3600 600 86400 300\n@ NS ns1\nns1 A 192.0.2.1\nold DNAME new.example.\n"), zone.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return z
+}
+
 // TestFewestKnotcCalls counts the knotc actions each kind of batch costs:
 // a few per batch, none per zone.
 func TestFewestKnotcCalls(t *testing.T) {
@@ -40,11 +49,13 @@ func TestFewestKnotcCalls(t *testing.T) {
 		want  []string
 	}{
 		{"new zones: one transaction", zones(t, "a", 40, 1),
-			[]string{"conf-read zone.domain", "zone-check", "conf-read template[default].storage", "conf-begin", "conf-set zone.domain", "conf-commit"}},
+			[]string{"conf-read zone.domain", "conf-read template[default].storage", "conf-begin", "conf-set zone.domain", "conf-commit"}},
 		{"one changed zone: reload it (knotd's reload checks it)", zones(t, "a", 1, 2), []string{"-b zone-reload"}},
 		{"many changed zones: one reload", zones(t, "a", 40, 3), []string{"-b zone-reload"}},
 		{"new and changed: a transaction and a reload", append(zones(t, "b", 20, 1), zones(t, "a", 2, 5)...),
-			[]string{"zone-check", "conf-begin", "conf-set zone.domain", "conf-commit", "-b zone-reload"}},
+			[]string{"conf-begin", "conf-set zone.domain", "conf-commit", "-b zone-reload"}},
+		{"new zones that are not plain: checked first", []*zone.Zone{notPlain(t, "c.example")},
+			[]string{"zone-check", "conf-begin", "conf-set zone.domain", "conf-commit"}},
 	}
 	r.calls(t)
 	for _, s := range steps {

@@ -59,7 +59,7 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 		return err
 	}
 	fresh, known := b.split(files)
-	bad, err := b.check(ctx, fresh)
+	bad, err := b.check(ctx, unchecked(fresh))
 	if err != nil {
 		<-conf
 		discard(files)
@@ -89,7 +89,29 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 	for n, why := range refused {
 		fails = append(fails, &backend.ZoneError{Zone: n, Err: b.fallBack(ctx, byName[n], old[n], prev[n], why)})
 	}
-	return errors.Join(fails...)
+	err = errors.Join(fails...)
+	b.mu.RLock()
+	deadline := b.settle
+	b.mu.RUnlock()
+	b.poll.ExpectApplied(zones, err, deadline)
+	return err
+}
+
+// plainZone is plain; tests replace it to let a zone knotd refuses
+// reach knotd unchecked.
+var plainZone = plain
+
+// unchecked returns the new zones knotd's loader must check before knotd
+// sees them: those not plain (see plain). A plain zone knotd refuses
+// anyway is explained by Verify (see explain).
+func unchecked(fresh []staged) []staged {
+	var out []staged
+	for _, s := range fresh {
+		if !plainZone(s.z) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // split sorts staged files into zones dadns never wrote and zones it did.

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/dadns/dadns/internal/atomicfile"
@@ -37,39 +36,26 @@ type staged struct {
 	final string
 }
 
-// writers bounds concurrent file writes: fsyncs of many small files
-// overlap, and the file system commits them together.
-const writers = 32
-
-// stage writes every zone to a fsynced temporary file in zones_dir.
+// stage writes every zone to a temporary file in zones_dir and makes the
+// files durable: an fsync each in a small batch, one syncfs for a large
+// one (see zonefile.SyncEachBelow).
 func (b *Backend) stage(ctx context.Context, zones []*zone.Zone) ([]staged, error) {
 	out := make([]staged, len(zones))
 	errs := make([]error, len(zones))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(writers, len(zones)) {
-		wg.Go(func() {
-			for i := range next {
-				out[i], errs[i] = b.stageOne(zones[i])
-			}
-		})
+	each := len(zones) < zonefile.SyncEachBelow
+	zonefile.Parallel(ctx, len(zones), func(i int) { out[i], errs[i] = b.stageOne(zones[i], each) })
+	err := errors.Join(append(errs, ctx.Err())...)
+	if err == nil && !each {
+		err = zonefile.SyncFS(b.opt.ZonesDir)
 	}
-	for i := range zones {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := errors.Join(append(errs, ctx.Err())...); err != nil {
+	if err != nil {
 		discard(out)
 		return nil, fmt.Errorf("knot: write zone files: %w", err)
 	}
 	return out, nil
 }
 
-func (b *Backend) stageOne(z *zone.Zone) (staged, error) {
+func (b *Backend) stageOne(z *zone.Zone, sync bool) (staged, error) {
 	final, err := b.zoneFile(z.Name)
 	if err != nil {
 		return staged{}, err
@@ -81,7 +67,7 @@ func (b *Backend) stageOne(z *zone.Zone) (staged, error) {
 	s := staged{z: z, tmp: f.Name(), final: final}
 	text, err := fileText(z)
 	if err == nil {
-		err = zonefile.WriteSync(f, text, b.opt.FileMode)
+		err = zonefile.WriteFile(f, text, b.opt.FileMode, sync)
 	} else {
 		_ = f.Close()
 	}

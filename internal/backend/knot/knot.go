@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dadns/dadns/internal/backend/dnsverify"
 	"github.com/dadns/dadns/internal/backend/zonefile"
 	"github.com/dadns/dadns/internal/zone"
 )
@@ -94,6 +95,7 @@ type Backend struct {
 	mu        sync.RWMutex
 	zones     map[zone.Name]entry // zones whose file dadns wrote
 	settle    time.Time           // Verify waits for knotd until then
+	poll      *dnsverify.Poller   // verifies activated batches together
 	defaultOK int                 // default template loads zones_dir: 1 yes, -1 no, 0 not asked
 
 	// The zones knotd's configuration has, as last read and changed by
@@ -137,6 +139,7 @@ func New(opt Options) (*Backend, error) {
 	}
 	b := &Backend{opt: opt, log: opt.Logger, confFresh: confFresh, knotc: &knotc{path: opt.Knotc, socket: opt.Socket, timeout: opt.KnotcTimeout,
 		marker: filepath.Join(opt.ZonesDir, markerName)}}
+	b.poll = dnsverify.NewPoller(b.verifier(), 0, nil)
 	if err := b.load(); err != nil {
 		return nil, err
 	}

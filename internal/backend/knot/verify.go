@@ -2,12 +2,15 @@ package knot
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"github.com/dadns/dadns/internal/backend/dnsverify"
+	"os"
+	"syscall"
 
 	"github.com/miekg/dns"
 
 	"github.com/dadns/dadns/internal/backend"
+	"github.com/dadns/dadns/internal/backend/dnsverify"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -25,7 +28,7 @@ func (b *Backend) Verify(ctx context.Context, name zone.Name, hash string) error
 		return err
 	}
 	if err := b.waitSerial(ctx, name, want); err != nil {
-		return err
+		return b.explain(ctx, name, err)
 	}
 	if !b.opt.Transfer {
 		return nil
@@ -38,6 +41,29 @@ func (b *Backend) Verify(ctx context.Context, name zone.Name, hash string) error
 		return fmt.Errorf("knot: verify %s: %w (serves %.12s, applied %.12s)", name, backend.ErrMismatch, z.Hash(), hash)
 	}
 	return nil
+}
+
+// explain looks for knotd's reason when a zone was not served in time: a
+// new plain zone (see plain) reaches knotd unchecked, so if knotd refused
+// its file anyway, knotd's loader run now on the installed file says why,
+// and the failure is permanent like a refusal found before activation.
+// Nothing is checked when knotd is not there or ctx ended.
+func (b *Backend) explain(ctx context.Context, name zone.Name, err error) error {
+	if ctx.Err() != nil || errors.Is(err, syscall.ECONNREFUSED) {
+		return err
+	}
+	path, perr := b.zoneFile(name)
+	if perr != nil {
+		return err
+	}
+	if _, serr := os.Stat(path); serr != nil {
+		return err
+	}
+	bad, cerr := b.check(ctx, []staged{{z: &zone.Zone{Name: name}, tmp: path, final: path}})
+	if cerr == nil && bad[name] != nil {
+		return bad[name]
+	}
+	return err
 }
 
 // expected returns the serial of the content with hash, from what Apply
@@ -66,7 +92,7 @@ func (b *Backend) waitSerial(ctx context.Context, name zone.Name, want uint32) e
 	b.mu.RLock()
 	deadline := b.settle
 	b.mu.RUnlock()
-	return b.verifier().WaitSerial(ctx, name, want, deadline)
+	return b.poll.Wait(ctx, name, want, deadline)
 }
 
 // soaSerial asks the daemon for the zone's SOA serial.

@@ -46,7 +46,12 @@ func (b *Backend) Apply(ctx context.Context, zones []*zone.Zone) error {
 		}
 	}
 	fails = append(fails, b.activate(ctx, files, added, changed)...)
-	return errors.Join(fails...)
+	err = errors.Join(fails...)
+	b.mu.RLock()
+	deadline := b.settle
+	b.mu.RUnlock()
+	b.poll.ExpectApplied(zones, err, deadline)
+	return err
 }
 
 // validZones drops zones whose names must never reach a file, the include

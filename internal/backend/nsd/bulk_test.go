@@ -3,6 +3,8 @@ package nsd
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dadns/dadns/internal/backend/backendtest"
+	"github.com/dadns/dadns/internal/backend/zonefile"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -109,8 +112,14 @@ func TestApplyToServed(t *testing.T) {
 			t.Fatal(err)
 		}
 		gap, _ := time.ParseDuration(os.Getenv("DADNS_NSD_LATENCY_GAP"))
-		var lat, applies []time.Duration
+		var lat, applies, alone []time.Duration
 		for i := range rounds {
+			if socket {
+				// NSD alone, in the same conditions: a zone file written
+				// directly and "reload <zone>" sent on the control socket,
+				// no dadns in between.
+				alone = append(alone, reloadAlone(t, ctx, b, r.nsd.Socket, backendtest.Zone(t, fmt.Sprintf("held%03d.example", (i+held/2)%held), 2+i)))
+			}
 			time.Sleep(gap)
 			z := backendtest.Zone(t, fmt.Sprintf("held%03d.example", i%held), 2+i)
 			start := time.Now()
@@ -134,5 +143,50 @@ func TestApplyToServed(t *testing.T) {
 		t.Logf("%s, %d zones held: apply → new serial served, median %v, p90 %v, of %d (Apply returned after %v median: the rest is NSD reloading)",
 			variant, held, lat[len(lat)/2].Round(100*time.Microsecond), lat[len(lat)*9/10].Round(100*time.Microsecond), rounds,
 			applies[len(applies)/2].Round(100*time.Microsecond))
+		if len(alone) > 0 {
+			slices.Sort(alone)
+			t.Logf("%s, %d zones held: NSD alone (file written, reload <zone> on the socket) → new serial served, median %v, p90 %v, of %d",
+				variant, held, alone[len(alone)/2].Round(100*time.Microsecond), alone[len(alone)*9/10].Round(100*time.Microsecond), len(alone))
+		}
+	}
+}
+
+// reloadAlone changes z's file behind the backend's back (the content
+// the backend would write) and has NSD reload it over the control socket
+// directly, and returns the time until NSD serves the new serial.
+func reloadAlone(t *testing.T, ctx context.Context, b *Backend, socket string, z *zone.Zone) time.Duration {
+	t.Helper()
+	e, ok := b.entry(z.Name)
+	if !ok {
+		t.Fatalf("%s not held", z.Name)
+	}
+	if err := os.WriteFile(e.file, zonefile.Text(z), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := os.Chtimes(e.file, now, now); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	c, err := net.Dial("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(c, "NSDCT1 reload "+string(z.Name)+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(c)
+	c.Close()
+	if !strings.HasPrefix(string(out), "ok") {
+		t.Fatalf("reload %s: %q", z.Name, out)
+	}
+	for {
+		if got, err := b.soaSerial(ctx, z.Name); err == nil && got == z.Serial {
+			return time.Since(start)
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("%s not served", z.Name)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dadns/dadns/internal/backend/dnsverify"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -116,7 +117,8 @@ type Backend struct {
 	log   *slog.Logger
 	ctl   *control
 	check *checker
-	ask   *asker // SOA queries to NSD
+	ask   *asker            // SOA queries to NSD
+	poll  *dnsverify.Poller // verifies activated batches together
 
 	op sync.Mutex // one Apply or Delete at a time
 
@@ -149,6 +151,7 @@ func New(opt Options) (*Backend, error) {
 	}
 	b := &Backend{opt: opt, log: opt.Logger, ctl: newControl(opt.Control), ask: &asker{addr: opt.VerifyAddr}, dirty: true}
 	b.check = newChecker(opt.CheckZone, b.log)
+	b.poll = dnsverify.NewPoller(b.verifier(), 0, b.servfail)
 	if err := b.load(); err != nil {
 		return nil, err
 	}

@@ -79,6 +79,9 @@ func (b *Backend) verifier() dnsverify.Server {
 // fails the zone permanently with NSD's reason, while a file the check
 // accepts (NSD still loading) is waited for.
 func (b *Backend) waitSerial(ctx context.Context, name zone.Name, want uint32) error {
+	if err, ok := b.poll.Claim(ctx, name, want); ok {
+		return err // the zone of a batch: see servfail
+	}
 	b.mu.RLock()
 	deadline := b.settle
 	b.mu.RUnlock()
@@ -113,6 +116,27 @@ func (b *Backend) waitSerial(ctx context.Context, name zone.Name, want uint32) e
 		}
 		pause = min(2*pause, 250*time.Millisecond)
 	}
+}
+
+// servfail is the verification poller's answer to a SERVFAIL for a zone
+// of an activated batch: nsd-checkzone reads the installed file once, as
+// waitSerial does; a refused file ends the wait with NSD's reason.
+func (b *Backend) servfail(ctx context.Context, name zone.Name) error {
+	if !b.check.available() {
+		return nil
+	}
+	e, ok := b.entry(name)
+	if !ok {
+		return nil
+	}
+	refused, err := b.check.run(ctx, name, e.file)
+	if refused != nil {
+		return refused
+	}
+	if err != nil {
+		return fmt.Errorf("nsd: verify %s: %w", name, err)
+	}
+	return nil
 }
 
 // soa asks NSD for the zone's SOA (over TCP, as dnsverify does for NSD:

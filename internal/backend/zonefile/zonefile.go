@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/dadns/dadns/internal/atomicfile"
 	"github.com/dadns/dadns/internal/zone"
 )
@@ -76,20 +78,46 @@ type Staged struct {
 // overlap, and the file system commits them together.
 const writers = 32
 
-// Stage writes every zone to a fsynced temporary file in the directory.
+// SyncEachBelow: a batch of fewer files than this fsyncs each temporary
+// file; a larger one writes them all and then makes them durable together
+// with one syncfs(2) of the directory's file system, before any is
+// renamed into place. Either way a file is durable before its rename.
+// One fsync per file costs a system call and a journal wait each (about
+// a third of the write time of a 2,500-zone batch here); one syncfs
+// costs one journal commit for the batch.
+const SyncEachBelow = 16
+
+// Stage writes every zone to a temporary file in the directory and makes
+// the files durable (see SyncEachBelow).
 func (d Dir) Stage(ctx context.Context, zones []*zone.Zone) ([]Staged, error) {
 	out := make([]Staged, len(zones))
 	errs := make([]error, len(zones))
+	each := len(zones) < SyncEachBelow
+	Parallel(ctx, len(zones), func(i int) { out[i], errs[i] = d.stageOne(zones[i], each) })
+	err := errors.Join(append(errs, ctx.Err())...)
+	if err == nil && !each {
+		err = SyncFS(d.Path)
+	}
+	if err != nil {
+		Discard(out)
+		return nil, fmt.Errorf("%s: write zone files: %w", d.Label, err)
+	}
+	return out, nil
+}
+
+// Parallel runs f(0) … f(n-1) on up to writers goroutines; it stops
+// handing out indexes once ctx ends.
+func Parallel(ctx context.Context, n int, f func(i int)) {
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(writers, len(zones)) {
+	for range min(writers, n) {
 		wg.Go(func() {
 			for i := range next {
-				out[i], errs[i] = d.stageOne(zones[i])
+				f(i)
 			}
 		})
 	}
-	for i := range zones {
+	for i := range n {
 		if ctx.Err() != nil {
 			break
 		}
@@ -97,14 +125,23 @@ func (d Dir) Stage(ctx context.Context, zones []*zone.Zone) ([]Staged, error) {
 	}
 	close(next)
 	wg.Wait()
-	if err := errors.Join(append(errs, ctx.Err())...); err != nil {
-		Discard(out)
-		return nil, fmt.Errorf("%s: write zone files: %w", d.Label, err)
-	}
-	return out, nil
 }
 
-func (d Dir) stageOne(z *zone.Zone) (Staged, error) {
+// SyncFS makes everything written to the file system holding dir durable
+// (syncfs(2)): the files of a batch written without an fsync each.
+func SyncFS(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := unix.Syncfs(int(d.Fd())); err != nil {
+		return fmt.Errorf("syncfs %s: %w", dir, err)
+	}
+	return nil
+}
+
+func (d Dir) stageOne(z *zone.Zone, sync bool) (Staged, error) {
 	final, err := d.File(z.Name)
 	if err != nil {
 		return Staged{}, err
@@ -114,7 +151,7 @@ func (d Dir) stageOne(z *zone.Zone) (Staged, error) {
 		return Staged{}, err
 	}
 	s := Staged{Z: z, Tmp: f.Name(), Final: final}
-	err = WriteSync(f, Text(z), d.FileMode)
+	err = WriteFile(f, Text(z), d.FileMode, sync)
 	if err == nil {
 		// named and NSD reload a zone only when its file is newer than
 		// the last load; the kernel's coarse file clock can lag theirs,
@@ -131,11 +168,17 @@ func (d Dir) stageOne(z *zone.Zone) (Staged, error) {
 
 // WriteSync sets f's mode, writes data, fsyncs and closes f.
 func WriteSync(f *os.File, data []byte, mode os.FileMode) error {
+	return WriteFile(f, data, mode, true)
+}
+
+// WriteFile sets f's mode, writes data, fsyncs f when sync is set, and
+// closes f.
+func WriteFile(f *os.File, data []byte, mode os.FileMode, sync bool) error {
 	err := f.Chmod(mode)
 	if err == nil {
 		_, err = f.Write(data)
 	}
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

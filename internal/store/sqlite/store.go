@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,20 +41,24 @@ type Store struct {
 	// restarter runs the RESTART checkpoints (checkpoint.go): one
 	// connection, no busy timeout.
 	restarter *sql.DB
-	// writerSync is the synchronous setting the writer connection has now
-	// (syncFull or syncNormal); guarded by wmu.
-	writerSync string
-	now        func() time.Time
-	wmu        sync.Mutex // one write transaction at a time
-	group      grouper    // group commit of pushes and deletes
-	books      grouper    // group commit of backend bookkeeping (Applied, Failed)
-	known      knownBackends
-	bulk       bulkBackends // backends whose last Due was a big batch
+	now       func() time.Time
+	// wmu: one write transaction at a time, pushes first (durable.go).
+	wmu writerLock
+	// wal syncs the log for the writes that wait for durability.
+	wal      walSyncer
+	group    grouper      // group commit of pushes and deletes
+	books    grouper      // group commit of backend bookkeeping (Applied, Failed)
+	lastPush atomic.Int64 // when a push group last committed (Unix ns)
+	// mergedMarks counts the bookkeeping groups recorded in one
+	// statement (appliedMerged).
+	mergedMarks atomic.Int64
+	known       knownBackends
+	bulk        bulkBackends // backends whose last Due was a big batch
 	// statements counts the SQL statements run, BEGIN and COMMIT included
 	// (for benchmarks).
 	statements atomic.Int64
-	// synced counts the commits on the fsyncing connection, relaxed the
-	// others (synchronous=NORMAL).
+	// synced counts the commits whose writers wait for durability,
+	// relaxed the others (bookkeeping); s.wal.syncs the fdatasync calls.
 	synced, relaxed atomic.Int64
 	// warmReads counts the reads run on the writer connection (readWarm).
 	warmReads atomic.Int64
@@ -85,8 +88,10 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	// the bound (see checkpoint.go).
 	source += "&_pragma=" + url.QueryEscape(fmt.Sprintf("journal_size_limit(%d)", opt.walBound))
 	s := &Store{now: opt.Now}
+	s.wmu.init()
+	s.wal.init(path + "-wal")
 	s.group.sync = syncFull
-	s.books.sync, s.books.maxWeight = syncNormal, recordChunk
+	s.books.sync, s.books.maxWeight, s.books.linger = syncNormal, recordChunk, pushLinger
 	db := openDB(readerDSN(source), &s.statements)
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
@@ -95,8 +100,12 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	writer.SetMaxIdleConns(1)
 	restarter := openDB(restarterDSN(source), &s.statements)
 	restarter.SetMaxOpenConns(1)
-	s.db, s.writer, s.writerSync, s.restarter = db, writer, syncFull, restarter
-	if err := s.migrate(ctx); err != nil {
+	s.db, s.writer, s.restarter = db, writer, restarter
+	err = s.checkWAL(ctx)
+	if err == nil {
+		err = s.migrate(ctx)
+	}
+	if err != nil {
 		db.Close()
 		writer.Close()
 		restarter.Close()
@@ -108,6 +117,21 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 
 var _ store.Store = (*Store)(nil)
 
+// checkWAL makes sure the writer connection is in WAL mode: durable
+// writes sync the -wal file (durable.go), which exists only then. SQLite
+// keeps another journal mode, silently, where the file system cannot
+// hold a WAL.
+func (s *Store) checkWAL(ctx context.Context) error {
+	var mode string
+	if err := s.writer.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("store: open: %w", err)
+	}
+	if mode != "wal" {
+		return fmt.Errorf("store: open: journal mode %q, want wal (the file system must support SQLite's WAL)", mode)
+	}
+	return nil
+}
+
 // Close releases the database. The store must not be used afterwards.
 func (s *Store) Close() error {
 	s.stopCheckpoints()
@@ -116,6 +140,7 @@ func (s *Store) Close() error {
 	_, _ = s.db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
 	// optimize keeps the planner's statistics fresh; failure is harmless.
 	_, _ = s.db.Exec("PRAGMA optimize")
+	defer s.wal.close()
 	if err := errors.Join(s.restarter.Close(), s.writer.Close(), s.db.Close()); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
@@ -123,35 +148,49 @@ func (s *Store) Close() error {
 }
 
 // write runs fn in one write transaction (BEGIN IMMEDIATE) under the writer
-// mutex and commits it. The commit is fsync'd (synchronous=FULL).
+// mutex, commits it and returns once the commit is durable (durable.go).
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.writeSync(ctx, syncFull, fn)
 }
 
-// writeRelaxed is write with a commit that is not fsynced
-// (synchronous=NORMAL): for backend bookkeeping only, never for a push.
-// Those commits need no fsync of their own (a crash loses at most some
-// "applied" marks, and the zones are simply applied again), and the next
-// push's fsync of the write-ahead log makes them durable too.
+// writeRelaxed is write without waiting for durability: for backend
+// bookkeeping only, never for a push. Those commits need no sync of
+// their own (a crash loses at most some "applied" marks, and the zones
+// are simply applied again), and the next push's sync of the write-ahead
+// log makes them durable too.
 func (s *Store) writeRelaxed(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.writeSync(ctx, syncNormal, fn)
 }
 
-// The writer connection's synchronous settings.
+// What a write waits for: syncFull, its commit on disk (a push, a
+// delete, everything else); syncNormal, its commit returned (bookkeeping).
 const (
 	syncFull   = "FULL"
 	syncNormal = "NORMAL"
 )
 
 func (s *Store) writeSync(ctx context.Context, mode string, fn func(tx *sql.Tx) error) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if err := s.setWriterSync(ctx, mode); err != nil {
+	ticket, err := s.writeLocked(ctx, mode == syncFull, fn)
+	if err != nil || mode != syncFull {
 		return err
 	}
+	return s.wal.wait(ticket)
+}
+
+// writeLocked runs fn in one write transaction under the writer mutex
+// (in its urgent lane when urgent) and commits it, without waiting for
+// the commit to be durable; it returns the commit's ticket for
+// s.wal.wait.
+func (s *Store) writeLocked(ctx context.Context, urgent bool, fn func(tx *sql.Tx) error) (uint64, error) {
+	if urgent {
+		s.wmu.LockUrgent()
+	} else {
+		s.wmu.Lock()
+	}
+	defer s.wmu.Unlock()
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	err = fn(tx)
 	if err == nil {
@@ -160,9 +199,9 @@ func (s *Store) writeSync(ctx context.Context, mode string, fn func(tx *sql.Tx) 
 	if err != nil {
 		_ = tx.Rollback()
 		s.seqCommitted(false)
-		return err
+		return 0, err
 	}
-	if mode == syncFull {
+	if urgent {
 		s.synced.Add(1)
 	} else {
 		s.relaxed.Add(1)
@@ -170,26 +209,11 @@ func (s *Store) writeSync(ctx context.Context, mode string, fn func(tx *sql.Tx) 
 	err = tx.Commit()
 	s.seqCommitted(err == nil)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	ticket := s.wal.commit()
 	s.committed()
-	return nil
-}
-
-// setWriterSync switches the writer connection's synchronous setting
-// (outside any transaction, under wmu). A connection the pool opens anew
-// starts at FULL (the DSN's), so a stale record errs on the durable side:
-// it can only make a bookkeeping commit fsync too.
-func (s *Store) setWriterSync(ctx context.Context, mode string) error {
-	if s.writerSync == mode {
-		return nil
-	}
-	s.writerSync = ""
-	if _, err := s.writer.ExecContext(ctx, "PRAGMA synchronous = "+mode); err != nil {
-		return err
-	}
-	s.writerSync = mode
-	return nil
+	return ticket, nil
 }
 
 // readWarm runs fn on the writer connection when no write holds it, and

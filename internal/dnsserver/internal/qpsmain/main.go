@@ -40,6 +40,7 @@ func main() {
 	counts := flag.Bool("zone-counts", false, "count answers per zone")
 	hosting := flag.Int("hosting", 0, "serve this many generated DirectAdmin-shaped zones (site0.example. upwards) instead of -zones")
 	queries := flag.String("queries", "", "with -hosting: write a dnsperf query file of the bench's mix over those zones here")
+	writeZones := flag.String("write-zones", "", "with -hosting: write the generated zones as <origin>.zone files in this directory (for NSD or Knot side by side) and exit")
 	flag.Parse()
 	opt := dnsserver.Options{UDPSockets: *sockets, NoAddressSockets: *wildcardOnly, ZoneCounts: *counts}
 	if *rrl {
@@ -47,6 +48,13 @@ func main() {
 	}
 	if *cookies {
 		opt.Cookies = &dnsserver.CookieOptions{}
+	}
+	if *writeZones != "" {
+		if err := writeHosting(*writeZones, *hosting); err != nil {
+			fmt.Fprintln(os.Stderr, "qpsmain:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if err := run(*dir, *addr, opt, *profile, *hosting, *queries); err != nil {
 		fmt.Fprintln(os.Stderr, "qpsmain:", err)
@@ -145,6 +153,23 @@ func loadFile(path string) (*dnsserver.Zone, error) {
 		z.RRs = append(z.RRs, rr)
 	}
 	return z, zp.Err()
+}
+
+// writeHosting writes the zones hostingZones generates as files
+// <origin>.zone in dir, the same text with the same seed.
+func writeHosting(dir string, n int) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range n {
+		name := fmt.Sprintf("site%d.example", i)
+		text := "$ORIGIN " + name + ".\n" + hostingzone.Text(rng, name)
+		if err := os.WriteFile(filepath.Join(dir, name+".zone"), []byte(text), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // hostingZones generates n DirectAdmin-shaped zones, site0.example. to
