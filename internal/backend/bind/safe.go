@@ -5,6 +5,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/dadns/dadns/internal/backend/zonefile"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -52,7 +53,7 @@ func safe(z *zone.Zone) bool {
 			targets = append(targets, r.Target)
 		case *dns.SOA, *dns.TXT, *dns.SPF, *dns.CNAME, *dns.PTR:
 		case *dns.CAA:
-			if !alnum(r.Tag) {
+			if !zonefile.CAATag(r.Tag) {
 				return false
 			}
 		default:
@@ -65,18 +66,6 @@ func safe(z *zone.Zone) bool {
 	for _, t := range targets {
 		t = strings.ToLower(t)
 		if dns.IsSubDomain(apex, t) && !addr[t] {
-			return false
-		}
-	}
-	return true
-}
-
-func alnum(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
 			return false
 		}
 	}
