@@ -44,10 +44,19 @@ type walSyncer struct {
 	synced  uint64 // every commit up to this ticket is durable
 	syncing bool   // an fdatasync runs
 	f       *os.File
+	// broken is the first error fdatasync returned. After it, every wait
+	// fails: Linux reports a failed writeback to one fdatasync and may
+	// have dropped the pages it could not write, so a later fdatasync
+	// that succeeds says nothing about them (the log could miss a
+	// commit it covers). The store refuses durable writes until dadns
+	// restarts and SQLite recovers the log from what is on disk.
+	broken error
 	// syncs counts the fdatasync calls (for tests and benchmarks).
 	syncs atomic.Int64
 	// beforeSync, when set (tests), runs before each fdatasync.
 	beforeSync func()
+	// datasync is fdatasync(2) (tests replace it to make it fail).
+	datasync func(fd int) error
 }
 
 func (w *walSyncer) init(path string) {
@@ -65,6 +74,9 @@ func (w *walSyncer) wait(ticket uint64) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for w.synced < ticket {
+		if w.broken != nil {
+			return w.brokenErr()
+		}
 		if w.syncing {
 			w.done.Wait()
 			continue
@@ -72,10 +84,13 @@ func (w *walSyncer) wait(ticket uint64) error {
 		w.syncing = true
 		target := w.written.Load() // each of these commits returned before the sync begins
 		w.mu.Unlock()
-		err := w.sync()
+		failedSync, err := w.sync()
 		w.mu.Lock()
 		w.syncing = false
 		w.done.Broadcast()
+		if failedSync && w.broken == nil {
+			w.broken = err
+		}
 		if err != nil {
 			return fmt.Errorf("sync log: %w", err)
 		}
@@ -84,16 +99,33 @@ func (w *walSyncer) wait(ticket uint64) error {
 	return nil
 }
 
-// sync runs one fdatasync of the -wal file. The file is opened once and
-// again whenever the path names another file (SQLite deletes the log when
-// its last connection closes; a new one is then created).
-func (w *walSyncer) sync() error {
+// failed returns an error once an fdatasync of the log has failed (see
+// broken), else nil.
+func (w *walSyncer) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.broken == nil {
+		return nil
+	}
+	return w.brokenErr()
+}
+
+func (w *walSyncer) brokenErr() error {
+	return fmt.Errorf("sync log: an earlier fdatasync failed (%w); durable writes are refused until dadns restarts", w.broken)
+}
+
+// sync runs one fdatasync of the -wal file; failedSync reports that the
+// error is fdatasync's own (not of finding or opening the file). The file is
+// opened once and again whenever the path names another file (SQLite
+// deletes the log when its last connection closes; a new one is then
+// created).
+func (w *walSyncer) sync() (failedSync bool, err error) {
 	if w.beforeSync != nil {
 		w.beforeSync()
 	}
 	fi, err := os.Stat(w.path)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if w.f != nil {
 		if cur, err := w.f.Stat(); err != nil || !os.SameFile(cur, fi) {
@@ -104,15 +136,19 @@ func (w *walSyncer) sync() error {
 	if w.f == nil {
 		f, err := os.Open(w.path)
 		if err != nil {
-			return err
+			return false, err
 		}
 		w.f = f
 	}
 	w.syncs.Add(1)
+	datasync := w.datasync
+	if datasync == nil {
+		datasync = syscall.Fdatasync
+	}
 	for {
-		err := syscall.Fdatasync(int(w.f.Fd()))
+		err := datasync(int(w.f.Fd()))
 		if !errors.Is(err, syscall.EINTR) {
-			return err
+			return err != nil, err
 		}
 	}
 }

@@ -3,8 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -319,5 +323,49 @@ func TestMergedMarks(t *testing.T) {
 		if st.Backend != "b2" && (st.AppliedVersion != 3 || st.State != store.StateApplied) {
 			t.Fatalf("%s: applied %d, state %s; want 3, applied", st.Backend, st.AppliedVersion, st.State)
 		}
+	}
+}
+
+// TestFailedSyncStopsDurableWrites: once fdatasync of the log has failed,
+// no push or delete is acknowledged again, even when later syncs would
+// succeed (the kernel may have dropped the pages the failed one could not
+// write); what was committed before stays readable.
+func TestFailedSyncStopsDurableWrites(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	if _, err := s.Put(ctx, testZone("before.example", 1)); err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	s.wal.mu.Lock()
+	s.wal.datasync = func(fd int) error {
+		if calls.Add(1) == 1 {
+			return syscall.EIO
+		}
+		return syscall.Fdatasync(fd)
+	}
+	s.wal.mu.Unlock()
+	_, err := s.Put(ctx, testZone("failed.example", 1))
+	if !errors.Is(err, syscall.EIO) {
+		t.Fatalf("push over a failing sync: %v, want EIO", err)
+	}
+	for i := range 3 {
+		if _, err := s.Put(ctx, testZone(fmt.Sprintf("after%d.example", i), 1)); err == nil || !strings.Contains(err.Error(), "until dadns restarts") {
+			t.Fatalf("push %d after the failed sync: %v", i, err)
+		}
+	}
+	if _, err := s.Delete(ctx, "before.example"); err == nil {
+		t.Fatal("delete acknowledged after a failed sync")
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d fdatasync calls, want only the failed one", n)
+	}
+	// Refused before they were written: neither the pushes nor the
+	// delete after the failure changed anything.
+	if _, err := s.Get(ctx, "before.example"); err != nil {
+		t.Fatalf("zone committed before the failure, deleted after it: %v", err)
+	}
+	if _, err := s.Get(ctx, "after0.example"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a push refused after the failure was stored: %v", err)
 	}
 }

@@ -183,6 +183,11 @@ func (s *Store) writeSync(ctx context.Context, mode string, fn func(tx *sql.Tx) 
 // s.wal.wait.
 func (s *Store) writeLocked(ctx context.Context, urgent bool, fn func(tx *sql.Tx) error) (uint64, error) {
 	if urgent {
+		// A durable write after a failed fdatasync could never be
+		// acknowledged: it changes nothing.
+		if err := s.wal.failed(); err != nil {
+			return 0, err
+		}
 		s.wmu.LockUrgent()
 	} else {
 		s.wmu.Lock()
