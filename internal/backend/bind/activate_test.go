@@ -76,4 +76,7 @@ func TestFewestRndcCalls(t *testing.T) {
 	if got := r.calls(t); len(got) != 0 {
 		t.Fatalf("delete of absent zones ran rndc %q", got)
 	}
+	if got := r.spawned(t); len(got) != 0 {
+		t.Fatalf("the rndc binary ran %q; its configuration is understood, so commands go over the control channel", got)
+	}
 }

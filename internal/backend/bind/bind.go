@@ -57,7 +57,10 @@ type Options struct {
 	Logger                             *slog.Logger
 }
 
-// Rndc says how to run rndc; empty fields are left to rndc's defaults.
+// Rndc says how to reach named's control channel, with rndc's options;
+// empty fields are left to rndc's defaults. Commands go over the channel
+// directly when the rndc configuration is understood (rndcproto), else
+// the rndc binary at Path runs them.
 type Rndc struct {
 	Path    string // default "rndc"
 	Conf    string // -c
@@ -65,6 +68,11 @@ type Rndc struct {
 	Server  string // -s
 	Port    int    // -p
 	Timeout time.Duration
+	// Exec runs the rndc binary for every command, never the direct
+	// channel.
+	Exec bool
+
+	trace func(args []string) // tests: sees every command
 }
 
 func (o *Options) defaults() {
@@ -146,7 +154,7 @@ func New(opt Options) (*Backend, error) {
 	if err := os.MkdirAll(opt.ZonesDir, opt.DirMode); err != nil {
 		return nil, fmt.Errorf("bind: create zones dir: %w", err)
 	}
-	b := &Backend{opt: opt, log: opt.Logger, rndc: newRndc(opt.Rndc), dirty: true, writeFile: atomicfile.Write}
+	b := &Backend{opt: opt, log: opt.Logger, rndc: newRndc(opt.Rndc, opt.Logger), dirty: true, writeFile: atomicfile.Write}
 	b.poll = dnsverify.NewPoller(b.verifier(), 0, nil)
 	b.check = newChecker(opt.CheckConf, opt.CheckZone, opt.ZonesDir, b.log)
 	b.zopts = newZoneOptions(&opt, b.check.conf, opt.ZonesDir, b.log)

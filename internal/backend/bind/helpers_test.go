@@ -6,14 +6,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/dadns/dadns/internal/testutil/namedtest"
 )
 
-// rig is a named started for one test, with a backend's directories and
-// an rndc wrapper that logs every call.
+// rig is a named started for one test, with a backend's directories,
+// a record of every rndc command the rig's backends send (either way) and
+// an rndc wrapper that logs every run of the binary.
 type rig struct {
 	named   *namedtest.Named
 	dir     string
@@ -21,6 +23,9 @@ type rig struct {
 	zones   string
 	rndcLog string
 	rndc    string
+
+	mu   sync.Mutex
+	sent []string
 }
 
 func newRig(t *testing.T, transfer bool) *rig {
@@ -41,7 +46,7 @@ func newRig(t *testing.T, transfer bool) *rig {
 func (r *rig) options(transfer bool) Options {
 	return Options{
 		ZonesDir: r.zones, IncludeFile: r.include, VerifyAddr: r.named.Addr, Transfer: transfer,
-		Rndc:      Rndc{Path: r.rndc, Conf: r.named.RndcConf()},
+		Rndc:      Rndc{Path: r.rndc, Conf: r.named.RndcConf(), trace: r.record},
 		CheckConf: "named-checkconf", CheckZone: "named-checkzone",
 		VerifyTimeout: 20 * time.Second,
 	}
@@ -56,8 +61,25 @@ func (r *rig) backend(t *testing.T, transfer bool) *Backend {
 	return b
 }
 
-// calls returns the rndc commands run so far and forgets them.
+func (r *rig) record(args []string) {
+	r.mu.Lock()
+	r.sent = append(r.sent, strings.Join(args, " "))
+	r.mu.Unlock()
+}
+
+// calls returns the rndc commands sent so far and forgets them.
 func (r *rig) calls(t *testing.T) []string {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.sent
+	r.sent = nil
+	return out
+}
+
+// spawned returns the runs of the rndc binary so far (its arguments
+// after "-c <conf>") and forgets them.
+func (r *rig) spawned(t *testing.T) []string {
 	t.Helper()
 	data, err := os.ReadFile(r.rndcLog)
 	if os.IsNotExist(err) {
@@ -71,7 +93,6 @@ func (r *rig) calls(t *testing.T) []string {
 	}
 	var out []string
 	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		// drop "-c <conf>"
 		f := strings.Fields(l)
 		if len(f) >= 2 && f[0] == "-c" {
 			f = f[2:]

@@ -121,7 +121,12 @@ func (n *Named) namedConf(zones map[string]string, port, cport int, key string) 
 		}
 	}
 	fmt.Fprintf(&b, "key \"namedtest\" { algorithm hmac-sha256; secret \"%s\"; };\n", key)
-	fmt.Fprintf(&b, "controls { inet 127.0.0.1 port %d allow { 127.0.0.1; } keys { \"namedtest\"; }; };\n", cport)
+	keys := `"namedtest";`
+	for _, k := range n.opts.ControlKeys {
+		fmt.Fprintf(&b, "key %q { algorithm %s; secret %q; };\n", k.Name, k.Algorithm, k.Secret)
+		keys += fmt.Sprintf(" %q;", k.Name)
+	}
+	fmt.Fprintf(&b, "controls { inet 127.0.0.1 port %d allow { 127.0.0.1; } keys { %s }; };\n", cport, keys)
 	fmt.Fprintf(&b, `options {
 	directory %q;
 	pid-file %q;
@@ -291,8 +296,16 @@ func freePort() (int, error) {
 	return 0, errors.New("namedtest: no free port")
 }
 
+// ControlKey is a further key named accepts on its control channel.
+type ControlKey struct {
+	Name, Algorithm, Secret string // Secret in base64
+}
+
 // IncludeOptions configure StartWithInclude.
 type IncludeOptions struct {
+	// ControlKeys are accepted on the control channel beside the key of
+	// RndcConf.
+	ControlKeys []ControlKey
 	// AllowTransfer lets 127.0.0.1 transfer every zone (AXFR).
 	AllowTransfer bool
 }
