@@ -90,9 +90,8 @@ func (c *Client) Run(ctx context.Context, command string) (*Response, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
+	// Cut the exchange when the context ends (its error is then set,
+	// unlike with a deadline on the connection that may fire first).
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	resp, err := c.exchange(conn, command)
@@ -250,7 +249,7 @@ func readMessage(conn net.Conn) ([]byte, error) {
 	var hdr [4]byte
 	if _, err := io.ReadFull(conn, hdr[:]); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, errors.New("rndc: connection to remote host closed: named refused the request " +
+			return nil, errors.New("rndc: connection to remote host closed: named stopped, or refused the request " +
 				"(this host not allowed, clocks not synchronized, wrong key algorithm or invalid key)")
 		}
 		return nil, fmt.Errorf("rndc: recv failed: %w", err)
