@@ -16,7 +16,7 @@ func newBind(ctx context.Context, bc config.Backend, log *slog.Logger) (backend.
 		ZonesDir:    c.ZonesDir,
 		IncludeFile: c.NamedConf,
 		Rndc: bind.Rndc{
-			Path: c.RndcPath, Conf: c.RndcConf, Key: c.RndcKey, Server: c.RndcServer, Port: c.RndcPort,
+			Path: c.RndcPath, Conf: c.RndcConf, Key: c.RndcKey, Server: c.RndcServer, Port: c.RndcPort, Exec: c.RndcExec,
 		},
 		VerifyAddr: c.VerifyAddress,
 		Transfer:   c.VerifyTransfer,

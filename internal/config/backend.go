@@ -75,6 +75,7 @@ type BindConfig struct {
 	RndcKey        string      `yaml:"rndc_key"` // path of the key file
 	RndcServer     string      `yaml:"rndc_server"`
 	RndcPort       int         `yaml:"rndc_port"` // 0: rndc's own default
+	RndcExec       bool        `yaml:"rndc_exec"` // run rndc per command instead of speaking the control channel
 	VerifyAddress  string      `yaml:"verify_address"`
 	VerifyTransfer bool        `yaml:"verify_transfer"` // named allows AXFR to dadns: verify by content hash
 	NamedCheckzone string      `yaml:"named_checkzone"`
