@@ -11,7 +11,7 @@ import (
 	"github.com/dadns/dadns/internal/zone"
 )
 
-func zones(t *testing.T, prefix string, n, serial int) []*zone.Zone {
+func zones(t testing.TB, prefix string, n, serial int) []*zone.Zone {
 	out := make([]*zone.Zone, n)
 	for i := range out {
 		out[i] = backendtest.Zone(t, fmt.Sprintf("%s%03d.example", prefix, i), serial)

@@ -28,7 +28,7 @@ type rig struct {
 	sent []string
 }
 
-func newRig(t *testing.T, transfer bool) *rig {
+func newRig(t testing.TB, transfer bool) *rig {
 	t.Helper()
 	namedtest.Require(t)
 	dir := t.TempDir()
