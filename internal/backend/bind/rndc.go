@@ -96,6 +96,9 @@ func (r *rndc) native() *rndcproto.Client {
 		return r.client
 	}
 	conf, err := rndcproto.Load(r.params)
+	if r.client != nil {
+		r.client.Close() // its kept connection may use the old key
+	}
 	r.conf, r.client = conf, nil
 	if err == nil {
 		r.client = conf.Client()
@@ -127,6 +130,23 @@ func (r *rndc) logMode(conf *rndcproto.Config, err error) {
 			"server", conf.Server, "addresses", strings.Join(addrs, ","), "key", conf.Key.Name, "algorithm", conf.Key.Algorithm())
 	}
 	r.mode = mode
+}
+
+// close closes the connection kept to named's control channel.
+func (r *rndc) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.client != nil {
+		r.client.Close()
+	}
+}
+
+// Close implements backend.Closer: it closes the connection kept to
+// named's control channel. Commands sent later still work, each on a
+// connection of its own.
+func (b *Backend) Close() error {
+	b.rndc.close()
+	return nil
 }
 
 // Probe implements backend.Prober: "rndc status" answers only when named

@@ -11,7 +11,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -20,7 +22,8 @@ import (
 const MaxMessage = 1 << 20
 
 // Client sends commands to one named control channel. It is safe for
-// concurrent use; each command uses its own connection.
+// concurrent use: one connection is kept between commands, others are
+// opened when several commands run at once.
 type Client struct {
 	// Server is the name rndc would print (the configured server).
 	Server string
@@ -32,6 +35,9 @@ type Client struct {
 	Now func() time.Time
 
 	serial atomic.Uint32
+	mu     sync.Mutex
+	idle   *session // kept between commands
+	closed bool
 }
 
 // Addr is one address of the control channel.
@@ -81,22 +87,94 @@ func (e *CommandError) Error() string {
 // answer. A command named refuses returns a *CommandError; every error
 // message starts with "rndc: " as rndc's do. The context bounds the whole
 // exchange.
+//
+// The connection and its nonce are kept for the next command (named
+// serves any number of commands on one connection), so a command costs
+// one round trip; a kept connection that named closed meanwhile (a
+// restart) is replaced once, before anything of the command was
+// answered.
 func (c *Client) Run(ctx context.Context, command string) (*Response, error) {
 	if strings.TrimSpace(command) == "" {
 		return nil, errors.New("rndc: empty command")
 	}
-	conn, err := c.dial(ctx)
-	if err != nil {
-		return nil, err
+	s := c.take()
+	kept := s != nil
+	resp, err := c.runOn(ctx, &s, command)
+	var st *staleError
+	if kept && errors.As(err, &st) && ctx.Err() == nil {
+		s = nil
+		resp, err = c.runOn(ctx, &s, command)
 	}
-	defer conn.Close()
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("rndc: %s: %w (%v)", command, ctx.Err(), err)
+	}
+	var ce *CommandError
+	if s != nil && (err == nil || errors.As(err, &ce)) && ctx.Err() == nil {
+		c.put(s)
+	} else if s != nil {
+		s.conn.Close()
+	}
+	return resp, err
+}
+
+// session is a connection on which named handed out a nonce.
+type session struct {
+	conn  net.Conn
+	nonce uint32
+}
+
+// take returns the kept session, if any.
+func (c *Client) take() *session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.idle
+	c.idle = nil
+	return s
+}
+
+// put keeps s for the next command (one is kept; another is closed).
+func (c *Client) put(s *session) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.idle != nil || c.closed {
+		s.conn.Close()
+		return
+	}
+	c.idle = s
+}
+
+// Close closes the kept connection; later commands still work, each on
+// a connection of its own.
+func (c *Client) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	if c.idle != nil {
+		c.idle.conn.Close()
+		c.idle = nil
+	}
+}
+
+// runOn sends command on *s, opening a session first when *s is nil; on
+// an error other than named's refusal *s is closed and set to nil.
+func (c *Client) runOn(ctx context.Context, sp **session, command string) (*Response, error) {
+	if *sp == nil {
+		conn, err := c.dial(ctx)
+		if err != nil {
+			return nil, err
+		}
+		*sp = &session{conn: conn}
+	}
+	s := *sp
 	// Cut the exchange when the context ends (its error is then set,
 	// unlike with a deadline on the connection that may fire first).
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	resp, err := c.exchange(conn, command)
-	if err != nil && ctx.Err() != nil {
-		return nil, fmt.Errorf("rndc: %s: %w (%v)", command, ctx.Err(), err)
+	stop := context.AfterFunc(ctx, func() { _ = s.conn.SetDeadline(time.Unix(1, 0)) })
+	resp, err := c.exchange(s, command)
+	var ce *CommandError
+	if !stop() || (err != nil && !errors.As(err, &ce)) {
+		// Broken, or cut by the context (its deadline is set): done.
+		s.conn.Close()
+		*sp = nil
 	}
 	return resp, err
 }
@@ -134,27 +212,30 @@ func reason(err error) string {
 	return err.Error()
 }
 
-// exchange asks for a nonce with a null request, then sends the command
-// carrying it, on one connection: named runs a command only on a
-// connection whose nonce it handed out.
-func (c *Client) exchange(conn net.Conn, command string) (*Response, error) {
-	ser := c.nextSerial()
-	reply, err := c.roundTrip(conn, ser, "null", 0)
+// exchange sends command on s, first asking for a nonce with a null
+// request when s has none: named runs commands only on a connection
+// whose nonce it handed out.
+func (c *Client) exchange(s *session, command string) (*Response, error) {
+	if s.nonce == 0 {
+		reply, err := c.roundTrip(s.conn, c.nextSerial(), "null", 0)
+		if err != nil {
+			return nil, err
+		}
+		if data, _ := reply.Table("_data"); hasErr(data) {
+			return nil, commandError("null", data)
+		}
+		ctrl, _ := reply.Table("_ctrl")
+		s.nonce, _ = ctrl.Uint32("_nonce")
+		if s.nonce == 0 {
+			return nil, errors.New("rndc: named sent no nonce")
+		}
+	}
+	reply, err := c.roundTrip(s.conn, c.nextSerial(), command, s.nonce)
 	if err != nil {
 		return nil, err
 	}
 	ctrl, _ := reply.Table("_ctrl")
-	nonce, _ := ctrl.Uint32("_nonce")
-	if data, _ := reply.Table("_data"); hasErr(data) {
-		return nil, commandError("null", data)
-	}
-	ser = c.nextSerial()
-	reply, err = c.roundTrip(conn, ser, command, nonce)
-	if err != nil {
-		return nil, err
-	}
-	ctrl, _ = reply.Table("_ctrl")
-	if got, ok := ctrl.Uint32("_nonce"); ok && nonce != 0 && got != nonce {
+	if got, ok := ctrl.Uint32("_nonce"); ok && got != s.nonce {
 		return nil, fmt.Errorf("rndc: response carries nonce %d, not ours", got)
 	}
 	data, ok := reply.Table("_data")
@@ -192,7 +273,7 @@ func (c *Client) roundTrip(conn net.Conn, ser uint32, command string, nonce uint
 		return nil, fmt.Errorf("rndc: render message: %w", err)
 	}
 	if _, err := conn.Write(msg); err != nil {
-		return nil, fmt.Errorf("rndc: send failed: %w", err)
+		return nil, &staleError{fmt.Errorf("rndc: send failed: %w", err)}
 	}
 	raw, err := readMessage(conn)
 	if err != nil {
@@ -244,13 +325,21 @@ func (c *Client) nextSerial() uint32 {
 	return c.serial.Add(1)
 }
 
+// staleError is a failure before named answered anything: on a kept
+// connection, named closed it meanwhile and the command is worth
+// sending again on a new one.
+type staleError struct{ err error }
+
+func (e *staleError) Error() string { return e.err.Error() }
+func (e *staleError) Unwrap() error { return e.err }
+
 // readMessage reads one length-prefixed message.
 func readMessage(conn net.Conn) ([]byte, error) {
 	var hdr [4]byte
-	if _, err := io.ReadFull(conn, hdr[:]); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("rndc: connection to remote host closed: named stopped, or refused the request " +
-				"(this host not allowed, clocks not synchronized, wrong key algorithm or invalid key)")
+	if n, err := io.ReadFull(conn, hdr[:]); err != nil {
+		if n == 0 && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
+			return nil, &staleError{errors.New("rndc: connection to remote host closed: named stopped, or refused the request " +
+				"(this host not allowed, clocks not synchronized, wrong key algorithm or invalid key)")}
 		}
 		return nil, fmt.Errorf("rndc: recv failed: %w", err)
 	}

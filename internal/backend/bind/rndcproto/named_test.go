@@ -209,6 +209,10 @@ func TestWrongKey(t *testing.T) {
 // client works.
 func TestNamedStops(t *testing.T) {
 	s := start(t)
+	kept := s.client(s.keys["hmac-sha256"])
+	if _, err := kept.Run(ctx(t), "status"); err != nil { // its connection is kept
+		t.Fatal(err)
+	}
 	proxy := slowproxy.Start(t, s.named.ControlAddr, 500*time.Millisecond)
 	c := s.client(s.keys["hmac-sha256"])
 	c.Addrs = []rndcproto.Addr{{Network: "tcp", Address: proxy.Addr()}}
@@ -233,12 +237,45 @@ func TestNamedStops(t *testing.T) {
 		!strings.Contains(err.Error(), "connection refused") {
 		t.Fatalf("named stopped: %v", err)
 	}
+	if _, err := kept.Run(ctx(t), "status"); err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("named stopped, kept connection: %v", err)
+	}
 	s.named.Restart(t)
 	proxy.SetDelay(0)
-	for _, cl := range []*rndcproto.Client{c, direct} {
+	if _, err := kept.Run(ctx(t), "status"); err != nil {
+		t.Fatalf("after restart: %v", err)
+	}
+	s.named.Stop() // the kept connection goes stale while idle
+	s.named.Restart(t)
+	for _, cl := range []*rndcproto.Client{kept, c, direct} {
 		if _, err := cl.Run(ctx(t), "status"); err != nil {
 			t.Fatalf("after restart: %v", err)
 		}
+	}
+}
+
+// TestKeptConnection: commands after the first reuse its connection and
+// nonce; Close ends it and later commands still work.
+func TestKeptConnection(t *testing.T) {
+	s := start(t)
+	c := s.client(s.keys["hmac-sha256"])
+	var local string
+	for i := range 5 {
+		if _, err := c.Run(ctx(t), "status"); err != nil {
+			t.Fatal(err)
+		}
+		l := rndcproto.KeptLocalAddr(c)
+		if i > 0 && l != local {
+			t.Fatalf("command %d on %s, the first on %s", i, l, local)
+		}
+		local = l
+	}
+	if _, err := c.Run(ctx(t), "reload nosuch.example"); err == nil || rndcproto.KeptLocalAddr(c) != local {
+		t.Fatalf("a refused command: %v; connection %s, want %s kept", err, rndcproto.KeptLocalAddr(c), local)
+	}
+	c.Close()
+	if _, err := c.Run(ctx(t), "status"); err != nil || rndcproto.KeptLocalAddr(c) != "" {
+		t.Fatalf("after Close: %v, kept %q", err, rndcproto.KeptLocalAddr(c))
 	}
 }
 
