@@ -1,16 +1,21 @@
 package bind
 
 import (
+	"encoding/base64"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/dadns/dadns/internal/backend/bind/rndcproto"
+	"github.com/dadns/dadns/internal/testutil/namedtest"
 	"github.com/dadns/dadns/internal/testutil/syncbuf"
 	"github.com/dadns/dadns/internal/zone"
 )
@@ -179,5 +184,50 @@ func TestRndcWrongKey(t *testing.T) {
 	mustVerify(t, b, zs)
 	if s := r.spawned(t); len(s) != 0 {
 		t.Fatalf("rndc binary ran %q", s)
+	}
+}
+
+// TestRndcKeyFile: without an rndc.conf, rndc_key (-k) with rndc_server
+// and rndc_port is read as rndc reads it, here with an hmac-md5 key (what
+// rndc-confgen used to make); no rndc binary is needed (rndc_path points
+// nowhere), and the binary accepts the same configuration.
+func TestRndcKeyFile(t *testing.T) {
+	namedtest.Require(t)
+	if _, err := os.Stat(rndcproto.DefaultConf); err == nil {
+		t.Skipf("%s exists: rndc would read it, not the key file", rndcproto.DefaultConf)
+	}
+	dir := t.TempDir()
+	secret := base64.StdEncoding.EncodeToString([]byte("a legacy hmac-md5 control key..."))
+	kf := filepath.Join(dir, "rndc.key")
+	if err := os.WriteFile(kf, []byte("key \"legacy\" {\n\talgorithm hmac-md5;\n\tsecret \""+secret+"\";\n};\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	include := filepath.Join(dir, "dadns.conf")
+	named := namedtest.StartWithInclude(t, include, namedtest.IncludeOptions{
+		ControlKeys: []namedtest.ControlKey{{Name: "legacy", Algorithm: "hmac-md5", Secret: secret}}})
+	host, port, err := net.SplitHostPort(named.ControlAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(port)
+	opt := Options{ZonesDir: filepath.Join(dir, "zones"), IncludeFile: include, VerifyAddr: named.Addr,
+		Rndc:      Rndc{Path: filepath.Join(dir, "no-such-rndc"), Key: kf, Server: host, Port: p},
+		CheckConf: "named-checkconf", CheckZone: "named-checkzone", VerifyTimeout: 20 * time.Second}
+	b, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zs := zones(t, "kf", 3, 1)
+	if err := b.Apply(testCtx(t), zs); err != nil {
+		t.Fatal(err)
+	}
+	mustVerify(t, b, zs)
+	opt.Rndc.Path, opt.Rndc.Exec = namedtest.RndcPath, true
+	viaBinary, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := viaBinary.Probe(testCtx(t)); err != nil {
+		t.Fatalf("rndc with the same key file: %v", err)
 	}
 }

@@ -234,9 +234,12 @@ func (c *Client) exchange(s *session, command string) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	// named 9.18 answers with the connection's nonce; should a named
+	// hand out another one (the answer is signed and for our serial),
+	// the next command on this connection carries that.
 	ctrl, _ := reply.Table("_ctrl")
-	if got, ok := ctrl.Uint32("_nonce"); ok && got != s.nonce {
-		return nil, fmt.Errorf("rndc: response carries nonce %d, not ours", got)
+	if got, ok := ctrl.Uint32("_nonce"); ok && got != 0 {
+		s.nonce = got
 	}
 	data, ok := reply.Table("_data")
 	if !ok {

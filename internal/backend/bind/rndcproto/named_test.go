@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -276,6 +277,30 @@ func TestKeptConnection(t *testing.T) {
 	c.Close()
 	if _, err := c.Run(ctx(t), "status"); err != nil || rndcproto.KeptLocalAddr(c) != "" {
 		t.Fatalf("after Close: %v, kept %q", err, rndcproto.KeptLocalAddr(c))
+	}
+}
+
+// TestConcurrent: one client used by several goroutines at once (the
+// dispatcher's probe beside an apply): every command succeeds.
+func TestConcurrent(t *testing.T) {
+	s := start(t)
+	c := s.client(s.keys["hmac-sha256"])
+	errs := make(chan error, 8*10)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 10 {
+				_, err := c.Run(ctx(t), "status")
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
