@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dadns/dadns/internal/backend/dnsverify"
+	"github.com/dadns/dadns/internal/backend/knot/knotctl"
 	"github.com/dadns/dadns/internal/backend/zonefile"
 	"github.com/dadns/dadns/internal/zone"
 )
@@ -54,6 +55,12 @@ type Options struct {
 	// KnotcTimeout bounds one knotc run.
 	KnotcTimeout time.Duration
 	Logger       *slog.Logger
+
+	// execOnly (tests) runs the knotc binary for every action, as when
+	// knotd's control protocol version is unknown.
+	execOnly bool
+	// trace (tests) sees every action sent through the control protocol.
+	trace func(args []string) error
 }
 
 func (o *Options) defaults() {
@@ -137,8 +144,11 @@ func New(opt Options) (*Backend, error) {
 	if err := os.MkdirAll(opt.ZonesDir, opt.DirMode); err != nil {
 		return nil, fmt.Errorf("knot: create zones dir: %w", err)
 	}
-	b := &Backend{opt: opt, log: opt.Logger, confFresh: confFresh, knotc: &knotc{path: opt.Knotc, socket: opt.Socket, timeout: opt.KnotcTimeout,
-		marker: filepath.Join(opt.ZonesDir, markerName)}}
+	kc := &knotc{path: opt.Knotc, socket: opt.Socket, timeout: opt.KnotcTimeout,
+		marker: filepath.Join(opt.ZonesDir, markerName), log: opt.Logger, trace: opt.trace,
+		native: &knotctl.Client{Socket: opt.Socket}}
+	kc.execOnly.Store(opt.execOnly)
+	b := &Backend{opt: opt, log: opt.Logger, confFresh: confFresh, knotc: kc}
 	b.poll = dnsverify.NewPoller(b.verifier(), 0, nil)
 	if err := b.load(); err != nil {
 		return nil, err
