@@ -127,12 +127,12 @@ type conn struct {
 }
 
 func (c *Client) dial(ctx context.Context) (*conn, error) {
+	// The client's timeout is the connection's deadline; the context's
+	// end (deadline or cancellation) cuts it short below, so that its
+	// error is the one reported.
 	var deadline time.Time
 	if c.Timeout > 0 {
 		deadline = time.Now().Add(c.Timeout)
-	}
-	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
-		deadline = d
 	}
 	var d net.Dialer
 	d.Deadline = deadline
