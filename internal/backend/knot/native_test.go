@@ -1,0 +1,175 @@
+package knot
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dadns/dadns/internal/backend/knot/knotctl"
+	"github.com/dadns/dadns/internal/testutil/knottest"
+	"github.com/dadns/dadns/internal/zone"
+)
+
+// TestNoKnotcSpawned: new, changed and deleted plain zones, the probe and
+// repair all go through the control protocol: the knotc wrapper is never
+// run (without the trace, every log line would be the wrapper's).
+func TestNoKnotcSpawned(t *testing.T) {
+	r := newRig(t, knottest.Options{})
+	opt := r.options(false)
+	opt.trace = nil
+	b, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t)
+	for _, zs := range [][]*zone.Zone{zones(t, "n", 5, 1), zones(t, "n", 5, 2)} {
+		if err := b.Apply(ctx, zs); err != nil {
+			t.Fatal(err)
+		}
+		mustVerify(t, b, zs)
+	}
+	if err := b.Probe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.knot.Knotc("conf-begin"); err != nil { // an operator's transaction
+		t.Fatal(err)
+	}
+	if err := b.Delete(ctx, []zone.Name{"n000.example"}); err == nil || !strings.Contains(err.Error(), "knot: knotd conf-begin: error: (too many transactions)") {
+		t.Fatalf("Delete beside an operator's transaction: %v", err)
+	}
+	if err := r.knot.Knotc("conf-abort"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Delete(ctx, []zone.Name{"n000.example"}); err != nil {
+		t.Fatal(err)
+	}
+	r.knot.Stop()
+	r.knot.Restart(t) // forgets the zones added at run time
+	if err := b.Repair(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustVerify(t, b, zones(t, "n", 5, 2)[1:])
+	if got := r.calls(t); len(got) != 0 {
+		t.Fatalf("knotc was run: %q", got)
+	}
+	if n := b.knotc.calls.Load(); n < 8 {
+		t.Fatalf("%d control actions counted", n)
+	}
+}
+
+// TestKnotcFallback: with knotc forced (as for a knotd of unknown
+// version) the same batches run through the knotc binary, action for
+// action.
+func TestKnotcFallback(t *testing.T) {
+	r := newRig(t, knottest.Options{})
+	opt := r.options(false)
+	opt.trace, opt.execOnly = nil, true
+	b, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t)
+	zs := zones(t, "x", 3, 1)
+	if err := b.Apply(ctx, zs); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Apply(ctx, zones(t, "x", 1, 2)); err != nil {
+		t.Fatal(err)
+	}
+	mustVerify(t, b, append(zones(t, "x", 1, 2), zs[1:]...))
+	want := []string{"conf-read zone.domain", "conf-read template[default].storage", "conf-begin", "conf-set zone.domain", "conf-commit", "-b zone-reload"}
+	if got := actions(r.calls(t)); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("knotc runs %q, want %q", got, want)
+	}
+}
+
+// fakeKnotd answers every control command on a UNIX socket with a status
+// text, as a knotd of another version might.
+func fakeKnotd(t *testing.T, answer string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "kfake")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sock := filepath.Join(dir, "k.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go serveFake(c, answer)
+		}
+	}()
+	return sock
+}
+
+func serveFake(c net.Conn, answer string) {
+	defer c.Close()
+	d := knotctl.NewDecoder(c)
+	for {
+		u, _, err := d.Next()
+		if err != nil || u.Type == knotctl.End {
+			return
+		}
+		if u.Type != knotctl.Block {
+			continue
+		}
+		data := knotctl.NewData(knotctl.Value, answer)
+		b, _ := data.Append(nil)
+		if _, err := c.Write(append(b, byte(knotctl.Block))); err != nil {
+			return
+		}
+	}
+}
+
+// TestUnknownVersionFallsBack: a knotd whose "status version" is not 3.x
+// makes the backend run knotc from then on (logged once), instead of
+// sending it units it may read otherwise.
+func TestUnknownVersionFallsBack(t *testing.T) {
+	dir := t.TempDir()
+	sock := fakeKnotd(t, "Version: 9.0.0")
+	log := filepath.Join(dir, "knotc.log")
+	script := "#!/bin/sh\necho \"$*\" >> '" + log + "'\necho Running\n"
+	fake := filepath.Join(dir, "knotc")
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	b, err := New(Options{ZonesDir: filepath.Join(dir, "zones"), Knotc: fake, Socket: sock,
+		Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := b.Probe(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ran, _ := os.ReadFile(log)
+	if strings.Count(string(ran), "status") != 2 || !b.knotc.execOnly.Load() {
+		t.Fatalf("knotc runs %q, exec only %v", ran, b.knotc.execOnly.Load())
+	}
+	if n := strings.Count(logged.String(), "level=WARN"); n != 1 || !strings.Contains(logged.String(), "9.0.0") {
+		t.Fatalf("logged %d times:\n%s", n, logged.String())
+	}
+	if n := b.knotc.calls.Load(); n != 2 {
+		t.Fatalf("%d calls counted, want 2", n)
+	}
+	c := &knotctl.Client{Socket: sock}
+	if _, err := c.Run(context.Background(), "status"); !errors.Is(err, knotctl.ErrVersion) {
+		t.Fatalf("knotctl against version 9: %v", err)
+	}
+}
