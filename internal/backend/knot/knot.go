@@ -146,7 +146,7 @@ func New(opt Options) (*Backend, error) {
 	}
 	kc := &knotc{path: opt.Knotc, socket: opt.Socket, timeout: opt.KnotcTimeout,
 		marker: filepath.Join(opt.ZonesDir, markerName), log: opt.Logger, trace: opt.trace,
-		native: &knotctl.Client{Socket: opt.Socket}}
+		native: newClient(opt.Socket)}
 	kc.execOnly.Store(opt.execOnly)
 	b := &Backend{opt: opt, log: opt.Logger, confFresh: confFresh, knotc: kc}
 	b.poll = dnsverify.NewPoller(b.verifier(), 0, nil)
@@ -157,6 +157,10 @@ func New(opt Options) (*Backend, error) {
 	b.resync()
 	return b, nil
 }
+
+// newClient returns the control protocol client of a socket; the calls'
+// contexts carry the timeout (knotc.timeout).
+func newClient(socket string) *knotctl.Client { return &knotctl.Client{Socket: socket} }
 
 // resync adds to knotd's running configuration the zones dadns holds that
 // it lacks: knotd started from a text configuration forgets the zones

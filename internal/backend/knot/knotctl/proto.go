@@ -148,7 +148,7 @@ const DefaultLimit = 256 << 20
 
 // NewDecoder returns a Decoder reading r.
 func NewDecoder(r io.Reader) *Decoder {
-	return &Decoder{r: bufio.NewReaderSize(r, 64<<10)}
+	return &Decoder{r: bufio.NewReaderSize(r, 8<<10)}
 }
 
 // Next reads one unit and returns it with the bytes it took.
