@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -171,5 +172,54 @@ func TestUnknownVersionFallsBack(t *testing.T) {
 	c := &knotctl.Client{Socket: sock}
 	if _, err := c.Run(context.Background(), "status"); !errors.Is(err, knotctl.ErrVersion) {
 		t.Fatalf("knotctl against version 9: %v", err)
+	}
+}
+
+// TestKnotdStoppedMidTransaction stops knotd between conf-begin and
+// conf-commit: the batch fails with the connection's error, the abort
+// cannot reach knotd either and the marker stays; once knotd is back
+// (restarted, so no transaction is open) the next batch aborts first and
+// applies, and no transaction is left open.
+func TestKnotdStoppedMidTransaction(t *testing.T) {
+	r := newRig(t, knottest.Options{})
+	opt := r.options(false)
+	stop := true
+	opt.trace = func(args []string) error {
+		if stop && len(args) > 0 && args[0] == "conf-commit" {
+			stop = false
+			r.knot.Stop()
+		}
+		return r.trace(args)
+	}
+	b, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t)
+	zs := zones(t, "mid", 3, 1)
+	err = b.Apply(ctx, zs)
+	if err == nil || !strings.Contains(err.Error(), "knot: knotd conf-commit: error: failed to connect to socket") ||
+		!strings.Contains(err.Error(), "could not be aborted") {
+		t.Fatalf("Apply with knotd stopped before conf-commit: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(r.zones, markerName)); err != nil {
+		t.Fatalf("marker after the failed abort: %v", err)
+	}
+	r.knot.Restart(t)
+	r.calls(t)
+	if err := b.Apply(ctx, zs); err != nil {
+		t.Fatal(err)
+	}
+	mustVerify(t, b, zs)
+	got := actions(r.calls(t))
+	if a, c := slices.Index(got, "conf-abort"), slices.Index(got, "conf-begin"); a < 0 || c < a {
+		t.Fatalf("actions after the restart %q: want the leftover transaction aborted before conf-begin", got)
+	}
+	t.Logf("after the restart: %q", got)
+	if _, err := os.Stat(filepath.Join(r.zones, markerName)); !os.IsNotExist(err) {
+		t.Fatal("marker left behind")
+	}
+	if openTransaction(t, r.knot) {
+		t.Fatal("a transaction was left open")
 	}
 }
