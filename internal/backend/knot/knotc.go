@@ -71,6 +71,9 @@ func (k *knotc) runNative(ctx context.Context, args []string) (out string, ok bo
 		k.unsupported(err)
 		return "", false, nil
 	case err != nil:
+		if errors.Is(err, knotctl.ErrMalformed) {
+			k.unsupported(err) // this action failed; knotc runs the next ones
+		}
 		return err.Error(), true, fmt.Errorf("knot: knotd %s: %w", describe(args), err)
 	case res.Failed:
 		return res.Text, true, fmt.Errorf("knot: knotd %s: %s", describe(args), clip(res.Text))
@@ -101,6 +104,9 @@ func (k *knotc) sessionNative(ctx context.Context, lines []string) (ok bool, err
 		k.calls.Add(-1)
 		k.unsupported(err)
 		return false, nil
+	}
+	if errors.Is(err, knotctl.ErrMalformed) {
+		k.unsupported(err)
 	}
 	for i, r := range rs {
 		if r.Failed {

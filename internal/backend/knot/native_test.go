@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -117,22 +118,71 @@ func fakeKnotd(t *testing.T, answer string) string {
 	return sock
 }
 
+// serveFake answers "status version" with answer; any other command too,
+// unless answer is "garbage", which answers the version as 3.2.6 and
+// everything else with an item code knotctl does not know.
 func serveFake(c net.Conn, answer string) {
 	defer c.Close()
 	d := knotctl.NewDecoder(c)
+	version := false
 	for {
 		u, _, err := d.Next()
 		if err != nil || u.Type == knotctl.End {
 			return
 		}
+		if u.Type == knotctl.Data {
+			version = u.Value(knotctl.RRType) == "version"
+		}
 		if u.Type != knotctl.Block {
 			continue
 		}
-		data := knotctl.NewData(knotctl.Value, answer)
-		b, _ := data.Append(nil)
-		if _, err := c.Write(append(b, byte(knotctl.Block))); err != nil {
+		var b []byte
+		switch {
+		case answer != "garbage":
+			data := knotctl.NewData(knotctl.Value, answer)
+			b, _ = data.Append(nil)
+			b = append(b, byte(knotctl.Block))
+		case version:
+			data := knotctl.NewData(knotctl.Value, "Version: 3.2.6")
+			b, _ = data.Append(nil)
+			b = append(b, byte(knotctl.Block))
+		default:
+			b = []byte{1, 0x7f, 0, 0, 3}
+		}
+		if _, err := c.Write(b); err != nil {
 			return
 		}
+	}
+}
+
+// TestMalformedAnswerFallsBack: an answer knotctl cannot read fails that
+// action (it is not run again: knotd may have done it) and makes the
+// backend run knotc for the next ones.
+func TestMalformedAnswerFallsBack(t *testing.T) {
+	dir := t.TempDir()
+	sock := fakeKnotd(t, "garbage")
+	log := filepath.Join(dir, "knotc.log")
+	fake := filepath.Join(dir, "knotc")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho \"$*\" >> '"+log+"'\necho Running\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Options{ZonesDir: filepath.Join(dir, "zones"), Knotc: fake, Socket: sock,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Probe(context.Background())
+	if !errors.Is(err, knotctl.ErrMalformed) || !strings.Contains(err.Error(), "knot: knotd status: error: failed to control (malformed data: item code 127)") {
+		t.Fatalf("Probe with a malformed answer: %v", err)
+	}
+	if ran, _ := os.ReadFile(log); len(ran) != 0 {
+		t.Fatalf("knotc ran the failed action again: %q", ran)
+	}
+	if err := b.Probe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ran, _ := os.ReadFile(log); strings.Count(string(ran), "status") != 1 {
+		t.Fatalf("knotc runs %q, want the second probe", ran)
 	}
 }
 

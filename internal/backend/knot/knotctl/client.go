@@ -187,10 +187,14 @@ func (cn *conn) failed(err error) error {
 
 // checkVersion asks knotd's version ("status version") and accepts the
 // major versions whose control protocol this package was written
-// against (Knot DNS 3.x).
+// against (Knot DNS 3.x); an answer that is not the protocol as this
+// package reads it is an unknown version too.
 func (cn *conn) checkVersion() error {
 	req, _ := ParseArgs([]string{"status", "version"})
 	res, err := cn.do(req)
+	if errors.Is(err, ErrMalformed) {
+		return fmt.Errorf("%w: status version: %w", ErrVersion, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package knotctl
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -238,4 +239,81 @@ func TestDeadline(t *testing.T) {
 	if _, err := c.Run(ctx(t), "status"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// rawServer answers each command with answers[i] (raw bytes), in turn.
+func rawServer(t *testing.T, answers ...[]byte) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "kraw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sock := filepath.Join(dir, "s")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				d := NewDecoder(c)
+				for _, a := range answers {
+					for {
+						u, _, err := d.Next()
+						if err != nil {
+							return
+						}
+						if u.Type == Block {
+							break
+						}
+					}
+					if _, err := c.Write(a); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return sock
+}
+
+// TestHostileServer: garbage in place of the version answer is an
+// unknown protocol (ErrVersion: use knotc); garbage or a cut answer
+// after it is a control error naming malformed data; nothing panics or
+// hangs.
+func TestHostileServer(t *testing.T) {
+	version := encodeAnswer(t, NewData(Value, "Version: 3.2.6"))
+	cases := []struct {
+		name    string
+		answers [][]byte
+		want    error
+	}{
+		{"garbage version answer", [][]byte{{0x42, 0x42}}, ErrVersion},
+		{"version 2", [][]byte{encodeAnswer(t, NewData(Value, "Version: 2.9.9"))}, ErrVersion},
+		{"error to status version", [][]byte{encodeAnswer(t, NewData(Error, "invalid command"))}, ErrVersion},
+		{"unknown item code", [][]byte{version, {1, 0x7f, 0, 0, 3}}, ErrMalformed},
+		{"END in the answer", [][]byte{version, {1, 0x10, 0, 1, 'x', 0}}, ErrMalformed},
+		{"cut answer (the server goes away)", [][]byte{version, {1, 0x1a, 0, 9, 'a'}}, io.ErrUnexpectedEOF},
+	}
+	for _, tc := range cases {
+		c := &Client{Socket: rawServer(t, tc.answers...), Timeout: 10 * time.Second}
+		_, err := c.Run(ctx(t), "status")
+		if !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+		if tc.want == ErrMalformed && !strings.Contains(err.Error(), "failed to control (malformed data") {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}
+
+func encodeAnswer(t *testing.T, units ...Unit) []byte {
+	return encode(t, append(units, Unit{Type: Block})...)
 }

@@ -220,10 +220,11 @@ func (d *Decoder) Answer() ([]Unit, error) {
 	}
 }
 
-// truncated turns an end of stream inside a unit into an error saying so.
+// truncated turns an end of stream inside a unit into io.ErrUnexpectedEOF:
+// the peer went away (knotd stopped), which is not malformed data.
 func truncated(err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("%w: stream ends inside a unit: %w", ErrMalformed, io.ErrUnexpectedEOF)
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
 	}
 	return err
 }
