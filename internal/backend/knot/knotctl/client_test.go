@@ -60,7 +60,11 @@ func TestSameAsKnotc(t *testing.T) {
 	native, ref := startKnot(t), startKnot(t)
 	c := &Client{Socket: native.Socket, Timeout: 30 * time.Second}
 	norm := func(s string, k *knottest.Knot) string {
-		return strings.ReplaceAll(s, k.ZonesDir, "ZONES")
+		s = strings.ReplaceAll(s, k.ZonesDir, "ZONES")
+		s = strings.ReplaceAll(s, k.Socket, "SOCKET")
+		s = strings.ReplaceAll(s, k.Dir, "DIR")
+		_, port, _ := net.SplitHostPort(k.Addr)
+		return strings.ReplaceAll(s, "@"+port, "@PORT")
 	}
 	script := []struct {
 		args []string
@@ -92,6 +96,11 @@ func TestSameAsKnotc(t *testing.T) {
 		{args: []string{"zone-reload", "nosuch.example"}},
 		{args: []string{"zone-status", "a.example", "b.example"}},
 		{args: []string{"zone-status", "nosuch.example"}},
+		{args: []string{"zone-status", "+serial"}},
+		{args: []string{"zone-status", "a.example", "+role", "+transaction"}},
+		{args: []string{"conf-read", "zone"}},
+		{args: []string{"conf-read", "template"}},
+		{args: []string{"conf-read"}},
 		{args: []string{"zone-begin", "a.example"}},
 		{args: []string{"zone-set", "a.example", "x", "300", "A", "192.0.2.9"}},
 		{args: []string{"zone-set", "a.example", "t", "300", "TXT", `"two words"`}},
