@@ -357,7 +357,7 @@ func waitKnotState(t *testing.T, st store.Store, name string, state store.State,
 }
 
 // TestKnotDown pushes while knotd is down: the pushes are accepted, the
-// knot backend's zones show as failing with knotc's error, and knotd
+// knot backend's zones show as failing with the control socket's error, and knotd
 // serves them once it is back (restarted from its text configuration,
 // which forgot the zones added at run time), with nothing done by hand:
 // on the dispatcher's retry schedule (its first retry may come 30 s after
@@ -381,7 +381,7 @@ func TestKnotDown(t *testing.T) {
 	}
 	defer st.Close()
 	for _, name := range names {
-		waitKnotState(t, st, name, store.StateFailed, "knotc")
+		waitKnotState(t, st, name, store.StateFailed, "failed to connect to socket")
 	}
 	r.knot.Restart(t)
 	t.Cleanup(func() {

@@ -2,16 +2,15 @@ package app
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
+	"sync"
 	"testing"
 	"time"
-
-	"github.com/dadns/dadns/internal/testutil/knottest"
 )
 
 // startupZones is how many zones TestBuiltinAnswersWhileKnotStartHangs
@@ -20,34 +19,21 @@ const startupZones = 300
 
 // TestBuiltinAnswersWhileKnotStartHangs restarts a dadns holding zones in
 // the builtin, a knot backend and a coredns_mysql backend whose server is
-// unreachable, with knot's start-up hung: the knotc it runs does not
-// return (as with a knotd that accepts on its control socket but does not
-// answer) until the test lets it. Every held zone must be answered by the
-// builtin while that knotc is still waiting, no question about a held
-// zone answered REFUSED at any moment; once knotc answers again, dadns
-// finishes starting and a zone pushed then reaches both the builtin and
-// knotd.
+// unreachable, with knot's start-up hung: its control connection is
+// accepted but not answered (as by a knotd that accepts on its control
+// socket but does not answer) until the test lets it through. Every held
+// zone must be answered by the builtin while that call is still waiting,
+// no question about a held zone answered REFUSED at any moment; once the
+// control socket answers again, dadns finishes starting and a zone pushed
+// then reaches both the builtin and knotd.
 func TestBuiltinAnswersWhileKnotStartHangs(t *testing.T) {
 	r := newKnotRig(t)
 	dir := t.TempDir()
 	httpPort, dnsPort := freePorts(t)
 	_, deadPort := freePorts(t) // nothing listens there: the unreachable MySQL server
-	gate := filepath.Join(dir, "knotc.gate")
-	entered := filepath.Join(dir, "knotc.entered")
-	knotc := filepath.Join(dir, "knotc")
-	script := fmt.Sprintf(`#!/bin/sh
-# knotc that does not answer while the gate file exists, then the real one.
-if [ -e '%[1]s' ]; then
-	echo $$ >> '%[2]s'
-	while [ -e '%[1]s' ]; do sleep 0.05; done
-fi
-exec '%[3]s' "$@"
-`, gate, entered, knottest.KnotcPath)
-	if err := os.WriteFile(knotc, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	gate := newCtlGate(t, r.knot.Socket)
 	backends := fmt.Sprintf("    builtin:\n      type: builtin\n      listen: 127.0.0.1:%d\n", dnsPort) +
-		strings.Replace(r.backendYAML(), "knotc_path: "+knottest.KnotcPath, "knotc_path: "+knotc, 1) +
+		strings.Replace(r.backendYAML(), "knot_socket: "+r.knot.Socket, "knot_socket: "+gate.socket, 1) +
 		fmt.Sprintf("    mysql:\n      type: coredns_mysql\n      host: 127.0.0.1\n      port: %d\n      database: dns\n"+
 			"      username: dadns\n      password: unused\n      timeout_seconds: 1\n", deadPort)
 	dnsAddr := fmt.Sprintf("127.0.0.1:%d", dnsPort)
@@ -56,14 +42,12 @@ exec '%[3]s' "$@"
 	want := pushZones(t, n1, "held", startupZones, 2026120601)
 	names := sortedNames(want)
 	// knot holds them too: its start-up then has zones to give knotd, and
-	// runs knotc to find which it lacks.
+	// asks knotd (conf-read) which it lacks.
 	waitAllServed(t, "knotd", r.knot.Addr, names, 2026120601, 90*time.Second)
 	waitAllServed(t, "builtin", dnsAddr, names, 2026120601, 30*time.Second)
 	n1.kill()
 
-	if err := os.WriteFile(gate, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	gate.close()
 	q := startAsker(dnsAddr, names)
 	defer q.stop()
 	start := time.Now()
@@ -72,19 +56,17 @@ exec '%[3]s' "$@"
 	waitAllServed(t, "restarted builtin", dnsAddr, names, 2026120601, 60*time.Second)
 	servedIn := time.Since(start)
 
-	// Knot's start was still waiting on knotc when the builtin had every
-	// zone: the knotc it ran is alive (exec kills it when its deadline
-	// passes, and it leaves the loop only once the gate is gone).
-	pid := waitingKnotc(t, entered)
-	if pid == 0 {
-		t.Fatalf("knot's start-up never ran knotc: the test hung nothing (%s)", n2.out)
+	// Knot's start was still waiting on its control connection when the
+	// builtin had every zone (the connection ends when its deadline
+	// passes, or once the gate opens).
+	entered, waiting := gate.counts()
+	if entered == 0 {
+		t.Fatalf("knot's start-up never reached knotd's control socket: the test hung nothing (%s)", n2.out)
 	}
-	if err := syscall.Kill(pid, 0); err != nil {
-		t.Errorf("every held zone was served only after knot's start-up knotc (pid %d) had ended (%v): the builtin waited for knot", pid, err)
+	if waiting == 0 {
+		t.Errorf("every held zone was served only after knot's start-up control call had ended: the builtin waited for knot")
 	}
-	if err := os.Remove(gate); err != nil {
-		t.Fatal(err)
-	}
+	gate.open()
 	n2.waitAPI(60 * time.Second)
 	t.Logf("%d zones served by the builtin %.2fs after start while knot's start-up was hung; API up %.2fs after start",
 		startupZones, servedIn.Seconds(), time.Since(start).Seconds())
@@ -121,21 +103,113 @@ func waitAllServed(t *testing.T, what, addr string, names []string, serial uint3
 	}
 }
 
-// waitingKnotc returns the pid of the first knotc run that found the gate
-// closed (0 if none did).
-func waitingKnotc(t *testing.T, entered string) int {
+// ctlGate stands in front of knotd's control socket: while closed it
+// accepts connections and holds them unanswered; open, it passes every
+// held and later connection through to knotd.
+type ctlGate struct {
+	socket, target string
+	mu             sync.Mutex
+	shut           chan struct{} // closed when the gate opens
+	entered        int           // connections accepted while closed
+	waiting        int           // of those, still held
+}
+
+func newCtlGate(t *testing.T, target string) *ctlGate {
 	t.Helper()
-	b, err := os.ReadFile(entered)
-	if os.IsNotExist(err) {
-		return 0
-	}
+	dir, err := os.MkdirTemp("", "kgate") // a socket path is short
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, _, _ := strings.Cut(string(b), "\n")
-	pid, err := strconv.Atoi(strings.TrimSpace(first))
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	g := &ctlGate{socket: filepath.Join(dir, "ctl.sock"), target: target, shut: make(chan struct{})}
+	close(g.shut) // open until close
+	l, err := net.Listen("unix", g.socket)
 	if err != nil {
-		t.Fatalf("knotc pid file: %q: %v", b, err)
+		t.Fatal(err)
 	}
-	return pid
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go g.serve(c)
+		}
+	}()
+	return g
+}
+
+func (g *ctlGate) close() {
+	g.mu.Lock()
+	g.shut = make(chan struct{})
+	g.mu.Unlock()
+}
+
+func (g *ctlGate) open() {
+	g.mu.Lock()
+	close(g.shut)
+	g.mu.Unlock()
+}
+
+func (g *ctlGate) counts() (entered, waiting int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.entered, g.waiting
+}
+
+func (g *ctlGate) serve(c net.Conn) {
+	defer c.Close()
+	// What the client sends is read at once (so that its going away is
+	// seen) and kept until it can be passed on.
+	chunks := make(chan []byte, 1024)
+	gone := make(chan struct{})
+	go func() {
+		defer close(chunks)
+		defer close(gone)
+		for {
+			b := make([]byte, 64<<10)
+			n, err := c.Read(b)
+			if n > 0 {
+				chunks <- b[:n]
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	g.mu.Lock()
+	shut := g.shut
+	held := false
+	select {
+	case <-shut:
+	default:
+		held = true
+		g.entered++
+		g.waiting++
+	}
+	g.mu.Unlock()
+	if held {
+		select {
+		case <-shut:
+		case <-gone:
+		}
+		g.mu.Lock()
+		g.waiting--
+		g.mu.Unlock()
+	}
+	k, err := net.Dial("unix", g.target)
+	if err != nil {
+		return
+	}
+	defer k.Close()
+	go func() {
+		for b := range chunks {
+			if _, err := k.Write(b); err != nil {
+				break
+			}
+		}
+		_ = k.(*net.UnixConn).CloseWrite()
+	}()
+	_, _ = io.Copy(c, k)
 }

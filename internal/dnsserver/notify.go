@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -26,12 +27,24 @@ type notifier struct {
 type notifyKey struct{ target, origin string }
 
 type notifyJob struct {
-	serial  uint32
-	attempt int
-	due     time.Time
-	busy    bool // a send is in flight
-	again   bool // changed while in flight: send once more
+	serial    uint32
+	attempt   int
+	due       time.Time
+	busy      bool // a send is in flight
+	again     bool // changed while in flight: send once more
+	followups int  // NOTIFYs sent again after an acknowledged one
 }
+
+// catalogFollowups are the waits, after an acknowledged NOTIFY of the
+// catalog, before it is sent again to a secondary that has not fetched
+// that serial since. A secondary can acknowledge a NOTIFY and then drop
+// it: BIND 9.18, started before its primary answered, queues the NOTIFYs
+// that come while its failed first refresh winds down, then forgets them
+// and waits for its retry timer (minutes), so no new zone reaches it.
+// Only the catalog is followed up: it is the one zone whose loss hides
+// every new zone, while a member zone has its own refresh timer and is
+// fetched anyway when the catalog adds it.
+var catalogFollowups = []time.Duration{2 * time.Second, 6 * time.Second, 20 * time.Second, 60 * time.Second}
 
 // notifyTimeout is how long one NOTIFY waits for its answer.
 const notifyTimeout = 2 * time.Second
@@ -58,7 +71,7 @@ func (n *notifier) enqueue(origin string, serial uint32, targets []string) {
 			n.jobs[k] = &notifyJob{serial: serial, due: now}
 			continue
 		}
-		j.serial, j.attempt, j.due = serial, 0, now
+		j.serial, j.attempt, j.due, j.followups = serial, 0, now, 0
 		if j.busy {
 			j.again = true
 		}
@@ -150,7 +163,12 @@ func (n *notifier) send(k notifyKey) {
 		j.again, j.attempt, j.due = false, 0, time.Now()
 	case ok:
 		n.x.stats.notifies[1].Add(1)
-		delete(n.jobs, k)
+		if !n.x.isCatalog(k.origin) || j.followups >= len(catalogFollowups) {
+			delete(n.jobs, k)
+			break
+		}
+		j.attempt, j.due = 0, time.Now().Add(catalogFollowups[j.followups])
+		j.followups++
 	case j.attempt >= n.x.opt.NotifyRetries:
 		n.x.stats.notifies[2].Add(1)
 		delete(n.jobs, k)
@@ -164,6 +182,31 @@ func (n *notifier) send(k notifyKey) {
 	default:
 		j.due = time.Now().Add(time.Second << j.attempt)
 		j.attempt++
+	}
+}
+
+// fetched retires the follow-ups of origin's NOTIFYs to the targets at
+// addr once that client transferred serial (or a newer one).
+func (n *notifier) fetched(addr netip.Addr, origin string, serial uint32) {
+	if !n.x.isCatalog(origin) {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, t := range n.x.opt.Notify {
+		ap, err := netip.ParseAddrPort(t)
+		if err != nil || ap.Addr().Unmap() != addr.Unmap() {
+			continue
+		}
+		k := notifyKey{t, origin}
+		j := n.jobs[k]
+		switch {
+		case j == nil || j.followups == 0 || serialNewer(j.serial, serial):
+		case j.busy:
+			j.followups = len(catalogFollowups) // this send is the last
+		default:
+			delete(n.jobs, k)
+		}
 	}
 }
 

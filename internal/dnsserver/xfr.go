@@ -304,6 +304,9 @@ func (s *Server) serveTransfer(w dns.ResponseWriter, r *dns.Msg) {
 	result := s.stream(w, r, tsig, msgs)
 	x.stats.count(typ, result)
 	x.saw(client, origin, typ, soa.Serial, result, true)
+	if result == "ok" {
+		x.notify.fetched(client, origin, soa.Serial)
+	}
 	if result != "ok" {
 		s.log.Warn("zone transfer not completed", "client", client, "zone", origin, "type", typ, "result", result)
 	}

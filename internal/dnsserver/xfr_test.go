@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -357,5 +358,100 @@ func TestNotifySentAndRetried(t *testing.T) {
 	}
 	if got.Load() < 2 || lastSerial.Load() != 42 || !signed.Load() {
 		t.Fatalf("received %d NOTIFYs, serial %d, signed %v", got.Load(), lastSerial.Load(), signed.Load())
+	}
+}
+
+// TestCatalogNotifyFollowedUp: a secondary that acknowledges the catalog's
+// NOTIFY but does not fetch it is notified again, a bounded number of
+// times; one that fetched the catalog is left alone. Member zones get no
+// follow-ups.
+func TestCatalogNotifyFollowedUp(t *testing.T) {
+	saved := catalogFollowups
+	catalogFollowups = []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}
+	t.Cleanup(func() { catalogFollowups = saved })
+
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	var mu sync.Mutex
+	got := map[string]int{}
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		if r.Opcode != dns.OpcodeNotify {
+			return
+		}
+		mu.Lock()
+		got[r.Question[0].Name]++
+		mu.Unlock()
+		m := new(dns.Msg)
+		m.SetReply(r)
+		_ = w.WriteMsg(m)
+	})}
+	go srv.ActivateAndServe()
+	defer srv.Shutdown()
+	const cat = "catalog.dadns.invalid."
+	s, addr := startXFR(t, TransferOptions{Catalog: cat, Notify: []string{pc.LocalAddr().String()}})
+	count := func(name string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return got[name]
+	}
+	pending := func() int {
+		s.xfr.notify.mu.Lock()
+		defer s.xfr.notify.mu.Unlock()
+		return len(s.xfr.notify.jobs)
+	}
+	waitIdle := func() {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for pending() > 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("NOTIFYs still pending: %d", pending())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	// The catalog's NOTIFY at start, never fetched: followed up too.
+	waitIdle()
+	if n := count(cat); n != 1+len(catalogFollowups) {
+		t.Fatalf("catalog NOTIFYs at start to a secondary that never fetched it: %d, want %d", n, 1+len(catalogFollowups))
+	}
+	// A new member: the first NOTIFY and one per follow-up, then no more.
+	mu.Lock()
+	clear(got)
+	mu.Unlock()
+	s.Apply([]*Zone{xfrZone(t, "m1.example.", 1, 1)}, nil)
+	waitIdle()
+	if n := count(cat); n != 1+len(catalogFollowups) {
+		t.Fatalf("catalog NOTIFYs to a secondary that never fetched it: %d, want %d", n, 1+len(catalogFollowups))
+	}
+	if n := count("m1.example."); n != 1 {
+		t.Fatalf("member zone NOTIFYs: %d, want 1 (no follow-ups)", n)
+	}
+
+	// Fetched after the first NOTIFY: no follow-up goes out.
+	catalogFollowups = []time.Duration{time.Second, time.Second}
+	before := count(cat)
+	s.Apply([]*Zone{xfrZone(t, "m2.example.", 1, 1)}, nil)
+	deadline := time.Now().Add(10 * time.Second)
+	for count(cat) == before || pending() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("catalog NOTIFY not sent or not awaiting its fetch: %d sent, %d pending", count(cat)-before, pending())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, _, err := transfer(addr, cat, dns.TypeAXFR, 0, "", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if pending() != 0 {
+		// m2's own NOTIFY was acknowledged at once; only the catalog's
+		// follow-up could still wait, and the fetch retired it.
+		t.Fatalf("a follow-up still waits after the secondary fetched the catalog")
+	}
+	time.Sleep(1500 * time.Millisecond) // past the first follow-up's time
+	if n := count(cat) - before; n != 1 {
+		t.Fatalf("catalog NOTIFYs after a fetch: %d, want 1", n)
 	}
 }

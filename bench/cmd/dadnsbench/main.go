@@ -78,7 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fl.StringVar(&o.mariadbdBin, "mariadbd", "/usr/sbin/mariadbd", "mariadbd binary (the coredns_mysql backends' databases)")
 	fl.StringVar(&o.mariaInstallBin, "mariadb-install-db", "/usr/bin/mariadb-install-db", "mariadb-install-db binary")
 	fl.StringVar(&o.knotdBin, "knotd", "/usr/sbin/knotd", "knotd binary (the knot backend's server and its cold load)")
-	fl.StringVar(&o.knotcBin, "knotc", "/usr/sbin/knotc", "knotc binary (the knot backend runs it)")
+	fl.StringVar(&o.knotcBin, "knotc", "/usr/sbin/knotc", "knotc binary (the knot backend runs it for zone-check and when knotd's version is unknown)")
 	fl.StringVar(&o.backends, "backends", "bind,coredns_mysql,knot,powerdns", "backends under test besides builtin: bind (with its own named), coredns_mysql (two instances, each with its own mariadbd), knot (with its own knotd), powerdns (two instances, each with its own mariadbd, the first replicated to a third that pdns_server reads); empty for builtin only")
 	fl.StringVar(&o.stores, "stores", "sqlite,mariadb,galera", "datastores to load every zone into, each with a fresh dadns (builtin only): sqlite, mariadb (one server), galera (3 nodes on this host); empty for none")
 	fl.StringVar(&o.serving, "serving", "v6,lo,rrl,off,wild", "builtin-only dadns processes besides the deployed one (0.0.0.0, shipped defaults), each on a copy of one imported store, measured beside NSD, Knot and BIND: v6 ([::]), lo (127.0.0.1), rrl (RRL accounting every answer), off (RRL and cookies off), wild (0.0.0.0 with its wildcard sockets only)")

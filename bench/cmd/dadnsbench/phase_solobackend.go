@@ -61,7 +61,7 @@ func (b *bench) soloBackends() []soloBackend {
 		cold: func(dir string, port int) daemon { return b.nsdDaemon(dir, b.zoneDir, port) },
 	}, {
 		key: "knotbackend", name: "knot", daemon: "Knot",
-		fact: "a fresh dadns (builtin + knot) drives its own knotd: zones added with knotc conf transactions, contents by zone file + zone-reload (see internal/backend/knot/README.md), SOA verification",
+		fact: "a fresh dadns (builtin + knot) drives its own knotd: zones added with conf transactions over knotd's control socket (knotctl), contents by zone file + zone-reload (see internal/backend/knot/README.md), SOA verification",
 		start: func(ctx context.Context, dir string) (soloHost, error) {
 			h, err := b.startKnotHost(ctx, dir)
 			if h == nil {

@@ -59,7 +59,7 @@ func TestBulkLoadRatio(t *testing.T) {
 		}
 	}
 	coldTime := time.Since(start)
-	t.Logf("%d zones in batches of %d: dadns knot %v (%.0f zones/s; apply %v, verify %v; %d knotc runs), knotd cold load %v (%.0f zones/s), ratio %.2f",
+	t.Logf("%d zones in batches of %d: dadns knot %v (%.0f zones/s; apply %v, verify %v; %d control actions), knotd cold load %v (%.0f zones/s), ratio %.2f",
 		total, size, ours.Round(time.Millisecond), float64(total)/ours.Seconds(), tApply.Round(time.Millisecond),
 		tVerify.Round(time.Millisecond), calls, coldTime.Round(time.Millisecond), float64(total)/coldTime.Seconds(),
 		ours.Seconds()/coldTime.Seconds())

@@ -64,8 +64,8 @@ func TestKnotDownConverges(t *testing.T) {
 	runOnce(t, w)
 	for _, z := range zs {
 		s := backendState(t, st, z.Name)
-		if s.State != store.StateFailed || !strings.Contains(s.LastError, "knotc") || !strings.Contains(s.LastError, "failed to connect") {
-			t.Fatalf("%s with knotd down: state %s, error %q; want failed with knotc's error", z.Name, s.State, s.LastError)
+		if s.State != store.StateFailed || !strings.Contains(s.LastError, "knot: knotd ") || !strings.Contains(s.LastError, "failed to connect to socket") {
+			t.Fatalf("%s with knotd down: state %s, error %q; want failed with the control connection's error", z.Name, s.State, s.LastError)
 		}
 	}
 	r.calls(t)

@@ -14,8 +14,10 @@ import (
 	"github.com/dadns/dadns/internal/zone"
 )
 
-// rig is a knotd started for one test, with a backend's zones directory
-// and a knotc wrapper that logs every call.
+// rig is a knotd started for one test, with a backend's zones directory,
+// a knotc wrapper that logs every call and a trace that logs every action
+// sent through the control protocol the same way (both fail the action
+// named by failNext).
 type rig struct {
 	knot     *knottest.Knot
 	dir      string
@@ -60,8 +62,24 @@ func (r *rig) failNext(t *testing.T, action string) {
 func (r *rig) options(transfer bool) Options {
 	return Options{
 		ZonesDir: r.zones, Knotc: r.knotc, Socket: r.knot.Socket, VerifyAddr: r.knot.Addr, Transfer: transfer,
-		VerifyTimeout: 20 * time.Second, KnotcTimeout: 30 * time.Second,
+		VerifyTimeout: 20 * time.Second, KnotcTimeout: 30 * time.Second, trace: r.trace,
 	}
+}
+
+// trace logs a native action as the wrapper logs a knotc run ("-s SOCK
+// -t N args...", a session without arguments) and fails it as the
+// wrapper would.
+func (r *rig) trace(args []string) error {
+	if fail, err := os.ReadFile(r.knotcLog + ".fail"); err == nil && len(args) > 0 && args[0] == string(fail) {
+		return fmt.Errorf("error: (injected failure)")
+	}
+	f, err := os.OpenFile(r.knotcLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = fmt.Fprintln(f, strings.Join(append([]string{"-s", r.knot.Socket, "-t", "30"}, args...), " "))
+	return err
 }
 
 func (r *rig) backend(t *testing.T, transfer bool) *Backend {

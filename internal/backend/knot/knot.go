@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dadns/dadns/internal/backend/dnsverify"
+	"github.com/dadns/dadns/internal/backend/knot/knotctl"
 	"github.com/dadns/dadns/internal/backend/zonefile"
 	"github.com/dadns/dadns/internal/zone"
 )
@@ -54,6 +55,12 @@ type Options struct {
 	// KnotcTimeout bounds one knotc run.
 	KnotcTimeout time.Duration
 	Logger       *slog.Logger
+
+	// execOnly (tests) runs the knotc binary for every action, as when
+	// knotd's control protocol version is unknown.
+	execOnly bool
+	// trace (tests) sees every action sent through the control protocol.
+	trace func(args []string) error
 }
 
 func (o *Options) defaults() {
@@ -137,8 +144,11 @@ func New(opt Options) (*Backend, error) {
 	if err := os.MkdirAll(opt.ZonesDir, opt.DirMode); err != nil {
 		return nil, fmt.Errorf("knot: create zones dir: %w", err)
 	}
-	b := &Backend{opt: opt, log: opt.Logger, confFresh: confFresh, knotc: &knotc{path: opt.Knotc, socket: opt.Socket, timeout: opt.KnotcTimeout,
-		marker: filepath.Join(opt.ZonesDir, markerName)}}
+	kc := &knotc{path: opt.Knotc, socket: opt.Socket, timeout: opt.KnotcTimeout,
+		marker: filepath.Join(opt.ZonesDir, markerName), log: opt.Logger, trace: opt.trace,
+		native: newClient(opt.Socket)}
+	kc.execOnly.Store(opt.execOnly)
+	b := &Backend{opt: opt, log: opt.Logger, confFresh: confFresh, knotc: kc}
 	b.poll = dnsverify.NewPoller(b.verifier(), 0, nil)
 	if err := b.load(); err != nil {
 		return nil, err
@@ -147,6 +157,10 @@ func New(opt Options) (*Backend, error) {
 	b.resync()
 	return b, nil
 }
+
+// newClient returns the control protocol client of a socket; the calls'
+// contexts carry the timeout (knotc.timeout).
+func newClient(socket string) *knotctl.Client { return &knotctl.Client{Socket: socket} }
 
 // resync adds to knotd's running configuration the zones dadns holds that
 // it lacks: knotd started from a text configuration forgets the zones

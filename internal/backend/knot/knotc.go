@@ -3,7 +3,9 @@ package knot
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strconv"
@@ -11,16 +13,110 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dadns/dadns/internal/backend/knot/knotctl"
 	"github.com/dadns/dadns/internal/zone"
 )
 
-// knotc runs knotc against one control socket.
+// knotc runs knotc actions against one control socket: through knotd's
+// control protocol (package knotctl) unless knotd's version is not one
+// knotctl knows, and with the knotc binary then (and for zone-check,
+// which knotc performs itself). Either way an action's output is knotc's
+// text and its failure an error carrying that text.
 type knotc struct {
 	path    string
 	socket  string
 	timeout time.Duration
 	marker  string // exists while dadns has a configuration transaction open
 	calls   atomic.Int64
+	log     *slog.Logger
+
+	native   *knotctl.Client // nil: knotc only
+	execOnly atomic.Bool     // knotd's protocol version is unknown: knotc only
+	// trace, when set (tests), sees every action sent natively, as the
+	// arguments knotc would have been given (nil for a session), and may
+	// fail it.
+	trace func(args []string) error
+}
+
+// nativeOK reports whether actions go through the control protocol.
+func (k *knotc) nativeOK() bool { return k.native != nil && !k.execOnly.Load() }
+
+// unsupported notes that knotd's version is unknown to knotctl, so knotc
+// runs every later action.
+func (k *knotc) unsupported(err error) {
+	if !k.execOnly.Swap(true) {
+		k.log.Warn("knot: knotd's control protocol version is not one dadns knows; running knotc for every action", "err", err)
+	}
+}
+
+// runNative runs one action through the control protocol; ok is false
+// when knotc must run it instead (knotd's version unknown, or an action
+// knotctl does not send).
+func (k *knotc) runNative(ctx context.Context, args []string) (out string, ok bool, err error) {
+	if _, perr := knotctl.ParseArgs(args); perr != nil {
+		return "", false, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, k.timeout)
+	defer cancel()
+	k.calls.Add(1)
+	if k.trace != nil {
+		if terr := k.trace(args); terr != nil {
+			return terr.Error(), true, fmt.Errorf("knot: knotd %s: %w", describe(args), terr)
+		}
+	}
+	res, err := k.native.Run(ctx, args...)
+	switch {
+	case errors.Is(err, knotctl.ErrVersion):
+		k.calls.Add(-1)
+		k.unsupported(err)
+		return "", false, nil
+	case err != nil:
+		if errors.Is(err, knotctl.ErrMalformed) {
+			k.unsupported(err) // this action failed; knotc runs the next ones
+		}
+		return err.Error(), true, fmt.Errorf("knot: knotd %s: %w", describe(args), err)
+	case res.Failed:
+		return res.Text, true, fmt.Errorf("knot: knotd %s: %s", describe(args), clip(res.Text))
+	}
+	return res.Text, true, nil
+}
+
+// sessionNative runs the lines over one control connection; each must
+// succeed. ok is false when knotc must run them instead.
+func (k *knotc) sessionNative(ctx context.Context, lines []string) (ok bool, err error) {
+	actions := make([][]string, len(lines))
+	for i, l := range lines {
+		actions[i] = strings.Fields(l)
+		if _, perr := knotctl.ParseArgs(actions[i]); perr != nil {
+			return false, nil
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, k.timeout)
+	defer cancel()
+	k.calls.Add(1)
+	if k.trace != nil {
+		if terr := k.trace(nil); terr != nil {
+			return true, fmt.Errorf("knot: knotd session: %w", terr)
+		}
+	}
+	rs, err := k.native.Session(ctx, actions)
+	if errors.Is(err, knotctl.ErrVersion) {
+		k.calls.Add(-1)
+		k.unsupported(err)
+		return false, nil
+	}
+	if errors.Is(err, knotctl.ErrMalformed) {
+		k.unsupported(err)
+	}
+	for i, r := range rs {
+		if r.Failed {
+			return true, fmt.Errorf("knot: knotd %s: %s", describe(actions[i]), clip(r.Text))
+		}
+	}
+	if err != nil {
+		return true, fmt.Errorf("knot: knotd %s (and %d more): %w", describe(actions[len(rs)]), len(actions)-len(rs)-1, err)
+	}
+	return true, nil
 }
 
 func (k *knotc) base() []string {
@@ -31,6 +127,11 @@ func (k *knotc) base() []string {
 // run runs one knotc action and returns its output; a non-zero exit is an
 // error carrying knotc's message.
 func (k *knotc) run(ctx context.Context, args ...string) (string, error) {
+	if k.nativeOK() {
+		if out, ok, err := k.runNative(ctx, args); ok {
+			return out, err
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, k.timeout+5*time.Second)
 	defer cancel()
 	k.calls.Add(1)
@@ -47,6 +148,11 @@ func (k *knotc) run(ctx context.Context, args ...string) (string, error) {
 func (k *knotc) session(ctx context.Context, lines []string) error {
 	if len(lines) == 0 {
 		return nil
+	}
+	if k.nativeOK() {
+		if ok, err := k.sessionNative(ctx, lines); ok {
+			return err
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, k.timeout+5*time.Second)
 	defer cancel()

@@ -49,14 +49,14 @@ func dsn(path string) string {
 }
 
 // writerDSN is source for the writer connection: a larger page cache
-// (16 MiB instead of 2), which it keeps from one write to the next, and
+// (4 MiB instead of 2), which it keeps from one write to the next, and
 // commits without a sync of their own (synchronous=NORMAL): the writes
 // that need durability wait for the store's own sync of the log, outside
 // the writer lock (durable.go).
 func writerDSN(source string) string {
 	full := "_pragma=" + url.QueryEscape("synchronous(FULL)")
 	source = strings.Replace(source, full, "_pragma="+url.QueryEscape("synchronous(NORMAL)"), 1)
-	return source + "&_pragma=" + url.QueryEscape("cache_size(-16384)")
+	return source + "&_pragma=" + url.QueryEscape("cache_size(-4096)")
 }
 
 // restarterDSN is source for the connection of the RESTART checkpoints:
