@@ -2,34 +2,118 @@ package nsd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os/exec"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/dadns/dadns/internal/zone"
 )
 
-// control runs nsd-control against the configured NSD, or speaks its
-// protocol on NSD's local control socket itself.
+// control reaches NSD's remote control: natively (TLS over TCP with the
+// keys nsd.conf names, or plain on a local socket), speaking nsd-control's
+// protocol itself, or by running nsd-control where the configuration
+// cannot be used natively.
 type control struct {
 	path    string
 	base    []string // -c <conf> when configured
-	socket  string   // NSD's control-interface path; "" runs nsd-control
+	socket  string   // nsd_control_socket: spoken to directly, nsd.conf unread
+	conf    string   // the nsd.conf read natively
+	spawn   bool     // always run nsd-control
 	timeout time.Duration
+	log     *slog.Logger
 	calls   atomic.Int64
+
+	mu     sync.Mutex
+	native *remote // nil: run nsd-control
+	stale  bool    // read nsd.conf again before the next command
+	shown  string  // the way last logged
 }
 
-func newControl(c Control) *control {
+func newControl(c Control, log *slog.Logger) *control {
 	var base []string
 	if c.Conf != "" {
 		base = []string{"-c", c.Conf}
 	}
-	return &control{path: c.Path, base: base, socket: c.Socket, timeout: c.Timeout}
+	if log == nil {
+		log = slog.Default()
+	}
+	conf := c.Conf
+	if conf == "" {
+		conf = DefaultControlConf
+	}
+	ctl := &control{path: c.Path, base: base, socket: c.Socket, conf: conf, spawn: c.Exec, timeout: c.Timeout, log: log}
+	if ctl.socket == "" && !ctl.spawn {
+		ctl.mu.Lock()
+		ctl.resolve()
+		ctl.mu.Unlock()
+	} else {
+		ctl.show()
+	}
+	return ctl
+}
+
+// resolve reads nsd.conf again and logs the way commands go when it
+// changed. Called with mu held.
+func (c *control) resolve() {
+	r, err := resolveRemote(c.conf)
+	c.native, c.stale = r, false
+	if err != nil {
+		c.native = nil
+		c.showWhy(err.Error())
+		return
+	}
+	c.show()
+}
+
+func (c *control) show() { c.showWhy("") }
+
+// showWhy logs, at Info and once per change, how commands reach NSD.
+func (c *control) showWhy(why string) {
+	var way string
+	var attrs []any
+	switch {
+	case c.socket != "":
+		way, attrs = "socket", []any{"socket", c.socket}
+	case c.spawn:
+		way, attrs = "nsd-control", []any{"nsd_control", c.path, "reason", "nsd_control_exec is set"}
+	case c.native != nil && c.native.tls != nil:
+		way, attrs = "tls", []any{"address", c.native.show, "conf", c.conf}
+	case c.native != nil:
+		way, attrs = "socket", []any{"socket", c.native.addr, "conf", c.conf}
+	default:
+		way, attrs = "nsd-control", []any{"nsd_control", c.path, "reason", why}
+	}
+	key := way + fmt.Sprint(attrs...)
+	if key == c.shown {
+		return
+	}
+	c.shown = key
+	c.log.Info("nsd: remote control via "+way, attrs...)
+}
+
+// way returns how the next command goes: natively to r, or with
+// nsd-control when r is nil.
+func (c *control) way() *remote {
+	if c.socket != "" {
+		return &remote{network: "unix", addr: c.socket, show: "socket " + c.socket}
+	}
+	if c.spawn {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stale {
+		c.resolve()
+	}
+	return c.native
 }
 
 // listChunk is the most zones one addzones or delzones run carries:
@@ -37,15 +121,24 @@ func newControl(c Control) *control {
 // other) when one run carries about 700 zones or more.
 const listChunk = 250
 
-// exec runs nsd-control with stdin; a non-zero exit is an error carrying
-// its message. The output is returned for the caller to read, also with
-// the error.
+// exec runs one command with stdin (addzones/delzones) natively or with
+// nsd-control; a failure (nsd-control's non-zero exit, an answer starting
+// with "error", no answer) is an error carrying the message. The output
+// is returned for the caller to read, also with the error.
 func (c *control) exec(ctx context.Context, stdin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	c.calls.Add(1)
-	if c.socket != "" {
-		return c.direct(ctx, stdin, args)
+	if r := c.way(); r != nil {
+		out, err := c.direct(ctx, r, stdin, args)
+		if err != nil && !errors.Is(err, errAnswered) && c.socket == "" {
+			// NSD unreachable or refusing: nsd.conf or the keys may have
+			// changed since they were read.
+			c.mu.Lock()
+			c.stale = true
+			c.mu.Unlock()
+		}
+		return out, err
 	}
 	cmd := exec.CommandContext(ctx, c.path, append(c.base[:len(c.base):len(c.base)], args...)...)
 	if stdin != "" {
@@ -58,23 +151,37 @@ func (c *control) exec(ctx context.Context, stdin string, args ...string) (strin
 	return string(out), nil
 }
 
-// direct sends the command over NSD's local control socket the way
-// nsd-control does on one (no TLS there): "NSDCT1 <args>\n", then for
-// addzones and delzones the lines of stdin and an end marker (0x04 and a
-// newline); NSD answers in lines and closes. As with nsd-control, an answer
-// whose first line starts with "error" is an error.
-func (c *control) direct(ctx context.Context, stdin string, args []string) (string, error) {
+// errAnswered marks NSD's own error answer (as opposed to not reaching it).
+var errAnswered = errors.New("NSD answered an error")
+
+// maxAnswer bounds what is read of one answer.
+const maxAnswer = 16 << 20
+
+// direct sends the command the way nsd-control does, over TLS or on a
+// local socket (plain): "NSDCT1 <args>\n", then for addzones and delzones
+// the lines of stdin and an end marker (0x04 and a newline); NSD answers
+// in lines and closes. As with nsd-control, an answer whose first line
+// starts with "error" is an error.
+func (c *control) direct(ctx context.Context, r *remote, stdin string, args []string) (string, error) {
 	fail := func(err error, out string) (string, error) {
-		return out, fmt.Errorf("nsd: nsd-control %s (socket %s): %w: %s", strings.Join(args, " "), c.socket, err, clip(out))
+		return out, fmt.Errorf("nsd: nsd-control %s (%s): %w: %s", strings.Join(args, " "), r.show, err, clip(out))
 	}
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", c.socket)
+	raw, err := d.DialContext(ctx, r.network, r.addr)
 	if err != nil {
 		return fail(err, "")
 	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	conn := raw
+	defer func() { conn.Close() }()
+	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Now()) })
 	defer stop()
+	if r.tls != nil {
+		tc := tls.Client(raw, r.tls)
+		conn = tc
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return fail(fmt.Errorf("TLS handshake: %w", err), "")
+		}
+	}
 	msg := "NSDCT1 " + strings.Join(args, " ") + "\n"
 	if len(args) == 1 && (args[0] == "addzones" || args[0] == "delzones") {
 		msg += stdin + "\x04\n"
@@ -82,15 +189,18 @@ func (c *control) direct(ctx context.Context, stdin string, args []string) (stri
 	if _, err := io.WriteString(conn, msg); err != nil {
 		return fail(err, "")
 	}
-	out, err := io.ReadAll(io.LimitReader(conn, 16<<20))
+	out, err := io.ReadAll(io.LimitReader(conn, maxAnswer+1))
 	if ctx.Err() != nil {
 		return fail(ctx.Err(), string(out))
 	}
 	if err != nil {
 		return fail(err, string(out))
 	}
+	if len(out) > maxAnswer {
+		return fail(fmt.Errorf("answer longer than %d bytes", maxAnswer), string(out[:300]))
+	}
 	if strings.HasPrefix(string(out), "error") {
-		return fail(errors.New("NSD answered an error"), string(out))
+		return fail(errAnswered, string(out))
 	}
 	return string(out), nil
 }
@@ -192,8 +302,14 @@ func lines(s string) []string {
 	return out
 }
 
-// clip keeps nsd-control's message to one bounded line.
+// clip keeps nsd-control's message to one bounded printable line.
 func clip(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f || r == '\uFFFD' {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
 	s = strings.Join(lines(s), "; ")
 	if len(s) > 300 {
 		s = s[:300] + "..."

@@ -26,9 +26,19 @@ type rig struct {
 	// direct: the backend speaks to NSD's control socket itself rather
 	// than running nsd-control.
 	direct bool
+	// tls: NSD's remote control is TLS on TCP, and the backend reads
+	// nsd.conf and speaks it natively (the default way); the nsd-control
+	// wrapper stays configured and must not run.
+	tls bool
 }
 
-func newRig(t *testing.T, transfer bool) *rig {
+func newRig(t *testing.T, transfer bool) *rig { return startRig(t, transfer, false) }
+
+// newTLSRig is newRig with NSD's remote control over TLS, the backend
+// speaking it natively.
+func newTLSRig(t *testing.T, transfer bool) *rig { return startRig(t, transfer, true) }
+
+func startRig(t *testing.T, transfer, tls bool) *rig {
 	t.Helper()
 	nsdtest.Require(t)
 	dir := t.TempDir()
@@ -38,7 +48,8 @@ func newRig(t *testing.T, transfer bool) *rig {
 	if err := os.WriteFile(r.ctl, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r.nsd = nsdtest.Start(t, nsdtest.Options{Include: r.include, ZonesDir: r.zones, AllowTransfer: transfer})
+	r.tls = tls
+	r.nsd = nsdtest.Start(t, nsdtest.Options{Include: r.include, ZonesDir: r.zones, AllowTransfer: transfer, TLS: tls})
 	return r
 }
 
@@ -55,7 +66,10 @@ func (r *rig) control() Control {
 	if r.direct {
 		return Control{Socket: r.nsd.Socket}
 	}
-	return Control{Path: r.ctl, Conf: r.nsd.Conf}
+	if r.tls {
+		return Control{Path: r.ctl, Conf: r.nsd.Conf}
+	}
+	return Control{Path: r.ctl, Conf: r.nsd.Conf, Exec: true}
 }
 
 // newDirectRig is newRig with the backend on NSD's control socket.

@@ -76,11 +76,11 @@ func TestControlAnswers(t *testing.T) {
 		t.Run(map[bool]string{false: "nsd-control", true: "socket"}[direct], func(t *testing.T) {
 			r := newRig(t, false)
 			ctx := testCtx(t)
-			ctl := Control{Path: nsdtest.ControlPath, Conf: r.nsd.Conf, Timeout: time.Minute}
+			ctl := Control{Path: nsdtest.ControlPath, Conf: r.nsd.Conf, Exec: true, Timeout: time.Minute}
 			if direct {
 				ctl = Control{Socket: r.nsd.Socket, Timeout: time.Minute}
 			}
-			c := newControl(ctl)
+			c := newControl(ctl, nil)
 			if err := c.status(ctx); err != nil {
 				t.Fatal(err)
 			}
