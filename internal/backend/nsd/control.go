@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -154,8 +156,10 @@ func (c *control) exec(ctx context.Context, stdin string, args ...string) (strin
 // errAnswered marks NSD's own error answer (as opposed to not reaching it).
 var errAnswered = errors.New("NSD answered an error")
 
-// maxAnswer bounds what is read of one answer.
-const maxAnswer = 16 << 20
+// maxAnswer bounds what is read of one answer: the commands dadns sends
+// are answered in a few bytes, or a line per zone for addzones/delzones
+// (about 15 KB for a run of 250 zones).
+const maxAnswer = 4 << 20
 
 // direct sends the command the way nsd-control does, over TLS or on a
 // local socket (plain): "NSDCT1 <args>\n", then for addzones and delzones
@@ -164,6 +168,9 @@ const maxAnswer = 16 << 20
 // starts with "error" is an error.
 func (c *control) direct(ctx context.Context, r *remote, stdin string, args []string) (string, error) {
 	fail := func(err error, out string) (string, error) {
+		if out == "" {
+			return out, fmt.Errorf("nsd: nsd-control %s (%s): %w", strings.Join(args, " "), r.show, err)
+		}
 		return out, fmt.Errorf("nsd: nsd-control %s (%s): %w: %s", strings.Join(args, " "), r.show, err, clip(out))
 	}
 	var d net.Dialer
@@ -198,6 +205,12 @@ func (c *control) direct(ctx context.Context, r *remote, stdin string, args []st
 	}
 	if len(out) > maxAnswer {
 		return fail(fmt.Errorf("answer longer than %d bytes", maxAnswer), string(out[:300]))
+	}
+	if len(out) == 0 {
+		// NSD answers every command; an empty answer is a connection
+		// closed early (over TLS Go reads a close without close_notify
+		// as a clean end, where nsd-control would fail on it).
+		return fail(errors.New("connection closed without an answer"), "")
 	}
 	if strings.HasPrefix(string(out), "error") {
 		return fail(errAnswered, string(out))
@@ -234,7 +247,8 @@ func (c *control) list(ctx context.Context, cmd string, names []zone.Name, patte
 	bad := map[zone.Name]error{}
 	for i := 0; i < len(names); i += listChunk {
 		var in strings.Builder
-		for _, n := range names[i:min(i+listChunk, len(names))] {
+		chunk := names[i:min(i+listChunk, len(names))]
+		for _, n := range chunk {
 			in.WriteString(string(n))
 			if pattern != "" {
 				in.WriteString(" " + pattern)
@@ -248,11 +262,40 @@ func (c *control) list(ctx context.Context, cmd string, names []zone.Name, patte
 		if err != nil && !strings.Contains(out, "error for input line") {
 			return bad, err
 		}
-		if err := listErrors(cmd, out, bad); err != nil {
+		runBad := map[zone.Name]error{}
+		if err := listErrors(cmd, out, runBad); err != nil {
 			return bad, err
+		}
+		for n, e := range runBad {
+			if !slices.Contains(chunk, n) {
+				return bad, fmt.Errorf("nsd: nsd-control %s: the answer names a zone not sent: %s", cmd, clip(out))
+			}
+			bad[n] = e
+		}
+		if !listDone(cmd, out) {
+			// NSD ends its answer with "added N zones" ("deleted N
+			// zones"); without it the run was cut short, and which of
+			// its zones NSD took is unknown.
+			return bad, fmt.Errorf("nsd: nsd-control %s: answer cut short (no summary line): %s", cmd, clip(out))
 		}
 	}
 	return bad, nil
+}
+
+// listDone tells whether an addzones/delzones answer ends with NSD's
+// summary line.
+func listDone(cmd, out string) bool {
+	ls := lines(out)
+	if len(ls) == 0 {
+		return false
+	}
+	word := map[string]string{"addzones": "added", "delzones": "deleted"}[cmd]
+	f := strings.Fields(ls[len(ls)-1])
+	if len(f) != 3 || f[0] != word || f[2] != "zones" {
+		return false
+	}
+	_, err := strconv.Atoi(f[1])
+	return err == nil
 }
 
 // listErrors ties the error lines of an addzones/delzones answer to the
@@ -262,11 +305,16 @@ func listErrors(cmd, out string, bad map[zone.Name]error) error {
 	var msgs []string
 	for _, l := range lines(out) {
 		if rest, ok := strings.CutPrefix(l, "error for input line '"); ok {
-			n := zone.Name(strings.Fields(strings.TrimSuffix(rest, "'") + " ")[0])
+			f := strings.Fields(strings.TrimSuffix(rest, "'"))
+			if len(f) == 0 {
+				msgs = append(msgs, l)
+				continue
+			}
+			n := zone.Name(f[0])
 			if cmd == "delzones" && len(msgs) == 0 {
 				continue // "warning zone X not present": already absent
 			}
-			bad[n] = fmt.Errorf("nsd: nsd-control %s: %s", cmd, strings.Join(msgs, "; "))
+			bad[n] = fmt.Errorf("nsd: nsd-control %s: %s", cmd, clip(strings.Join(msgs, "; ")))
 			msgs = nil
 			continue
 		}
