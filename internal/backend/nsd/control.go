@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/dadns/dadns/internal/zone"
@@ -148,6 +149,13 @@ func (c *control) exec(ctx context.Context, stdin string, args ...string) (strin
 	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
+		if !c.spawn {
+			// The fallback: nsd.conf or the keys may be usable natively
+			// by now (fixed permissions, say).
+			c.mu.Lock()
+			c.stale = true
+			c.mu.Unlock()
+		}
 		return string(out), fmt.Errorf("nsd: nsd-control %s: %w: %s", strings.Join(args, " "), err, clip(string(out)))
 	}
 	return string(out), nil
@@ -186,7 +194,7 @@ func (c *control) direct(ctx context.Context, r *remote, stdin string, args []st
 		tc := tls.Client(raw, r.tls)
 		conn = tc
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return fail(fmt.Errorf("TLS handshake: %w", err), "")
+			return fail(fmt.Errorf("TLS handshake: %w", refused(r, err)), "")
 		}
 	}
 	msg := "NSDCT1 " + strings.Join(args, " ") + "\n"
@@ -194,14 +202,20 @@ func (c *control) direct(ctx context.Context, r *remote, stdin string, args []st
 		msg += stdin + "\x04\n"
 	}
 	if _, err := io.WriteString(conn, msg); err != nil {
-		return fail(err, "")
+		if r.tls != nil && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)) {
+			// NSD checks the client certificate after the handshake
+			// returned (TLS 1.3): a refusal may cut the connection
+			// before its alert can be read.
+			err = fmt.Errorf("NSD cut the connection after the TLS handshake (did it refuse control-cert-file %s?): %w", r.cert, err)
+		}
+		return fail(refused(r, err), "")
 	}
 	out, err := io.ReadAll(io.LimitReader(conn, maxAnswer+1))
 	if ctx.Err() != nil {
 		return fail(ctx.Err(), string(out))
 	}
 	if err != nil {
-		return fail(err, string(out))
+		return fail(refused(r, err), string(out))
 	}
 	if len(out) > maxAnswer {
 		return fail(fmt.Errorf("answer longer than %d bytes", maxAnswer), string(out[:300]))
@@ -216,6 +230,16 @@ func (c *control) direct(ctx context.Context, r *remote, stdin string, args []st
 		return fail(errAnswered, string(out))
 	}
 	return string(out), nil
+}
+
+// refused explains a TLS alert from NSD: it refuses a client certificate
+// so, during the handshake (TLS 1.2) or after it returned (TLS 1.3).
+func refused(r *remote, err error) error {
+	var oe *net.OpError
+	if r.tls != nil && errors.As(err, &oe) && oe.Op == "remote error" {
+		return fmt.Errorf("NSD refused the TLS connection (is control-cert-file %s signed by NSD's server-cert-file?): %w", r.cert, err)
+	}
+	return err
 }
 
 // run runs a command that answers "ok" on success (reload, reconfig,

@@ -38,7 +38,7 @@ func newRig(t *testing.T, transfer bool) *rig { return startRig(t, transfer, fal
 // speaking it natively.
 func newTLSRig(t *testing.T, transfer bool) *rig { return startRig(t, transfer, true) }
 
-func startRig(t *testing.T, transfer, tls bool) *rig {
+func startRig(t testing.TB, transfer, tls bool) *rig {
 	t.Helper()
 	nsdtest.Require(t)
 	dir := t.TempDir()
@@ -112,7 +112,7 @@ func (r *rig) calls(t *testing.T) []string {
 	return out
 }
 
-func zones(t *testing.T, prefix string, n, serial int) []*zone.Zone {
+func zones(t testing.TB, prefix string, n, serial int) []*zone.Zone {
 	out := make([]*zone.Zone, n)
 	for i := range out {
 		out[i] = backendtest.Zone(t, fmt.Sprintf("%s%03d.example", prefix, i), serial)
@@ -120,7 +120,7 @@ func zones(t *testing.T, prefix string, n, serial int) []*zone.Zone {
 	return out
 }
 
-func mustVerify(t *testing.T, b *Backend, zs []*zone.Zone) {
+func mustVerify(t testing.TB, b *Backend, zs []*zone.Zone) {
 	t.Helper()
 	ctx := testCtx(t)
 	for _, z := range zs {
@@ -130,7 +130,7 @@ func mustVerify(t *testing.T, b *Backend, zs []*zone.Zone) {
 	}
 }
 
-func testCtx(t *testing.T) context.Context {
+func testCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	return ctx

@@ -251,6 +251,7 @@ type remote struct {
 	addr    string // socket path or host:port
 	show    string // for messages: the path, or address@port as nsd-control writes it
 	tls     *tls.Config
+	cert    string // control-cert-file, for messages
 }
 
 // errNotNative says why the configuration cannot be used without
@@ -308,7 +309,7 @@ func resolveRemote(conf string) (*remote, error) {
 		return nil, notNative("%s: %v", conf, err)
 	}
 	return &remote{network: "tcp", addr: net.JoinHostPort(svr, strconv.Itoa(port)),
-		show: svr + "@" + strconv.Itoa(port), tls: cfg}, nil
+		show: svr + "@" + strconv.Itoa(port), tls: cfg, cert: rc.keyPath(rc.controlCert)}, nil
 }
 
 // keyPath resolves a key or certificate file as nsd-control does: a

@@ -131,7 +131,7 @@ func TestTLSWrongKeys(t *testing.T) {
 	}{
 		{"client certificate NSD did not sign", map[string]string{
 			"control-cert-file": filepath.Join(other, nsdtest.ControlCertFile),
-			"control-key-file":  filepath.Join(other, nsdtest.ControlKeyFile)}, "certificate"},
+			"control-key-file":  filepath.Join(other, nsdtest.ControlKeyFile)}, "control-cert-file " + filepath.Join(other, nsdtest.ControlCertFile)},
 		{"NSD's certificate not in server-cert-file", map[string]string{
 			"server-cert-file": filepath.Join(other, nsdtest.ServerCertFile)}, "not signed by server-cert-file"},
 	} {
@@ -323,5 +323,63 @@ func TestTLSSetupKeys(t *testing.T) {
 	}
 	if err := c.run(ctx, "reload", "nosuch.example"); err == nil || !strings.Contains(err.Error(), "not configured") {
 		t.Fatalf("reload of an unknown zone: %v", err)
+	}
+}
+
+// TestFallback: a configuration dadns cannot read natively (an include
+// with a brace pattern, which NSD's glob expands) is left to nsd-control,
+// which works with it; a key file missing at start sends commands to
+// nsd-control too, until a failed run has nsd.conf read again and the
+// key is there: then natively.
+func TestFallback(t *testing.T) {
+	r := newTLSRig(t, false)
+	ctx := testCtx(t)
+	dir := t.TempDir()
+	rc, err := os.ReadFile(r.clientConf(t, r.nsd.ControlAddr, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "rc.conf"), rc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "nsd.conf")
+	if err := os.WriteFile(conf, []byte("include: \""+dir+"/{rc,none}.conf\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := newControl(Control{Path: r.ctl, Conf: conf, Timeout: time.Minute}, nil)
+	if c.native != nil {
+		t.Fatal("a brace include resolved natively")
+	}
+	if err := c.status(ctx); err != nil {
+		t.Fatalf("status through nsd-control: %v", err)
+	}
+	if got := r.calls(t); len(got) != 1 || got[0] != "status" {
+		t.Fatalf("nsd-control runs %q, want one status", got)
+	}
+
+	key := filepath.Join(dir, "later.key")
+	conf = r.clientConf(t, r.nsd.ControlAddr, map[string]string{"control-key-file": key})
+	c = newControl(Control{Path: r.ctl, Conf: conf, Timeout: time.Minute}, nil)
+	if c.native != nil {
+		t.Fatal("a missing key resolved natively")
+	}
+	if err := c.status(ctx); err == nil {
+		t.Fatal("status without the key passed")
+	}
+	data, err := os.ReadFile(filepath.Join(r.nsd.Dir, nsdtest.ControlKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.status(ctx); err != nil {
+		t.Fatalf("status once the key is there: %v", err)
+	}
+	if c.native == nil || c.native.tls == nil {
+		t.Fatal("not native once the key is there")
+	}
+	if got := r.calls(t); len(got) != 1 {
+		t.Fatalf("nsd-control runs %q, want the one before the key was there", got)
 	}
 }

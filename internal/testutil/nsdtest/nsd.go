@@ -343,6 +343,15 @@ func (n *NSD) Stop() {
 	n.cmd = nil
 }
 
+// PID is the process id of NSD's main process (0 when stopped); its
+// xfrd and server processes are its children.
+func (n *NSD) PID() int {
+	if n.cmd == nil || n.cmd.Process == nil {
+		return 0
+	}
+	return n.cmd.Process.Pid
+}
+
 // Restart starts a stopped NSD again with the same configuration.
 func (n *NSD) Restart(t testing.TB) {
 	t.Helper()
