@@ -2,16 +2,18 @@ package nsd
 
 import (
 	"log/slog"
+	"os"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/dadns/dadns/internal/testutil/nsdtest"
 	"github.com/dadns/dadns/internal/testutil/procstat"
 )
 
 // BenchmarkControl measures one control command ("status", and "reload
 // ZONE" of an unchanged zone among 50) against a real NSD whose remote
-// control is TLS (nsd-control-setup's way): spoken natively, and by
+// control is TLS with nsd-control-setup's keys: spoken natively, and by
 // running nsd-control; and on a local socket natively for comparison.
 // Reported: wall time per command (ns/op), CPU per command of this
 // process (dadns's side), of the nsd-control processes it ran, and of
@@ -22,7 +24,10 @@ func BenchmarkControl(b *testing.B) {
 	for _, cmd := range []string{"status", "reload"} {
 		for _, way := range []string{"tls-native", "tls-nsd-control", "socket-native"} {
 			b.Run(cmd+"/"+way, func(b *testing.B) {
-				r := startRig(b, false, way != "socket-native")
+				// Over TLS with nsd-control-setup's keys (RSA 3072), an
+				// operator's; DADNS_NSD_BENCH_KEYS=ecdsa for MakeKeys'.
+				tls := way != "socket-native"
+				r := startRigWith(b, false, nsdtest.Options{TLS: tls, SetupKeys: tls && os.Getenv("DADNS_NSD_BENCH_KEYS") != "ecdsa"})
 				opt := r.options(ModeAddZone, false)
 				switch way {
 				case "tls-nsd-control":

@@ -40,6 +40,14 @@ func newTLSRig(t *testing.T, transfer bool) *rig { return startRig(t, transfer, 
 
 func startRig(t testing.TB, transfer, tls bool) *rig {
 	t.Helper()
+	return startRigWith(t, transfer, nsdtest.Options{TLS: tls})
+}
+
+// startRigWith starts the rig's NSD with opt (TLS, SetupKeys) and the
+// rig's directories and transfer setting.
+func startRigWith(t testing.TB, transfer bool, opt nsdtest.Options) *rig {
+	t.Helper()
+	tls := opt.TLS
 	nsdtest.Require(t)
 	dir := t.TempDir()
 	r := &rig{dir: dir, include: filepath.Join(dir, "dadns.conf"), zones: filepath.Join(dir, "zones"),
@@ -49,7 +57,8 @@ func startRig(t testing.TB, transfer, tls bool) *rig {
 		t.Fatal(err)
 	}
 	r.tls = tls
-	r.nsd = nsdtest.Start(t, nsdtest.Options{Include: r.include, ZonesDir: r.zones, AllowTransfer: transfer, TLS: tls})
+	opt.Include, opt.ZonesDir, opt.AllowTransfer = r.include, r.zones, transfer
+	r.nsd = nsdtest.Start(t, opt)
 	return r
 }
 

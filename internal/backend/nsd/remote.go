@@ -276,7 +276,9 @@ func resolveRemote(conf string) (*remote, error) {
 	}
 	svr := ""
 	switch {
-	case len(rc.interfaces) > 0 && rc.interfaces[0] != "":
+	case len(rc.interfaces) > 0 && rc.interfaces[0] == "":
+		return nil, notNative("%s: the first control-interface is empty", conf)
+	case len(rc.interfaces) > 0:
 		svr = rc.interfaces[0]
 	case rc.doIP4:
 		svr = "127.0.0.1"
