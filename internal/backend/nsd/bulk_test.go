@@ -91,7 +91,8 @@ func TestBulkLoadRatio(t *testing.T) {
 // own, so back-to-back rounds might wait for it (measured: control-channel
 // reloads do not). DADNS_NSD_LATENCY_VARIANT runs one variant only
 // (addzone, include, addzone/socket, include/socket, addzone/tls,
-// include/tls; the first two run nsd-control, the others speak NSD's
+// include/tls, addzone/tls-nsd-control, include/tls-nsd-control; the
+// first two and the last two run nsd-control, the others speak NSD's
 // control natively).
 func TestApplyToServed(t *testing.T) {
 	rounds, _ := strconv.Atoi(os.Getenv("DADNS_NSD_LATENCY"))
@@ -103,14 +104,15 @@ func TestApplyToServed(t *testing.T) {
 		held = 200
 	}
 	for _, variant := range []string{ModeAddZone, ModeInclude, ModeAddZone + "/socket", ModeInclude + "/socket",
-		ModeAddZone + "/tls", ModeInclude + "/tls"} {
+		ModeAddZone + "/tls", ModeInclude + "/tls", ModeAddZone + "/tls-nsd-control", ModeInclude + "/tls-nsd-control"} {
 		if v := os.Getenv("DADNS_NSD_LATENCY_VARIANT"); v != "" && v != variant {
 			continue
 		}
 		mode, way, _ := strings.Cut(variant, "/")
 		socket := way == "socket"
-		r := startRig(t, false, way == "tls")
+		r := startRig(t, false, strings.HasPrefix(way, "tls"))
 		r.direct = socket
+		r.exec = way == "tls-nsd-control"
 		b := r.backend(t, mode, false)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()

@@ -30,6 +30,9 @@ type rig struct {
 	// nsd.conf and speaks it natively (the default way); the nsd-control
 	// wrapper stays configured and must not run.
 	tls bool
+	// exec: with tls, run nsd-control itself (not the logging wrapper)
+	// for every command.
+	exec bool
 }
 
 func newRig(t *testing.T, transfer bool) *rig { return startRig(t, transfer, false) }
@@ -74,6 +77,9 @@ func (r *rig) options(mode string, transfer bool) Options {
 func (r *rig) control() Control {
 	if r.direct {
 		return Control{Socket: r.nsd.Socket}
+	}
+	if r.tls && r.exec {
+		return Control{Path: nsdtest.ControlPath, Conf: r.nsd.Conf, Exec: true} // no wrapper: measured
 	}
 	if r.tls {
 		return Control{Path: r.ctl, Conf: r.nsd.Conf}
