@@ -145,7 +145,7 @@ func TestResolveRemote(t *testing.T) {
 		{"control disabled", "remote-control:\n\tcontrol-enable: no\n" + tlsKeys, "", false},
 		{"control not enabled", tlsKeys, "", false},
 		{"empty interface", on + "\tcontrol-interface: \"\"\n" + tlsKeys, "", false},
-				{"interface name", on + "\tcontrol-interface: eth0\n" + tlsKeys, "", false},
+		{"interface name", on + "\tcontrol-interface: eth0\n" + tlsKeys, "", false},
 		{"bad port after @", on + "\tcontrol-interface: 127.0.0.1@x\n" + tlsKeys, "", false},
 		{"key missing", on + tlsKeys + "\tcontrol-key-file: " + filepath.Join(keys, "none.key") + "\n", "", false},
 		{"server cert missing", on + tlsKeys + "\tserver-cert-file: " + filepath.Join(keys, "none.pem") + "\n", "", false},
