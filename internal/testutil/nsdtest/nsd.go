@@ -194,12 +194,11 @@ func (n *NSD) configure() error {
 	}
 	n.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	if n.opt.TLS {
-		cport, err := freePort()
-		if err != nil {
-			return err
-		}
-		if cport == port {
-			return errors.New("nsdtest: the same free port twice")
+		cport := port
+		for cport == port {
+			if cport, err = freePort(); err != nil {
+				return err
+			}
 		}
 		n.controlPort = cport
 		n.ControlAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(cport))
