@@ -20,9 +20,9 @@ type notifier struct {
 	mu        sync.Mutex
 	jobs      map[notifyKey]*notifyJob
 	followups []time.Duration // catalogFollowups when the notifier was made
-	running bool
-	wake    chan struct{}
-	sem     chan struct{}
+	running   bool
+	wake      chan struct{}
+	sem       chan struct{}
 }
 
 type notifyKey struct{ target, origin string }

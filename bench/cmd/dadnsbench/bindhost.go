@@ -25,11 +25,11 @@ type bindHost struct {
 // startBindHost configures and starts named in dir and waits until rndc
 // reaches it.
 func (b *bench) startBindHost(ctx context.Context, dir string) (*bindHost, error) {
-	dnsPort, err := b.ports.next()
+	dnsPort, err := b.ports.Next()
 	if err != nil {
 		return nil, err
 	}
-	ctlPort, err := b.ports.next()
+	ctlPort, err := b.ports.Next()
 	if err != nil {
 		return nil, err
 	}

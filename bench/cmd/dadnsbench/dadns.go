@@ -59,7 +59,7 @@ func randomPassword() (string, error) {
 // entries and starts bin with it; it returns once dadns answers
 // DirectAdmin's login test.
 func (b *bench) startDadns(ctx context.Context, dir string, backends ...string) (*dadnsServer, error) {
-	dnsPort, err := b.ports.next()
+	dnsPort, err := b.ports.Next()
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func (sp builtinSpec) askAddr() string {
 
 // startDadnsWith is startDadnsOn with the builtin's section given.
 func (b *bench) startDadnsWith(ctx context.Context, dir string, sp builtinSpec, backends ...string) (*dadnsServer, error) {
-	httpPort, err := b.ports.next()
+	httpPort, err := b.ports.Next()
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dadns/dadns/internal/app"
+	"github.com/dadns/dadns/internal/testutil/freeport"
 	"github.com/dadns/dadns/internal/testutil/syncbuf"
 )
 
@@ -15,12 +16,12 @@ import (
 // config and checks that every pushed zone is acknowledged and then served
 // with its serial, as the push phase measures it.
 func TestPushAndServeAgainstDadns(t *testing.T) {
-	var pp portPicker
-	httpPort, err := pp.next()
+	var pp freeport.Picker
+	httpPort, err := pp.Next()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dnsPort, err := pp.next()
+	dnsPort, err := pp.Next()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func (b *bench) startDaemon(ctx context.Context, d daemon, dir string) (*proc, t
 // Which socket takes the port is not known yet.
 func (b *bench) startOnFreePort(ctx context.Context, dir string, mk func(port int) daemon) (*proc, time.Duration, daemon, int, error) {
 	for try := 1; ; try++ {
-		port, err := b.ports.next()
+		port, err := b.ports.Next()
 		if err != nil {
 			return nil, 0, daemon{}, 0, err
 		}

@@ -27,7 +27,7 @@ func TestDaemonsServeGeneratedZones(t *testing.T) {
 			if _, err := writeZoneFiles(b.zoneDir, zones); err != nil {
 				t.Fatal(err)
 			}
-			port, err := b.ports.next()
+			port, err := b.ports.Next()
 			if err != nil {
 				t.Fatal(err)
 			}

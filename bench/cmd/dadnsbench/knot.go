@@ -47,7 +47,7 @@ func knotConfig(dir, zonesDir, socket string, port, threads int, files map[strin
 // startKnotHost configures and starts knotd in dir and waits until knotc
 // reaches it.
 func (b *bench) startKnotHost(ctx context.Context, dir string) (*knotHost, error) {
-	port, err := b.ports.next()
+	port, err := b.ports.Next()
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func (b *bench) startPowerDNS(ctx context.Context) []string {
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
 	for i, name := range names {
-		port, err := b.ports.next()
+		port, err := b.ports.Next()
 		if err != nil {
 			b.rep.fail("backends", "powerdns databases", err)
 			return nil
@@ -137,7 +137,7 @@ func (b *bench) startPowerDNSReader(ctx context.Context, label string, settings 
 	if err != nil {
 		bin = "/usr/sbin/pdns_server"
 	}
-	port, err := b.ports.next()
+	port, err := b.ports.Next()
 	if err != nil {
 		t.err = err
 		return t

@@ -61,7 +61,7 @@ func (b *bench) backendsPhase(ctx context.Context) []string {
 func (b *bench) startMarias(ctx context.Context) []*mariaServer {
 	ports := make([]int, len(mariaInstances))
 	for i := range ports {
-		p, err := b.ports.next()
+		p, err := b.ports.Next()
 		if err != nil {
 			b.rep.fail("backends", "coredns_mysql databases", err)
 			return nil

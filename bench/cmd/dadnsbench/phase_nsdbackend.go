@@ -104,7 +104,7 @@ func nsdBackendConfig(h *nsdBackendHost, port, threads int) string {
 // startNSDBackendHost configures and starts NSD in dir and waits until
 // its control socket answers.
 func (b *bench) startNSDBackendHost(ctx context.Context, dir string) (*nsdBackendHost, error) {
-	port, err := b.ports.next()
+	port, err := b.ports.Next()
 	if err != nil {
 		return nil, err
 	}

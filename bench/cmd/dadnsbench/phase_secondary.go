@@ -35,12 +35,12 @@ func (b *bench) secondaryPhase(ctx context.Context) {
 		b.rep.fail(area, "setup", err)
 		return
 	}
-	secPort, err := b.ports.next()
+	secPort, err := b.ports.Next()
 	if err != nil {
 		b.rep.fail(area, "setup", err)
 		return
 	}
-	dnsPort, err := b.ports.next()
+	dnsPort, err := b.ports.Next()
 	if err != nil {
 		b.rep.fail(area, "setup", err)
 		return

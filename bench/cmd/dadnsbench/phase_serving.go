@@ -103,11 +103,11 @@ func (b *bench) importZones(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	httpPort, err := b.ports.next()
+	httpPort, err := b.ports.Next()
 	if err != nil {
 		return err
 	}
-	dnsPort, err := b.ports.next()
+	dnsPort, err := b.ports.Next()
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (b *bench) startServing(ctx context.Context, base string, v servingVariant)
 	if out, err := exec.CommandContext(ctx, "cp", "-a", filepath.Join(base, "data"), filepath.Join(dir, "data")).CombinedOutput(); err != nil {
 		return nil, 0, fmt.Errorf("dadnsbench: copy the imported store: %w: %s", err, out)
 	}
-	port, err := b.ports.next()
+	port, err := b.ports.Next()
 	if err != nil {
 		return nil, 0, err
 	}

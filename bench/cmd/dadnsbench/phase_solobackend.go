@@ -158,7 +158,7 @@ func (b *bench) soloBackendPhase(ctx context.Context, sb soloBackend) {
 func (b *bench) soloBackendCold(ctx context.Context, sb soloBackend, area string, e2e, builtin time.Duration) {
 	cold, ok := b.coldLoad[sb.daemon]
 	if !ok && ctx.Err() == nil {
-		port, err := b.ports.next()
+		port, err := b.ports.Next()
 		dir := filepath.Join(b.tmp, sb.name+"-cold")
 		if err == nil {
 			err = os.MkdirAll(dir, 0o755)

@@ -39,7 +39,7 @@ func (b *bench) startDatastore(ctx context.Context, kind, dir string) (string, f
 	case "sqlite":
 		return "", func() {}, nil
 	case "mariadb":
-		port, err := b.ports.next()
+		port, err := b.ports.Next()
 		if err != nil {
 			return "", nil, err
 		}

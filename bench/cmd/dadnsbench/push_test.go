@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/dadns/dadns/internal/testutil/freeport"
 )
 
 // fakeDA answers rawsave like dadns, refusing one zone, and checks that
@@ -84,8 +86,8 @@ func TestCheckReply(t *testing.T) {
 }
 
 func TestPushAllWithoutServerCountsNoReply(t *testing.T) {
-	var pp portPicker
-	port, err := pp.next() // nothing listens there
+	var pp freeport.Picker
+	port, err := pp.Next() // nothing listens there
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/dadns/dadns/internal/testutil/freeport"
 )
 
 // bench is one run: its options, temporary directory, started processes
@@ -16,7 +18,7 @@ type bench struct {
 	opt        options
 	tmp        string
 	procs      *procSet
-	ports      portPicker
+	ports      freeport.Picker
 	rep        *report
 	zones      []*benchZone
 	queries    []query // a sample of the query file, for the answers phase

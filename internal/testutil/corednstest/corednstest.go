@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dadns/dadns/internal/testutil/freeport"
 	"github.com/dadns/dadns/internal/testutil/syncbuf"
 )
 
@@ -174,12 +175,9 @@ func (s *Server) Stop() {
 	}
 }
 
-// freeTCPPort returns a loopback TCP port free at the time of the call.
-func freeTCPPort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// ports picks the daemons' ports below the ephemeral range (see
+// internal/testutil/freeport), checked free for TCP and UDP.
+var ports freeport.Picker
+
+// freeTCPPort returns a port free on 127.0.0.1 for TCP and UDP.
+func freeTCPPort() (int, error) { return ports.Next() }

@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/dadns/dadns/internal/testutil/freeport"
 )
 
 // Files the package needs.
@@ -511,22 +513,20 @@ func lookPath(name, fallback string) string {
 	return fallback
 }
 
+// ports picks the nodes' ports (see internal/testutil/freeport: below
+// the ephemeral range, where no outgoing connection takes them before
+// mariadbd and its rsync SST daemon bind them).
+var ports freeport.Picker
+
 // freePorts returns n distinct free loopback ports.
 func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	var out []int
+	out := make([]int, 0, n)
 	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		p, err := ports.Next()
 		if err != nil {
-			return nil, fmt.Errorf("galeratest: free port: %w", err)
+			return nil, fmt.Errorf("galeratest: %w", err)
 		}
-		ls = append(ls, l)
-		out = append(out, l.Addr().(*net.TCPAddr).Port)
+		out = append(out, p)
 	}
 	return out, nil
 }

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/dadns/dadns/internal/testutil/freeport"
 )
 
 // Binaries the package runs, looked up in PATH first.
@@ -293,14 +295,12 @@ func lookPath(name, fallback string) string {
 	return fallback
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("mariadbtest: free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// ports picks the daemons' ports below the ephemeral range (see
+// internal/testutil/freeport), checked free for TCP and UDP.
+var ports freeport.Picker
+
+// freePort returns a port free on 127.0.0.1 for TCP and UDP.
+func freePort() (int, error) { return ports.Next() }
 
 func randomHex(n int) string {
 	b := make([]byte, n)

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/dadns/dadns/internal/testutil/freeport"
 )
 
 // Binaries used by the package; tests skip (or fail under CI=true) when
@@ -277,24 +279,12 @@ func (n *Named) logTail() string {
 	return string(b)
 }
 
-// freePort returns a port that is free on 127.0.0.1 for both UDP and TCP
-// at the time of the call.
-func freePort() (int, error) {
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		l.Close()
-		if err == nil {
-			pc.Close()
-			return port, nil
-		}
-	}
-	return 0, errors.New("namedtest: no free port")
-}
+// ports picks the daemons' ports below the ephemeral range (see
+// internal/testutil/freeport), checked free for TCP and UDP.
+var ports freeport.Picker
+
+// freePort returns a port free on 127.0.0.1 for TCP and UDP.
+func freePort() (int, error) { return ports.Next() }
 
 // ControlKey is a further key named accepts on its control channel.
 type ControlKey struct {

@@ -1,4 +1,4 @@
-package main
+package freeport
 
 import (
 	"net"
@@ -10,12 +10,12 @@ import (
 // kernel's ephemeral range and bindable for TCP (without SO_REUSEADDR)
 // and UDP.
 func TestPortsBelowEphemeralRange(t *testing.T) {
-	var pp portPicker
-	low := ephemeralLow()
-	lo, hi := pickRange(low)
+	var pp Picker
+	low := EphemeralLow()
+	lo, hi := PickRange(low)
 	seen := map[int]bool{}
 	for range 200 {
-		p, err := pp.next()
+		p, err := pp.Next()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -27,14 +27,14 @@ func TestPortsBelowEphemeralRange(t *testing.T) {
 			t.Fatalf("port %d outside %d-%d (ephemeral range from %d)", p, lo, hi, low)
 		}
 	}
-	if lo, hi := pickRange(1024); lo != 20000 || hi != 29999 {
-		t.Fatalf("pickRange(1024) = %d-%d", lo, hi)
+	if lo, hi := PickRange(1024); lo != 20000 || hi != 29999 {
+		t.Fatalf("PickRange(1024) = %d-%d", lo, hi)
 	}
 }
 
 // TestTimeWaitPortNotFree: a port held by a closed client connection in
 // TIME_WAIT (as every push leaves one) cannot be bound by a daemon, and
-// tcpFree says so.
+// TCPFree says so.
 func TestTimeWaitPortNotFree(t *testing.T) {
 	srv, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -67,7 +67,7 @@ func TestTimeWaitPortNotFree(t *testing.T) {
 	}
 	sc.Close()
 	time.Sleep(200 * time.Millisecond) // the client's end reaches TIME_WAIT
-	if tcpFree(port) {
+	if TCPFree(port) {
 		t.Fatalf("port %d in TIME_WAIT reported free", port)
 	}
 }
