@@ -227,3 +227,30 @@ func TestOwnerLookupUnwatched(t *testing.T) {
 		t.Fatalf("Live with an ended context: %v, %v", got, err)
 	}
 }
+
+// TestWarmDueUnwatched: a worker's Due of a few zones, read on the writer
+// connection, starts no watcher of its context and still refuses a
+// context that has ended.
+func TestWarmDueUnwatched(t *testing.T) {
+	s, _ := openTest(t)
+	parent, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, _, err := s.Due(parent, "bind", 10); err != nil { // registers the backend
+		t.Fatal(err)
+	}
+	mustPut(t, s, "a.example", 1)
+	mustPut(t, s, "b.example", 1)
+	before := s.warmReads.Load()
+	ctx := &watchedCtx{Context: parent}
+	w, _, err := s.Due(ctx, "bind", 10)
+	if err != nil || len(w) != 2 || w[0].Zone.Name != "a.example" || s.warmReads.Load() != before+1 {
+		t.Fatalf("Due: %d zones, %v, %d warm reads", len(w), err, s.warmReads.Load()-before)
+	}
+	if n := ctx.watched.Load(); n != 0 {
+		t.Errorf("the context was watched %d times", n)
+	}
+	cancel()
+	if w, _, err := s.Due(parent, "bind", 10); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Due with an ended context: %d zones, %v", len(w), err)
+	}
+}
