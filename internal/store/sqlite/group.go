@@ -72,8 +72,7 @@ var errLead = errors.New("sqlite: lead the next group")
 // g.mu is held and the queue is not empty. That caller waits anyway, and
 // its goroutine has run statements before (its stack is grown): a new
 // goroutine per group cost a start, a wake-up and the growth of its stack
-// through SQLite's deep frames, about a sixth of dadns's CPU at 16
-// pushers.
+// through SQLite's deep frames.
 func (g *grouper) handLead() {
 	g.queue[0].done <- errLead
 }
