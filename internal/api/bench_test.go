@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	rtmetrics "runtime/metrics"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -66,7 +67,7 @@ func BenchmarkRawsaveHosting(b *testing.B) {
 	var n atomic.Int64
 	b.SetParallelism(benchParallelism())
 	b.ReportAllocs()
-	cpu0 := benchCPU()
+	cpu0, started0 := benchCPU(), goroutinesCreated()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
@@ -90,6 +91,17 @@ func BenchmarkRawsaveHosting(b *testing.B) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64((benchCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/push")
+	b.ReportMetric(float64(goroutinesCreated()-started0)/float64(b.N), "goroutines/push")
+}
+
+// goroutinesCreated is how many goroutines this process has started.
+func goroutinesCreated() uint64 {
+	m := []rtmetrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	rtmetrics.Read(m)
+	if m[0].Value.Kind() != rtmetrics.KindUint64 {
+		return 0
+	}
+	return m[0].Value.Uint64()
 }
 
 // benchCPU is the CPU time this process has used so far.
