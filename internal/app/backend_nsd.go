@@ -15,7 +15,7 @@ func newNSD(ctx context.Context, bc config.Backend, log *slog.Logger) (backend.B
 	return nsd.New(nsd.Options{
 		ZonesDir:    c.ZonesDir,
 		IncludeFile: c.NSDConf,
-		Control:     nsd.Control{Path: c.NSDControl, Conf: c.NSDControlConf, Socket: c.NSDControlSocket},
+		Control:     nsd.Control{Path: c.NSDControl, Conf: c.NSDControlConf, Socket: c.NSDControlSocket, Exec: c.NSDControlExec},
 		Pattern:     c.Pattern,
 		Mode:        c.Mode,
 		VerifyAddr:  c.VerifyAddress,

@@ -130,6 +130,9 @@ type NSDConfig struct {
 	// NSDControlSocket is NSD's control-interface when it is a local
 	// socket path: dadns speaks to it without running nsd-control.
 	NSDControlSocket string `yaml:"nsd_control_socket"`
+	// NSDControlExec runs nsd-control per command instead of speaking
+	// NSD's remote control natively (TLS or socket, from nsd_control_conf).
+	NSDControlExec bool `yaml:"nsd_control_exec"`
 }
 
 // PowerDNSConfig configures a MySQL/MariaDB database in PowerDNS's generic

@@ -63,8 +63,32 @@ func (b *slowApply) Apply(ctx context.Context, zs []*zone.Zone) error {
 
 // TestSlowBackendGathersAStream hands a worker whose apply takes 2 ms a
 // push every 4 ms (each apply ends before the next push): it gathers
-// several pushes per apply, and serves and records every one.
+// several pushes per apply, and serves and records every one. The stream
+// is paced on a fixed schedule and its real gaps are measured: on a
+// machine so loaded that the pushes (each a store write with its fsync)
+// came gatherMax apart or more, the premise did not hold and the stream
+// is sent again (at most three times).
 func TestSlowBackendGathersAStream(t *testing.T) {
+	for attempt := 1; ; attempt++ {
+		batches, gap, held := gatherStream(t, attempt)
+		t.Logf("attempt %d: 30 pushes, median gap %v, applies of %v zones", attempt, gap, batches)
+		if !held {
+			if attempt == 3 {
+				t.Fatalf("the machine never delivered the stream: median gap between pushes %v (want < %v) in 3 attempts", gap, gatherMax)
+			}
+			continue
+		}
+		if len(batches) >= 30 {
+			t.Fatalf("%d applies for 30 pushes %v apart: none gathered", len(batches), gap)
+		}
+		return
+	}
+}
+
+// gatherStream runs one stream of 30 pushes for TestSlowBackendGathersAStream
+// and returns the sizes of the applies, the median gap between hints and
+// whether it was below gatherMax.
+func gatherStream(t *testing.T, attempt int) ([]int, time.Duration, bool) {
 	e := newEnv(t)
 	b := &slowApply{Backend: memory.New(), took: 2 * time.Millisecond}
 	w := NewWorker("slow", b, e.st, Options{BatchSize: 50, Idle: time.Hour, Logger: w0(t)})
@@ -73,25 +97,32 @@ func TestSlowBackendGathersAStream(t *testing.T) {
 	go func() { defer close(done); _ = w.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 	var zs []*zone.Zone
+	var gaps []time.Duration
+	start := time.Now()
+	last := start
 	for i := range 30 {
-		name := fmt.Sprintf("g%d.example", i)
+		name := fmt.Sprintf("g%d-%d.example", attempt, i)
 		z := e.push(name, 1)
 		zs = append(zs, z)
+		time.Sleep(time.Until(start.Add(time.Duration(i) * 4 * time.Millisecond)))
+		now := time.Now()
+		if i > 0 {
+			gaps = append(gaps, now.Sub(last))
+		}
+		last = now
 		w.Hint(e.row(name), z)
-		time.Sleep(4 * time.Millisecond)
 	}
 	for _, z := range zs {
 		waitFor(t, "every pushed zone served", 10*time.Second, func() bool { return serves(b.Backend, z) })
-	}
-	b.mu.Lock()
-	batches := slices.Clone(b.batches)
-	b.mu.Unlock()
-	t.Logf("30 pushes 4 ms apart, applies of %v zones", batches)
-	if len(batches) >= len(zs) {
-		t.Fatalf("%d applies for %d pushes: none gathered", len(batches), len(zs))
 	}
 	waitFor(t, "every push recorded applied", 10*time.Second, func() bool {
 		applies, _, err := e.st.Pending(context.Background(), "slow")
 		return err == nil && applies == 0
 	})
+	b.mu.Lock()
+	batches := slices.Clone(b.batches)
+	b.mu.Unlock()
+	slices.Sort(gaps)
+	median := gaps[len(gaps)/2]
+	return batches, median, median < gatherMax
 }

@@ -50,6 +50,9 @@ func TestCatalogFetchedAfterEarlyNotify(t *testing.T) {
 	if _, _, err := s.Listen(ctx, addr); err != nil {
 		t.Fatal(err)
 	}
+	// The secondary keeps asking until it is stopped: wait for the
+	// server's loops to end before the next test changes package state.
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
 	s.Apply([]*Zone{xfrZone(t, "member.example.", 7, 1)}, nil)
 	deadline = time.Now().Add(25 * time.Second)
 	for {

@@ -17,8 +17,9 @@ type notifier struct {
 	x   *xfr
 	log *slog.Logger
 
-	mu      sync.Mutex
-	jobs    map[notifyKey]*notifyJob
+	mu        sync.Mutex
+	jobs      map[notifyKey]*notifyJob
+	followups []time.Duration // catalogFollowups when the notifier was made
 	running bool
 	wake    chan struct{}
 	sem     chan struct{}
@@ -53,7 +54,7 @@ const notifyTimeout = 2 * time.Second
 const notifyInFlight = 16
 
 func newNotifier(x *xfr, log *slog.Logger) *notifier {
-	return &notifier{x: x, log: log, jobs: map[notifyKey]*notifyJob{},
+	return &notifier{x: x, log: log, jobs: map[notifyKey]*notifyJob{}, followups: catalogFollowups,
 		wake: make(chan struct{}, 1), sem: make(chan struct{}, notifyInFlight)}
 }
 
@@ -163,11 +164,11 @@ func (n *notifier) send(k notifyKey) {
 		j.again, j.attempt, j.due = false, 0, time.Now()
 	case ok:
 		n.x.stats.notifies[1].Add(1)
-		if !n.x.isCatalog(k.origin) || j.followups >= len(catalogFollowups) {
+		if !n.x.isCatalog(k.origin) || j.followups >= len(n.followups) {
 			delete(n.jobs, k)
 			break
 		}
-		j.attempt, j.due = 0, time.Now().Add(catalogFollowups[j.followups])
+		j.attempt, j.due = 0, time.Now().Add(n.followups[j.followups])
 		j.followups++
 	case j.attempt >= n.x.opt.NotifyRetries:
 		n.x.stats.notifies[2].Add(1)
@@ -203,7 +204,7 @@ func (n *notifier) fetched(addr netip.Addr, origin string, serial uint32) {
 		switch {
 		case j == nil || j.followups == 0 || serialNewer(j.serial, serial):
 		case j.busy:
-			j.followups = len(catalogFollowups) // this send is the last
+			j.followups = len(n.followups) // this send is the last
 		default:
 			delete(n.jobs, k)
 		}

@@ -432,7 +432,9 @@ func TestCatalogNotifyFollowedUp(t *testing.T) {
 	}
 
 	// Fetched after the first NOTIFY: no follow-up goes out.
-	catalogFollowups = []time.Duration{time.Second, time.Second}
+	s.xfr.notify.mu.Lock()
+	s.xfr.notify.followups = []time.Duration{time.Second, time.Second}
+	s.xfr.notify.mu.Unlock()
 	before := count(cat)
 	s.Apply([]*Zone{xfrZone(t, "m2.example.", 1, 1)}, nil)
 	deadline := time.Now().Add(10 * time.Second)

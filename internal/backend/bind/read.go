@@ -26,6 +26,11 @@ func (b *Backend) Zone(ctx context.Context, name zone.Name) (*zone.Zone, error) 
 		return nil, fmt.Errorf("bind: zone %s: %w", name, backend.ErrNotFound)
 	}
 	if b.opt.Transfer {
+		if e.serial != 0 {
+			// named loads in the background after rndc answers: give the
+			// last activation its time before reading what named serves.
+			_ = b.waitSerial(ctx, name, e.serial)
+		}
 		return b.transfer(ctx, name)
 	}
 	z, err := readZone(name, e.file)

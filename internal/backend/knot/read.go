@@ -22,10 +22,17 @@ func (b *Backend) Zone(ctx context.Context, name zone.Name) (*zone.Zone, error) 
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
-	if _, ok := b.entry(name); !ok {
+	e, ok := b.entry(name)
+	if !ok {
 		return nil, fmt.Errorf("knot: zone %s: %w", name, backend.ErrNotFound)
 	}
 	if b.opt.Transfer {
+		if e.serial != 0 {
+			// knotd loads new zones in the background after conf-commit:
+			// give the last activation its time before reading what it
+			// serves.
+			_ = b.waitSerial(ctx, name, e.serial)
+		}
 		return b.transferSettled(ctx, name)
 	}
 	p, err := b.zoneFile(name)

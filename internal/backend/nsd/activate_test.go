@@ -19,13 +19,15 @@ func TestFewestControlCalls(t *testing.T) {
 		zones []*zone.Zone
 		want  map[string][]string // per mode
 	}
-	for _, variant := range []string{ModeAddZone, ModeInclude, ModeAddZone + "/socket", ModeInclude + "/socket"} {
-		mode, socket := strings.CutSuffix(variant, "/socket")
+	for _, variant := range []string{ModeAddZone, ModeInclude, ModeAddZone + "/socket", ModeInclude + "/socket",
+		ModeAddZone + "/tls", ModeInclude + "/tls"} {
+		mode, way, _ := strings.Cut(variant, "/")
+		socket := way != "" // natively, on the socket or over TLS: no nsd-control
 		t.Run(variant, func(t *testing.T) {
-			r := newRig(t, false)
-			r.direct = socket
+			r := startRig(t, false, way == "tls")
+			r.direct = way == "socket"
 			b := r.backend(t, mode, false)
-			// calls returns the commands the wrapper logged; on the socket,
+			// calls returns the commands the wrapper logged; natively,
 			// where nothing runs nsd-control, as many as the backend sent.
 			calls := func(want []string) []string {
 				got := r.calls(t)
@@ -34,7 +36,7 @@ func TestFewestControlCalls(t *testing.T) {
 				}
 				n := b.ctl.calls.Swap(0)
 				if len(got) > 0 || n != int64(len(want)) {
-					return append(got, fmt.Sprintf("%d commands on the socket", n))
+					return append(got, fmt.Sprintf("%d commands sent natively", n))
 				}
 				return want
 			}

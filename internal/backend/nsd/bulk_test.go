@@ -22,7 +22,9 @@ import (
 // each), then restarts NSD to time its cold load of the same files, and
 // logs both and their ratio. DADNS_NSD_BULK_MODE picks the mode (default
 // addzone), DADNS_NSD_BULK_BATCH the batch size, DADNS_NSD_BULK_CHECK=off
-// leaves nsd-checkzone out.
+// leaves nsd-checkzone out; DADNS_NSD_BULK_SOCKET=1 drives NSD on its
+// control socket, DADNS_NSD_BULK_TLS=1 over TLS natively (default: the
+// nsd-control binary).
 func TestBulkLoadRatio(t *testing.T) {
 	total, _ := strconv.Atoi(os.Getenv("DADNS_NSD_BULK"))
 	if total <= 0 {
@@ -36,7 +38,7 @@ func TestBulkLoadRatio(t *testing.T) {
 	if mode == "" {
 		mode = ModeAddZone
 	}
-	r := newRig(t, false)
+	r := startRig(t, false, os.Getenv("DADNS_NSD_BULK_TLS") != "")
 	r.direct = os.Getenv("DADNS_NSD_BULK_SOCKET") != ""
 	opt := r.options(mode, false)
 	if os.Getenv("DADNS_NSD_BULK_CHECK") == "off" {
@@ -88,7 +90,10 @@ func TestBulkLoadRatio(t *testing.T) {
 // reloads at most once per xfrd-reload-timeout (1 s by default) on its
 // own, so back-to-back rounds might wait for it (measured: control-channel
 // reloads do not). DADNS_NSD_LATENCY_VARIANT runs one variant only
-// (addzone, include, addzone/socket, include/socket).
+// (addzone, include, addzone/socket, include/socket, addzone/tls,
+// include/tls, addzone/tls-nsd-control, include/tls-nsd-control; the
+// first two and the last two run nsd-control, the others speak NSD's
+// control natively).
 func TestApplyToServed(t *testing.T) {
 	rounds, _ := strconv.Atoi(os.Getenv("DADNS_NSD_LATENCY"))
 	if rounds <= 0 {
@@ -98,13 +103,16 @@ func TestApplyToServed(t *testing.T) {
 	if held <= 0 {
 		held = 200
 	}
-	for _, variant := range []string{ModeAddZone, ModeInclude, ModeAddZone + "/socket", ModeInclude + "/socket"} {
+	for _, variant := range []string{ModeAddZone, ModeInclude, ModeAddZone + "/socket", ModeInclude + "/socket",
+		ModeAddZone + "/tls", ModeInclude + "/tls", ModeAddZone + "/tls-nsd-control", ModeInclude + "/tls-nsd-control"} {
 		if v := os.Getenv("DADNS_NSD_LATENCY_VARIANT"); v != "" && v != variant {
 			continue
 		}
-		mode, socket := strings.CutSuffix(variant, "/socket")
-		r := newRig(t, false)
+		mode, way, _ := strings.Cut(variant, "/")
+		socket := way == "socket"
+		r := startRig(t, false, strings.HasPrefix(way, "tls"))
 		r.direct = socket
+		r.exec = way == "tls-nsd-control"
 		b := r.backend(t, mode, false)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()

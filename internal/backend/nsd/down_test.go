@@ -30,11 +30,11 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.U
 // is down), starts NSD again and lets the retry schedule run: every zone
 // converges with no other action.
 func TestNSDDownConverges(t *testing.T) {
-	for _, variant := range []string{ModeAddZone, ModeInclude, ModeAddZone + "/socket"} {
-		mode, socket := strings.CutSuffix(variant, "/socket")
+	for _, variant := range []string{ModeAddZone, ModeInclude, ModeAddZone + "/socket", ModeInclude + "/tls"} {
+		mode, way, _ := strings.Cut(variant, "/")
 		t.Run(variant, func(t *testing.T) {
-			r := newRig(t, false)
-			r.direct = socket
+			r := startRig(t, false, way == "tls")
+			r.direct = way == "socket"
 			b := r.backend(t, mode, false)
 			clk := &clock{now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 			ctx := testCtx(t)

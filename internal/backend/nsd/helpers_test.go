@@ -26,10 +26,31 @@ type rig struct {
 	// direct: the backend speaks to NSD's control socket itself rather
 	// than running nsd-control.
 	direct bool
+	// tls: NSD's remote control is TLS on TCP, and the backend reads
+	// nsd.conf and speaks it natively (the default way); the nsd-control
+	// wrapper stays configured and must not run.
+	tls bool
+	// exec: with tls, run nsd-control itself (not the logging wrapper)
+	// for every command.
+	exec bool
 }
 
-func newRig(t *testing.T, transfer bool) *rig {
+func newRig(t *testing.T, transfer bool) *rig { return startRig(t, transfer, false) }
+
+// newTLSRig is newRig with NSD's remote control over TLS, the backend
+// speaking it natively.
+func newTLSRig(t *testing.T, transfer bool) *rig { return startRig(t, transfer, true) }
+
+func startRig(t testing.TB, transfer, tls bool) *rig {
 	t.Helper()
+	return startRigWith(t, transfer, nsdtest.Options{TLS: tls})
+}
+
+// startRigWith starts the rig's NSD with opt (TLS, SetupKeys) and the
+// rig's directories and transfer setting.
+func startRigWith(t testing.TB, transfer bool, opt nsdtest.Options) *rig {
+	t.Helper()
+	tls := opt.TLS
 	nsdtest.Require(t)
 	dir := t.TempDir()
 	r := &rig{dir: dir, include: filepath.Join(dir, "dadns.conf"), zones: filepath.Join(dir, "zones"),
@@ -38,7 +59,9 @@ func newRig(t *testing.T, transfer bool) *rig {
 	if err := os.WriteFile(r.ctl, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r.nsd = nsdtest.Start(t, nsdtest.Options{Include: r.include, ZonesDir: r.zones, AllowTransfer: transfer})
+	r.tls = tls
+	opt.Include, opt.ZonesDir, opt.AllowTransfer = r.include, r.zones, transfer
+	r.nsd = nsdtest.Start(t, opt)
 	return r
 }
 
@@ -55,7 +78,13 @@ func (r *rig) control() Control {
 	if r.direct {
 		return Control{Socket: r.nsd.Socket}
 	}
-	return Control{Path: r.ctl, Conf: r.nsd.Conf}
+	if r.tls && r.exec {
+		return Control{Path: nsdtest.ControlPath, Conf: r.nsd.Conf, Exec: true} // no wrapper: measured
+	}
+	if r.tls {
+		return Control{Path: r.ctl, Conf: r.nsd.Conf}
+	}
+	return Control{Path: r.ctl, Conf: r.nsd.Conf, Exec: true}
 }
 
 // newDirectRig is newRig with the backend on NSD's control socket.
@@ -98,7 +127,7 @@ func (r *rig) calls(t *testing.T) []string {
 	return out
 }
 
-func zones(t *testing.T, prefix string, n, serial int) []*zone.Zone {
+func zones(t testing.TB, prefix string, n, serial int) []*zone.Zone {
 	out := make([]*zone.Zone, n)
 	for i := range out {
 		out[i] = backendtest.Zone(t, fmt.Sprintf("%s%03d.example", prefix, i), serial)
@@ -106,7 +135,7 @@ func zones(t *testing.T, prefix string, n, serial int) []*zone.Zone {
 	return out
 }
 
-func mustVerify(t *testing.T, b *Backend, zs []*zone.Zone) {
+func mustVerify(t testing.TB, b *Backend, zs []*zone.Zone) {
 	t.Helper()
 	ctx := testCtx(t)
 	for _, z := range zs {
@@ -116,7 +145,7 @@ func mustVerify(t *testing.T, b *Backend, zs []*zone.Zone) {
 	}
 }
 
-func testCtx(t *testing.T) context.Context {
+func testCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	return ctx

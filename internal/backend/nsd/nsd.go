@@ -65,15 +65,22 @@ type Options struct {
 	Logger         *slog.Logger
 }
 
-// Control says how to reach NSD's remote control.
+// Control says how to reach NSD's remote control. By default dadns reads
+// Conf's remote-control settings as nsd-control does and speaks its
+// protocol itself (TLS with the configured keys, or plain on a local
+// socket); it runs nsd-control (Path) only where that configuration
+// cannot be used natively, or when Exec is set.
 type Control struct {
 	Path string // default "nsd-control"
-	Conf string // -c: the nsd.conf holding the remote-control settings
+	// Conf is the nsd.conf holding the remote-control settings (nsd-control
+	// -c); default DefaultControlConf, nsd-control's own default.
+	Conf string
 	// Socket is NSD's control-interface when it is a local socket path:
-	// dadns then speaks nsd-control's protocol on it itself instead of
-	// running nsd-control (Path and Conf unused), which saves a process
-	// and a parse of nsd.conf per command.
-	Socket  string
+	// dadns then speaks nsd-control's protocol on it without reading Conf.
+	Socket string
+	// Exec runs nsd-control for every command instead of speaking the
+	// protocol natively.
+	Exec    bool
 	Timeout time.Duration
 }
 
@@ -149,7 +156,7 @@ func New(opt Options) (*Backend, error) {
 	if err := os.MkdirAll(opt.ZonesDir, opt.DirMode); err != nil {
 		return nil, fmt.Errorf("nsd: create zones dir: %w", err)
 	}
-	b := &Backend{opt: opt, log: opt.Logger, ctl: newControl(opt.Control), ask: &asker{addr: opt.VerifyAddr}, dirty: true}
+	b := &Backend{opt: opt, log: opt.Logger, ctl: newControl(opt.Control, opt.Logger), ask: &asker{addr: opt.VerifyAddr}, dirty: true}
 	b.check = newChecker(opt.CheckZone, b.log)
 	b.poll = dnsverify.NewPoller(b.verifier(), 0, b.servfail)
 	if err := b.load(); err != nil {

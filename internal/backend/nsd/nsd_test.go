@@ -31,5 +31,12 @@ func TestConformance(t *testing.T) {
 				BatchSize: 100,
 			})
 		})
+		// The same over TLS (nsd-control-setup's way), spoken natively.
+		t.Run(mode+"/tls", func(t *testing.T) {
+			backendtest.Run(t, backendtest.Options{
+				New:       func(t *testing.T) backend.Backend { return newTLSRig(t, true).backend(t, mode, true) },
+				BatchSize: 100,
+			})
+		})
 	}
 }

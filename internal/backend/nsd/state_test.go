@@ -44,12 +44,12 @@ func TestRestartKnowsItsZones(t *testing.T) {
 
 // TestNSDLostItsZones empties NSD's zone list behind dadns's back (addzone
 // mode): applying the zones again adds them back ("reload" answers "not
-// configured", through nsd-control and on the socket alike).
+// configured", through nsd-control, on the socket and over TLS alike).
 func TestNSDLostItsZones(t *testing.T) {
-	for _, direct := range []bool{false, true} {
-		t.Run(map[bool]string{false: "nsd-control", true: "socket"}[direct], func(t *testing.T) {
-			r := newRig(t, false)
-			r.direct = direct
+	for _, way := range []string{"nsd-control", "socket", "tls"} {
+		t.Run(way, func(t *testing.T) {
+			r := startRig(t, false, way == "tls")
+			r.direct = way == "socket"
 			ctx := testCtx(t)
 			b := r.backend(t, ModeAddZone, false)
 			zs := zones(t, "lost", 2, 1)
@@ -68,19 +68,24 @@ func TestNSDLostItsZones(t *testing.T) {
 }
 
 // TestControlAnswers checks how NSD's answers are read, through
-// nsd-control and on the control socket: ok, an error answer (an error,
+// nsd-control, on the control socket (named, or found in nsd.conf) and
+// over TLS natively: ok, an error answer (an error,
 // with NSD's text), per-zone errors of addzones even when the first zone
 // fails (nsd-control then exits 1), and NSD stopped.
 func TestControlAnswers(t *testing.T) {
-	for _, direct := range []bool{false, true} {
-		t.Run(map[bool]string{false: "nsd-control", true: "socket"}[direct], func(t *testing.T) {
-			r := newRig(t, false)
+	for _, way := range []string{"nsd-control", "socket", "tls", "socket-from-conf"} {
+		t.Run(way, func(t *testing.T) {
+			r := startRig(t, false, way == "tls")
 			ctx := testCtx(t)
-			ctl := Control{Path: nsdtest.ControlPath, Conf: r.nsd.Conf, Timeout: time.Minute}
-			if direct {
+			ctl := Control{Path: nsdtest.ControlPath, Conf: r.nsd.Conf, Exec: true, Timeout: time.Minute}
+			switch way {
+			case "socket":
 				ctl = Control{Socket: r.nsd.Socket, Timeout: time.Minute}
+			case "tls", "socket-from-conf":
+				// nsd.conf read natively: TLS, or its control-interface socket.
+				ctl = Control{Path: "/nonexistent/nsd-control", Conf: r.nsd.Conf, Timeout: time.Minute}
 			}
-			c := newControl(ctl)
+			c := newControl(ctl, nil)
 			if err := c.status(ctx); err != nil {
 				t.Fatal(err)
 			}

@@ -1,7 +1,8 @@
 // Package nsdtest runs a real NSD for tests: a private instance on
 // 127.0.0.1 with a free port, its own directory and configuration, and
-// nsd-control over a local socket (no TLS keys), stopped when the test
-// ends.
+// its remote control on a local socket (no TLS keys) or, with
+// Options.TLS, over TLS on a free 127.0.0.1 port with keys made for the
+// instance; stopped when the test ends.
 package nsdtest
 
 import (
@@ -51,6 +52,14 @@ type Options struct {
 	// Zones are static zones (origin without the trailing dot → file
 	// text) written into ZonesDir and configured in nsd.conf.
 	Zones map[string]string
+	// TLS puts the remote control on TCP 127.0.0.1 (a free port) with TLS,
+	// as nsd-control-setup's users have it, instead of a local socket.
+	// The keys (MakeKeys) are in Dir, named relative to zonesdir (Dir) in
+	// nsd.conf, as nsd-control-setup names them.
+	TLS bool
+	// SetupKeys makes the TLS keys with nsd-control-setup instead (RSA
+	// 3072, seconds of CPU).
+	SetupKeys bool
 }
 
 // NSD is a running nsd.
@@ -63,13 +72,18 @@ type NSD struct {
 	Dir string
 	// ZonesDir is the directory of the pattern's zone files.
 	ZonesDir string
-	// Socket is NSD's control-interface: a local socket, no TLS.
+	// Socket is NSD's control-interface when it is a local socket (no
+	// TLS); "" with Options.TLS.
 	Socket string
+	// ControlAddr is the TLS control-interface's host:port with
+	// Options.TLS, "" otherwise.
+	ControlAddr string
 
-	opt    Options
-	socket string
-	cmd    *exec.Cmd
-	done   chan error
+	opt         Options
+	socket      string
+	controlPort int
+	cmd         *exec.Cmd
+	done        chan error
 }
 
 // Require skips the test when NSD is not installed, or fails it when the
@@ -102,14 +116,23 @@ func Start(t testing.TB, opt Options) *NSD {
 	if n.ZonesDir == "" {
 		n.ZonesDir = n.path("zones")
 	}
-	// A unix socket path is limited to about 100 bytes: keep it short.
-	sock, err := os.MkdirTemp("", "nsdctl")
-	if err != nil {
-		t.Fatal(err)
+	if opt.TLS && opt.SetupKeys {
+		// Part of the nsd package Require found.
+		if _, err := os.Stat(SetupPath); err != nil {
+			t.Fatalf("nsdtest: %v", err)
+		}
 	}
-	t.Cleanup(func() { os.RemoveAll(sock) })
-	n.socket = filepath.Join(sock, "nsd.ctl")
-	n.Socket = n.socket
+	if !opt.TLS {
+		// A unix socket path is limited to about 100 bytes: keep it short.
+		sock, err := os.MkdirTemp("", "nsdctl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(sock) })
+		n.socket = filepath.Join(sock, "nsd.ctl")
+		n.Socket = n.socket
+	}
+	var err error
 	if err := n.prepare(); err != nil {
 		t.Fatalf("nsdtest: %v", err)
 	}
@@ -133,10 +156,20 @@ func Start(t testing.TB, opt Options) *NSD {
 
 func (n *NSD) path(name string) string { return filepath.Join(n.Dir, name) }
 
-// prepare creates the zones directory, the include and the static zones.
+// prepare creates the zones directory, the include, the static zones and
+// the TLS keys.
 func (n *NSD) prepare() error {
 	if err := os.MkdirAll(n.ZonesDir, 0o755); err != nil {
 		return err
+	}
+	if n.opt.TLS {
+		mk := MakeKeys
+		if n.opt.SetupKeys {
+			mk = SetupKeys
+		}
+		if err := mk(n.Dir); err != nil {
+			return err
+		}
 	}
 	if inc := n.opt.Include; inc != "" {
 		if _, err := os.Stat(inc); errors.Is(err, os.ErrNotExist) {
@@ -160,6 +193,16 @@ func (n *NSD) configure() error {
 		return err
 	}
 	n.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	if n.opt.TLS {
+		cport := port
+		for cport == port {
+			if cport, err = freePort(); err != nil {
+				return err
+			}
+		}
+		n.controlPort = cport
+		n.ControlAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(cport))
+	}
 	return os.WriteFile(n.Conf, []byte(n.config(port)), 0o600)
 }
 
@@ -177,7 +220,14 @@ func (n *NSD) config(port int) string {
 		key, name, _ := strings.Cut(f, ": ")
 		fmt.Fprintf(&b, "\t%s: %q\n", key, n.path(name))
 	}
-	fmt.Fprintf(&b, "remote-control:\n\tcontrol-enable: yes\n\tcontrol-interface: %q\n", n.socket)
+	if n.opt.TLS {
+		// Key files relative to zonesdir (Dir), as nsd.conf(5) allows.
+		fmt.Fprintf(&b, "remote-control:\n\tcontrol-enable: yes\n\tcontrol-interface: 127.0.0.1\n\tcontrol-port: %d\n", n.controlPort)
+		fmt.Fprintf(&b, "\tserver-key-file: %q\n\tserver-cert-file: %q\n\tcontrol-key-file: %q\n\tcontrol-cert-file: %q\n",
+			ServerKeyFile, ServerCertFile, ControlKeyFile, ControlCertFile)
+	} else {
+		fmt.Fprintf(&b, "remote-control:\n\tcontrol-enable: yes\n\tcontrol-interface: %q\n", n.socket)
+	}
 	fmt.Fprintf(&b, "pattern:\n\tname: %q\n\tzonefile: %q\n", PatternName, filepath.Join(n.ZonesDir, "%s.db"))
 	if n.opt.AllowTransfer {
 		b.WriteString("\tprovide-xfr: 127.0.0.1 NOKEY\n")
@@ -290,6 +340,15 @@ func (n *NSD) Stop() {
 		<-n.done
 	}
 	n.cmd = nil
+}
+
+// PID is the process id of NSD's main process (0 when stopped); its
+// xfrd and server processes are its children.
+func (n *NSD) PID() int {
+	if n.cmd == nil || n.cmd.Process == nil {
+		return 0
+	}
+	return n.cmd.Process.Pid
 }
 
 // Restart starts a stopped NSD again with the same configuration.

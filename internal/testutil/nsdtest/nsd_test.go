@@ -1,6 +1,7 @@
 package nsdtest
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,5 +30,37 @@ func TestStartStopRestart(t *testing.T) {
 	n.Restart(t)
 	if err := n.WaitZones([]string{"static.example", "added.example"}, 10*time.Second); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTLSControl starts NSD with its remote control over TLS, with keys
+// made by nsd-control-setup (as an operator's) and by MakeKeys, and
+// drives it with nsd-control.
+func TestTLSControl(t *testing.T) {
+	for _, setup := range []bool{false, true} {
+		t.Run(map[bool]string{false: "MakeKeys", true: "nsd-control-setup"}[setup], func(t *testing.T) {
+			n := Start(t, Options{TLS: true, SetupKeys: setup, Zones: map[string]string{"static.example": zoneText}})
+			if n.Socket != "" || n.ControlAddr == "" {
+				t.Fatalf("socket %q, control address %q", n.Socket, n.ControlAddr)
+			}
+			if out, err := n.Control("status"); err != nil || !strings.Contains(out, "version:") {
+				t.Fatalf("status: %q %v", out, err)
+			}
+			conf, err := os.ReadFile(n.Conf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(conf), "control-cert-file: \""+ControlCertFile+"\"") {
+				t.Fatalf("nsd.conf does not name the keys relative to zonesdir:\n%s", conf)
+			}
+			n.Stop()
+			if _, err := n.Control("status"); err == nil {
+				t.Fatal("nsd-control reaches a stopped nsd")
+			}
+			n.Restart(t)
+			if err := n.WaitZones([]string{"static.example"}, 10*time.Second); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

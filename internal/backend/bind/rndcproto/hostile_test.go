@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -143,5 +144,51 @@ func TestHostileServer(t *testing.T) {
 	})}}}
 	if r, err := cl.Run(context.Background(), "status"); err != nil || r.Text != "fine" {
 		t.Fatalf("proper answer: %+v %v", r, err)
+	}
+}
+
+// TestHandshakeClosedOnce: a new connection named closes before it
+// answers the null request (no command ran on it) is tried once more on
+// another connection; a server that keeps doing so fails the command
+// after that one retry, with named's words.
+func TestHandshakeClosedOnce(t *testing.T) {
+	k := testKey(t, "hmac-sha256")
+	var mu sync.Mutex
+	nulls, closeFirst := 0, 1
+	addr := hostile(t, k, func(req Table, n int) []byte {
+		data, _ := req.Table("_data")
+		typ, _ := data.String("type")
+		if typ == "null" {
+			mu.Lock()
+			nulls++
+			drop := nulls <= closeFirst
+			mu.Unlock()
+			if drop {
+				return nil
+			}
+		}
+		return signed(t, reply(req, "7", Table{{"type", []byte(typ)}, {"result", []byte("0")}, {"text", []byte("fine")}}), k)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cl := &Client{Key: k, Addrs: []Addr{{"tcp", addr}}}
+	if r, err := cl.Run(ctx, "reconfig"); err != nil || r.Text != "fine" {
+		t.Fatalf("after one closed handshake: %+v %v", r, err)
+	}
+	mu.Lock()
+	if nulls != 2 {
+		t.Errorf("%d null requests, want 2 (one closed, one answered)", nulls)
+	}
+	nulls, closeFirst = 0, 1<<30
+	mu.Unlock()
+	cl = &Client{Key: k, Addrs: []Addr{{"tcp", addr}}}
+	_, err := cl.Run(ctx, "reconfig")
+	if err == nil || !strings.Contains(err.Error(), "connection to remote host closed") {
+		t.Fatalf("handshake always closed: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if nulls != 2 {
+		t.Errorf("%d connections tried, want 2 (one retry only)", nulls)
 	}
 }
