@@ -229,7 +229,7 @@ func startHTTP(ctx context.Context, cfg *config.Config, h http.Handler, log *slo
 		hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate}
 	}
 	go reloadOnHangup(ctx, certs, log)
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listenHTTP(ctx, addr)
 	if err != nil {
 		return nil, fmt.Errorf("http listen: %w", err)
 	}
@@ -243,6 +243,16 @@ func startHTTP(ctx context.Context, cfg *config.Config, h http.Handler, log *slo
 	}()
 	log.Info("DirectAdmin API listening", "addr", ln.Addr().String(), "tls", cfg.App.SSLEnable)
 	return w, nil
+}
+
+// listenHTTP listens for the API. Its connections get no TCP keep-alive:
+// the server's read, write and idle timeouts (all required) end every
+// connection whose peer went silent, and DirectAdmin opens a connection
+// per request, which the keep-alive options cost four setsockopt(2)
+// calls each.
+func listenHTTP(ctx context.Context, addr string) (net.Listener, error) {
+	lc := net.ListenConfig{KeepAlive: -1}
+	return lc.Listen(ctx, "tcp", addr)
 }
 
 // wait blocks until ctx ends (then shuts the server down gracefully) or

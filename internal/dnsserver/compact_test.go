@@ -392,3 +392,26 @@ func TestTemplateAnswers(t *testing.T) {
 		t.Fatalf("%d answers cached for %d closest encloser, type and flags, want one each", n, 2*len(probes))
 	}
 }
+
+// TestPackAllInOrder: packAll packs a few zones on the caller's goroutine
+// and many in parallel; either way each result is its zone's, in order,
+// and a zone packed before is found shared.
+func TestPackAllInOrder(t *testing.T) {
+	for _, n := range []int{1, 3, 3 * parallelPack} {
+		zs := hostingZones(t, n)
+		out, errs := packAll(zs)
+		again, _ := packAll(zs)
+		for i, z := range zs {
+			if errs[i] != nil || out[i] == nil {
+				t.Fatalf("%d zones: zone %d: %v", n, i, errs[i])
+			}
+			if out[i].origin != canonicalOrigin(z.Origin) || out[i].hash != z.Hash {
+				t.Fatalf("%d zones: result %d is %s %.12s, want %s %.12s", n, i, out[i].origin, out[i].hash, z.Origin, z.Hash)
+			}
+			if again[i] != out[i] {
+				t.Fatalf("%d zones: zone %d packed again, not shared", n, i)
+			}
+		}
+		runtime.KeepAlive(out)
+	}
+}

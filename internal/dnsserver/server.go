@@ -287,6 +287,14 @@ const parallelPack = 64
 func packAll(zs []*Zone) ([]*packedZone, []error) {
 	out, errs := make([]*packedZone, len(zs)), make([]error, len(zs))
 	workers := min(runtime.GOMAXPROCS(0), len(zs)/parallelPack+1)
+	if workers == 1 {
+		// A few zones (a push's Apply): packed by the caller, without a
+		// goroutine to start, wake and grow a stack for.
+		for i, z := range zs {
+			out[i], errs[i] = sharedZone(z)
+		}
+		return out, errs
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {

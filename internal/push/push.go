@@ -79,7 +79,10 @@ func (s *Service) Owners() Owners { return s.opt.Owners }
 // canonical hash, same owner and user) changes nothing: no new version, no
 // backend work; Save then returns the held row's metadata (no texts).
 func (s *Service) Save(ctx context.Context, name zone.Name, body []byte, host, user string) (store.Zone, error) {
-	z, err := zone.Parse(name, body, s.opt.ZoneLimits)
+	// The pushed text is stored as a string; the zone is read from that
+	// one copy.
+	original := string(body)
+	z, err := zone.ParseString(name, original, s.opt.ZoneLimits)
 	if err != nil {
 		s.log.Info("push refused", "zone", name, "host", host, "err", err)
 		return store.Zone{}, err
@@ -119,7 +122,7 @@ func (s *Service) Save(ctx context.Context, name zone.Name, body []byte, host, u
 		}
 	}
 	saved, err := s.put(ctx, store.Zone{
-		Name: name.String(), Canonical: z.Text(), Original: string(body), Hash: z.Hash(),
+		Name: name.String(), Canonical: z.Text(), Original: original, Hash: z.Hash(),
 		Serial: z.Serial, OwnerHost: host, OwnerUser: user,
 	}, z)
 	if err != nil {

@@ -62,15 +62,15 @@ type fastParser struct {
 
 // parseFast returns the zone Parse would return, or nil when it cannot
 // tell (the general path then reads the zone).
-func parseFast(origin Name, text []byte, max int) *Zone {
-	if bytes.IndexByte(text, '\\') >= 0 || bytes.IndexByte(text, '\r') >= 0 {
+func parseFast(origin Name, text string, max int) *Zone {
+	if strings.IndexByte(text, '\\') >= 0 || strings.IndexByte(text, '\r') >= 0 {
 		return nil
 	}
 	apex := origin.FQDN()
 	// Sized for a DirectAdmin zone; a huge input (refused, most likely)
 	// gets no more up front than 256 KiB.
 	n := min(len(text), 256<<10)
-	f := &fastParser{src: string(text), apex: apex, origin: apex, max: max,
+	f := &fastParser{src: text, apex: apex, origin: apex, max: max,
 		buf: make([]byte, 0, n+n/4), keys: make([]byte, 0, n/4+64),
 		recs: make([]fastRec, 0, 32), txts: make([]span, 0, 16)}
 	if !f.scan() || len(f.recs) == 0 {

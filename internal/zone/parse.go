@@ -39,10 +39,23 @@ func Parse(origin Name, text []byte, lim Limits) (*Zone, error) {
 	if err := checkOrigin(origin); err != nil {
 		return nil, err
 	}
-	if z := parseFast(origin, text, maxRecords(lim)); z != nil {
+	if z := parseFast(origin, string(text), maxRecords(lim)); z != nil {
 		return z, nil
 	}
 	return parseGeneral(origin, text, lim)
+}
+
+// ParseString is Parse of a text held as a string: the zone's fast path
+// reads it in place (Parse copies its bytes first), so a caller that keeps
+// the pushed text as a string anyway copies it once.
+func ParseString(origin Name, text string, lim Limits) (*Zone, error) {
+	if err := checkOrigin(origin); err != nil {
+		return nil, err
+	}
+	if z := parseFast(origin, text, maxRecords(lim)); z != nil {
+		return z, nil
+	}
+	return parseGeneral(origin, []byte(text), lim)
 }
 
 // maxRecords is the record limit of lim.

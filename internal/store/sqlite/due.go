@@ -58,7 +58,7 @@ func (s *Store) Due(ctx context.Context, backend string, limit int) ([]store.Wor
 	now := store.UnixNano(s.now())
 	var work []store.Work
 	var next time.Time
-	rows := func(q querier, limit int) error {
+	rows := func(ctx context.Context, q querier, limit int) error {
 		var err error
 		if work, err = dueRows(ctx, q, backend, now, limit); err != nil {
 			return err
@@ -78,10 +78,15 @@ func (s *Store) Due(ctx context.Context, backend string, limit int) ([]store.Wor
 	warm := false
 	var err error
 	if !s.bulk.is(backend) {
-		warm, err = s.readWarmWait(true, func(q querier) error { return rows(q, warmLimit) })
+		if err := ctx.Err(); err != nil {
+			return nil, time.Time{}, fmt.Errorf("store: due %s: %w", backend, err)
+		}
+		// A few dozen rows from cached pages: the read runs to its end
+		// whatever its context (see byNames), without a watcher of it.
+		warm, err = s.readWarmWait(true, func(q querier) error { return rows(context.WithoutCancel(ctx), q, warmLimit) })
 	}
 	if !warm || err == nil && len(work) >= warmLimit && warmLimit < limit {
-		err = s.read(ctx, func(tx *sql.Tx) error { return rows(tx, limit) })
+		err = s.read(ctx, func(tx *sql.Tx) error { return rows(ctx, tx, limit) })
 	}
 	s.bulk.set(backend, len(work) >= warmDue)
 	if err != nil {

@@ -52,16 +52,29 @@ type grouper struct {
 
 // startLead starts the group held back (see linger), from its timer
 // (fired) or a push's commit; it does nothing when the group has started.
+// The caller of the group's first write leads it (see handLead).
 func (s *Store) startLead(g *grouper, fired bool) {
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	t := g.timer
 	if t == nil || !fired && !t.Stop() {
-		g.mu.Unlock()
 		return
 	}
 	g.timer = nil
-	g.mu.Unlock()
-	s.lead(g)
+	g.handLead()
+}
+
+// errLead, received on a queued write's done channel, tells its caller to
+// lead the next group (it is still queued: its outcome comes after).
+var errLead = errors.New("sqlite: lead the next group")
+
+// handLead makes the caller of the first queued write lead the next group;
+// g.mu is held and the queue is not empty. That caller waits anyway, and
+// its goroutine has run statements before (its stack is grown): a new
+// goroutine per group cost a start, a wake-up and the growth of its stack
+// through SQLite's deep frames.
+func (g *grouper) handLead() {
+	g.queue[0].done <- errLead
 }
 
 // pushLinger is how long bookkeeping is held back for the next push's
@@ -80,12 +93,7 @@ const (
 // held back for it.
 func (s *Store) pushed() {
 	s.lastPush.Store(time.Now().UnixNano())
-	s.books.mu.Lock()
-	held := s.books.timer != nil
-	s.books.mu.Unlock()
-	if held {
-		go s.startLead(&s.books, false)
-	}
+	s.startLead(&s.books, false)
 }
 
 // pushing reports whether a push committed within the last pushesComing.
@@ -128,7 +136,13 @@ func (s *Store) groupedWrite(g *grouper, ctx context.Context, w *groupWrite) err
 	if lead {
 		s.lead(g)
 	}
-	return <-w.done
+	for {
+		err := <-w.done
+		if err != errLead {
+			return err
+		}
+		s.lead(g) // w is first in the queue: in the group it leads
+	}
 }
 
 // lead commits one batch; writes queued meanwhile get a new leader once
@@ -153,7 +167,7 @@ func (s *Store) lead(g *grouper) {
 		g.mu.Lock()
 		defer g.mu.Unlock()
 		if len(g.queue) > 0 {
-			go s.lead(g)
+			g.handLead()
 			return
 		}
 		g.leading = false

@@ -1,10 +1,13 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -195,4 +198,97 @@ func waitQueuedIn(t *testing.T, g *grouper, i int) {
 		time.Sleep(time.Millisecond)
 	}
 	t.Fatalf("write %d never queued", i)
+}
+
+// TestQueuedWriterLeadsNextGroup holds the first group's sync, queues
+// writes meanwhile and checks that the next group runs on the goroutine of
+// one of its own callers (no goroutine is started per group), that it holds
+// every write queued, and that each caller hears its own outcome.
+func TestQueuedWriterLeadsNextGroup(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	inSync, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s.wal.beforeSync = func() {
+		once.Do(func() {
+			close(inSync)
+			<-release
+		})
+	}
+	first := make(chan error, 1)
+	go func() { first <- s.grouped(ctx, func(context.Context, *sql.Tx) error { return nil }) }()
+	<-inSync // the first group committed and waits for its sync
+
+	const queued = 5
+	var (
+		mu      sync.Mutex
+		callers = map[uint64]bool{}
+		runners []uint64
+	)
+	var wg sync.WaitGroup
+	errs := make([]error, queued)
+	for i := range queued {
+		wg.Go(func() {
+			mu.Lock()
+			callers[goroutineID()] = true
+			mu.Unlock()
+			errs[i] = s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
+				mu.Lock()
+				runners = append(runners, goroutineID())
+				mu.Unlock()
+				if i == 2 {
+					return errors.New("write 2 refused")
+				}
+				_, err := tx.ExecContext(ctx, "UPDATE counters SET value = value WHERE name = 'push'")
+				return err
+			})
+		})
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.group.mu.Lock()
+		n := len(s.group.queue)
+		s.group.mu.Unlock()
+		if n == queued {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d writes queued", n, queued)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if (i == 2) != (err != nil) {
+			t.Errorf("write %d: %v", i, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, r := range runners {
+		if !callers[r] {
+			t.Errorf("a write ran on goroutine %d, none of its callers %v", r, callers)
+		}
+	}
+	if len(runners) < queued {
+		t.Errorf("%d writes ran, want %d or more", len(runners), queued)
+	}
+	s.group.mu.Lock()
+	defer s.group.mu.Unlock()
+	if len(s.group.queue) != 0 || s.group.leading {
+		t.Errorf("after the groups: %d queued, leading %v", len(s.group.queue), s.group.leading)
+	}
+}
+
+// goroutineID is the calling goroutine's number (from its stack trace).
+func goroutineID() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b = bytes.TrimPrefix(b, []byte("goroutine "))
+	n, _ := strconv.ParseUint(string(b[:bytes.IndexByte(b, ' ')]), 10, 64)
+	return n
 }

@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/dadns/dadns/internal/store"
@@ -170,5 +172,85 @@ func mustPutLocked(t *testing.T, s *Store, name string, serial uint32) {
 	}
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// watchedCtx counts how often anything asks for its Done channel (to
+// watch it, as database/sql and the driver do per statement).
+type watchedCtx struct {
+	context.Context
+	watched atomic.Int32
+}
+
+func (c *watchedCtx) Done() <-chan struct{} {
+	c.watched.Add(1)
+	return c.Context.Done()
+}
+
+// TestOwnerLookupUnwatched: a push's ownership lookup (Live of one name)
+// checks its context once and starts no watcher of it, warm or cold, and
+// still refuses a context that has ended; a big lookup keeps watching.
+func TestOwnerLookupUnwatched(t *testing.T) {
+	s, _ := openTest(t)
+	mustPut(t, s, "a.example", 1)
+	parent, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, writerBusy := range []bool{false, true} {
+		if writerBusy {
+			s.wmu.Lock()
+		}
+		ctx := &watchedCtx{Context: parent}
+		got, err := s.Live(ctx, []string{"a.example", "b.example"})
+		if writerBusy {
+			s.wmu.Unlock()
+		}
+		if err != nil || len(got) != 1 || got["a.example"].Version != 1 {
+			t.Fatalf("writer busy %v: Live %v, %v", writerBusy, got, err)
+		}
+		if n := ctx.watched.Load(); n != 0 {
+			t.Errorf("writer busy %v: the context was watched %d times", writerBusy, n)
+		}
+	}
+	names := make([]string, warmNames+1)
+	for i := range names {
+		names[i] = fmt.Sprintf("n%d.example", i)
+	}
+	ctx := &watchedCtx{Context: parent}
+	if _, err := s.Live(ctx, names); err != nil {
+		t.Fatal(err)
+	}
+	if ctx.watched.Load() == 0 {
+		t.Error("a lookup of many names did not watch its context")
+	}
+	cancel()
+	if got, err := s.Live(parent, []string{"a.example"}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Live with an ended context: %v, %v", got, err)
+	}
+}
+
+// TestWarmDueUnwatched: a worker's Due of a few zones, read on the writer
+// connection, starts no watcher of its context and still refuses a
+// context that has ended.
+func TestWarmDueUnwatched(t *testing.T) {
+	s, _ := openTest(t)
+	parent, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, _, err := s.Due(parent, "bind", 10); err != nil { // registers the backend
+		t.Fatal(err)
+	}
+	mustPut(t, s, "a.example", 1)
+	mustPut(t, s, "b.example", 1)
+	before := s.warmReads.Load()
+	ctx := &watchedCtx{Context: parent}
+	w, _, err := s.Due(ctx, "bind", 10)
+	if err != nil || len(w) != 2 || w[0].Zone.Name != "a.example" || s.warmReads.Load() != before+1 {
+		t.Fatalf("Due: %d zones, %v, %d warm reads", len(w), err, s.warmReads.Load()-before)
+	}
+	if n := ctx.watched.Load(); n != 0 {
+		t.Errorf("the context was watched %d times", n)
+	}
+	cancel()
+	if w, _, err := s.Due(parent, "bind", 10); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Due with an ended context: %d zones, %v", len(w), err)
 	}
 }
