@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/dadns/dadns/internal/iscconf"
 )
 
 // MaxZoneFileBytes bounds one zone file read from disk.
@@ -186,48 +188,15 @@ type namedToken struct {
 }
 
 // tokenizeNamed splits named.conf into words, quoted strings and the
-// punctuation { } ;, dropping // # and /* */ comments.
+// punctuation { } ;, dropping // # and /* */ comments (internal/iscconf).
 func tokenizeNamed(text string) ([]namedToken, error) {
-	var out []namedToken
-	line := 1
-	for i := 0; i < len(text); {
-		c := text[i]
-		switch {
-		case c == '\n':
-			line++
-			i++
-		case c == ' ' || c == '\t' || c == '\r':
-			i++
-		case c == '#' || (c == '/' && i+1 < len(text) && text[i+1] == '/'):
-			for i < len(text) && text[i] != '\n' {
-				i++
-			}
-		case c == '/' && i+1 < len(text) && text[i+1] == '*':
-			end := strings.Index(text[i+2:], "*/")
-			if end < 0 {
-				return nil, fmt.Errorf("line %d: unterminated comment", line)
-			}
-			line += strings.Count(text[i:i+2+end], "\n")
-			i += end + 4
-		case c == '"':
-			end := strings.IndexByte(text[i+1:], '"')
-			if end < 0 {
-				return nil, fmt.Errorf("line %d: unterminated string", line)
-			}
-			out = append(out, namedToken{s: text[i+1 : i+1+end], quoted: true, line: line})
-			line += strings.Count(text[i+1:i+1+end], "\n")
-			i += end + 2
-		case c == '{' || c == '}' || c == ';':
-			out = append(out, namedToken{s: string(c), line: line})
-			i++
-		default:
-			j := i
-			for j < len(text) && !strings.ContainsRune(" \t\r\n{};\"", rune(text[j])) {
-				j++
-			}
-			out = append(out, namedToken{s: text[i:j], line: line})
-			i = j
-		}
+	toks, err := iscconf.Lex(text)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]namedToken, len(toks))
+	for i, t := range toks {
+		out[i] = namedToken{s: t.Text, quoted: t.Quoted, line: t.Line}
 	}
 	return out, nil
 }

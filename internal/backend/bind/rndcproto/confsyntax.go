@@ -1,10 +1,13 @@
 package rndcproto
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/dadns/dadns/internal/iscconf"
 )
 
 // token is one word or quoted string of an ISC configuration file, or
@@ -30,65 +33,22 @@ func (s stmt) name() string { return strings.ToLower(s.words[0].text) }
 
 func (s stmt) where() string { return fmt.Sprintf("%s:%d", s.file, s.line) }
 
-// lex splits ISC configuration text into tokens: words, "strings" (with
-// backslash escapes), { } ; and comments in the three styles (#, //,
-// /* */) dropped.
+// lex splits ISC configuration text into tokens (internal/iscconf); a
+// syntax error names the file and line.
 func lex(file, text string) ([]token, error) {
-	var toks []token
-	line := 1
-	for i := 0; i < len(text); {
-		c := text[i]
-		switch {
-		case c == '\n':
-			line++
-			i++
-		case c == ' ' || c == '\t' || c == '\r':
-			i++
-		case c == '#' || strings.HasPrefix(text[i:], "//"):
-			for i < len(text) && text[i] != '\n' {
-				i++
-			}
-		case strings.HasPrefix(text[i:], "/*"):
-			end := strings.Index(text[i+2:], "*/")
-			if end < 0 {
-				return nil, fmt.Errorf("%s:%d: comment not closed", file, line)
-			}
-			line += strings.Count(text[i:i+2+end], "\n")
-			i += end + 4
-		case c == '{' || c == '}' || c == ';':
-			toks = append(toks, token{text: string(c), line: line})
-			i++
-		case c == '"':
-			var b strings.Builder
-			start := line
-			for i++; ; i++ {
-				if i >= len(text) {
-					return nil, fmt.Errorf("%s:%d: string not closed", file, start)
-				}
-				if text[i] == '"' {
-					i++
-					break
-				}
-				if text[i] == '\\' && i+1 < len(text) {
-					i++
-				}
-				if text[i] == '\n' {
-					line++
-				}
-				b.WriteByte(text[i])
-			}
-			toks = append(toks, token{text: b.String(), quoted: true, line: start})
-		default:
-			j := i
-			for j < len(text) && !strings.ContainsRune(" \t\r\n{};\"#", rune(text[j])) &&
-				!strings.HasPrefix(text[j:], "//") && !strings.HasPrefix(text[j:], "/*") {
-				j++
-			}
-			toks = append(toks, token{text: text[i:j], line: line})
-			i = j
+	toks, err := iscconf.Lex(text)
+	if err != nil {
+		var e *iscconf.Error
+		if errors.As(err, &e) {
+			return nil, fmt.Errorf("%s:%d: %s", file, e.Line, e.Msg)
 		}
+		return nil, err
 	}
-	return toks, nil
+	out := make([]token, len(toks))
+	for i, t := range toks {
+		out[i] = token{text: t.Text, quoted: t.Quoted, line: t.Line}
+	}
+	return out, nil
 }
 
 // parseStmts reads statements until the tokens end or a '}' closes the
