@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os/exec"
+	"strings"
 	"time"
 
 	"github.com/dadns/dadns/internal/backend"
+	"github.com/dadns/dadns/internal/backend/bind/rndcproto"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -176,6 +179,12 @@ func (b *Backend) activate(ctx context.Context, added bool, changed []zone.Name)
 	if len(changed) <= b.opt.ReloadAllAbove {
 		for _, n := range changed {
 			if err := b.rndc.run(ctx, "reload", string(n)); err != nil {
+				if namedUnreachable(err) {
+					// Not this zone's fault: the batch fails as a whole,
+					// so the dispatcher probes named instead of trying
+					// (and logging) every zone one by one.
+					return b.allFailed(err)
+				}
 				fails = append(fails, &backend.ZoneError{Zone: n, Err: err})
 			}
 		}
@@ -184,6 +193,23 @@ func (b *Backend) activate(ctx context.Context, added bool, changed []zone.Name)
 	b.settle = time.Now().Add(b.opt.VerifyTimeout)
 	b.mu.Unlock()
 	return fails
+}
+
+// namedUnreachable reports whether an rndc error says named could not be
+// asked at all (not running, not listening, the connection cut, no
+// answer in time) rather than named refusing the command for one zone.
+func namedUnreachable(err error) bool {
+	var refused *rndcproto.CommandError
+	if errors.As(err, &refused) {
+		return false
+	}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) { // the rndc binary: its words
+		msg := err.Error()
+		return strings.Contains(msg, "connect failed") || strings.Contains(msg, "timed out") ||
+			strings.Contains(msg, "connection to remote host closed")
+	}
+	return true
 }
 
 // allFailed is the batch failure of an activation: every zone of the batch

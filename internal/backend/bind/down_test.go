@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dadns/dadns/internal/backend"
 	"github.com/dadns/dadns/internal/backend/backendtest"
 	"github.com/dadns/dadns/internal/dispatch"
 	"github.com/dadns/dadns/internal/store"
@@ -111,5 +112,30 @@ func TestProbe(t *testing.T) {
 	}
 	if calls := r.calls(t); len(calls) != 3 || calls[0] != "status" || calls[2] != "status" {
 		t.Fatalf("rndc calls %v, want three status calls", calls)
+	}
+}
+
+// TestNamedDownFailsTheBatch: with named stopped, an apply of zones named
+// already has (one "rndc reload ZONE" each) fails as a whole batch with
+// rndc's error after the first attempt, instead of one zone error per
+// zone: the dispatcher then probes named and stays quiet until it is
+// back, rather than trying and logging every zone.
+func TestNamedDownFailsTheBatch(t *testing.T) {
+	r := newRig(t, false)
+	b := r.backend(t, false)
+	ctx := testCtx(t)
+	held := zones(t, "held", 5, 1)
+	if err := b.Apply(ctx, held); err != nil {
+		t.Fatal(err)
+	}
+	r.named.Stop()
+	calls := b.rndc.calls.Load()
+	err := b.Apply(ctx, zones(t, "held", 5, 2))
+	perZone, rest := backend.PerZone(err)
+	if rest == nil || len(perZone) != 0 || !strings.Contains(err.Error(), "connect failed") {
+		t.Fatalf("apply with named down: zone errors %v, batch error %v; want one batch error with rndc's reason", perZone, rest)
+	}
+	if n := b.rndc.calls.Load() - calls; n != 1 {
+		t.Fatalf("%d rndc commands with named down, want 1 (the first reload tells)", n)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -162,6 +163,9 @@ func (b *Backend) activate(ctx context.Context, files []staged, added, changed [
 func (b *Backend) reload(ctx context.Context, changed []zone.Name) []error {
 	if len(changed) > b.opt.ReloadAllAbove {
 		if err := b.ctl.run(ctx, "reload"); err != nil {
+			if nsdUnreachable(err) {
+				return []error{fmt.Errorf("nsd: activate: %w", err)}
+			}
 			fails := make([]error, len(changed))
 			for i, n := range changed {
 				fails[i] = &backend.ZoneError{Zone: n, Err: err}
@@ -177,6 +181,12 @@ func (b *Backend) reload(ctx context.Context, changed []zone.Name) []error {
 			// NSD lost the zone (its zonelistfile was reset): add it back.
 			err = b.ctl.run(ctx, "addzone", string(n), b.opt.Pattern)
 		}
+		if err != nil && nsdUnreachable(err) {
+			// Not this zone's fault: the batch fails as a whole, so the
+			// dispatcher probes NSD instead of trying (and logging)
+			// every zone one by one.
+			return append(fails, fmt.Errorf("nsd: activate: %w", err))
+		}
 		if err != nil {
 			fails = append(fails, &backend.ZoneError{Zone: n, Err: err})
 			// "not configured": reconfig or addzone on the retry.
@@ -185,6 +195,22 @@ func (b *Backend) reload(ctx context.Context, changed []zone.Name) []error {
 		}
 	}
 	return fails
+}
+
+// nsdUnreachable reports whether a control error says NSD could not be
+// asked at all (not running, its control port closed, the connection
+// cut, no answer in time) rather than NSD answering an error for the
+// zone.
+func nsdUnreachable(err error) bool {
+	if errors.Is(err, errAnswered) {
+		return false
+	}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) { // nsd-control: its words
+		msg := strings.ToLower(err.Error())
+		return strings.Contains(msg, "connect") || strings.Contains(msg, "timed out") || strings.Contains(msg, "ssl")
+	}
+	return true
 }
 
 // inactive returns the staged zones NSD has not accepted from this

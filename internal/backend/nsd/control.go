@@ -164,6 +164,12 @@ func (c *control) exec(ctx context.Context, stdin string, args ...string) (strin
 // errAnswered marks NSD's own error answer (as opposed to not reaching it).
 var errAnswered = errors.New("NSD answered an error")
 
+// silent wraps an error as a mark only: it adds nothing to the message.
+type silent struct{ err error }
+
+func (s silent) Error() string { return "" }
+func (s silent) Unwrap() error { return s.err }
+
 // maxAnswer bounds what is read of one answer: the commands dadns sends
 // are answered in a few bytes, or a line per zone for addzones/delzones
 // (about 15 KB for a run of 250 zones).
@@ -253,12 +259,12 @@ func (c *control) run(ctx context.Context, args ...string) error {
 	ok := false
 	for _, l := range lines(out) {
 		if strings.HasPrefix(l, "error") {
-			return fmt.Errorf("nsd: nsd-control %s: %s", strings.Join(args, " "), clip(out))
+			return fmt.Errorf("nsd: nsd-control %s: %s%w", strings.Join(args, " "), clip(out), silent{errAnswered})
 		}
 		ok = ok || l == "ok"
 	}
 	if !ok {
-		return fmt.Errorf("nsd: nsd-control %s: no \"ok\" in its answer: %s", strings.Join(args, " "), clip(out))
+		return fmt.Errorf("nsd: nsd-control %s: no \"ok\" in its answer: %s%w", strings.Join(args, " "), clip(out), silent{errAnswered})
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package nsd
 
 import (
 	"context"
-	"github.com/dadns/dadns/internal/store/sqlite"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -10,6 +9,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dadns/dadns/internal/backend"
+	"github.com/dadns/dadns/internal/store/sqlite"
 
 	"github.com/dadns/dadns/internal/backend/backendtest"
 	"github.com/dadns/dadns/internal/dispatch"
@@ -104,4 +106,33 @@ func backendState(t *testing.T, st store.Store, name zone.Name) store.BackendSta
 		t.Fatalf("backend states of %s: %v %v", name, ss, err)
 	}
 	return ss[0]
+}
+
+// TestNSDDownFailsTheBatch: with NSD stopped, an apply of zones NSD
+// already serves (one "reload ZONE" each) fails as a whole batch with the
+// control error after the first attempt, instead of one zone error per
+// zone: the dispatcher then probes NSD and stays quiet until it is back.
+func TestNSDDownFailsTheBatch(t *testing.T) {
+	for _, variant := range []string{"tls", "socket"} {
+		t.Run(variant, func(t *testing.T) {
+			r := startRig(t, false, variant == "tls")
+			r.direct = variant == "socket"
+			b := r.backend(t, ModeAddZone, false)
+			ctx := testCtx(t)
+			if err := b.Apply(ctx, zones(t, "held", 5, 1)); err != nil {
+				t.Fatal(err)
+			}
+			mustVerify(t, b, zones(t, "held", 5, 1))
+			r.nsd.Stop()
+			calls := b.ctl.calls.Load()
+			err := b.Apply(ctx, zones(t, "held", 5, 2))
+			perZone, rest := backend.PerZone(err)
+			if rest == nil || len(perZone) != 0 {
+				t.Fatalf("apply with NSD down: zone errors %v, batch error %v; want one batch error", perZone, rest)
+			}
+			if n := b.ctl.calls.Load() - calls; n != 1 {
+				t.Fatalf("%d control commands with NSD down, want 1 (the first reload tells): %v", n, err)
+			}
+		})
+	}
 }
