@@ -294,8 +294,21 @@ func killMidBurst(t *testing.T, e *galeraEnv, nodes []*clusterNode, want map[str
 	for acks.Load() < 50 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	n1.kill()
+	// Kill it once it holds a claim (its claims reach the database over
+	// the slow link, so under load that can take a moment after the 50th
+	// acknowledgement).
 	state := e.g.Root(t, 2, e.stateDB)
+	for time.Now().Before(deadline) {
+		var held int
+		if err := state.QueryRow(`SELECT count(*) FROM backend_state WHERE backend = 'coredns' AND claimed_by = 'n1'`).Scan(&held); err != nil {
+			t.Fatal(err)
+		}
+		if held > 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	n1.kill()
 	var orphaned int
 	if err := state.QueryRow(`SELECT count(*) FROM backend_state WHERE backend = 'coredns' AND claimed_by = 'n1'`).Scan(&orphaned); err != nil {
 		t.Fatal(err)
