@@ -9,11 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/dadns/dadns/internal/testutil/hostingzone"
+	"github.com/dadns/dadns/internal/testutil/procstat"
 )
 
 // BenchmarkRawsave measures the push path end to end in one process: HTTP,
@@ -88,11 +88,8 @@ func goroutinesCreated() uint64 {
 
 // benchCPU is the CPU time this process has used so far.
 func benchCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	self, _, _ := procstat.Own()
+	return self
 }
 
 // benchPush sends one rawsave of name with body; false (and the

@@ -5,7 +5,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -59,17 +58,11 @@ func BenchmarkRndcReloadZone(b *testing.B) {
 type rusage struct{ self, children time.Duration }
 
 func usage(b *testing.B) rusage {
-	var s, c syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &s); err != nil {
+	self, children, err := procstat.Own()
+	if err != nil {
 		b.Fatal(err)
 	}
-	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &c); err != nil {
-		b.Fatal(err)
-	}
-	tv := func(u syscall.Rusage) time.Duration {
-		return time.Duration(u.Utime.Nano() + u.Stime.Nano())
-	}
-	return rusage{tv(s), tv(c)}
+	return rusage{self, children}
 }
 
 func namedPID(b *testing.B, n *namedtest.Named) int {

@@ -5,26 +5,22 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/dadns/dadns/internal/backend/backendtest"
 	"github.com/dadns/dadns/internal/testutil/knottest"
+	"github.com/dadns/dadns/internal/testutil/procstat"
 )
 
 // cpuTime is the CPU time this process and its waited-for children
 // (knotc runs) have used; knotd's own work is not in it.
 func cpuTime(b *testing.B) time.Duration {
-	var self, kids syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &self); err != nil {
+	self, kids, err := procstat.Own()
+	if err != nil {
 		b.Fatal(err)
 	}
-	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &kids); err != nil {
-		b.Fatal(err)
-	}
-	tv := func(t syscall.Timeval) time.Duration { return time.Duration(t.Nano()) }
-	return tv(self.Utime) + tv(self.Stime) + tv(kids.Utime) + tv(kids.Stime)
+	return self + kids
 }
 
 // benchKnotc returns the backend's control runner for a knotd serving

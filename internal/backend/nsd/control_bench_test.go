@@ -3,7 +3,6 @@ package nsd
 import (
 	"log/slog"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 
@@ -74,15 +73,11 @@ func BenchmarkControl(b *testing.B) {
 type rusage struct{ self, children time.Duration }
 
 func usage(b *testing.B) rusage {
-	var s, c syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &s); err != nil {
+	self, children, err := procstat.Own()
+	if err != nil {
 		b.Fatal(err)
 	}
-	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &c); err != nil {
-		b.Fatal(err)
-	}
-	tv := func(u syscall.Rusage) time.Duration { return time.Duration(u.Utime.Nano() + u.Stime.Nano()) }
-	return rusage{tv(s), tv(c)}
+	return rusage{self, children}
 }
 
 // treeCPU is the CPU time of pid and its descendants, with the children

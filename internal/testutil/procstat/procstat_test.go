@@ -37,3 +37,28 @@ func TestReadAndAll(t *testing.T) {
 		t.Fatal("All misses this process")
 	}
 }
+
+// TestOwn: this process's CPU time grows with work, and matches /proc's
+// figure for it to within a few ticks.
+func TestOwn(t *testing.T) {
+	self0, _, err := Own()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(50 * time.Millisecond); time.Now().Before(end); {
+	}
+	self1, children, err := Own()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if self1 <= self0 || children < 0 {
+		t.Fatalf("own CPU %v -> %v (children %v): did not grow with work", self0, self1, children)
+	}
+	st, err := Read(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := st.Self - self1; d < -5*tick || d > 5*tick+time.Second {
+		t.Fatalf("getrusage says %v, /proc says %v", self1, st.Self)
+	}
+}
