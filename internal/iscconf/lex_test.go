@@ -31,7 +31,7 @@ func TestLex(t *testing.T) {
 
 func TestLexErrors(t *testing.T) {
 	for text, want := range map[string]Error{
-		"a;\nb \"open":         {2, "string not closed"},
+		"a;\nb \"open":        {2, "string not closed"},
 		"a;\n\n/* open\nmore": {3, "comment not closed"},
 	} {
 		_, err := Lex(text)
