@@ -28,6 +28,16 @@ func mustVerify(t *testing.T, b *Backend, zs []*zone.Zone) {
 	}
 }
 
+// reloads is the "reload <zone>" of the first n zones zones(prefix, n)
+// makes.
+func reloads(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("reload %s%03d.example", prefix, i)
+	}
+	return out
+}
+
 // TestFewestRndcCalls counts the rndc commands each kind of batch costs.
 func TestFewestRndcCalls(t *testing.T) {
 	r := newRig(t, false)
@@ -45,6 +55,11 @@ func TestFewestRndcCalls(t *testing.T) {
 		{"new and changed: reconfig, reload the changed",
 			append(zones(t, "b", 20, 1), zones(t, "a", 2, 5)...), []string{"reconfig", "reload a000.example", "reload a001.example"}},
 		{"re-apply of the same zone: reload it", zones(t, "b", 1, 1), []string{"reload b000.example"}},
+		// 360 zones held from here: a full reload rereads all of them, so
+		// it is worth it only for an eighth of them (45) or more.
+		{"new zones: one reconfig", zones(t, "c", 300, 1), []string{"reconfig"}},
+		{"changed zones, more than 16 but few of those held: reload each", zones(t, "c", 20, 2), reloads("c", 20)},
+		{"changed zones, an eighth of those held: one reload", zones(t, "c", 45, 3), []string{"reload"}},
 	}
 	r.calls(t) // New issues none; drop anything earlier
 	for _, s := range steps {

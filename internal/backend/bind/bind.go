@@ -43,8 +43,9 @@ type Options struct {
 	// VerifyTimeout bounds how long after an activation Verify waits for
 	// named to finish loading.
 	VerifyTimeout time.Duration
-	// ReloadAllAbove: a batch changing more existing zones than this is
-	// activated by one "rndc reload" rather than one call per zone.
+	// ReloadAllAbove: a batch changing more existing zones than this,
+	// and at least an eighth of the zones held, is activated by one
+	// "rndc reload" rather than one call per zone.
 	ReloadAllAbove int
 	// CheckNames is written into every zone statement: "ignore" (the
 	// default, so named loads owner names such as under_score that every
