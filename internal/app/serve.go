@@ -46,6 +46,7 @@ const firstRepairAfter = time.Minute
 func Serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) error {
 	log := newLogger(cfg, stderr)
 	started := time.Now()
+	tuneGC(os.Getenv)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
