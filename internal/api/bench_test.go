@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/dadns/dadns/internal/testutil/hostingzone"
 	"github.com/dadns/dadns/internal/testutil/procstat"
@@ -58,7 +57,7 @@ func BenchmarkRawsaveHosting(b *testing.B) {
 	var n atomic.Int64
 	b.SetParallelism(benchParallelism())
 	b.ReportAllocs()
-	cpu0, started0 := benchCPU(), goroutinesCreated()
+	cpu0, started0 := procstat.SelfCPU(), goroutinesCreated()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
@@ -72,7 +71,7 @@ func BenchmarkRawsaveHosting(b *testing.B) {
 		}
 	})
 	b.StopTimer()
-	b.ReportMetric(float64((benchCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/push")
+	b.ReportMetric(float64((procstat.SelfCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/push")
 	b.ReportMetric(float64(goroutinesCreated()-started0)/float64(b.N), "goroutines/push")
 }
 
@@ -84,12 +83,6 @@ func goroutinesCreated() uint64 {
 		return 0
 	}
 	return m[0].Value.Uint64()
-}
-
-// benchCPU is the CPU time this process has used so far.
-func benchCPU() time.Duration {
-	self, _, _ := procstat.Own()
-	return self
 }
 
 // benchPush sends one rawsave of name with body; false (and the

@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -33,6 +32,7 @@ import (
 	"github.com/dadns/dadns/internal/store/sqlite"
 	"github.com/dadns/dadns/internal/testutil/hostingzone"
 	"github.com/dadns/dadns/internal/testutil/namedtest"
+	"github.com/dadns/dadns/internal/testutil/procstat"
 	"github.com/dadns/dadns/internal/zone"
 )
 
@@ -486,18 +486,11 @@ func BenchmarkAckLatency(b *testing.B) {
 			label  string
 			c, per int
 		}{{"C=1", 1, 400}, {"C=16", 16, 25}} {
-			cpu0 := processCPU()
+			cpu0 := procstat.SelfCPU()
 			r.concurrent(b, c.label, c.c, c.per)
-			b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(c.c*c.per), c.label+"-cpu-µs/push")
+			b.ReportMetric(float64((procstat.SelfCPU()-cpu0).Microseconds())/float64(c.c*c.per), c.label+"-cpu-µs/push")
 		}
 	}
-}
-
-// processCPU is the CPU time this process has used so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func pct(ds []time.Duration, p int) time.Duration {

@@ -5,13 +5,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
 
-	"github.com/dadns/dadns/internal/testutil/hostingzone"
 	"github.com/miekg/dns"
 	"golang.org/x/net/ipv4"
+
+	"github.com/dadns/dadns/internal/testutil/hostingzone"
+	"github.com/dadns/dadns/internal/testutil/procstat"
 )
 
 // hostingZones returns n hosting-shaped zones, site0.example. upwards.
@@ -133,7 +133,7 @@ func BenchmarkHostingMix(b *testing.B) {
 	}
 	measure := func(b *testing.B) {
 		b.ReportAllocs()
-		start, cpu0 := decodes.Load(), processCPU()
+		start, cpu0 := decodes.Load(), procstat.SelfCPU()
 		i := 0
 		for b.Loop() {
 			answerAt(i)
@@ -141,7 +141,7 @@ func BenchmarkHostingMix(b *testing.B) {
 		}
 		// CPU time, unlike ns/op, does not count time other processes of
 		// a shared machine took the core.
-		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(procstat.SelfCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 		b.ReportMetric(float64(decodes.Load()-start)/float64(b.N), "decodes/op")
 		b.ReportMetric(float64(s.budget.n.Load()), "cached")
 	}
@@ -175,13 +175,4 @@ func BenchmarkHostingMix(b *testing.B) {
 		}
 		s.noHint = false
 	}
-}
-
-// processCPU is the CPU time the process has used (user and system).
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

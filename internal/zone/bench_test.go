@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/dadns/dadns/internal/testutil/hostingzone"
+	"github.com/dadns/dadns/internal/testutil/procstat"
 )
 
 // BenchmarkParse parses a typical DirectAdmin zone: 24 records with a
@@ -24,7 +24,7 @@ func benchParseDKIM(b *testing.B, parse func(Name, []byte, Limits) (*Zone, error
 	}
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := procstat.SelfCPU()
 	for b.Loop() {
 		if _, err := parse("dkim.example", text, Limits{}); err != nil {
 			b.Fatal(err)
@@ -33,21 +33,11 @@ func benchParseDKIM(b *testing.B, parse func(Name, []byte, Limits) (*Zone, error
 	reportCPU(b, cpu)
 }
 
-// processCPU is the CPU time (user and system) the process has used: on a
-// shared machine it moves less than the wall time benchmarks report.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // reportCPU reports the process's CPU time per operation since start
 // (garbage collection included).
 func reportCPU(b *testing.B, start time.Duration) {
 	if start > 0 && b.N > 0 {
-		b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(procstat.SelfCPU()-start)/float64(b.N), "cpu-ns/op")
 	}
 }
 
@@ -74,7 +64,7 @@ func BenchmarkPushZoneWork(b *testing.B) {
 		b.Run(fmt.Sprintf("general=%v", general), func(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
-			cpu := processCPU()
+			cpu := procstat.SelfCPU()
 			for b.Loop() {
 				z := zones[i%len(zones)]
 				i++

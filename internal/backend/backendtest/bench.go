@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -86,19 +85,11 @@ type cpuMeter struct {
 	a0     uint64
 }
 
-func (m *cpuMeter) start() { m.t0, m.a0 = processCPU(), mallocs() }
+func (m *cpuMeter) start() { m.t0, m.a0 = procstat.SelfCPU(), mallocs() }
 
 func (m *cpuMeter) stop() {
-	m.cpu += processCPU() - m.t0
+	m.cpu += procstat.SelfCPU() - m.t0
 	m.allocs += mallocs() - m.a0
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func mallocs() uint64 {

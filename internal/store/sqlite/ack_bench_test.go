@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/testutil/procstat"
 )
 
 // BenchmarkAckWhileMarking measures what a DirectAdmin push waits for in
@@ -156,7 +157,7 @@ func benchAck(b *testing.B, c, pushes int) {
 	}
 	var next atomic.Int64
 	lat := make([]time.Duration, pushes)
-	synced0, relaxed0, syncs0, cpu0 := s.synced.Load(), s.relaxed.Load(), s.wal.syncs.Load(), cpuTime()
+	synced0, relaxed0, syncs0, cpu0 := s.synced.Load(), s.relaxed.Load(), s.wal.syncs.Load(), procstat.SelfCPU()
 	b.StartTimer()
 	var pushers sync.WaitGroup
 	for range c {
@@ -187,7 +188,7 @@ func benchAck(b *testing.B, c, pushes int) {
 	}
 	pushers.Wait()
 	b.StopTimer()
-	cpu := cpuTime() - cpu0
+	cpu := procstat.SelfCPU() - cpu0
 	close(stop)
 	running.Wait()
 	for _, m := range markers {

@@ -9,11 +9,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/dadns/dadns/internal/store"
+	"github.com/dadns/dadns/internal/testutil/procstat"
 )
 
 // BenchmarkPut measures one push: a ~2 KB zone, two registered backends,
@@ -70,14 +70,14 @@ func benchDue(b *testing.B, n int, backlog bool) {
 		}
 	}
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := procstat.SelfCPU()
 	for b.Loop() {
 		w, _, err := s.Due(ctx, "bind", 500)
 		if err != nil || len(w) == 0 {
 			b.Fatalf("Due = %d, %v", len(w), err)
 		}
 	}
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64((procstat.SelfCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
 // bulkPut stores n small zones in one transaction.
@@ -108,7 +108,7 @@ func BenchmarkPutConcurrent(b *testing.B) {
 		b.Fatal(err)
 	}
 	var n atomic.Int64
-	stmts0, synced0, cpu0, written0 := s.statements.Load(), s.wal.syncs.Load(), cpuTime(), bytesWritten()
+	stmts0, synced0, cpu0, written0 := s.statements.Load(), s.wal.syncs.Load(), procstat.SelfCPU(), bytesWritten()
 	pushers(b, &n, func(name string) error {
 		_, err := s.Put(ctx, store.Zone{Name: name, Canonical: zoneText(name, 1, 16), OwnerHost: "da1"})
 		return err
@@ -117,7 +117,7 @@ func BenchmarkPutConcurrent(b *testing.B) {
 	b.ReportMetric(float64(bytesWritten()-written0)/1024/pushes, "written-KiB/push")
 	b.ReportMetric(float64(s.statements.Load()-stmts0)/pushes, "stmts/push")
 	b.ReportMetric(float64(s.wal.syncs.Load()-synced0)/pushes, "fsyncs/push")
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/pushes, "cpu-µs/push")
+	b.ReportMetric(float64((procstat.SelfCPU()-cpu0).Microseconds())/pushes, "cpu-µs/push")
 }
 
 // BenchmarkApplied measures recording a batch of 500 applied zones.
@@ -143,20 +143,13 @@ func BenchmarkApplied(b *testing.B) {
 			done = append(done, store.Applied{Name: z.Name, Version: z.Version, Hash: z.Hash})
 		}
 		b.StartTimer()
-		c0 := cpuTime()
+		c0 := procstat.SelfCPU()
 		if err := s.Applied(ctx, "builtin", done); err != nil {
 			b.Fatal(err)
 		}
-		cpu += cpuTime() - c0
+		cpu += procstat.SelfCPU() - c0
 	}
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*500), "cpu-µs/zone")
-}
-
-// cpuTime is the CPU time this process has used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkPushAndDispatch is BenchmarkPutConcurrent with what runs beside
@@ -186,7 +179,7 @@ func benchPushAndDispatch(b *testing.B, backends []string) {
 	for _, backend := range backends {
 		workers.Go(func() { dispatchWorker(b, s, backend, stop, &dues) })
 	}
-	stmts0, synced0, cpu0, written0 := s.statements.Load(), s.wal.syncs.Load(), cpuTime(), bytesWritten()
+	stmts0, synced0, cpu0, written0 := s.statements.Load(), s.wal.syncs.Load(), procstat.SelfCPU(), bytesWritten()
 	pushers(b, &n, func(name string) error {
 		if _, err := s.Live(ctx, []string{name}); err != nil {
 			return err
@@ -197,7 +190,7 @@ func benchPushAndDispatch(b *testing.B, backends []string) {
 	close(stop)
 	workers.Wait()
 	pushes := float64(n.Load())
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/pushes, "cpu-µs/push")
+	b.ReportMetric(float64((procstat.SelfCPU()-cpu0).Microseconds())/pushes, "cpu-µs/push")
 	b.ReportMetric(float64(bytesWritten()-written0)/1024/pushes, "written-KiB/push")
 	b.ReportMetric(float64(s.statements.Load()-stmts0)/pushes, "stmts/push")
 	b.ReportMetric(float64(s.wal.syncs.Load()-synced0)/pushes, "fsyncs/push")

@@ -96,5 +96,21 @@ func Own() (self, children time.Duration, err error) {
 	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &c); err != nil {
 		return 0, 0, err
 	}
-	return time.Duration(s.Utime.Nano() + s.Stime.Nano()), time.Duration(c.Utime.Nano() + c.Stime.Nano()), nil
+	return used(&s), used(&c), nil
+}
+
+// SelfCPU is this process's CPU time, user + system, from getrusage (0
+// when it cannot be read): what in-process benchmarks divide per
+// operation.
+func SelfCPU() time.Duration {
+	var s syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &s); err != nil {
+		return 0
+	}
+	return used(&s)
+}
+
+// used is the user + system time of a getrusage answer.
+func used(r *syscall.Rusage) time.Duration {
+	return time.Duration(r.Utime.Nano() + r.Stime.Nano())
 }

@@ -61,4 +61,8 @@ func TestOwn(t *testing.T) {
 	if d := st.Self - self1; d < -5*tick || d > 5*tick+time.Second {
 		t.Fatalf("getrusage says %v, /proc says %v", self1, st.Self)
 	}
+	// SelfCPU is Own's first figure, read later: never below it.
+	if cpu := SelfCPU(); cpu < self1 {
+		t.Fatalf("SelfCPU %v after Own said %v", cpu, self1)
+	}
 }
