@@ -15,14 +15,9 @@ import "runtime/debug"
 const serveGCPercent = 75
 
 // tuneGC sets serveGCPercent unless GOGC is set in the environment
-// (getenv), where the runtime already took the operator's value. It
-// returns the target in force afterwards (-1: collection off by GOGC=off).
-func tuneGC(getenv func(string) string) int {
-	if getenv("GOGC") != "" {
-		old := debug.SetGCPercent(100)
-		debug.SetGCPercent(old)
-		return old
+// (getenv), where the runtime already took the operator's value.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
 	}
-	debug.SetGCPercent(serveGCPercent)
-	return serveGCPercent
 }

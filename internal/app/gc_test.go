@@ -13,18 +13,14 @@ func TestTuneGC(t *testing.T) {
 
 	env := map[string]string{}
 	getenv := func(k string) string { return env[k] }
-	if got := tuneGC(getenv); got != serveGCPercent {
-		t.Fatalf("GOGC unset: tuneGC = %d, want %d", got, serveGCPercent)
-	}
+	tuneGC(getenv)
 	if cur := debug.SetGCPercent(serveGCPercent); cur != serveGCPercent {
 		t.Fatalf("GOGC unset: GC percent in force %d, want %d", cur, serveGCPercent)
 	}
 
 	env["GOGC"] = "200"
 	debug.SetGCPercent(200) // what the runtime did at start with GOGC=200
-	if got := tuneGC(getenv); got != 200 {
-		t.Fatalf("GOGC=200: tuneGC = %d, want the operator's 200", got)
-	}
+	tuneGC(getenv)
 	if cur := debug.SetGCPercent(200); cur != 200 {
 		t.Fatalf("GOGC=200: GC percent in force %d, want 200", cur)
 	}
