@@ -41,7 +41,8 @@ type Auditor interface {
 
 // Batcher is implemented by backends whose cost is mostly per batch (one
 // reconfiguration of a daemon, say): BatchSize is how many zones they
-// want in one Apply, overriding the dispatcher's default.
+// want in one Apply, overriding the dispatcher's default. The dispatcher
+// asks before every batch, so the size may follow what the backend holds.
 type Batcher interface {
 	BatchSize() int
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -381,6 +382,36 @@ func TestBackendChoosesBatchSize(t *testing.T) {
 	drain(t, e.worker("mem", bigBatches{mem})) // the env's default is 50
 	if _, batches := mem.Stats(); len(batches) != 2 || batches[0] != 70 {
 		t.Fatalf("batches %v, want 70 then 30", batches)
+	}
+}
+
+// growingBatches wants batches of a tenth of the zones it holds, at
+// least 10 (as bind's BatchSize grows with the zones named holds).
+type growingBatches struct{ *memory.Backend }
+
+func (g growingBatches) BatchSize() int {
+	n, _ := g.Stats()
+	return max(10, n/10)
+}
+
+// TestBatchSizeAskedEveryBatch checks that the worker asks a Batcher for
+// its size before every read of due zones, not once at the start.
+func TestBatchSizeAskedEveryBatch(t *testing.T) {
+	e := newEnv(t)
+	mem := memory.New()
+	for i := 0; i < 300; i++ {
+		e.push(fmt.Sprintf("gb%03d.example", i), 1)
+	}
+	drain(t, e.worker("mem", growingBatches{mem}))
+	_, batches := mem.Stats()
+	held, want := 0, []int{}
+	for held < 300 {
+		n := min(max(10, held/10), 300-held)
+		want = append(want, n)
+		held += n
+	}
+	if !slices.Equal(batches, want) {
+		t.Fatalf("batches %v, want %v", batches, want)
 	}
 }
 

@@ -107,7 +107,7 @@ func (w *Worker) markWaiting(ctx context.Context) int {
 	if err := w.rec.flush(); err != nil {
 		w.log.Warn("recording applied zones", "err", err)
 	}
-	due, _, err := w.st.Due(ctx, w.name, max(w.opt.BatchSize, markLimit))
+	due, _, err := w.st.Due(ctx, w.name, max(w.batchSize(), markLimit))
 	if err != nil {
 		return 0
 	}

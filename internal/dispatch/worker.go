@@ -42,6 +42,7 @@ type Worker struct {
 	clock     hintClock
 	lastApply time.Duration
 	slow      atomic.Bool
+	batcher   backend.Batcher // b, when it chooses its batch size
 }
 
 // Options tune a Worker. Zero values take defaults.
@@ -104,17 +105,28 @@ func (o *Options) defaults() {
 }
 
 // NewWorker returns a worker for backend instance name. A backend that is
-// a backend.Batcher sets its own batch size.
+// a backend.Batcher sets its own batch size (see batchSize).
 func NewWorker(name string, b backend.Backend, st store.Store, opt Options) *Worker {
-	if bb, ok := b.(backend.Batcher); ok && bb.BatchSize() > 0 {
-		opt.BatchSize = bb.BatchSize()
-	}
 	opt.defaults()
-	return &Worker{
+	w := &Worker{
 		name: name, b: b, st: st, opt: opt,
 		log:  opt.Logger.With("backend", name),
 		wake: make(chan struct{}, 1),
 	}
+	w.batcher, _ = b.(backend.Batcher)
+	return w
+}
+
+// batchSize is how many due zones the next pass reads: the backend's own
+// figure when it is a Batcher (asked before every read, since it may grow
+// with the zones the backend holds), else Options.BatchSize.
+func (w *Worker) batchSize() int {
+	if w.batcher != nil {
+		if n := w.batcher.BatchSize(); n > 0 {
+			return n
+		}
+	}
+	return w.opt.BatchSize
 }
 
 // Name returns the backend instance name.
@@ -280,6 +292,7 @@ func (w *Worker) runOnce(ctx context.Context, readDue bool) pass {
 		readDue = true
 	}
 	var due []store.Work
+	var limit int // the batch size of the read (readDue)
 	next := w.next
 	if readDue {
 		// A wake from before the read is covered by it.
@@ -289,7 +302,8 @@ func (w *Worker) runOnce(ctx context.Context, readDue bool) pass {
 		}
 		var err error
 		w.read = w.opt.Now()
-		due, next, err = w.st.Due(ctx, w.name, w.opt.BatchSize)
+		limit = w.batchSize()
+		due, next, err = w.st.Due(ctx, w.name, limit)
 		if err != nil {
 			return pass{next: w.next, err: err}
 		}
@@ -338,7 +352,7 @@ func (w *Worker) runOnce(ctx context.Context, readDue bool) pass {
 	if w.opt.Observe != nil {
 		w.opt.Observe(w.name, end.Sub(start), len(res.applied), len(res.failed))
 	}
-	more := read >= w.opt.BatchSize || len(res.failed) > 0 || !res.complete || w.health.down
+	more := readDue && read >= limit || len(res.failed) > 0 || !res.complete || w.health.down
 	return pass{n: len(work), next: next, more: more}
 }
 
